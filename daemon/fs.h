@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * fs.h - the mount daemon's state: the open filesystem, the lock that
+ * guards libext2fs, the in-memory inode table, and the helpers every FUSE
+ * operation uses.  fs.c is the only daemon file that turns errcode_t into
+ * -errno (translate_error()); no errcode_t leaves the functions declared
+ * here.
+ *
+ * Lock order (take them in this order, release in reverse):
+ *   1. struct fs_inode.io_lock   (per inode, rwlock)
+ *   2. struct iomapfs.fs_lock    (global, guards every libext2fs call)
+ *   3. struct fs_inode.meta_lock (per inode, short, pending timestamps)
+ *   4. cache internal locks      (see cache.h)
+ * The inode table lock (itab_lock) is a leaf: nothing is taken under it.
+ *
+ * Data I/O (pread/pwrite on dev_fd at device byte addresses) on mappings
+ * that are already MAPPED runs with only io_lock held shared: no global
+ * lock, so reads and overwrites of different files, or different parts of
+ * one file, run in parallel.
+ */
+#ifndef IOMAPFS_FS_H
+#define IOMAPFS_FS_H
+
+#define FUSE_USE_VERSION 314
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <ext2fs/ext2fs.h>
+#include <fuse_lowlevel.h>
+
+#include "cache.h"
+#include "iomap.h"
+
+enum fs_errors_mode {
+	FS_ERRORS_CONTINUE = 0,
+	FS_ERRORS_REMOUNT_RO,
+	FS_ERRORS_PANIC,
+};
+
+/* Mount options, parsed once in main.c; read-only afterwards. */
+struct iomapfs_opts {
+	bool ro;
+	bool fakeroot;		/* act as root: any uid may do anything */
+	bool allow_other;
+	bool iomap_cache;	/* caching on at mount (default true) */
+	bool foreground;
+	bool debug;
+	uint64_t cache_max;		/* bytes */
+	uint64_t cache_inode_max;	/* bytes */
+	char *ctl_socket;		/* NULL: the default location */
+	char *ctl_group;		/* NULL: no read-only group */
+	unsigned int threads;		/* max FUSE worker threads */
+	enum fs_errors_mode errors;
+};
+
+/*
+ * In-memory inode, one per ext2 inode the kernel holds a lookup on or
+ * that an operation is using.  Found by ext2 inode number in the inode
+ * table; freed when nlookup and refs both reach 0.
+ */
+struct fs_inode {
+	ext2_ino_t ino;			/* constant */
+	/*
+	 * Shared: reads, and overwrites of MAPPED ranges inside i_size.
+	 * Exclusive: anything that changes the mapping or the size (writes
+	 * that allocate or extend, truncate, fallocate in every mode).
+	 */
+	pthread_rwlock_t io_lock;
+	/*
+	 * i_size as the data path sees it.  Changes only under io_lock
+	 * exclusive (and fs_lock, when it is written to the inode), so a
+	 * holder of io_lock shared reads a stable value.
+	 */
+	uint64_t size;
+	bool size_valid;		/* protected by io_lock */
+	/* Timestamps a lock-free overwrite set, to be written to the inode
+	 * under fs_lock by fs_inode_sync_times().  Protected by meta_lock. */
+	pthread_mutex_t meta_lock;
+	bool times_dirty;
+	struct timespec pending_mtime;	/* also becomes ctime */
+	/* Protected by the inode table lock. */
+	uint64_t nlookup;		/* kernel lookups not yet forgotten */
+	uint32_t refs;			/* fs_inode_get() references */
+	uint32_t open_count;		/* open file handles */
+	bool unlinked;			/* last link gone; free at last close */
+	struct fs_inode *hash_next;
+};
+
+/* The daemon's state: one per mount. */
+struct iomapfs {
+	/* Set up before the session starts; read-only afterwards. */
+	struct iomapfs_opts opts;
+	char *source;			/* image path as given, resolved */
+	char *mountpoint;		/* absolute */
+	int dev_fd;			/* data I/O on the image or device */
+	uint32_t blocksize;
+	uid_t owner_uid;		/* who mounted it */
+	gid_t owner_gid;
+	struct timespec start_time;	/* CLOCK_REALTIME */
+	struct cache *cache;
+	struct fuse_session *se;
+
+	/* Guards fs and every libext2fs call. */
+	pthread_mutex_t fs_lock;
+	ext2_filsys fs;
+	bool ro_now;			/* read-only (option, or errors=remount-ro) */
+
+	/* The inode table. */
+	pthread_mutex_t itab_lock;
+	struct fs_inode **itab;
+	size_t itab_size;		/* buckets, a power of two */
+	size_t itab_count;
+};
+
+/* The daemon's state of request @req. */
+static inline struct iomapfs *req_fs(fuse_req_t req)
+{
+	return (struct iomapfs *)fuse_req_userdata(req);
+}
+
+/* FUSE node id <-> ext2 inode number: FUSE root 1 is ext2 root 2. */
+static inline ext2_ino_t fs_ino(fuse_ino_t nodeid)
+{
+	return nodeid == FUSE_ROOT_ID ? EXT2_ROOT_INO : (ext2_ino_t)nodeid;
+}
+
+static inline fuse_ino_t fs_nodeid(ext2_ino_t ino)
+{
+	return ino == EXT2_ROOT_INO ? FUSE_ROOT_ID : (fuse_ino_t)ino;
+}
+
+/* Take and drop fs_lock. */
+void fs_lock(struct iomapfs *fsx);
+void fs_unlock(struct iomapfs *fsx);
+
+/*
+ * The one place where errcode_t becomes -errno.  Logs the error with the
+ * file, line and inode, and applies the errors= policy for corruption.
+ * Call with fs_lock held.  Returns a negative errno (0 for 0).
+ */
+int translate_error_at(struct iomapfs *fsx, errcode_t err, ext2_ino_t ino,
+		       const char *file, int line);
+#define translate_error(fsx, err, ino) \
+	translate_error_at((fsx), (err), (ino), __FILE__, __LINE__)
+
+/*
+ * Reference the in-memory inode of @ino, creating it when needed.  Returns
+ * NULL with errno ENOMEM.  Never takes fs_lock.
+ */
+struct fs_inode *fs_inode_get(struct iomapfs *fsx, ext2_ino_t ino);
+/* Drop a reference from fs_inode_get(). */
+void fs_inode_put(struct iomapfs *fsx, struct fs_inode *fi);
+
+/* Read and write the on-disk inode.  Call with fs_lock held. */
+int fs_read_inode(struct iomapfs *fsx, ext2_ino_t ino,
+		  struct ext2_inode_large *inode);
+int fs_write_inode(struct iomapfs *fsx, ext2_ino_t ino,
+		   struct ext2_inode_large *inode);
+
+/*
+ * Make fi->size valid (reading the inode if needed).  Call with io_lock
+ * held (either mode) and fs_lock NOT held; takes fs_lock briefly.
+ */
+int fs_inode_load_size(struct iomapfs *fsx, struct fs_inode *fi);
+
+/* Record an mtime/ctime update from a lock-free overwrite. */
+void fs_inode_touch(struct fs_inode *fi);
+
+/*
+ * Write pending timestamps of @fi into @inode (when @inode is not NULL) or
+ * into the on-disk inode.  Call with fs_lock held.
+ */
+int fs_inode_sync_times(struct iomapfs *fsx, struct fs_inode *fi,
+			struct ext2_inode_large *inode);
+
+/* The mapping source for the cache (cache_source_fn): takes fs_lock. */
+int fs_map_source(void *arg, uint64_t ino, uint64_t off, struct iomap *out);
+
+/* Now, as a timespec (CLOCK_REALTIME). */
+void fs_now(struct timespec *ts);
+
+/*
+ * Flush libext2fs (bitmaps, superblock, group descriptors, its block
+ * cache) and then fdatasync the device.  Call with fs_lock held.
+ */
+int fs_flush_all(struct iomapfs *fsx);
+
+/* Whether writes are refused (-EROFS). */
+static inline bool fs_is_ro(struct iomapfs *fsx)
+{
+	return fsx->ro_now;
+}
+
+#endif /* IOMAPFS_FS_H */

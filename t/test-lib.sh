@@ -1,0 +1,314 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
+#
+# test-lib.sh - the shell test library of iomapfs, in the manner of git's t/.
+# A test script sets test_description, sources this file, runs
+# test_expect_success blocks and ends with test_done, which prints the TAP
+# plan.  Each script gets its own scratch directory ($TRASH), removed at the
+# end unless the script failed and IOMAPFS_TEST_KEEP is set.  Everything a
+# test mounts or starts is torn down by the EXIT trap, whatever happens.
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	echo "1..0 # SKIP test-lib.sh is the test library, not a test"
+	exit 0
+fi
+
+set -u
+export LC_ALL=C
+umask 022
+
+TEST_NAME=$(basename "$0" .sh)
+T_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC_DIR=${IOMAPFS_SRC_DIR:-$(cd "$T_DIR/.." && pwd)}
+BUILD_DIR=${IOMAPFS_BUILD_DIR:-$SRC_DIR}
+IOMAPFS=$BUILD_DIR/daemon/iomapfs
+IOMAPCTL=$BUILD_DIR/cli/iomapctl
+HELPER_DIR=$BUILD_DIR/t/helper
+UNIT_DIR=$BUILD_DIR/t/unit
+PATH=/usr/sbin:/sbin:$PATH
+export SRC_DIR BUILD_DIR IOMAPFS IOMAPCTL HELPER_DIR UNIT_DIR
+
+TRASH=$(mktemp -d "${TMPDIR:-/tmp}/iomapfs-$TEST_NAME.XXXXXX") || {
+	echo "Bail out! cannot make a scratch directory"
+	exit 1
+}
+export TRASH
+cd "$TRASH" || exit 1
+
+test_count=0
+test_failures=0
+test_skipped=0
+test_finish_cmds=
+test_cleanup_cmds=
+declare -A test_prereqs=()
+
+# --- results -------------------------------------------------------------
+
+say() { printf '# %s\n' "$*"; }
+
+test_ok_() {
+	test_count=$((test_count + 1))
+	echo "ok $test_count - $1"
+}
+
+test_failure_() {
+	test_count=$((test_count + 1))
+	test_failures=$((test_failures + 1))
+	echo "not ok $test_count - $1"
+	shift
+	printf '%s\n' "$@" | sed 's/^/#	/'
+}
+
+test_skip_() {
+	test_count=$((test_count + 1))
+	test_skipped=$((test_skipped + 1))
+	echo "ok $test_count # SKIP $1 (missing $2)"
+}
+
+# --- prerequisites -------------------------------------------------------
+
+test_set_prereq() { test_prereqs[$1]=1; }
+
+# test_have_prereq A,B,!C: true when A and B are set and C is not.
+test_have_prereq() {
+	local p
+	local IFS=,
+	for p in $1; do
+		case $p in
+		!*) [ -z "${test_prereqs[${p#!}]:-}" ] || return 1 ;;
+		*) [ -n "${test_prereqs[$p]:-}" ] || return 1 ;;
+		esac
+	done
+	return 0
+}
+
+[ "$(id -u)" -eq 0 ] && test_set_prereq ROOT
+command -v debugfs >/dev/null && command -v mke2fs >/dev/null && test_set_prereq E2FSPROGS
+command -v jq >/dev/null && test_set_prereq JQ
+command -v fio >/dev/null && test_set_prereq FIO
+if [ -c /dev/fuse ] && [ -w /dev/fuse ] && command -v fusermount3 >/dev/null &&
+	[ -x "$IOMAPFS" ]; then
+	test_set_prereq FUSE
+fi
+
+# --- running tests -------------------------------------------------------
+
+# test_when_finished CMD: run CMD after the current test, pass or fail.
+test_when_finished() {
+	test_finish_cmds="$1; $test_finish_cmds"
+}
+
+# test_atexit CMD: run CMD when the script ends (for mounts and daemons).
+test_atexit() {
+	test_cleanup_cmds="$1; $test_cleanup_cmds"
+}
+
+test_run_() {
+	local body=$1 rc
+	test_finish_cmds=
+	eval "$body" >"$TRASH/.test-out" 2>&1 </dev/null
+	rc=$?
+	if [ -n "$test_finish_cmds" ]; then
+		eval "$test_finish_cmds" >>"$TRASH/.test-out" 2>&1 </dev/null
+	fi
+	return $rc
+}
+
+# test_expect_success [PREREQ] DESCRIPTION BODY
+test_expect_success() {
+	local prereq=
+	if [ $# -eq 3 ]; then
+		prereq=$1
+		shift
+	fi
+	if [ -n "$prereq" ] && ! test_have_prereq "$prereq"; then
+		test_skip_ "$1" "$prereq"
+		return 0
+	fi
+	if test_run_ "$2"; then
+		test_ok_ "$1"
+	else
+		test_failure_ "$1" "test body:" "$2" "output:" \
+			"$(tail -n 60 "$TRASH/.test-out")"
+	fi
+}
+
+# test_expect_failure is for known bugs, reported as TODO.
+test_expect_failure() {
+	local prereq=
+	if [ $# -eq 3 ]; then
+		prereq=$1
+		shift
+	fi
+	if [ -n "$prereq" ] && ! test_have_prereq "$prereq"; then
+		test_skip_ "$1" "$prereq"
+		return 0
+	fi
+	test_count=$((test_count + 1))
+	if test_run_ "$2"; then
+		echo "ok $test_count - $1 # TODO known breakage vanished"
+	else
+		echo "not ok $test_count - $1 # TODO known breakage"
+	fi
+}
+
+test_done() {
+	echo "1..$test_count"
+	if [ "$test_failures" -gt 0 ]; then
+		say "failed $test_failures of $test_count; scratch directory kept: $TRASH"
+		test_keep_trash=1
+		exit 1
+	fi
+	exit 0
+}
+
+# skip_all: call before any test to skip the whole script.
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+test_cleanup_() {
+	local rc=$?
+	cd /
+	if [ -n "$test_cleanup_cmds" ]; then
+		eval "$test_cleanup_cmds" >/dev/null 2>&1
+	fi
+	if [ -z "${test_keep_trash:-}" ] || [ -z "${IOMAPFS_TEST_KEEP:-}" ]; then
+		rm -rf "$TRASH"
+	fi
+	exit $rc
+}
+trap test_cleanup_ EXIT
+trap 'exit 130' INT TERM
+
+# --- assertions ----------------------------------------------------------
+
+# test_cmp EXPECTED ACTUAL: fail with a unified diff when they differ.
+test_cmp() {
+	diff -u "$1" "$2"
+}
+
+# test_must_fail CMD...: CMD must fail by exiting non-zero (not by a signal).
+test_must_fail() {
+	local rc
+	"$@"
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		echo "test_must_fail: '$*' succeeded, expected it to fail"
+		return 1
+	elif [ $rc -gt 128 ] && [ $rc -le 192 ]; then
+		echo "test_must_fail: '$*' died of signal $((rc - 128))"
+		return 1
+	fi
+	return 0
+}
+
+# test_expect_code N CMD...: CMD must exit with code N.
+test_expect_code() {
+	local want=$1 rc
+	shift
+	"$@"
+	rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		echo "test_expect_code: '$*' exited $rc, expected $want"
+		return 1
+	fi
+	return 0
+}
+
+# test_grep PATTERN FILE: like grep, but shows the file when it fails.
+test_grep() {
+	if ! grep "$@"; then
+		echo "test_grep: no match for '$*'; the file holds:"
+		eval "cat \"\${$#}\"" | head -n 40
+		return 1
+	fi
+}
+
+# test_eq WANT GOT [WHAT]
+test_eq() {
+	if [ "$1" != "$2" ]; then
+		echo "expected ${3:-value} '$1', got '$2'"
+		return 1
+	fi
+}
+
+# --- images and mounts ---------------------------------------------------
+
+# make_image IMG SIZE [mke2fs options...]: a fresh image, quietly.
+make_image() {
+	local img=$1 size=$2
+	shift 2
+	rm -f "$img" &&
+	truncate -s "$size" "$img" &&
+	mke2fs -q -F -E nodiscard "$@" "$img" >/dev/null
+}
+
+# iomapfs_mount IMG MNT [-o opts]: start the daemon in the foreground (in the
+# background of this shell), wait until MNT is a FUSE mount, and arrange for
+# it to be unmounted and stopped when the script ends.  Sets IOMAPFS_PID.
+iomapfs_mount() {
+	local img=$1 mnt=$2 i log
+	shift 2
+	mkdir -p "$mnt" || return 1
+	log="$TRASH/iomapfs-$(basename "$mnt").log"
+	"$IOMAPFS" -f "$@" "$img" "$mnt" >"$log" 2>&1 &
+	IOMAPFS_PID=$!
+	test_atexit "iomapfs_cleanup_ '$mnt' $IOMAPFS_PID"
+	for i in $(seq 1 200); do
+		if mountpoint -q "$mnt" &&
+			grep -q " $(realpath "$mnt") fuse" /proc/mounts; then
+			return 0
+		fi
+		if ! kill -0 "$IOMAPFS_PID" 2>/dev/null; then
+			echo "iomapfs exited before mounting $mnt; its log:"
+			cat "$log"
+			return 1
+		fi
+		sleep 0.05
+	done
+	echo "iomapfs did not mount $mnt within 10 s; its log:"
+	cat "$log"
+	return 1
+}
+
+# iomapfs_unmount MNT: unmount and wait for the daemon to exit cleanly.
+iomapfs_unmount() {
+	local mnt=$1 pid=${2:-$IOMAPFS_PID} i
+	fusermount3 -u "$mnt" || umount "$mnt" || return 1
+	for i in $(seq 1 200); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "iomapfs (pid $pid) still runs 10 s after unmount"
+		return 1
+	fi
+	wait "$pid"
+}
+
+iomapfs_cleanup_() {
+	local mnt=$1 pid=$2
+	if mountpoint -q "$mnt" 2>/dev/null; then
+		fusermount3 -u "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null
+	fi
+	if kill -0 "$pid" 2>/dev/null; then
+		sleep 0.5
+		kill -TERM "$pid" 2>/dev/null
+		sleep 0.5
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	fusermount3 -u -z "$mnt" 2>/dev/null
+	return 0
+}
+
+# fsck_clean IMG: e2fsck -fn must find nothing.
+fsck_clean() {
+	local out
+	out=$(e2fsck -fn "$1" 2>&1) || {
+		echo "e2fsck -fn $1 found problems:"
+		echo "$out"
+		return 1
+	}
+}
