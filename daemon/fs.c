@@ -785,7 +785,6 @@ int fs_init(struct iomapfs *fsx)
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = (uint32_t)time(NULL) ^ (uint32_t)getpid();
 	fsx->next_generation = seed;
-	fsx->dev_fd = -1;
 	return 0;
 }
 

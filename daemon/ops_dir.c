@@ -151,7 +151,7 @@ static int dir_snapshot(struct iomapfs *fsx, ext2_ino_t ino,
 	if (inode.i_links_count == 0)
 		goto out_unlock;	/* removed: lists as empty */
 	err = ext2fs_dir_iterate2(fsx->fs, ino,
-				  DIRENT_FLAG_INCLUDE_INLINE_DATA, NULL,
+				  0, NULL,
 				  dir_snap_cb, dh);
 	ret = translate_error(fsx, err, ino);
 	if (!ret && dh->oom)

@@ -718,7 +718,7 @@ static int dir_is_empty(struct iomapfs *fsx, ext2_ino_t dir)
 	int empty = 1;
 
 	err = ext2fs_dir_iterate2(fsx->fs, dir,
-				  DIRENT_FLAG_INCLUDE_INLINE_DATA, NULL,
+				  0, NULL,
 				  dir_is_empty_cb, &empty);
 	if (err)
 		return translate_error(fsx, err, dir);
@@ -949,7 +949,7 @@ static int dirent_set(struct iomapfs *fsx, ext2_ino_t dir, const char *name,
 	errcode_t err;
 
 	err = ext2fs_dir_iterate2(fsx->fs, dir,
-				  DIRENT_FLAG_INCLUDE_INLINE_DATA, NULL,
+				  0, NULL,
 				  dirent_set_cb, &ds);
 	if (err)
 		return translate_error(fsx, err, dir);
@@ -976,7 +976,7 @@ static int dotdot_set(struct iomapfs *fsx, ext2_ino_t dir, ext2_ino_t parent)
 	errcode_t err;
 
 	err = ext2fs_dir_iterate2(fsx->fs, dir,
-				  DIRENT_FLAG_INCLUDE_INLINE_DATA, NULL,
+				  0, NULL,
 				  dotdot_set_cb, &parent);
 	return translate_error(fsx, err, dir);
 }
