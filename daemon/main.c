@@ -548,20 +548,33 @@ static int add_mount_options(struct iomapfs *fsx, struct fuse_args *args)
 	return 0;
 }
 
-static int run_session(struct iomapfs *fsx, struct fuse_args *args)
+/*
+ * The session is made before the source is opened, so that a bad FUSE
+ * option is refused before anything is written to the filesystem.
+ */
+static int new_session(struct iomapfs *fsx, struct fuse_args *args)
 {
-	struct fuse_loop_config *cfg;
-	int ret = IOMAPFS_EXIT_FAIL, rc;
-
+	if (add_mount_options(fsx, args)) {
+		fprintf(stderr, "iomapfs: out of memory\n");
+		return IOMAPFS_EXIT_FAIL;
+	}
 	fsx->se = fuse_session_new(args, &iomapfs_ops, sizeof(iomapfs_ops),
 				   fsx);
 	if (!fsx->se) {
 		fprintf(stderr, "iomapfs: bad FUSE options (see iomapfs -h)\n");
 		return IOMAPFS_EXIT_USAGE;
 	}
+	return IOMAPFS_EXIT_OK;
+}
+
+static int run_session(struct iomapfs *fsx)
+{
+	struct fuse_loop_config *cfg;
+	int ret = IOMAPFS_EXIT_FAIL, rc;
+
 	if (fuse_set_signal_handlers(fsx->se)) {
 		fprintf(stderr, "iomapfs: cannot set signal handlers\n");
-		goto out_destroy;
+		return IOMAPFS_EXIT_FAIL;
 	}
 	if (fuse_session_mount(fsx->se, fsx->mountpoint)) {
 		fprintf(stderr, "iomapfs: cannot mount %s on %s\n", fsx->source,
@@ -591,10 +604,6 @@ out_unmount:
 	fuse_session_unmount(fsx->se);
 out_signals:
 	fuse_remove_signal_handlers(fsx->se);
-out_destroy:
-	/* Calls op_destroy when the kernel did not (fuse mounts). */
-	fuse_session_destroy(fsx->se);
-	fsx->se = NULL;
 	return ret;
 }
 
@@ -662,6 +671,9 @@ int main(int argc, char *argv[])
 	ret = probe_source(fsx->source);
 	if (ret)
 		goto out_args;
+	ret = new_session(fsx, &args);
+	if (ret)
+		goto out_args;
 	ret = open_source(fsx);
 	if (ret)
 		goto out_close_fd;
@@ -690,15 +702,12 @@ int main(int argc, char *argv[])
 		ret = errno == EINVAL ? IOMAPFS_EXIT_USAGE : IOMAPFS_EXIT_FAIL;
 		goto out_fs;
 	}
-	if (add_mount_options(fsx, &args)) {
-		fprintf(stderr, "iomapfs: out of memory\n");
-		ret = IOMAPFS_EXIT_FAIL;
-		goto out_cache;
-	}
 
-	ret = run_session(fsx, &args);
+	ret = run_session(fsx);
 
-out_cache:
+	/* Calls op_destroy when the kernel did not (fuse mounts). */
+	fuse_session_destroy(fsx->se);
+	fsx->se = NULL;
 	/* The session is over: no thread uses the filesystem any more. */
 	rc = fs_close(fsx);
 	if (rc) {
@@ -717,6 +726,8 @@ out_close_fd:
 	if (fsx->dev_fd >= 0)
 		close(fsx->dev_fd);
 out_args:
+	if (fsx->se)
+		fuse_session_destroy(fsx->se);
 	fuse_opt_free_args(&args);
 	free(cl.source);
 	free(cl.mountpoint);
