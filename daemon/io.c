@@ -613,6 +613,33 @@ struct io_write_result {
 };
 
 /*
+ * Convert block @lblk (device block @pblk) of an unwritten extent to
+ * written.  ext2fs_extent_set_bmap() splits and merges as needed, and
+ * merges a converted first block into a written predecessor, but leaves
+ * an unwritten extent of one block as an extent of its own; so the last
+ * block of a range (@last) that is alone in its extent is unmapped and
+ * mapped again, which appends it to its predecessor when they touch.
+ * Without this every appending write would leave one more extent.
+ * Unmapping neither frees the block nor changes i_blocks.
+ */
+static errcode_t io_convert_block(ext2_extent_handle_t handle, blk64_t lblk,
+				  blk64_t pblk, bool last)
+{
+	struct ext2fs_extent ex;
+	errcode_t err;
+
+	if (last && !ext2fs_extent_goto(handle, lblk) &&
+	    !ext2fs_extent_get(handle, EXT2_EXTENT_CURRENT, &ex) &&
+	    (ex.e_flags & EXT2_EXTENT_FLAGS_UNINIT) && ex.e_lblk == lblk &&
+	    ex.e_len == 1) {
+		err = ext2fs_extent_set_bmap(handle, lblk, 0, 0);
+		if (err)
+			return err;
+	}
+	return ext2fs_extent_set_bmap(handle, lblk, pblk, 0);
+}
+
+/*
  * Allocate, write, convert: the slow path for a block-backed (not inline)
  * inode, in the iomap ioend order.  Writes @len bytes of @data at @off and
  * raises i_size to cover them; on ENOSPC or EFBIG it writes the longest
@@ -797,9 +824,10 @@ static int io_write_blocks(struct iomapfs *fsx, struct fs_inode *fi,
 		}
 		for (s = 0; s < unwritten.n && !err; s++) {
 			for (i = 0; i < unwritten.v[s].count; i++) {
-				err = ext2fs_extent_set_bmap(handle,
+				err = io_convert_block(handle,
 					unwritten.v[s].lblk + i,
-					unwritten.v[s].pblk + i, 0);
+					unwritten.v[s].pblk + i,
+					i + 1 == unwritten.v[s].count);
 				if (err) {
 					done = unwritten.v[s].lblk + i;
 					break;
