@@ -596,10 +596,12 @@ static int run_session(struct iomapfs *fsx)
 	fuse_loop_cfg_set_idle_threads(cfg, fsx->opts.threads);
 	rc = fuse_session_loop_mt(fsx->se, cfg);
 	fuse_loop_cfg_destroy(cfg);
-	ret = rc ? IOMAPFS_EXIT_FAIL : IOMAPFS_EXIT_OK;
-	if (rc)
+	/* A positive value is the signal (SIGTERM, SIGINT, SIGHUP) that
+	 * ended the loop: a clean unmount like any other. */
+	ret = rc < 0 ? IOMAPFS_EXIT_FAIL : IOMAPFS_EXIT_OK;
+	if (rc < 0)
 		fprintf(stderr, "iomapfs: the session ended with an error: %s\n",
-			strerror(rc < 0 ? -rc : rc));
+			strerror(-rc));
 out_unmount:
 	fuse_session_unmount(fsx->se);
 out_signals:
