@@ -38,10 +38,17 @@ both() {
 }
 
 # dump_cmp IMG PATH MODEL: debugfs's dump of PATH in IMG equals MODEL.
+# debugfs dumps all of an inline-data area (60 bytes and more) whatever
+# i_size says, so the dump is cut to i_size first.
 dump_cmp() {
+	local size
 	rm -f dump.out &&
 	debugfs -R "dump $2 dump.out" "$1" >debugfs.err 2>&1 &&
 	test -f dump.out || { echo "debugfs could not dump $2:"; cat debugfs.err; return 1; }
+	size=$(debugfs -R "stat $2" "$1" 2>/dev/null |
+	       sed -n 's/.*Size: \([0-9][0-9]*\)$/\1/p' | head -n 1)
+	[ -n "$size" ] || { echo "debugfs shows no size for $2"; return 1; }
+	[ "$(stat -c %s dump.out)" -gt "$size" ] && truncate -s "$size" dump.out
 	cmp "$3" dump.out
 }
 
@@ -69,7 +76,8 @@ blocks_of() {
 # model_zero FILE OFF LEN [keep]: zero bytes [OFF, OFF + LEN) of model/FILE,
 # as fallocate -p (keep) or -z (no keep: may extend the file) does.
 model_zero() {
-	local f=model/$1 off=$2 len=$3 size
+	local f=model/$1 off len size
+	off=$(numfmt --from=iec "$2") && len=$(numfmt --from=iec "$3") &&
 	size=$(stat -c %s "$f") || return 1
 	if [ "${4:-}" = keep ]; then
 		[ "$off" -ge "$size" ] && return 0
@@ -77,4 +85,15 @@ model_zero() {
 	fi
 	head -c "$len" /dev/zero |
 		dd of="$f" bs=64K seek="$off" oflag=seek_bytes conv=notrunc status=none
+}
+
+# make_dirty_image IMG SIZE [mke2fs options...]: like make_image, but every
+# block starts out holding non-zero junk, as on a disk that has been used:
+# a block handed to a file without being written or zeroed shows up.
+make_dirty_image() {
+	local img=$1 size=$2
+	shift 2
+	rm -f "$img" &&
+	yes "stale block contents " | head -c "$size" >"$img" &&
+	mke2fs -q -F -E nodiscard "$@" "$img" >/dev/null
 }

@@ -48,7 +48,7 @@ workload() {
 
 DEVS="ext4-4k:-t ext4 -O 64bit,metadata_csum,flex_bg
 ext4-1k:-t ext4 -b 1024 -O 64bit,metadata_csum,flex_bg
-ext2-4k:-t ext2
+ext2-4k:-t ext2 -b 4096
 ext3-1k:-t ext3 -b 1024"
 
 while IFS=: read -r kind opts; do
@@ -57,7 +57,7 @@ while IFS=: read -r kind opts; do
 	export IMG MNT kind opts
 	test_expect_success FUSE,E2FSPROGS,DATAIO "$kind: write the workload" '
 		rm -rf model &&
-		make_image "$IMG" 64M $opts &&
+		make_dirty_image "$IMG" 64M $opts &&
 		iomapfs_mount "$IMG" "$MNT" &&
 		workload &&
 		model_cmp_all

@@ -21,13 +21,13 @@ for bs in 4096 1024; do
 
 	test_expect_success FUSE,E2FSPROGS,DATAIO,FALLOCATE "$bs: mount an ext4 image" '
 		rm -rf model && mkdir model &&
-		make_image "$IMG" 64M -t ext4 -b $bs &&
+		make_dirty_image "$IMG" 64M -t ext4 -b $bs &&
 		iomapfs_mount "$IMG" "$MNT"
 	'
 
 	test_expect_success FUSE,E2FSPROGS,DATAIO,FALLOCATE "$bs: KEEP_SIZE allocates past EOF, size unchanged" '
 		dw f 0 64K 1 &&
-		fallocate -k -o 1M -l 256K "$MNT/f" &&
+		fallocate -n -o 1M -l 256K "$MNT/f" &&
 		test_eq 65536 "$(stat -c %s "$MNT/f")" size &&
 		test "$(stat -c %b "$MNT/f")" -ge 640 &&
 		model_cmp_all
@@ -67,7 +67,7 @@ for bs in 4096 1024; do
 		fallocate -z -o 5000 -l 20000 "$MNT/z" && model_zero z 5000 20000 &&
 		fallocate -z -o 64K -l 64K "$MNT/z" && model_zero z 64K 64K &&
 		fallocate -z -o 190K -l 30K "$MNT/z" && model_zero z 190K 30K &&
-		fallocate -z -k -o 300K -l 8K "$MNT/z" &&
+		fallocate -z -n -o 300K -l 8K "$MNT/z" &&
 		model_cmp_all &&
 		test_eq $((220 * 1024)) "$(stat -c %s "$MNT/z")" size
 	'
@@ -129,7 +129,7 @@ MNT=$TRASH/mnt-ext2
 export IMG MNT
 test_expect_success FUSE,E2FSPROGS,DATAIO,FALLOCATE 'ext2: punch works, preallocation is refused as in ext4' '
 	rm -rf model && mkdir model &&
-	make_image "$IMG" 32M -t ext2 -b 1024 &&
+	make_dirty_image "$IMG" 32M -t ext2 -b 1024 &&
 	iomapfs_mount "$IMG" "$MNT" &&
 	dw b 0 300K 9 &&
 	fallocate -p -o 1000 -l 100K "$MNT/b" && model_zero b 1000 100K keep &&
