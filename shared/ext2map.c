@@ -24,6 +24,9 @@
 #include "ext2map.h"
 #include "iomap.h"
 
+/* The deepest extent tree the kernel accepts (EXT4_MAX_EXTENT_DEPTH). */
+#define EXT2MAP_MAX_DEPTH 5
+
 /* One row of the errcode_t -> errno table. */
 struct ext2_errno_map {
 	errcode_t err;
@@ -217,14 +220,45 @@ static void ext2map_hole(const struct ext2map_ctx *c, uint64_t lblk,
 	ext2map_fill(c, lblk, end, IOMAP_HOLE, 0, out);
 }
 
-/* Check one extent read from the tree; 0 or -EUCLEAN. */
-static int ext2map_extent_ok(const struct ext2map_ctx *c,
-			     const struct ext2fs_extent *e)
+/*
+ * Check the leaf extent @e the handle sits on: not empty, inside the
+ * filesystem and the maximum file size, and not overlapping or preceding
+ * its neighbours in the leaf (libext2fs trusts the order; a lookup must
+ * not).  Leaves the handle where it was.  Returns 0, -EUCLEAN, or -errno.
+ */
+static int ext2map_extent_check(const struct ext2map_ctx *c,
+				ext2_extent_handle_t h,
+				const struct ext2fs_extent *e)
 {
-	if (!e->e_len || e->e_lblk + (uint64_t)e->e_len > c->max_blocks)
+	uint64_t end = e->e_lblk + (uint64_t)e->e_len;
+	struct ext2fs_extent n;
+	errcode_t err;
+
+	if (!e->e_len || end > c->max_blocks)
 		return -EUCLEAN;
 	if (!ext2map_pblk_ok(c->fs, e->e_pblk, e->e_len))
 		return -EUCLEAN;
+
+	err = ext2fs_extent_get(h, EXT2_EXTENT_NEXT_SIB, &n);
+	if (!err) {
+		if (n.e_lblk < end)
+			return -EUCLEAN;
+		err = ext2fs_extent_get(h, EXT2_EXTENT_PREV_SIB, &n);
+		if (err)
+			return iomap_ext2_errno(err);
+	} else if (err != EXT2_ET_EXTENT_NO_NEXT) {
+		return iomap_ext2_errno(err);
+	}
+	err = ext2fs_extent_get(h, EXT2_EXTENT_PREV_SIB, &n);
+	if (!err) {
+		if (n.e_lblk + (uint64_t)n.e_len > e->e_lblk)
+			return -EUCLEAN;
+		err = ext2fs_extent_get(h, EXT2_EXTENT_NEXT_SIB, &n);
+		if (err)
+			return iomap_ext2_errno(err);
+	} else if (err != EXT2_ET_EXTENT_NO_PREV) {
+		return iomap_ext2_errno(err);
+	}
 	return 0;
 }
 
@@ -270,6 +304,7 @@ static int ext2map_next_extent(ext2_extent_handle_t h, struct ext2fs_extent *e)
 static int ext2map_extent_lookup(const struct ext2map_ctx *c, uint64_t lblk,
 				 struct iomap *out)
 {
+	struct ext2_extent_info info;
 	ext2_extent_handle_t h;
 	struct ext2fs_extent e;
 	errcode_t err;
@@ -278,6 +313,14 @@ static int ext2map_extent_lookup(const struct ext2map_ctx *c, uint64_t lblk,
 	err = ext2fs_extent_open2(c->fs, c->ino, c->inode, &h);
 	if (err)
 		return iomap_ext2_errno(err);
+	/* libext2fs accepts any depth; the kernel none beyond 5. */
+	err = ext2fs_extent_get_info(h, &info);
+	if (err)
+		goto out_err;
+	if (info.max_depth > EXT2MAP_MAX_DEPTH) {
+		ret = -EUCLEAN;
+		goto out_free;
+	}
 
 	/* One descent: to the extent holding lblk, or the one before it. */
 	err = ext2fs_extent_goto(h, lblk);
@@ -285,7 +328,7 @@ static int ext2map_extent_lookup(const struct ext2map_ctx *c, uint64_t lblk,
 		err = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &e);
 		if (err)
 			goto out_err;
-		ret = ext2map_extent_ok(c, &e);
+		ret = ext2map_extent_check(c, h, &e);
 		if (ret)
 			goto out_free;
 		if (lblk < e.e_lblk || lblk >= e.e_lblk + (uint64_t)e.e_len) {
@@ -313,7 +356,13 @@ static int ext2map_extent_lookup(const struct ext2map_ctx *c, uint64_t lblk,
 	if (err)
 		goto out_err;
 	if (e.e_lblk <= lblk) {
-		/* The handle sits on the extent before the hole. */
+		/*
+		 * The handle sits on the extent before the hole, or on a
+		 * broken one that goto could not place (length zero).
+		 */
+		ret = ext2map_extent_check(c, h, &e);
+		if (ret)
+			goto out_free;
 		ret = ext2map_next_extent(h, &e);
 		if (ret == -ENODATA) {
 			ext2map_hole(c, lblk, c->max_blocks, out);
@@ -323,7 +372,7 @@ static int ext2map_extent_lookup(const struct ext2map_ctx *c, uint64_t lblk,
 		if (ret)
 			goto out_free;
 	}
-	ret = ext2map_extent_ok(c, &e);
+	ret = ext2map_extent_check(c, h, &e);
 	if (ret)
 		goto out_free;
 	/* Leaves out of order: the next extent must begin past the hole. */
@@ -433,12 +482,13 @@ static int ext2map_blockmap_lookup(const struct ext2map_ctx *c, uint64_t lblk,
 	if (ret)
 		goto out_free;
 	if (pblk) {
-		/* Merge the physically contiguous blocks that follow. */
+		/*
+		 * Merge the physically contiguous blocks that follow.  A bad
+		 * pointer further on ends the run; its own lookup reports it.
+		 */
 		for (n = 1; lblk + n < c->max_blocks; n++) {
-			ret = ext2map_bm_map(&bm, lblk + n, &next, &span);
-			if (ret)
-				goto out_free;
-			if (next != pblk + n)
+			if (ext2map_bm_map(&bm, lblk + n, &next, &span) ||
+			    next != pblk + n)
 				break;
 		}
 		ext2map_fill(c, lblk, lblk + n, IOMAP_MAPPED, pblk, out);
@@ -452,10 +502,8 @@ static int ext2map_blockmap_lookup(const struct ext2map_ctx *c, uint64_t lblk,
 	n = lblk + span;
 	while (n < c->max_blocks && (lblk >= c->eof_blocks ||
 				     n < c->eof_blocks)) {
-		ret = ext2map_bm_map(&bm, n, &next, &span);
-		if (ret)
-			goto out_free;
-		if (next)
+		/* As above: a bad pointer ends the hole and errs on its own. */
+		if (ext2map_bm_map(&bm, n, &next, &span) || next)
 			break;
 		n += span;
 	}

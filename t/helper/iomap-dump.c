@@ -39,6 +39,7 @@
 struct dump_state {
 	bool blocks;
 	uint64_t bsize;
+	uint64_t next;		/* where the next mapping must start */
 };
 
 static void usage(FILE *f)
@@ -67,10 +68,25 @@ static bool parse_u64(const char *s, uint64_t *out)
 
 static int dump_one(const struct iomap *m, void *arg)
 {
-	const struct dump_state *st = arg;
+	struct dump_state *st = arg;
 	char flags[64], addr[32];
 	const char *type = iomap_type_name(m->type);
 
+	/*
+	 * The walk's own promises, checked here so that every test of the
+	 * mapping source checks them too: well-formed, block-aligned
+	 * mappings that follow each other with no gap or overlap.
+	 */
+	if (iomap_validate(m) || m->offset % st->bsize ||
+	    m->length % st->bsize || m->offset != st->next) {
+		fprintf(stderr,
+			"iomap-dump: bad mapping from the walk: offset %" PRIu64
+			" length %" PRIu64 " type %u flags 0x%x (expected offset %"
+			PRIu64 ")\n", m->offset, m->length, m->type, m->flags,
+			st->next);
+		return -EPROTO;
+	}
+	st->next = m->offset + m->length;
 	if (iomap_flags_format(m->flags, flags, sizeof(flags)) < 0)
 		return -EINVAL;
 	if (!flags[0])
@@ -176,6 +192,7 @@ int main(int argc, char **argv)
 	if (resolve(fs, argv[optind + 1], &ino))
 		goto out_close;
 
+	st.next = off - off % st.bsize;
 	ret = iomap_ext2_walk(fs, ino, off, len, dump_one, &st);
 	if (ret) {
 		fprintf(stderr, "iomap-dump: inode %u: %s\n", ino,
