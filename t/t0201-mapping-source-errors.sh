@@ -29,6 +29,11 @@ dump_fails() {
 		echo "iomap-dump $* exited $rc, expected 1 (124: timeout, >128: signal)"
 		return 1
 	fi
+	# Sanitizer builds also exit 1 by default: their reports fail too.
+	if grep -q -e "Sanitizer" -e "runtime error:" err; then
+		echo "iomap-dump $* tripped a sanitizer"
+		return 1
+	fi
 	test_grep -e "$want" err
 }
 
