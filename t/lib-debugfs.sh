@@ -5,8 +5,8 @@
 # format of t/helper/iomap-dump (OFFSET LENGTH TYPE ADDR FLAGS, bytes), so
 # that the mapping-source tests compare the two with test_cmp.  debugfs is
 # the independent witness: extent files are read from "ex <ino>", block-
-# mapped (ext2/ext3) files from one "bmap <ino> N" per block, inline files
-# from "stat".  The holes between them and up to EOF are derived by the
+# mapped (ext2/ext3) files from the BLOCKS list of "stat" (and, as a cross-
+# check, one "bmap <ino> N" per block), inline files from "stat".  The holes between them and up to EOF are derived by the
 # rules of shared/ext2map.h: a hole stops at EOF (rounded up to the block
 # size), mappings that reach EOF carry LAST, and with no length the walk
 # stops before the hole that lies past EOF and every extent, unless that
@@ -81,6 +81,27 @@ debugfs_bmap_runs() {
 		END { if (run) print start_l, len, start_p, "MAPPED" }'
 }
 
+# debugfs_stat_runs IMG INO: runs of a block-mapped file from the BLOCKS
+# list of "stat <ino>" ("(0-11):100-111, (IND):112, (12):113, ..."), the
+# indirect blocks left out and physically contiguous runs merged, as
+# "LBLK LEN PBLK MAPPED".
+debugfs_stat_runs() {
+	debugfs_q "$1" "stat <$2>" |
+	sed -n '/^BLOCKS:/,/^TOTAL:/p' | sed '1d;$d' | tr ',' '\n' | awk '
+		BEGIN { run = 0 }
+		/\((IND|DIND|TIND)\)/ { next }
+		/\(/ {
+			gsub(/[()]/, ""); gsub(/:/, " "); gsub(/-/, " ")
+			n = split($0, f, " ")
+			l = f[1]; if (n == 4) { len = f[2] - f[1] + 1; p = f[3] }
+			else { len = 1; p = f[2] }
+			if (run && l == sl + slen && p == sp + slen) { slen += len; next }
+			if (run) print sl, slen, sp, "MAPPED"
+			run = 1; sl = l; slen = len; sp = p
+		}
+		END { if (run) print sl, slen, sp, "MAPPED" }'
+}
+
 # debugfs_runs_to_maps BS SIZE MAXBLOCKS: turn "LBLK LEN PBLK TYPE" runs on
 # stdin (in file order) into the rows iomap-dump prints for a walk of the
 # whole file.
@@ -124,7 +145,7 @@ debugfs_maxblocks() {
 
 # debugfs_expected_maps IMG INO|PATH: the full expected iomap-dump output.
 debugfs_expected_maps() {
-	local img=$1 ino=$2 bs size flags maxb nblocks
+	local img=$1 ino=$2 bs size flags maxb
 	case $ino in
 	/*) ino=$(debugfs_ino "$img" "$ino") ;;
 	esac
@@ -143,10 +164,37 @@ debugfs_expected_maps() {
 		debugfs_ex_runs "$img" "$ino" |
 		debugfs_runs_to_maps "$bs" "$size" "$maxb"
 	else
-		nblocks=$(((size + bs - 1) / bs))
-		debugfs_bmap_runs "$img" "$ino" "$nblocks" |
+		debugfs_stat_runs "$img" "$ino" |
 		debugfs_runs_to_maps "$bs" "$size" "$maxb"
 	fi
+}
+
+# debugfs_clip_maps OFF LEN BS MAXBYTES < FULL: the rows a walk of
+# [OFF, OFF + LEN - 1] prints, from the rows FULL of a walk of the whole
+# file: those that overlap the range, the first cut to start at OFF's
+# block, then the hole past EOF and every extent if the range reaches it.
+debugfs_clip_maps() {
+	awk -v off="$1" -v len="$2" -v bs="$3" -v max="$4" '
+		function out(o, l, t, a, f) {
+			printf "%.0f %.0f %s %s %s\n", o, l, t, a, f
+		}
+		BEGIN { blk = off - off % bs; qend = off + len; last = 0 }
+		{
+			o = $1; l = $2; e = o + l; last = e
+			if (e <= blk || o >= qend)
+				next
+			if (o < blk) {
+				d = blk - o
+				out(blk, l - d, $3, ($4 == "-" ? "-" : $4 + d), $5)
+			} else {
+				out(o, l, $3, $4, $5)
+			}
+		}
+		END {
+			s = (last > blk ? last : blk)
+			if (last < max && s < qend)
+				out(s, max - s, "HOLE", "-", "LAST")
+		}'
 }
 
 # debugfs_ex_depth IMG PATH: the depth of PATH's extent tree (0 in-inode).
@@ -163,4 +211,28 @@ check_maps() {
 	debugfs_expected_maps "$img" "$path" >"expect$name" &&
 	timeout 20 "$HELPER_DIR/iomap-dump" "$img" "$path" >"actual$name" &&
 	test_cmp "expect$name" "actual$name"
+}
+
+# check_ranges IMG PATH N: N range queries at seeded random offsets and
+# lengths (up to three blocks past EOF) must print what debugfs implies.
+check_ranges() {
+	local img=$1 path=$2 n=$3 bs size ino max i off len
+	ino=$(debugfs_ino "$img" "$path")
+	bs=$(debugfs_blocksize "$img")
+	size=$(debugfs_inode_field "$img" "$ino" Size)
+	max=$(($(debugfs_maxblocks "$img" "$ino") * bs))
+	debugfs_expected_maps "$img" "$ino" >range.full || return 1
+	RANDOM=$((ino * 7919 + bs))
+	for ((i = 0; i < n; i++)); do
+		off=$(((RANDOM * 32768 + RANDOM) % (size + 3 * bs + 1)))
+		len=$(((RANDOM * 32768 + RANDOM) % (size + bs) + 1))
+		debugfs_clip_maps "$off" "$len" "$bs" "$max" <range.full \
+			>range.expect &&
+		timeout 20 "$HELPER_DIR/iomap-dump" "$img" "$ino" "$off" "$len" \
+			>range.actual || return 1
+		test_cmp range.expect range.actual || {
+			echo "range query $path at $off length $len differs"
+			return 1
+		}
+	done
 }

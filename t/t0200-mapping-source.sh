@@ -30,6 +30,7 @@ make_tree() {
 	truncate -s 1M tree/unwritten &&
 	head -c 10000 /dev/urandom >tree/pasteof &&
 	head -c $((400 * 4096)) /dev/urandom >tree/frag &&
+	ln -s "$(printf "%0100d" 0)" tree/slowlink &&
 	mkdir tree/dir &&
 	for i in $(seq 1 60); do : >tree/dir/file-with-a-long-name-$i; done
 }
@@ -74,11 +75,16 @@ for bs in 4096 1024; do
 		echo leaves=\$leaves &&
 		if [ $bs = 1024 ]; then test \$leaves -ge 2; fi
 	"
-	for f in empty full tiny sparse unwritten pasteof frag dir; do
+	for f in empty full tiny sparse unwritten pasteof frag dir slowlink; do
 		test_expect_success "ext4 $bs: /$f agrees with debugfs" "
 			check_maps $img /$f
 		"
 	done
+	test_expect_success "ext4 $bs: range queries agree with debugfs" "
+		for f in sparse unwritten pasteof frag full empty; do
+			check_ranges $img /\$f 25 || return 1
+		done
+	"
 	test_expect_success "ext4 $bs: /unwritten has UNWRITTEN extents" "
 		grep UNWRITTEN actual${img%.img}_unwritten &&
 		! grep MAPPED actual${img%.img}_unwritten
@@ -100,7 +106,7 @@ test_expect_success 'inline_data image' '
 	make_image inline.img 16M -t ext4 -b 4096 -O inline_data -d tree &&
 	fsck_clean inline.img
 '
-for f in empty tiny full dir; do
+for f in empty tiny full dir slowlink; do
 	test_expect_success "inline_data: /$f agrees with debugfs" "
 		check_maps inline.img /$f
 	"
@@ -116,7 +122,7 @@ test_expect_success 'ext2 1 KiB image (block-mapped, IND and DIND)' '
 	edit_image ext2.img 100 &&
 	fsck_clean ext2.img
 '
-for f in empty full tiny sparse unwritten pasteof frag dir; do
+for f in empty full tiny sparse unwritten pasteof frag dir slowlink; do
 	test_expect_success "ext2: /$f agrees with debugfs" "
 		check_maps ext2.img /$f
 	"
@@ -124,17 +130,86 @@ done
 test_expect_success 'ext2: /full spans the indirect blocks' '
 	debugfs_q ext2.img "stat /full" | test_grep -e "(IND)" -e "(DIND)"
 '
+test_expect_success 'ext2: range queries agree with debugfs' '
+	for f in sparse unwritten frag full; do
+		check_ranges ext2.img /$f 25 || return 1
+	done
+'
 
 test_expect_success 'ext3 4 KiB image' '
 	make_image ext3.img 32M -t ext3 -b 4096 -d tree &&
 	edit_image ext3.img 400 &&
 	fsck_clean ext3.img
 '
-for f in empty full sparse unwritten pasteof frag dir; do
+for f in empty full sparse unwritten pasteof frag dir slowlink; do
 	test_expect_success "ext3: /$f agrees with debugfs" "
 		check_maps ext3.img /$f
 	"
 done
+
+test_expect_success 'ext3: range queries agree with debugfs' '
+	for f in sparse frag full; do
+		check_ranges ext3.img /$f 25 || return 1
+	done
+'
+
+# debugfs has two views of a block-mapped file: stat's BLOCKS list (what
+# the comparisons above use) and bmap per block.  They must agree too.
+for img in ext2 ext3; do
+	test_expect_success "$img: stat BLOCKS and bmap agree" "
+		for f in full sparse frag unwritten; do
+			ino=\$(debugfs_ino $img.img /\$f) &&
+			size=\$(debugfs_inode_field $img.img \$ino Size) &&
+			bs=\$(debugfs_blocksize $img.img) &&
+			debugfs_stat_runs $img.img \$ino >stat.runs &&
+			debugfs_bmap_runs $img.img \$ino \$(((size + bs - 1) / bs)) \
+				>bmap.runs &&
+			test -s stat.runs &&
+			test_cmp stat.runs bmap.runs || return 1
+		done
+	"
+done
+
+# Files far larger than their image: holes that skip whole indirect
+# subtrees (ext2 TIND at 1 KiB blocks) and extents far out.
+test_expect_success 'huge sparse files' '
+	rm -rf huge && mkdir huge &&
+	head -c 1000 /dev/urandom >huge/far &&
+	dd if=/dev/urandom of=huge/far bs=1024 seek=$((5 * 1024 * 1024)) \
+		count=3 conv=notrunc 2>/dev/null &&
+	truncate -s 6G huge/far &&
+	make_image huge2.img 8M -t ext2 -b 1024 -d huge &&
+	make_image huge4.img 8M -t ext4 -b 4096 -d huge &&
+	debugfs_q huge2.img "stat /far" | test_grep "(TIND)" &&
+	check_maps huge2.img /far &&
+	check_maps huge4.img /far &&
+	check_ranges huge2.img /far 10 &&
+	check_ranges huge4.img /far 10
+'
+
+test_expect_success 'the last block before the maximum size, and past it' '
+	for img in huge2 huge4; do
+		ino=$(debugfs_ino $img.img /far) &&
+		bs=$(debugfs_blocksize $img.img) &&
+		max=$(($(debugfs_maxblocks $img.img $ino) * bs)) &&
+		echo "$((max - bs)) $bs HOLE - LAST" >expect &&
+		"$DUMP" $img.img /far $((max - 1)) >actual &&
+		test_cmp expect actual &&
+		test_expect_code 1 "$DUMP" $img.img /far $max 2>err &&
+		test_grep "File too large" err || return 1
+	done
+'
+
+# An extent holds at most 32768 blocks: a 40 MiB file at 1 KiB blocks
+# needs two or more, each its own mapping, as debugfs lists them.
+test_expect_success 'a file longer than one extent' '
+	rm -rf long && mkdir long &&
+	head -c $((40 * 1024 * 1024)) /dev/zero | tr "\000" x >long/f &&
+	make_image long.img 64M -t ext4 -b 1024 -d long &&
+	test "$(debugfs_ex_runs long.img $(debugfs_ino long.img /f) | wc -l)" -ge 2 &&
+	check_maps long.img /f &&
+	check_ranges long.img /f 10
+'
 
 test_expect_success 'an inode number works like its path' '
 	ino=$(debugfs_ino ext4-4096.img /frag) &&
