@@ -455,6 +455,16 @@ static int ext2map_bm_map(struct ext2map_bm *bm, uint64_t lblk,
 		}
 		subtree /= bm->ppb;
 		ptr = ext2fs_le32_to_cpu(bm->buf[slot][rel / subtree]);
+		if (level == 1 && !ptr) {
+			/* One step over a run of holes in this block. */
+			uint64_t k = rel + 1;
+
+			while (k < bm->ppb && !bm->buf[slot][k])
+				k++;
+			*pblk = 0;
+			*span = k - rel;
+			return 0;
+		}
 		rel %= subtree;
 	}
 	if (ptr && !ext2map_pblk_ok(c->fs, ptr, 1))

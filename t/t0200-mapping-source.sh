@@ -211,6 +211,21 @@ test_expect_success 'a file longer than one extent' '
 	check_ranges long.img /f 10
 '
 
+# 10000 extents at 1 KiB blocks: a tree of depth 2 with about 200 leaves,
+# so holes between leaves under different index blocks are crossed too.
+test_expect_success 'an extent tree of depth 2' '
+	rm -rf deep && mkdir deep &&
+	head -c $((20000 * 1024)) /dev/urandom >deep/f &&
+	make_image deep.img 64M -t ext4 -b 1024 -d deep &&
+	for i in $(seq 1 2 19999); do echo "punch /f $i $i"; done >punches &&
+	debugfs -w -f punches deep.img >/dev/null 2>&1 &&
+	fsck_clean deep.img &&
+	test_eq 2 "$(debugfs_ex_depth deep.img /f)" "extent depth" &&
+	check_maps deep.img /f &&
+	test_eq 20000 "$(wc -l <actualdeep_f)" "mappings" &&
+	check_ranges deep.img /f 10
+'
+
 test_expect_success 'an inode number works like its path' '
 	ino=$(debugfs_ino ext4-4096.img /frag) &&
 	"$DUMP" ext4-4096.img "$ino" >by-ino &&
