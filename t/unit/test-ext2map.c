@@ -4,8 +4,8 @@
  * that the shell tests reach only through the walk: the errcode_t -> errno
  * table, iomap_ext2_lookup() at unaligned offsets and its errors,
  * iomap_ext2_lookup_inode() with the caller's inode, the maximum size, and
- * a walk stopped by its callback.  t/t0203-ext2map-unit.sh makes the image
- * (see there for its files) and passes its path.
+ * a walk stopped by its callback.  It makes its own image with mke2fs -d
+ * (see make_image()), or takes one as its argument.
  */
 #include "config.h"
 
@@ -158,24 +158,70 @@ static void test_lookups(ext2_filsys fs)
 		   -EFBIG, "a walk from the maximum size is EFBIG");
 }
 
+/*
+ * Make the image described above test_lookups() in a fresh directory under
+ * $TMPDIR with mke2fs -d, so that the test also runs on its own (t0990
+ * runs every unit test without arguments).  Returns 0 and fills @dir and
+ * @img, or -1 when it cannot.
+ */
+static int make_image(char *dir, size_t dir_size, char *img, size_t img_size)
+{
+	const char *tmp = getenv("TMPDIR");
+	char cmd[1024];
+
+	snprintf(dir, dir_size, "%s/test-ext2map.XXXXXX", tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(img, img_size, "%s/unit.img", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && mkdir tree && "
+		 "head -c 12288 /dev/urandom >tree/data && "
+		 "dd if=/dev/urandom of=tree/sparse bs=4096 seek=2 count=1 "
+		 "2>/dev/null && truncate -s 20480 tree/sparse && "
+		 "mkfifo tree/fifo && truncate -s 8M unit.img && "
+		 "PATH=/usr/sbin:/sbin:$PATH mke2fs -q -F -t ext4 -b 4096 "
+		 "-d tree unit.img >/dev/null 2>&1",
+		 dir);
+	if (system(cmd) != 0)
+		return -1;
+	return 0;
+}
+
+static void remove_dir(const char *dir)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		tap_diag("could not remove %s", dir);
+}
+
 int main(int argc, char **argv)
 {
+	char dir[512] = "", img[600];
+	const char *path;
 	ext2_filsys fs;
 	errcode_t err;
 
 	test_errno_table();
-	if (argc != 2) {
-		tap_diag("usage: test-ext2map IMAGE (made by t0203)");
-		tap_ok(0, "an image to test lookups on");
+	if (argc > 1) {
+		path = argv[1];
+	} else if (make_image(dir, sizeof(dir), img, sizeof(img)) == 0) {
+		path = img;
+	} else {
+		tap_ok(1, "lookups # SKIP cannot make an image with mke2fs");
+		if (dir[0])
+			remove_dir(dir);
 		return tap_done();
 	}
-	err = ext2fs_open(argv[1], EXT2_FLAG_64BITS, 0, 0, unix_io_manager,
-			  &fs);
-	if (!tap_ok(!err, "open %s", argv[1])) {
+	err = ext2fs_open(path, EXT2_FLAG_64BITS, 0, 0, unix_io_manager, &fs);
+	if (tap_ok(!err, "open %s", path)) {
+		test_lookups(fs);
+		ext2fs_close_free(&fs);
+	} else {
 		tap_diag("%s", iomap_ext2_strerror(err));
-		return tap_done();
 	}
-	test_lookups(fs);
-	ext2fs_close_free(&fs);
+	if (dir[0])
+		remove_dir(dir);
 	return tap_done();
 }
