@@ -12,6 +12,11 @@
 # stops before the hole that lies past EOF and every extent, unless that
 # hole is all there is.  Sourced after test-lib.sh.
 
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	echo "1..0 # SKIP ${0##*/} is a test library, not a test"
+	exit 0
+fi
+
 # debugfs_q IMG CMD: run one debugfs request, without its banner.
 debugfs_q() {
 	debugfs -R "$2" "$1" 2>/dev/null
