@@ -299,6 +299,60 @@ static int io_inline_get(struct iomapfs *fsx, struct fs_inode *fi,
 	return 0;
 }
 
+/*
+ * ext2fs_punch() of blocks [start, end] (end ~0ULL: to the end), with a
+ * work-around: libext2fs 1.47.0 refuses (EXT2_ET_BAD_BLOCK_NUM, "Illegal
+ * block number") to free an extent range that ends at the last block of
+ * the filesystem, an off-by-one in punch_extent_blocks() fixed upstream
+ * after 1.47.0.  A full filesystem has that block in some file, which
+ * then could never be truncated or deleted.  So when the last block is in
+ * use and this inode maps it inside the range, unmap and free that one
+ * block here first; ext2fs_punch() does the rest.
+ */
+static errcode_t io_ext2_punch(ext2_filsys fs, ext2_ino_t ino,
+			       struct ext2_inode *inode, blk64_t start,
+			       blk64_t end)
+{
+	blk64_t last = ext2fs_blocks_count(fs->super) - 1, lblk = 0;
+	ext2_extent_handle_t handle;
+	struct ext2fs_extent ex;
+	bool found = false;
+	errcode_t err;
+	int op;
+
+	if (!(inode->i_flags & EXT4_EXTENTS_FL) ||
+	    (inode->i_flags & EXT4_INLINE_DATA_FL) ||
+	    !ext2fs_test_block_bitmap2(fs->block_map, last))
+		return ext2fs_punch(fs, ino, inode, NULL, start, end);
+	err = ext2fs_extent_open2(fs, ino, inode, &handle);
+	if (err)
+		return err;
+	for (op = EXT2_EXTENT_ROOT;; op = EXT2_EXTENT_NEXT_LEAF) {
+		err = ext2fs_extent_get(handle, op, &ex);
+		if (err)
+			break;
+		if ((ex.e_flags & EXT2_EXTENT_FLAGS_LEAF) && ex.e_len &&
+		    ex.e_pblk + ex.e_len - 1 == last) {
+			lblk = ex.e_lblk + ex.e_len - 1;
+			found = true;
+			break;
+		}
+	}
+	if (err == EXT2_ET_EXTENT_NO_NEXT || err == EXT2_ET_EXTENT_NO_DOWN)
+		err = 0;
+	if (!err && found && lblk >= start && lblk <= end) {
+		err = ext2fs_extent_set_bmap(handle, lblk, 0, 0);
+		if (!err) {
+			ext2fs_block_alloc_stats2(fs, last, -1);
+			err = ext2fs_iblk_sub_blocks(fs, inode, 1);
+		}
+	}
+	ext2fs_extent_free(handle);
+	if (err)
+		return err;
+	return ext2fs_punch(fs, ino, inode, NULL, start, end);
+}
+
 /* --- read ------------------------------------------------------------- */
 
 /* A reply being built: a bufvec that grows, and the memory it owns. */
@@ -571,7 +625,7 @@ static int io_inline_expand(struct iomapfs *fsx, struct fs_inode *fi,
 	/* ext2fs_punch() of an inline inode drops the inline data (i_block
 	 * and the system.data attribute) and writes the inode. */
 	err = ext2fs_punch(fsx->fs, fi->ino, (struct ext2_inode *)inode, NULL,
-			   0, ~0ULL);
+			   0, ~0ULL);	/* inline: nothing to work around */
 	if (err)
 		goto out_err;
 	ret = fs_read_inode(fsx, fi->ino, inode);
@@ -1210,8 +1264,9 @@ static int io_punch(struct iomapfs *fsx, struct fs_inode *fi,
 	if (ret)
 		return ret;
 	if (first < last_excl) {
-		err = ext2fs_punch(fsx->fs, fi->ino, (struct ext2_inode *)inode,
-				   NULL, first, last_excl - 1);
+		err = io_ext2_punch(fsx->fs, fi->ino,
+				    (struct ext2_inode *)inode, first,
+				    last_excl - 1);
 		cache_invalidate(fsx->cache, fi->ino, first * fsx->blocksize,
 				 (last_excl - first) * fsx->blocksize,
 				 CACHE_R_PUNCH);
@@ -1241,8 +1296,9 @@ static int io_zero_range(struct iomapfs *fsx, struct fs_inode *fi,
 	if (ret)
 		return ret;
 	if (first < last_excl)
-		err = ext2fs_punch(fsx->fs, fi->ino, (struct ext2_inode *)inode,
-				   NULL, first, last_excl - 1);
+		err = io_ext2_punch(fsx->fs, fi->ino,
+				    (struct ext2_inode *)inode, first,
+				    last_excl - 1);
 	b0 = off / bs;
 	b1 = (end - 1) / bs;
 	if (!err)
@@ -1549,8 +1605,9 @@ int io_truncate(struct iomapfs *fsx, struct fs_inode *fi, uint64_t size)
 			if (ret)
 				goto out_unlock;
 		}
-		err = ext2fs_punch(fsx->fs, fi->ino, (struct ext2_inode *)&inode,
-				   NULL, io_blk_up(fsx, size) / bs, ~0ULL);
+		err = io_ext2_punch(fsx->fs, fi->ino,
+				    (struct ext2_inode *)&inode,
+				    io_blk_up(fsx, size) / bs, ~0ULL);
 		if (err) {
 			ret = translate_error(fsx, err, fi->ino);
 			goto out_invalidate;
@@ -1588,8 +1645,8 @@ int io_release_blocks(struct iomapfs *fsx, ext2_ino_t ino,
 
 	if (!(inode->i_flags & EXT4_INLINE_DATA_FL) &&
 	    ext2fs_inode_has_valid_blocks2(fsx->fs, (struct ext2_inode *)inode))
-		err = ext2fs_punch(fsx->fs, ino, (struct ext2_inode *)inode,
-				   NULL, 0, ~0ULL);
+		err = io_ext2_punch(fsx->fs, ino, (struct ext2_inode *)inode,
+				    0, ~0ULL);
 	cache_forget(fsx->cache, ino, CACHE_R_UNLINK);
 	return err ? translate_error(fsx, err, ino) : 0;
 }
