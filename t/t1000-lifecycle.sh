@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 test_description='iomapfs lifecycle: options, refused sources, locking, recovery, signals, unmount'
 . "$(dirname "$0")/test-lib.sh"
-. "$(dirname "$0")/lib-ops.sh"
+. "$T_DIR/lib-ops.sh"
 
 test_have_prereq FUSE || skip_all "no usable /dev/fuse, fusermount3 or iomapfs"
 test_have_prereq E2FSPROGS || skip_all "no e2fsprogs"
