@@ -22,7 +22,7 @@ command -v getfattr >/dev/null && command -v setfattr >/dev/null &&
 #   utimens PATH ATIME MTIME (seconds.nanoseconds, "now" or "omit")
 sys() {
 	python3 - "$@" <<'EOF'
-import ctypes, errno, os, sys
+import ctypes, decimal, errno, os, sys
 
 libc = ctypes.CDLL(None, use_errno=True)
 op, args = sys.argv[1], sys.argv[2:]
@@ -32,8 +32,9 @@ def ts(v):
         return (0, (1 << 30) - 1)
     if v == "omit":
         return (0, (1 << 30) - 2)
-    s, _, ns = v.partition(".")
-    return (int(s), int((ns + "000000000")[:9]))
+    t = decimal.Decimal(v)
+    s = int(t.to_integral_value(rounding=decimal.ROUND_FLOOR))
+    return (s, int((t - s) * 1000000000))
 
 try:
     if op == "rename":
