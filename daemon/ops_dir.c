@@ -30,9 +30,13 @@ void op_init(void *userdata, struct fuse_conn_info *conn)
 			    FUSE_CAP_ATOMIC_O_TRUNC | FUSE_CAP_READDIRPLUS |
 			    FUSE_CAP_READDIRPLUS_AUTO;
 
-	/* The kernel enforces ACLs only with default_permissions. */
+	/*
+	 * The kernel enforces ACLs only with default_permissions.  It then
+	 * leaves the umask to us (DONT_MASK: we get the mode unmasked and
+	 * the umask apart), since a default ACL replaces the umask.
+	 */
 	if (!fsx->opts.fakeroot)
-		want |= FUSE_CAP_POSIX_ACL;
+		want |= FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK;
 	conn->want |= want & conn->capable;
 	/* write_buf wants the data in the pipe, not copied to memory */
 	conn->max_write = OPS_MAX_IO;
