@@ -126,6 +126,7 @@ struct cache {
 	pthread_rwlock_t stripes[CACHE_STRIPES];
 	struct cache_ent **buckets;	/* every stripe lock */
 	size_t nbuckets;		/* every stripe lock; power of two */
+	_Atomic uint64_t grow_at;	/* inodes that make the table grow */
 	pthread_rwlockattr_t rwattr;
 
 	pthread_mutex_t lru_lock;
@@ -428,7 +429,8 @@ static void ent_touch(struct cache *c, struct cache_ent *e, uint64_t now,
 					      memory_order_relaxed);
 
 	atomic_store_explicit(&e->last_use_ns, now, memory_order_relaxed);
-	if (!force && now - moved < CACHE_LRU_MOVE_NS)
+	/* @now was read before the locks: another thread may be later. */
+	if (!force && (now <= moved || now - moved < CACHE_LRU_MOVE_NS))
 		return;
 	if (!force && !atomic_compare_exchange_strong_explicit(
 			&e->lru_moved_ns, &moved, now,
@@ -668,8 +670,8 @@ static void cache_maybe_grow(struct cache *c)
 	struct cache_ent **nb, *e, *next;
 	size_t i, n;
 
-	/* A racy peek; the decision is re-made under the locks. */
-	if (atomic_load(&c->inodes) <= 2 * (uint64_t)c->nbuckets)
+	/* A peek without the locks; the decision is re-made under them. */
+	if (atomic_load(&c->inodes) <= atomic_load(&c->grow_at))
 		return;
 	stripes_lock_all(c, true);
 	if (atomic_load(&c->inodes) <= 2 * (uint64_t)c->nbuckets ||
@@ -677,8 +679,11 @@ static void cache_maybe_grow(struct cache *c)
 		goto out_unlock;
 	n = c->nbuckets * 2;
 	nb = calloc(n, sizeof(*nb));
-	if (!nb)
-		goto out_unlock;	/* longer chains, still correct */
+	if (!nb) {
+		/* Longer chains, still correct; retry a while later. */
+		atomic_store(&c->grow_at, atomic_load(&c->inodes) + c->nbuckets);
+		goto out_unlock;
+	}
 	for (i = 0; i < c->nbuckets; i++) {
 		for (e = c->buckets[i]; e; e = next) {
 			uint64_t b = ino_hash(e->ino) & (n - 1);
@@ -691,6 +696,7 @@ static void cache_maybe_grow(struct cache *c)
 	free(c->buckets);
 	c->buckets = nb;
 	c->nbuckets = n;
+	atomic_store(&c->grow_at, 2 * (uint64_t)n);
 out_unlock:
 	stripes_unlock_all(c);
 }
@@ -831,6 +837,7 @@ struct cache *cache_new(const struct cache_limits *lim, bool enabled,
 	err = pthread_mutex_init(&c->ring.lock, NULL);
 	if (err)
 		goto out_lru;
+	atomic_init(&c->grow_at, 2 * (uint64_t)c->nbuckets);
 	atomic_init(&c->enabled, enabled);
 	atomic_init(&c->max_bytes, lim->max_bytes);
 	atomic_init(&c->inode_max_bytes, lim->inode_max_bytes);

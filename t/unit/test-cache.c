@@ -377,13 +377,16 @@ static void test_hit_miss(void)
 	md.fail = -EIO;
 	tap_eq_int(cache_lookup(c, 99, 0, &m), -EIO,
 		   "a source error is returned");
+	md.fail = 5;
+	tap_eq_int(cache_lookup(c, 99, 0, &m), -EIO,
+		   "a positive source value becomes -EIO");
 	md.fail = 0;
 	md.bad = true;
 	tap_eq_int(cache_lookup(c, 12, 10 * BLK, &m), -EIO,
 		   "an answer that misses the offset is refused with -EIO");
 	md.bad = false;
 	st = stats(c);
-	tap_eq_u64(st.source_errors, 2, "source errors counted");
+	tap_eq_u64(st.source_errors, 3, "source errors counted");
 	tap_eq_u64(st.mappings, 2, "nothing inserted from failed lookups");
 
 	cache_reset_stats(c);
@@ -856,6 +859,76 @@ static void test_lru_order(void)
 	done_cache(&md);
 }
 
+/* --- many inodes: the table grows -------------------------------------- */
+
+/* Inode N is one MAPPED extent of N blocks at N GiB, then a hole. */
+static int formula_source(void *arg, uint64_t ino, uint64_t off,
+			  struct iomap *out)
+{
+	uint64_t end = ino * BLK;
+
+	if (off < end)
+		*out = mk(0, end, IOMAP_MAPPED, ino << 30);
+	else
+		*out = mk(end, UINT64_MAX - end, IOMAP_HOLE, 0);
+	return 0;
+}
+
+struct order_check {
+	uint64_t prev, n;
+	bool sorted;
+};
+
+static int order_cb(void *arg, const struct cache_inode_stats *st,
+		    const struct iomap *maps, size_t n)
+{
+	struct order_check *o = arg;
+
+	if (st->ino <= o->prev || n != 1 || maps[0].length != st->ino * BLK)
+		o->sorted = false;
+	o->prev = st->ino;
+	o->n++;
+	return 0;
+}
+
+static void test_many_inodes(void)
+{
+	const uint64_t nino = 3000;
+	struct cache *c = cache_new(NULL, true, formula_source, NULL);
+	struct order_check o = { .sorted = true };
+	struct cache_stats st;
+	struct iomap m;
+	uint64_t i, bad = 0;
+
+	if (!c)
+		abort();
+	/* A stride that is not a power of two spreads over every stripe. */
+	for (i = 0; i < nino; i++)
+		cache_lookup(c, 1 + (i * 7919) % nino, 0, &m);
+	for (i = 1; i <= nino; i++)
+		if (cache_lookup(c, i, i * BLK - 1, &m) ||
+		    !same_map(&m, MK(0, i * BLK, IOMAP_MAPPED, i << 30)))
+			bad++;
+	st = stats(c);
+	tap_eq_u64(bad, 0, "3000 inodes answer their own mappings");
+	tap_ok(st.inodes == nino && st.hits == nino && st.misses == nino,
+	       "the second pass only hits, after the table grew");
+	cache_dump(c, 0, 0, UINT64_MAX, order_cb, &o);
+	tap_ok(o.sorted && o.n == nino, "a dump of all is in inode order");
+	for (i = 3; i <= nino; i += 3)
+		cache_forget(c, i, CACHE_R_UNLINK);
+	bad = 0;
+	for (i = 1; i <= nino; i++)
+		if (cache_get_inode_stats(c, i, &(struct cache_inode_stats){0}) !=
+		    (i % 3 ? 0 : -ENOENT))
+			bad++;
+	tap_eq_u64(bad, 0, "forgetting every third inode leaves the others");
+	tap_eq_int(cache_flush(c, 0, 0, 0), (int)(nino - nino / 3),
+		   "a full flush removes every inode's mapping");
+	tap_eq_u64(stats(c).bytes, 0, "and every byte");
+	cache_free(c);
+}
+
 /* --- dump --------------------------------------------------------------- */
 
 struct dump_log {
@@ -879,6 +952,17 @@ static int dump_cb(void *arg, const struct cache_inode_stats *st,
 	}
 	d->calls++;
 	return d->calls == d->stop_at ? 42 : 0;
+}
+
+static struct cache *dump_forget_c;
+
+/* Drops inode 20 while the dump of inode 10 is in its callback. */
+static int dump_forget_cb(void *arg, const struct cache_inode_stats *st,
+			  const struct iomap *maps, size_t n)
+{
+	if (st->ino == 10)
+		cache_forget(dump_forget_c, 20, CACHE_R_UNLINK);
+	return dump_cb(arg, st, maps, n);
 }
 
 static void test_dump(void)
@@ -924,6 +1008,12 @@ static void test_dump(void)
 	tap_eq_int(d.calls, 2, "no call after the stop");
 	tap_eq_int(cache_dump(c, 99, 0, UINT64_MAX, dump_cb, &d), -ENOENT,
 		   "dumping an uncached inode is -ENOENT");
+	memset(&d, 0, sizeof(d));
+	dump_forget_c = c;
+	tap_eq_int(cache_dump(c, 0, 0, UINT64_MAX, dump_forget_cb, &d), 0,
+		   "an inode dropped during a dump is passed over");
+	tap_ok(d.calls == 2 && d.inos[0] == 10 && d.inos[1] == 30,
+	       "the dump went on with the next inode");
 	tap_eq_int(md.calls, calls, "dumping never asks the source");
 	tap_eq_u64(stats(c).lookups, 24, "dumping counts no lookup");
 	done_cache(&md);
@@ -954,6 +1044,11 @@ static int audit_cb(void *arg, uint64_t ino, const struct iomap *cached,
 static void hook_churn(struct model *md, uint64_t ino, uint64_t off)
 {
 	cache_invalidate(md->c, ino, 1ull << 40, BLK, CACHE_R_WRITE);
+}
+
+static void hook_forget_audited(struct model *md, uint64_t ino, uint64_t off)
+{
+	cache_forget(md->c, ino, CACHE_R_UNLINK);
 }
 
 static void test_audit(void)
@@ -1021,6 +1116,14 @@ static void test_audit(void)
 	md.fail = 0;
 	tap_eq_int(cache_audit(c, 77, NULL, NULL, &sum), -ENOENT,
 		   "auditing an uncached inode is -ENOENT");
+	tap_eq_int(cache_audit(c, 9, NULL, NULL, NULL), 0,
+		   "the summary is optional");
+	md.hook = hook_forget_audited;
+	md.hook_runs = 1;
+	tap_eq_int(cache_audit(c, 0, audit_cb, &a, &sum), 0,
+		   "audit while an inode is forgotten");
+	tap_ok(sum.inodes == 1 && sum.skipped == 0 && sum.mismatches == 0,
+	       "an inode dropped during its audit is neither judged nor skipped");
 	done_cache(&md);
 }
 
@@ -1114,10 +1217,21 @@ static void test_watch(void)
 	n = cache_watch_read(w, ev, 32, &lost);
 	tap_ok(n == 2 && lost == 0 && ev[1].offset == BLK,
 	       "pending events survive a ring resize");
-	cache_watch_close(w2);
+	for (i = 0; i < 40; i++)
+		cache_invalidate(c, 4, i * BLK, BLK, CACHE_R_EXTEND);
+	lim.event_ring = 16;
+	tap_eq_int(cache_set_limits(c, &lim), 0, "shrink the ring");
+	n = cache_watch_read(w, ev, 32, &lost);
+	tap_ok(n == 16 && lost == 24 && ev[15].offset == 39 * BLK,
+	       "shrinking keeps the newest events (lost %llu)",
+	       (unsigned long long)lost);
+	/* The older watcher sits behind the newer one in the list. */
 	cache_watch_close(w);
+	cache_watch_close(w2);
 	cache_invalidate(c, 4, 0, BLK, CACHE_R_WRITE);
-	tap_eq_u64(stats(c).events, 47, "closed watchers record nothing more");
+	tap_eq_u64(stats(c).events, 87, "closed watchers record nothing more");
+	w = cache_watch_open(c);
+	tap_ok(w != NULL, "a watcher left open at cache_free");
 	done_cache(&md);
 }
 
@@ -1361,6 +1475,7 @@ int main(int argc, char **argv)
 	test_budget();
 	test_inode_cap();
 	test_lru_order();
+	test_many_inodes();
 	test_dump();
 	test_audit();
 	test_watch();
