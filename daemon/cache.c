@@ -21,11 +21,12 @@
  *   ring.lock    the event ring and the watcher list (innermost).
  * No lock is held while the source or a dump/audit callback runs.
  *
- * The hit path takes the stripe and entry locks shared, bumps per-entry
- * relaxed counters (summed when stats are read, so no global counter is
- * written per hit) and allocates nothing.  It moves the inode to the head of
- * the LRU at most once per CACHE_LRU_MOVE_NS, so a hot set of inodes does not
- * serialize on the LRU lock.
+ * The hit path takes the stripe and entry locks shared, bumps one
+ * per-entry relaxed counter (summed when stats are read, so no global
+ * counter is written per hit), reads the coarse monotonic clock (a few ns,
+ * where CLOCK_MONOTONIC can cost tens) and allocates nothing.  It moves the
+ * inode to the head of the LRU at most once per CACHE_LRU_MOVE_NS, so a hot
+ * set of inodes does not serialize on the LRU lock.
  *
  * Cookies: only invalidations move an inode's cookie (upserts and
  * evictions never make a cached mapping wrong, so they need not abort
@@ -56,9 +57,11 @@
 #define CACHE_LRU_MOVE_NS 1000000ull	/* 1 ms */
 #define CACHE_AUDIT_TRIES 4
 
-/* Counters kept per entry; lookups and hits are the hit path's. */
+/*
+ * Counters kept per entry.  A hit bumps only @hits; an entry's lookups are
+ * hits + misses.
+ */
 struct cache_ent_ctrs {
-	_Atomic uint64_t lookups;
 	_Atomic uint64_t hits;
 	_Atomic uint64_t misses;
 	_Atomic uint64_t upserts;
@@ -76,8 +79,8 @@ struct cache_ent {
 	uint64_t cookie;		/* lock */
 	uint64_t mem;			/* lock: bytes held, with this struct */
 	uint64_t nmaps;			/* lock */
-	_Atomic uint64_t lru_moved_ns;	/* CLOCK_MONOTONIC of the last move */
-	_Atomic uint64_t last_use_ns;	/* CLOCK_MONOTONIC */
+	_Atomic uint64_t lru_moved_ns;	/* lru_clock() of the last move */
+	_Atomic uint64_t last_use_ns;	/* lru_clock() */
 	struct cache_ent_ctrs ctr;
 };
 
@@ -203,6 +206,15 @@ static uint64_t clock_ns(clockid_t id)
 	if (clock_gettime(id, &ts))
 		return 0;
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * CLOCK_MONOTONIC at tick resolution: last use and LRU moves need no
+ * better, and it is several times cheaper to read on the hit path.
+ */
+static uint64_t lru_clock(void)
+{
+	return clock_ns(CLOCK_MONOTONIC_COARSE);
 }
 
 static inline void ctr_add(_Atomic uint64_t *p, uint64_t n)
@@ -480,7 +492,8 @@ static void ent_unlink(struct cache *c, uint64_t h, struct cache_ent *e)
 	gauge_add(&c->inodes, &c->inodes_hwm, -1);
 	gauge_add(&c->bytes, &c->bytes_hwm, -(int64_t)e->mem);
 	gauge_add(&c->mappings, &c->mappings_hwm, -(int64_t)e->nmaps);
-	ctr_add(&c->ctr.lookups_other, ctr_get(&e->ctr.lookups));
+	ctr_add(&c->ctr.lookups_other,
+		ctr_get(&e->ctr.hits) + ctr_get(&e->ctr.misses));
 	ctr_add(&c->ctr.hits_other, ctr_get(&e->ctr.hits));
 }
 
@@ -945,7 +958,6 @@ static int ent_get_for_miss(struct cache *c, uint64_t ino, uint64_t h,
 		n = NULL;
 		grown = true;
 	}
-	ctr_add(&e->ctr.lookups, 1);
 	ctr_add(&e->ctr.misses, 1);
 	atomic_store_explicit(&e->last_use_ns, now, memory_order_relaxed);
 	*cookie = e->cookie;
@@ -998,7 +1010,7 @@ out_stale:
 int cache_lookup(struct cache *c, uint64_t ino, uint64_t off,
 		 struct iomap *out)
 {
-	uint64_t h = ino_hash(ino), now = clock_ns(CLOCK_MONOTONIC);
+	uint64_t h = ino_hash(ino), now = lru_clock();
 	pthread_rwlock_t *s = stripe_of(c, h);
 	struct cache_ent *e;
 	struct iomap m;
@@ -1011,7 +1023,6 @@ int cache_lookup(struct cache *c, uint64_t ino, uint64_t off,
 	if (e) {
 		pthread_rwlock_rdlock(&e->lock);
 		ret = imap_lookup(e->map, off, &m);
-		ctr_add(&e->ctr.lookups, 1);
 		if (!ret && m.offset <= off) {
 			ctr_add(&e->ctr.hits, 1);
 			pthread_rwlock_unlock(&e->lock);
@@ -1229,7 +1240,8 @@ void cache_get_stats(struct cache *c, struct cache_stats *out)
 	stripes_lock_all(c, false);
 	for (b = 0; b < c->nbuckets; b++) {
 		for (e = c->buckets[b]; e; e = e->hnext) {
-			out->lookups += ctr_get(&e->ctr.lookups);
+			out->lookups += ctr_get(&e->ctr.hits) +
+					ctr_get(&e->ctr.misses);
 			out->hits += ctr_get(&e->ctr.hits);
 		}
 	}
@@ -1267,7 +1279,6 @@ void cache_reset_stats(struct cache *c)
 	stripes_lock_all(c, false);
 	for (b = 0; b < c->nbuckets; b++) {
 		for (e = c->buckets[b]; e; e = e->hnext) {
-			ctr_zero(&e->ctr.lookups);
 			ctr_zero(&e->ctr.hits);
 			ctr_zero(&e->ctr.misses);
 			ctr_zero(&e->ctr.upserts);
@@ -1302,9 +1313,9 @@ static void ent_stats(const struct cache_ent *e, struct cache_inode_stats *st)
 
 	st->ino = e->ino;
 	st->cookie = e->cookie;
-	st->lookups = ctr_get(&m->ctr.lookups);
 	st->hits = ctr_get(&m->ctr.hits);
 	st->misses = ctr_get(&m->ctr.misses);
+	st->lookups = st->hits + st->misses;
 	st->upserts = ctr_get(&m->ctr.upserts);
 	st->invalidations = ctr_get(&m->ctr.invalidations);
 	st->evictions = ctr_get(&m->ctr.evictions);

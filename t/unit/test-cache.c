@@ -829,13 +829,16 @@ static void test_lru_order(void)
 	model_sparse(&md, 2, 128, 2ull << 30);
 	model_sparse(&md, 3, 128, 3ull << 30);
 	fill(c, 2, 128);
-	sleep_ms(3);
+	sleep_ms(10);
 	fill(c, 1, 128);
-	sleep_ms(3);
+	sleep_ms(10);
 	fill(c, 3, 128);
-	/* Inode 2 became hot again; inode 1 is now the coldest. */
+	/*
+	 * Inode 2 became hot again; inode 1 is now the coldest.  The sleeps
+	 * outlast the cache's coarse clock tick (4 ms at HZ=250).
+	 */
 	for (round = 0; round < 3; round++) {
-		sleep_ms(3);
+		sleep_ms(10);
 		cache_lookup(c, 2, 0, &m);
 		cache_lookup(c, 3, 0, &m);
 	}
