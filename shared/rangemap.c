@@ -31,6 +31,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,10 +69,18 @@ struct imap_leaf {
 	uint16_t cap;
 	struct imap_leaf *prev, *next;
 	/*
-	 * start[cap], last[cap], addr[cap], then ref[cap] and meta[cap]
-	 * bytes.  meta = type | flags << META_TYPE_BITS.
+	 * start[cap], then ref[cap] and meta[cap] bytes, then rec[cap].
+	 * The keys a search reads and the bytes every hit reads come first
+	 * and are fetched together; the hit then reads one record.
+	 * meta = type | flags << META_TYPE_BITS.
 	 */
 	uint64_t data[];
+};
+
+/* The rest of a mapping.  Packed: cap is a power of two >= 1. */
+struct imap_rec {
+	uint64_t last;
+	uint64_t addr;
 };
 
 struct imap_inner {
@@ -116,7 +125,8 @@ static size_t alloc_cost(size_t n)
 
 static size_t leaf_size(unsigned int cap)
 {
-	return sizeof(struct imap_leaf) + cap * (3 * sizeof(uint64_t) + 2);
+	return sizeof(struct imap_leaf) + cap * sizeof(uint64_t) +
+	       ((cap * 2u + 7) & ~7u) + cap * sizeof(struct imap_rec);
 }
 
 static inline uint64_t *lf_start(const struct imap_leaf *l)
@@ -124,24 +134,23 @@ static inline uint64_t *lf_start(const struct imap_leaf *l)
 	return (uint64_t *)l->data;
 }
 
-static inline uint64_t *lf_last(const struct imap_leaf *l)
-{
-	return (uint64_t *)l->data + l->cap;
-}
-
-static inline uint64_t *lf_addr(const struct imap_leaf *l)
-{
-	return (uint64_t *)l->data + 2 * l->cap;
-}
-
 static inline uint8_t *lf_ref(const struct imap_leaf *l)
 {
-	return (uint8_t *)((uint64_t *)l->data + 3 * l->cap);
+	return (uint8_t *)((uint64_t *)l->data + l->cap);
 }
 
 static inline uint8_t *lf_meta(const struct imap_leaf *l)
 {
 	return lf_ref(l) + l->cap;
+}
+
+/* ref and meta take 2 * cap bytes; records follow, 8-byte aligned. */
+static inline struct imap_rec *lf_rec(const struct imap_leaf *l)
+{
+	size_t bytes = ((size_t)l->cap * 2 + 7) & ~(size_t)7;
+
+	return (struct imap_rec *)((uint64_t *)l->data + l->cap +
+				   bytes / sizeof(uint64_t));
 }
 
 static struct imap_leaf *leaf_alloc(struct imap *map, unsigned int cap)
@@ -190,11 +199,11 @@ static inline unsigned __int128 span_of(uint64_t start, uint64_t last)
 	return (unsigned __int128)(last - start) + 1;
 }
 
-static void ent_get(const struct imap_leaf *l, unsigned int i, struct ient *e)
+static inline void ent_get(const struct imap_leaf *l, unsigned int i, struct ient *e)
 {
 	e->start = lf_start(l)[i];
-	e->last = lf_last(l)[i];
-	e->addr = lf_addr(l)[i];
+	e->last = lf_rec(l)[i].last;
+	e->addr = lf_rec(l)[i].addr;
 	e->ref = lf_ref(l)[i];
 	e->meta = lf_meta(l)[i];
 }
@@ -202,8 +211,8 @@ static void ent_get(const struct imap_leaf *l, unsigned int i, struct ient *e)
 static void ent_put(struct imap_leaf *l, unsigned int i, const struct ient *e)
 {
 	lf_start(l)[i] = e->start;
-	lf_last(l)[i] = e->last;
-	lf_addr(l)[i] = e->addr;
+	lf_rec(l)[i].last = e->last;
+	lf_rec(l)[i].addr = e->addr;
 	lf_ref(l)[i] = e->ref;
 	lf_meta(l)[i] = e->meta;
 }
@@ -216,13 +225,13 @@ static void ent_move(struct imap_leaf *dst, unsigned int di,
 	if (!n)
 		return;
 	memmove(lf_start(dst) + di, lf_start(src) + si, n * sizeof(uint64_t));
-	memmove(lf_last(dst) + di, lf_last(src) + si, n * sizeof(uint64_t));
-	memmove(lf_addr(dst) + di, lf_addr(src) + si, n * sizeof(uint64_t));
+	memmove(lf_rec(dst) + di, lf_rec(src) + si,
+		n * sizeof(struct imap_rec));
 	memmove(lf_ref(dst) + di, lf_ref(src) + si, n);
 	memmove(lf_meta(dst) + di, lf_meta(src) + si, n);
 }
 
-static void ent_to_iomap(const struct ient *e, struct iomap *out)
+static inline void ent_to_iomap(const struct ient *e, struct iomap *out)
 {
 	out->offset = e->start;
 	out->length = e->last - e->start + 1;
@@ -262,37 +271,34 @@ static bool mergeable(const struct ient *a, const struct ient *b)
 	return end != UINT64_MAX && end + 1 == b->addr;
 }
 
-/* Number of keys <= @key: the child to descend into. */
-static unsigned int inner_slot(const struct imap_inner *n, uint64_t key)
+/* Number of the @n sorted values in @a that are <= @key. */
+static inline unsigned int count_le(const uint64_t *a, unsigned int n,
+				    uint64_t key)
 {
-	unsigned int lo = 0, hi = n->count - 1u;
+	const uint64_t *base = a;
 
-	while (lo < hi) {
-		unsigned int mid = (lo + hi) / 2;
+	if (!n)
+		return 0;
+	while (n > 1) {
+		unsigned int half = n / 2;
 
-		if (n->key[mid] <= key)
-			lo = mid + 1;
-		else
-			hi = mid;
+		base = base[half - 1] <= key ? base + half : base;
+		n -= half;
 	}
-	return lo;
+	return (unsigned int)(base - a) + (*base <= key);
+}
+
+/* The child of @n to descend into for @key. */
+static inline unsigned int inner_slot(const struct imap_inner *n,
+				      uint64_t key)
+{
+	return count_le(n->key, n->count - 1u, key);
 }
 
 /* Index of the last entry with start <= @key, or -1. */
-static int leaf_slot(const struct imap_leaf *l, uint64_t key)
+static inline int leaf_slot(const struct imap_leaf *l, uint64_t key)
 {
-	const uint64_t *st = lf_start(l);
-	unsigned int lo = 0, hi = l->count;
-
-	while (lo < hi) {
-		unsigned int mid = (lo + hi) / 2;
-
-		if (st[mid] <= key)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return (int)lo - 1;
+	return (int)count_le(lf_start(l), l->count, key) - 1;
 }
 
 /* Fill @p for @key.  p->leaf is NULL when the map is empty. */
@@ -325,7 +331,7 @@ static bool seek(const struct imap *map, uint64_t off, struct ipath *p)
 	l = p->leaf;
 	if (!l)
 		return false;
-	if (p->pos >= 0 && lf_last(l)[p->pos] >= off)
+	if (p->pos >= 0 && lf_rec(l)[p->pos].last >= off)
 		return true;
 	if (p->pos + 1 < l->count) {
 		p->pos++;
@@ -432,22 +438,58 @@ size_t imap_mem_bytes(const struct imap *map)
 	return map->mem;
 }
 
+/* Start fetching the first @bytes of a node before searching it. */
+static inline void prefetch_node(const void *n, size_t bytes)
+{
+	const char *p = n;
+	size_t i;
+
+	for (i = 0; i < bytes; i += 64)
+		__builtin_prefetch(p + i);
+}
+
 int imap_lookup(const struct imap *map, uint64_t off, struct iomap *out)
 {
-	struct ipath p;
-	struct ient e;
+	const struct imap_leaf *l;
+	const void *n = map->root;
+	unsigned int h;
 	uint8_t *ref;
+	struct ient e;
+	int pos;
 
-	if (!seek(map, off, &p))
+	if (!n)
 		return -ENOENT;
-	ent_get(p.leaf, (unsigned int)p.pos, &e);
+	/*
+	 * No path is recorded: this is the hot read path.  Each node's key
+	 * lines are fetched together, so a cold node costs one memory
+	 * latency rather than one per binary-search step.
+	 */
+	for (h = map->height; h; h--) {
+		const struct imap_inner *in = n;
+
+		n = in->child[inner_slot(in, off)];
+		prefetch_node(n, h > 1 ? offsetof(struct imap_inner, child) :
+				     sizeof(struct imap_leaf) +
+				     LEAF_MAX * (sizeof(uint64_t) + 2));
+	}
+	l = n;
+	pos = leaf_slot(l, off);
+	if (pos < 0 || lf_rec(l)[pos].last < off) {
+		if (++pos >= l->count) {
+			l = l->next;
+			pos = 0;
+			if (!l)
+				return -ENOENT;
+		}
+	}
+	ent_get(l, (unsigned int)pos, &e);
 	ent_to_iomap(&e, out);
 	/*
 	 * Lookups may run concurrently with each other: they only ever set
 	 * the byte to 1, and skip the store when it is set already so that
 	 * hot leaves stay shared in every CPU's cache.
 	 */
-	ref = &lf_ref(p.leaf)[p.pos];
+	ref = &lf_ref(l)[pos];
 	if (!__atomic_load_n(ref, __ATOMIC_RELAXED))
 		__atomic_store_n(ref, 1, __ATOMIC_RELAXED);
 	return 0;
@@ -702,7 +744,7 @@ static void tree_delete(struct imap *map, struct ipath *p)
 	unsigned int pos = (unsigned int)p->pos, i;
 
 	map->count--;
-	map->span -= span_of(lf_start(l)[pos], lf_last(l)[pos]);
+	map->span -= span_of(lf_start(l)[pos], lf_rec(l)[pos].last);
 	ent_move(l, pos, l, pos + 1, l->count - pos - 1u);
 	l->count--;
 	if (!map->height) {
@@ -768,7 +810,7 @@ static void tree_delete(struct imap *map, struct ipath *p)
 
 static void set_last(struct imap *map, struct ipath *p, uint64_t last)
 {
-	uint64_t *lp = &lf_last(p->leaf)[p->pos];
+	uint64_t *lp = &lf_rec(p->leaf)[p->pos].last;
 	uint64_t start = lf_start(p->leaf)[p->pos];
 
 	map->span -= span_of(start, *lp);
@@ -783,14 +825,14 @@ static void set_start(struct imap *map, struct ipath *p, uint64_t start,
 		      uint64_t addr)
 {
 	uint64_t *sp = &lf_start(p->leaf)[p->pos];
-	uint64_t last = lf_last(p->leaf)[p->pos];
+	uint64_t last = lf_rec(p->leaf)[p->pos].last;
 
 	map->span -= span_of(*sp, last);
 	map->span += span_of(start, last);
 	if (start < *sp)
 		fix_lower(map, p, start);
 	*sp = start;
-	lf_addr(p->leaf)[p->pos] = addr;
+	lf_rec(p->leaf)[p->pos].addr = addr;
 }
 
 /*
@@ -805,7 +847,7 @@ static int cut(struct imap *map, uint64_t s, uint64_t l,
 	struct ient e;
 
 	descend(map, s, &p);
-	if (p.leaf && p.pos >= 0 && lf_last(p.leaf)[p.pos] >= s &&
+	if (p.leaf && p.pos >= 0 && lf_rec(p.leaf)[p.pos].last >= s &&
 	    lf_start(p.leaf)[p.pos] < s) {
 		ent_get(p.leaf, (unsigned int)p.pos, &e);
 		if (e.last > l) {
@@ -890,7 +932,7 @@ int imap_upsert(struct imap *map, const struct iomap *m, unsigned int *merged)
 	e.meta = (uint8_t)(m->type | m->flags << META_TYPE_BITS);
 
 	descend(map, e.start, &p);
-	if (p.leaf && p.pos >= 0 && lf_last(p.leaf)[p.pos] >= e.last) {
+	if (p.leaf && p.pos >= 0 && lf_rec(p.leaf)[p.pos].last >= e.last) {
 		/* One mapping covers all of @m. */
 		ent_get(p.leaf, (unsigned int)p.pos, &old);
 		if (old.meta == e.meta &&
@@ -1026,11 +1068,11 @@ size_t imap_evict(struct imap *map, size_t nr, imap_evict_fn fn, void *arg)
 		while (steps && l && lf_ref(l)[i]) {
 			steps--;
 			lf_ref(l)[i] = 0;
-			if (lf_last(l)[i] == UINT64_MAX) {
+			if (lf_rec(l)[i].last == UINT64_MAX) {
 				l = NULL;
 				break;
 			}
-			map->hand = lf_last(l)[i] + 1;
+			map->hand = lf_rec(l)[i].last + 1;
 			if (++i >= l->count) {
 				l = l->next;
 				i = 0;
