@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -388,6 +389,22 @@ static void test_hit_miss(void)
 	st = stats(c);
 	tap_eq_u64(st.source_errors, 3, "source errors counted");
 	tap_eq_u64(st.mappings, 2, "nothing inserted from failed lookups");
+
+	{
+		struct mallinfo2 before, after;
+		unsigned int calls = md.calls;
+		int i, fails = 0;
+
+		before = mallinfo2();
+		for (i = 0; i < 1000; i++)
+			fails += cache_lookup(c, 12, (uint64_t)i * 37, &m) != 0;
+		after = mallinfo2();
+		tap_ok(!fails && after.uordblks == before.uordblks &&
+		       after.hblks == before.hblks,
+		       "a thousand hits allocate nothing (%zu -> %zu bytes)",
+		       before.uordblks, after.uordblks);
+		tap_eq_int(md.calls, calls, "and never call the source");
+	}
 
 	cache_reset_stats(c);
 	st = stats(c);
@@ -1194,6 +1211,21 @@ static void test_watch(void)
 	tap_ok(ev[0].seq == 1, "the first recorded event is number 1");
 	tap_ok(!fd_readable(cache_watch_fd(w)),
 	       "a caught-up watcher's descriptor is clear");
+	{
+		uint64_t cnt = 0;
+		ssize_t rd;
+
+		cache_invalidate(c, 4, 0, BLK, CACHE_R_WRITE);
+		cache_invalidate(c, 4, 0, BLK, CACHE_R_WRITE);
+		cache_invalidate(c, 4, 0, BLK, CACHE_R_WRITE);
+		/* The eventfd counts the writes: one wake-up, not three. */
+		rd = read(cache_watch_fd(w), &cnt, sizeof(cnt));
+		tap_ok(rd == sizeof(cnt) && cnt == 1,
+		       "only the first of three events woke the watcher (%llu)",
+		       (unsigned long long)cnt);
+		n = cache_watch_read(w, ev, 32, &lost);
+		tap_eq_int(n, 3, "all three are pending");
+	}
 	cache_set_enabled(c, true);
 
 	/* Overflow the 16-slot ring. */
@@ -1210,7 +1242,7 @@ static void test_watch(void)
 	tap_ok(n == 4 && lost == 24, "each watcher has its own position");
 	n = cache_watch_read(w2, ev, 32, &lost);
 	tap_ok(n == 12 && lost == 0, "and reads the rest of the ring");
-	tap_eq_u64(stats(c).events, 45, "recorded events counted");
+	tap_eq_u64(stats(c).events, 48, "recorded events counted");
 
 	cache_get_limits(c, &lim);
 	cache_invalidate(c, 4, 0, BLK, CACHE_R_WRITE);
@@ -1232,7 +1264,7 @@ static void test_watch(void)
 	cache_watch_close(w);
 	cache_watch_close(w2);
 	cache_invalidate(c, 4, 0, BLK, CACHE_R_WRITE);
-	tap_eq_u64(stats(c).events, 87, "closed watchers record nothing more");
+	tap_eq_u64(stats(c).events, 90, "closed watchers record nothing more");
 	w = cache_watch_open(c);
 	tap_ok(w != NULL, "a watcher left open at cache_free");
 	done_cache(&md);
