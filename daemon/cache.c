@@ -53,7 +53,7 @@
 #include "rangemap.h"
 
 #define CACHE_STRIPES 64u		/* power of two */
-#define CACHE_MIN_BUCKETS 256u		/* power of two, >= CACHE_STRIPES */
+#define CACHE_MIN_BUCKETS 256u		/* power of 2, >= CACHE_STRIPES */
 #define CACHE_LRU_MOVE_NS 1000000ull	/* 1 ms */
 #define CACHE_AUDIT_TRIES 4
 
@@ -77,7 +77,7 @@ struct cache_ent {
 	pthread_rwlock_t lock;
 	struct imap *map;		/* lock */
 	uint64_t cookie;		/* lock */
-	uint64_t mem;			/* lock: bytes held, with this struct */
+	uint64_t mem;			/* lock: bytes held, with this */
 	uint64_t nmaps;			/* lock */
 	_Atomic uint64_t lru_moved_ns;	/* lru_clock() of the last move */
 	_Atomic uint64_t last_use_ns;	/* lru_clock() */
@@ -564,7 +564,7 @@ static size_t ent_evict(struct cache *c, struct cache_ent *e, size_t nr)
 
 	n = imap_evict(e->map, nr, evict_one, &x);
 	if (!n && imap_count(e->map)) {
-		/* The sweep must end with progress; never spin if it did not. */
+		/* A sweep always makes progress; never spin if it did not. */
 		imap_iter_start(e->map, 0, &it);
 		if (imap_iter_next(&it, &m)) {
 			evict_one(&m, &x);
@@ -694,7 +694,8 @@ static void cache_maybe_grow(struct cache *c)
 	nb = calloc(n, sizeof(*nb));
 	if (!nb) {
 		/* Longer chains, still correct; retry a while later. */
-		atomic_store(&c->grow_at, atomic_load(&c->inodes) + c->nbuckets);
+		atomic_store(&c->grow_at,
+			     atomic_load(&c->inodes) + c->nbuckets);
 		goto out_unlock;
 	}
 	for (i = 0; i < c->nbuckets; i++) {
@@ -1307,21 +1308,19 @@ void cache_reset_stats(struct cache *c)
 }
 
 /* Caller holds e->lock (either way). */
-static void ent_stats(const struct cache_ent *e, struct cache_inode_stats *st)
+static void ent_stats(struct cache_ent *e, struct cache_inode_stats *st)
 {
-	struct cache_ent *m = (struct cache_ent *)e;	/* atomics loads */
-
 	st->ino = e->ino;
 	st->cookie = e->cookie;
-	st->hits = ctr_get(&m->ctr.hits);
-	st->misses = ctr_get(&m->ctr.misses);
+	st->hits = ctr_get(&e->ctr.hits);
+	st->misses = ctr_get(&e->ctr.misses);
 	st->lookups = st->hits + st->misses;
-	st->upserts = ctr_get(&m->ctr.upserts);
-	st->invalidations = ctr_get(&m->ctr.invalidations);
-	st->evictions = ctr_get(&m->ctr.evictions);
+	st->upserts = ctr_get(&e->ctr.upserts);
+	st->invalidations = ctr_get(&e->ctr.invalidations);
+	st->evictions = ctr_get(&e->ctr.evictions);
 	st->mappings = e->nmaps;
 	st->bytes = e->mem;
-	st->last_use_ns = atomic_load_explicit(&m->last_use_ns,
+	st->last_use_ns = atomic_load_explicit(&e->last_use_ns,
 					       memory_order_relaxed);
 }
 

@@ -300,7 +300,8 @@ static void test_new(void)
 	memset(&md, 0, sizeof(md));
 	errno = 0;
 	c = cache_new(&lim, true, model_source, &md);
-	tap_ok(!c && errno == EINVAL, "cache_new refuses a budget below the minimum");
+	tap_ok(!c && errno == EINVAL,
+	       "cache_new refuses a budget below the minimum");
 	cache_free(c);
 	errno = 0;
 	c = cache_new(NULL, true, NULL, &md);
@@ -467,7 +468,8 @@ static void race_case(model_hook_fn hook, const char *what)
 	model_set(&md, 5, &old, 1);
 	md.hook = hook;
 	md.hook_runs = 1;
-	tap_eq_int(cache_lookup(c, 5, 0, &m), 0, "%s: the lookup succeeds", what);
+	tap_eq_int(cache_lookup(c, 5, 0, &m), 0, "%s: the lookup succeeds",
+		   what);
 	check_map(&m, &old, "it answers what the source computed");
 	st = stats(c);
 	tap_eq_u64(st.stale_skips, 1, "%s: the insert is refused as stale",
@@ -564,7 +566,8 @@ static void test_invalidate(void)
 			tap_diag("reason %s: expected %llu, got %llu",
 				 cache_reason_name(r),
 				 (unsigned long long)want,
-				 (unsigned long long)st.invalidations_by_reason[r]);
+				 (unsigned long long)
+				 st.invalidations_by_reason[r]);
 			ok = false;
 		}
 	}
@@ -663,7 +666,8 @@ static void test_disable(void)
 	upserts = stats(c).upserts;
 	cache_lookup(c, 2, 0, &m);
 	cache_lookup(c, 2, 0, &m);
-	tap_eq_int(md.calls, 2, "with caching off every lookup asks the source");
+	tap_eq_int(md.calls, 2,
+		   "with caching off every lookup asks the source");
 	st = stats(c);
 	tap_ok(st.inodes == 0 && st.mappings == 0 && st.upserts == upserts,
 	       "with caching off nothing is inserted");
@@ -696,7 +700,8 @@ static void test_limits(void)
 	cache_get_limits(c, &lim);
 	bad = lim;
 	bad.max_bytes = 0;
-	tap_eq_int(cache_set_limits(c, &bad), -EINVAL, "a zero budget is refused");
+	tap_eq_int(cache_set_limits(c, &bad), -EINVAL,
+		   "a zero budget is refused");
 	bad = lim;
 	bad.max_bytes = CACHE_MIN_MAX_BYTES - 1;
 	bad.inode_max_bytes = 1 << 20;
@@ -732,7 +737,8 @@ static void test_limits(void)
 	lim.max_bytes = CACHE_MIN_MAX_BYTES;
 	lim.inode_max_bytes = CACHE_MIN_INODE_MAX_BYTES;
 	lim.event_ring = CACHE_MIN_EVENT_RING;
-	tap_eq_int(cache_set_limits(c, &lim), 0, "the smallest limits are valid");
+	tap_eq_int(cache_set_limits(c, &lim), 0,
+		   "the smallest limits are valid");
 	cache_get_limits(c, &got);
 	tap_ok(same_limits(&got, &lim), "limits read back");
 	done_cache(&md);
@@ -763,9 +769,11 @@ static void test_budget(void)
 	lim.max_bytes = st.bytes / 2;
 	tap_eq_int(cache_set_limits(c, &lim), 0, "halve the budget");
 	st = stats(c);
-	tap_ok(st.bytes <= lim.max_bytes, "the cache fits the new budget at once");
+	tap_ok(st.bytes <= lim.max_bytes,
+	       "the cache fits the new budget at once");
 	if (st.bytes > lim.max_bytes)
-		tap_diag("bytes %llu, budget %llu", (unsigned long long)st.bytes,
+		tap_diag("bytes %llu, budget %llu",
+			 (unsigned long long)st.bytes,
 			 (unsigned long long)lim.max_bytes);
 	tap_ok(st.evictions > 0 && st.mappings + st.evictions == 2048,
 	       "every mapping that left was counted as evicted");
@@ -803,7 +811,8 @@ static void test_inode_cap(void)
 	fill(c, 7, 8);
 	fill(c, 6, 1024);
 	cache_get_inode_stats(c, 6, &ist);
-	tap_ok(ist.bytes <= 8 * KIB, "the inode stays under its cap (%llu bytes)",
+	tap_ok(ist.bytes <= 8 * KIB,
+	       "the inode stays under its cap (%llu bytes)",
 	       (unsigned long long)ist.bytes);
 	tap_ok(ist.mappings > 16 && ist.mappings < 1024,
 	       "crossing the cap evicts gradually (%llu mappings kept)",
@@ -916,6 +925,7 @@ static void test_many_inodes(void)
 	const uint64_t nino = 3000;
 	struct cache *c = cache_new(NULL, true, formula_source, NULL);
 	struct order_check o = { .sorted = true };
+	struct cache_inode_stats ist;
 	struct cache_stats st;
 	struct iomap m;
 	uint64_t i, bad = 0;
@@ -939,8 +949,7 @@ static void test_many_inodes(void)
 		cache_forget(c, i, CACHE_R_UNLINK);
 	bad = 0;
 	for (i = 1; i <= nino; i++)
-		if (cache_get_inode_stats(c, i, &(struct cache_inode_stats){0}) !=
-		    (i % 3 ? 0 : -ENOENT))
+		if (cache_get_inode_stats(c, i, &ist) != (i % 3 ? 0 : -ENOENT))
 			bad++;
 	tap_eq_u64(bad, 0, "forgetting every third inode leaves the others");
 	tap_eq_int(cache_flush(c, 0, 0, 0), (int)(nino - nino / 3),
@@ -1181,7 +1190,8 @@ static void test_watch(void)
 	tap_eq_u64(stats(c).events, 0, "no event is recorded without watchers");
 
 	w = cache_watch_open(c);
-	tap_ok(w && cache_watch_fd(w) >= 0, "a watcher opens with a descriptor");
+	tap_ok(w && cache_watch_fd(w) >= 0,
+	       "a watcher opens with a descriptor");
 	tap_ok(!fd_readable(cache_watch_fd(w)), "nothing pending at first");
 	tap_eq_int(cache_watch_read(w, ev, 32, &lost), 0, "no event yet");
 	tap_eq_u64(lost, 0, "nothing lost");
@@ -1201,13 +1211,15 @@ static void test_watch(void)
 	     ev[1].length == BLK && ev[2].type == CACHE_EV_DISABLE &&
 	     ev[3].type == CACHE_EV_INVALIDATE &&
 	     ev[3].reason == CACHE_R_DISABLE;
-	tap_ok(ok, "upsert, invalidate (convert), disable, invalidate (disable)");
+	tap_ok(ok,
+	       "upsert, invalidate (convert), disable, invalidate (disable)");
 	ok = n == 4;
 	for (i = 0; ok && i < 4; i++)
 		ok = ev[i].seq == ev[0].seq + i && ev[i].time_ns >= t0 &&
 		     ev[i].time_ns <= t1 && (!i || ev[i].time_ns >=
 						   ev[i - 1].time_ns);
-	tap_ok(ok, "sequence numbers follow each other; realtime stamps in order");
+	tap_ok(ok,
+	       "sequence numbers follow each other; realtime stamps in order");
 	tap_ok(ev[0].seq == 1, "the first recorded event is number 1");
 	tap_ok(!fd_readable(cache_watch_fd(w)),
 	       "a caught-up watcher's descriptor is clear");
@@ -1402,7 +1414,8 @@ static void *stress_chaos(void *arg)
 			cache_set_limits(s->c, &lim);
 			break;
 		case 3:
-			cache_dump(s->c, 0, 0, UINT64_MAX, stress_dump_cb, NULL);
+			cache_dump(s->c, 0, 0, UINT64_MAX, stress_dump_cb,
+				   NULL);
 			break;
 		case 4:
 			cache_audit(s->c, 0, NULL, NULL, &sum);
