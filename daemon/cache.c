@@ -36,6 +36,23 @@
  * lookup whose entry vanished meanwhile never inserts.  An invalidation of
  * an inode without an entry needs no cookie: no lookup can hold a cookie
  * that a future entry would repeat.
+ *
+ * Choices the header leaves open:
+ * - An invalidation keeps the inode's entry even when it empties it (the
+ *   entry keeps the inode's statistics); an explicit flush of one inode
+ *   frees an entry it leaves empty, and flush of all, disable and forget
+ *   free every entry they touch.  Empty entries also go first under budget
+ *   pressure, coldest first.
+ * - "invalidations" counts one per inode and call: a flush of all or a
+ *   disable counts one per inode it drops.  A flush of an uncached inode
+ *   (-ENOENT) counts nothing; cache_invalidate() and cache_forget() of an
+ *   uncached inode count and report an event.
+ * - With caching off a lookup counts as a lookup and a source call, not a
+ *   miss.  source_calls also counts the audit's calls.
+ * - cache_dump() calls back for every cached inode, also when none of its
+ *   mappings overlaps the range (n is 0 then); len 0 selects nothing.
+ * - cache_audit() counts in "inodes" the inodes it judged; an inode
+ *   dropped while it was audited is neither judged nor skipped.
  */
 #include "config.h"
 
