@@ -7,6 +7,11 @@
 # bypass the kernel's page cache; and debugfs dumps of the unmounted image
 # as a second, independent oracle.  Source it after test-lib.sh.
 
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	echo "1..0 # SKIP ${0##*/} is a test library, not a test"
+	exit 0
+fi
+
 DATAIO=$HELPER_DIR/dataio
 export DATAIO
 [ -x "$DATAIO" ] && test_set_prereq DATAIO

@@ -6,6 +6,11 @@
 # an unmounted image, and a mounted scratch filesystem.  Source it after
 # test-lib.sh.
 
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	echo "1..0 # SKIP ${0##*/} is a test library, not a test"
+	exit 0
+fi
+
 command -v python3 >/dev/null && test_set_prereq PYTHON
 command -v getfacl >/dev/null && command -v setfacl >/dev/null &&
 	test_set_prereq ACL
