@@ -42,9 +42,11 @@
  * wrote around the cache would hide our write from libext2fs.  fs.c opens
  * the filesystem with the unix_io cache switched off ("cache=off": every
  * io_channel read and write goes to the device at once, nothing is held),
- * so neither can happen: when a metadata block is freed, its last write has
- * already reached the device, and our later pwrite of data is the last
- * word.  On top of that this file never moves data through the io_channel:
+ * and io_ext2_nocache() switches it off again whenever libext2fs has
+ * turned it back on (its threaded bitmap read does), before any block
+ * changes hands, so neither can happen: when a metadata block is freed,
+ * its last write has already reached the device, and our later pwrite of
+ * data is the last word.  On top of that this file never moves data through the io_channel:
  * inline data is expanded by hand (io_inline_expand) instead of with
  * ext2fs_inline_data_expand(), which would write the block through
  * ext2fs_file_write(), and we do not use ext2fs_fallocate()'s zeroing or its
