@@ -896,6 +896,12 @@ int fs_open(struct iomapfs *fsx)
 		}
 		sb->s_mnt_count++;
 		sb->s_mtime = (uint32_t)time(NULL);
+		if (fsx->mountpoint) {
+			memset(sb->s_last_mounted, 0,
+			       sizeof(sb->s_last_mounted));
+			strncpy((char *)sb->s_last_mounted, fsx->mountpoint,
+				sizeof(sb->s_last_mounted) - 1);
+		}
 		sb->s_state &= ~EXT2_VALID_FS;
 		ext2fs_mark_super_dirty(fsx->fs);
 		err = ext2fs_flush2(fsx->fs, 0);

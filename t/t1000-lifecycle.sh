@@ -124,6 +124,7 @@ test_expect_success 'mount, list, stat and unmount; the image ends clean' '
 	dumpe2fs -h img 2>/dev/null >sb &&
 	test_grep "state: *clean$" sb &&
 	test_grep "Last mount time" sb &&
+	test_grep "^Last mounted on: *$TRASH/mnt$" sb &&
 	test "$count" -ge 1
 '
 
