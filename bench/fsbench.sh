@@ -695,7 +695,7 @@ setup_image() {
 		IMG=$(mktemp "$DISK_DIR/fsbench.XXXXXX.img") ||
 			prereq_error "cannot create an image in $DISK_DIR"
 	else
-		avail=$(awk '$1 == "MemAvailable:" { print $2 * 1024 }' /proc/meminfo)
+		avail=$(awk '$1 == "MemAvailable:" { printf "%.0f\n", $2 * 1024 }' /proc/meminfo)
 		[ "$avail" -ge $((2 * need)) ] ||
 			prereq_error "a tmpfs image of this size needs $((2 * need >> 20)) MiB of free memory, $((avail >> 20)) MiB is available; use a smaller --size or --disk DIR"
 		TMPFS=$SCRATCH/tmpfs
@@ -830,14 +830,14 @@ report() {
 			shown_ratios="$shown_ratios $name"
 	done
 
-	printf '\n%-34s' "median of $RUNS run(s)"
+	printf '\n%-42s' "median of $RUNS run(s)"
 	for sys in $SYSTEMS; do printf ' %*s' $w "$sys"; done
 	for name in $shown_ratios; do printf ' %*s' $w "$name"; done
 	printf '\n'
 	for row in "${rows[@]}"; do
 		info=$(row_info "$row")
 		IFS='|' read -r label unit hib tk <<<"$info"
-		printf '%-34s' "$label ($unit)"
+		printf '%-42s' "$label ($unit)"
 		declare -A med_of=()
 		for sys in $SYSTEMS; do
 			read -r st med runs <<<"$(cell "$row" "$sys")"
@@ -902,7 +902,7 @@ report() {
 # mapping_summary: the frag job's iomapfs counters as a JSON object.
 mapping_summary() {
 	local on off hits
-	in_list frag "$JOBS" || return 0
+	in_list frag "$JOBS" && has_iomapfs_system || return 0
 	on=$(cell frag-maps iomapfs)
 	off=$(cell frag-maps iomapfs-nocache)
 	hits=$(cell frag-hits iomapfs)
@@ -930,12 +930,14 @@ write_json() {
 		--arg kernel "$(uname -r)" \
 		--arg cpu "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" \
 		--argjson cpus "$(nproc)" \
-		--argjson mem "$(awk '$1 == "MemTotal:" { print $2 * 1024 }' /proc/meminfo)" \
+		--argjson mem "$(awk '$1 == "MemTotal:" { printf "%.0f\n", $2 * 1024 }' /proc/meminfo)" \
 		--arg backing "$([ -n "$DISK_DIR" ] && echo disk || echo tmpfs)" \
 		--arg imgdir "$(dirname "$IMG")" \
 		--argjson size "$SIZE" --argjson runs "$RUNS" \
 		--argjson runtime "$RUNTIME" --argjson ramp "$RAMP" \
 		--argjson quick "$QUICK" --argjson metafiles "$META_FILES" \
+		--argjson fragext "${FRAG_EXTENTS:-null}" \
+		--argjson elapsed "$(($(date +%s) - START))" \
 		--arg systems "$SYSTEMS" --arg jobs "$JOBS" \
 		--argjson built "$HAVE_IOMAPFS" --argjson ctl "$HAVE_IOMAPCTL" \
 		--arg iomapfs "$IOMAPFS" '
@@ -951,7 +953,8 @@ write_json() {
 		  config: { backing: $backing, image_dir: $imgdir,
 			file_bytes: $size, runs: $runs, runtime_s: $runtime,
 			ramp_s: $ramp, quick: ($quick == 1),
-			meta_files: $metafiles,
+			meta_files: $metafiles, frag_extents: $fragext,
+			elapsed_s: $elapsed,
 			jobs: ($jobs | split(" ")), systems: ($systems | split(" ")),
 			iomapfs: { path: $iomapfs, built: ($built == 1),
 				stats: ($ctl == 1) } },
@@ -978,6 +981,20 @@ write_json() {
 	printf 'JSON: %s\n' "$JSON_FILE"
 }
 
+# progress JOB SYS RUN: one line on stderr with what the run measured.
+progress() {
+	local row info unit v line=''
+	for row in $(job_rows "$1") frag-maps frag-hits; do
+		v=$(awk -F'\t' -v j="$row" -v r="$3" -v s="$2" \
+			'$1 == j && $2 == r && $3 == s { print $4 }' "$RAW")
+		[ -n "$v" ] || continue
+		info=$(row_info "$row")
+		unit=$(cut -d'|' -f2 <<<"$info")
+		line="$line  $row $(fmt "$unit" "$v") $unit"
+	done
+	msg "[run $3/$RUNS] $(printf '%-16s' "$2")$line"
+}
+
 # --- main ------------------------------------------------------------------
 
 START=$(date +%s)
@@ -987,10 +1004,10 @@ if [ $HAVE_IOMAPFS -eq 0 ] && has_iomapfs_system; then
 elif [ $HAVE_IOMAPFS -eq 1 ] && [ $HAVE_IOMAPCTL -eq 0 ]; then
 	msg "$PROG: $IOMAPCTL is not built: no mapping statistics"
 fi
-setup_image || {
+if ! setup_image || [ -z "$IMG" ] || ! [ -f "$IMG" ]; then
 	msg "$PROG: could not prepare the image"
 	exit $EX_FAIL
-}
+fi
 
 for ((run = 1; run <= RUNS; run++)); do
 	for job in $JOBS; do
@@ -999,9 +1016,7 @@ for ((run = 1; run <= RUNS; run++)); do
 			iomapfs*) [ $HAVE_IOMAPFS -eq 1 ] || continue ;;
 			esac
 			run_job "$job" "$sys" "$run"
-			line=$(awk -F'\t' -v r="$run" -v s="$sys" -v rows=" $(job_rows "$job") frag-maps frag-hits " '
-				$2 == r && $3 == s && index(rows, " " $1 " ") { printf " %s=%s", $1, $4 }' "$RAW")
-			msg "[run $run/$RUNS] $(printf '%-16s' "$sys")$line"
+			progress "$job" "$sys" "$run"
 		done
 	done
 done
