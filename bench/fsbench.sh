@@ -891,7 +891,7 @@ report() {
 
 	mapping=$(mapping_summary)
 	[ -z "$mapping" ] || printf '%s\n' "$mapping" | jq -r '
-		"frag file (\(.extents) extents): map computations per GiB read: cache on \(.maps_per_gib_cache_on // "n/a"), cache off \(.maps_per_gib_cache_off // "n/a"); cut \(if .cut then "\(.cut | . * 10 | round / 10)x" else "n/a" end) (target >= 100x); hit ratio \(if .hit_ratio_cache_on then "\(.hit_ratio_cache_on | . * 100 | round / 100)%" else "n/a" end) (target >= 99%)"'
+		"frag file (\(.extents) extents): map computations per GiB read: cache on \(.maps_per_gib_cache_on | if . then round else "n/a" end), cache off \(.maps_per_gib_cache_off | if . then round else "n/a" end); cut \(if .cut then "\(.cut | . * 10 | round / 10)x" else "n/a" end) (target >= 100x); hit ratio \(if .hit_ratio_cache_on then "\(.hit_ratio_cache_on | . * 100 | round / 100)%" else "n/a" end) (target >= 99%)"'
 	printf 'Ratios are speeds (for seconds, the inverse of the time ratio): > 1 means the first is faster; * = below the issue-5 target.\n'
 	[ $HAVE_IOMAPFS -eq 1 ] || ! has_iomapfs_system ||
 		printf 'iomapfs is not built (no %s).\n' "$IOMAPFS"
@@ -990,7 +990,9 @@ progress() {
 		[ -n "$v" ] || continue
 		info=$(row_info "$row")
 		unit=$(cut -d'|' -f2 <<<"$info")
-		line="$line  $row $(fmt "$unit" "$v") $unit"
+		v=$(fmt "$unit" "$v")
+		[ "$unit" != % ] || unit=''
+		line="$line  $row $v${unit:+ $unit}"
 	done
 	msg "[run $3/$RUNS] $(printf '%-16s' "$2")$line"
 }
