@@ -981,7 +981,7 @@ write_json() {
 	printf 'JSON: %s\n' "$JSON_FILE"
 }
 
-# progress JOB SYS RUN: one line on stderr with what the run measured.
+# progress JOB SYS RUN SECONDS: one line on stderr with what the run measured.
 progress() {
 	local row info unit v line=''
 	for row in $(job_rows "$1") frag-maps frag-hits; do
@@ -990,11 +990,12 @@ progress() {
 		[ -n "$v" ] || continue
 		info=$(row_info "$row")
 		unit=$(cut -d'|' -f2 <<<"$info")
+		[ "$v" != FAIL ] || unit=''
 		v=$(fmt "$unit" "$v")
 		[ "$unit" != % ] || unit=''
 		line="$line  $row $v${unit:+ $unit}"
 	done
-	msg "[run $3/$RUNS] $(printf '%-16s' "$2")$line"
+	msg "[run $3/$RUNS] $(printf '%-16s' "$2")$line  ($4 s)"
 }
 
 # --- main ------------------------------------------------------------------
@@ -1017,8 +1018,10 @@ for ((run = 1; run <= RUNS; run++)); do
 			case $sys in
 			iomapfs*) [ $HAVE_IOMAPFS -eq 1 ] || continue ;;
 			esac
+			t0=$EPOCHREALTIME
 			run_job "$job" "$sys" "$run"
-			progress "$job" "$sys" "$run"
+			progress "$job" "$sys" "$run" \
+				"$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')"
 		done
 	done
 done
