@@ -41,7 +41,7 @@ medians plus speed ratios.  Needs root, fio, jq, e2fsprogs and, for the FUSE
 systems, /dev/fuse and fusermount3.
 
 Options:
-  -q, --quick          1 run per job, 2 s timed jobs, no ramp (a smoke run)
+  -q, --quick          1 run per job, no ramp (a smoke run)
       --jobs LIST      comma-separated jobs to run (default: all):
                          seqread     sequential read, 1 MiB blocks, of a
                                      SIZE file, 1 job (cold)
@@ -68,7 +68,8 @@ Options:
                        BUILD/daemon/iomapfs does not exist
       --size SIZE      size of the big files (default 1G; K, M, G suffixes)
       --runs N         runs per job, median reported (default 3, quick 1)
-      --runtime SEC    length of the time-based jobs (default 3, quick 2)
+      --runtime SEC    length of the time-based jobs (default 2), after a
+                       ramp of 0.5 s (none with --quick)
       --disk DIR       put the image in DIR (disk-backed) instead of a
                        private tmpfs
       --build DIR      the iomapfs build directory (default:
@@ -81,10 +82,11 @@ Options:
 Before each run of each job the file system is unmounted, the page cache is
 dropped (echo 3 > /proc/sys/vm/drop_caches) and it is mounted again, so
 every job starts cold.  Timed jobs run RUNTIME seconds after a ramp; the
-size-based ones (seqread, seqwrite, append) stop after 5 x RUNTIME seconds
-(at least 10) at most, and their MB/s counts the data they moved, fsync
+size-based ones (seqread, seqwrite, append) stop after 4 x RUNTIME seconds
+(at least 8) at most, and their MB/s counts the data they moved, fsync
 included.  Metadata steps are timed inside one bash process (no fork per
-file).
+file).  With the defaults a full run of the 4 systems takes 5 to 10 minutes
+on 2 cores; --quick with 2 systems about 1.5 minutes.
 
 Ratios are speed ratios, higher is better: for MB/s and IOPS rows
 iomapfs/kernel = iomapfs value / kernel value, for seconds rows it is
@@ -211,12 +213,14 @@ esac
 [ "$SIZE" -ge $((64 << 20)) ] && [ $((SIZE % (1 << 20))) -eq 0 ] ||
 	usage_error "--size: '$SIZE_ARG' must be a multiple of 1M and at least 64M"
 
+# The defaults keep a full run of the 4 systems under 10 minutes on 2 cores
+# even when iomapfs is as slow as fuse2fs (about 55 s per system and run).
 if [ $QUICK -eq 1 ]; then
 	: "${RUNS:=1}" "${RUNTIME:=2}"
-	RAMP=0
+	RAMP_MS=0
 else
-	: "${RUNS:=3}" "${RUNTIME:=3}"
-	RAMP=1
+	: "${RUNS:=3}" "${RUNTIME:=2}"
+	RAMP_MS=500
 fi
 case $RUNS in
 '' | *[!0-9]* | 0*) usage_error "--runs: '$RUNS' is not a positive whole number" ;;
@@ -228,10 +232,10 @@ esac
 [ "$RUNTIME" -le 600 ] || usage_error "--runtime: $RUNTIME is more than 600 s"
 # Size-based jobs stop at CAP seconds so that a slow system cannot stretch
 # the whole benchmark; their MB/s then covers what they moved.
-CAP=$((RUNTIME * 5))
-[ $CAP -ge 10 ] || CAP=10
+CAP=$((RUNTIME * 4))
+[ $CAP -ge 8 ] || CAP=8
 # Nothing a job runs may take longer than this (a hung FUSE daemon).
-LIMIT=$((CAP + RAMP + 120))
+LIMIT=$((CAP + 120))
 
 if [ -n "$DISK_DIR" ]; then
 	[ -d "$DISK_DIR" ] || usage_error "--disk: '$DISK_DIR' is not a directory"
@@ -520,7 +524,7 @@ job_rand() {
 	local o=$SCRATCH/out.json rw=$3
 	run_fio "$o" --name="$1" --filename="$MNT/$2" --rw="$rw" --bs=4k \
 		--direct=1 --size="$SIZE" --numjobs="$4" --time_based=1 \
-		--runtime="$RUNTIME" --ramp_time="$RAMP" &&
+		--runtime="$RUNTIME" --ramp_time="${RAMP_MS}ms" &&
 		record "$1" "$5" "$CUR_SYS" "$(fio_value "$o" "${rw#rand}" iops)"
 }
 job_randread1() { job_rand randread1 data.big randread 1 "$1"; }
@@ -934,7 +938,7 @@ write_json() {
 		--arg backing "$([ -n "$DISK_DIR" ] && echo disk || echo tmpfs)" \
 		--arg imgdir "$(dirname "$IMG")" \
 		--argjson size "$SIZE" --argjson runs "$RUNS" \
-		--argjson runtime "$RUNTIME" --argjson ramp "$RAMP" \
+		--argjson runtime "$RUNTIME" --argjson ramp "$(awk -v m=$RAMP_MS 'BEGIN { print m / 1000 }')" \
 		--argjson quick "$QUICK" --argjson metafiles "$META_FILES" \
 		--argjson fragext "${FRAG_EXTENTS:-null}" \
 		--argjson elapsed "$(($(date +%s) - START))" \
@@ -1001,7 +1005,7 @@ progress() {
 # --- main ------------------------------------------------------------------
 
 START=$(date +%s)
-msg "$PROG: systems: $SYSTEMS; jobs: $JOBS; $RUNS run(s), ${RUNTIME} s timed, ${RAMP} s ramp, files of $((SIZE >> 20)) MiB"
+msg "$PROG: systems: $SYSTEMS; jobs: $JOBS; $RUNS run(s), ${RUNTIME} s timed after a ${RAMP_MS} ms ramp, files of $((SIZE >> 20)) MiB"
 if [ $HAVE_IOMAPFS -eq 0 ] && has_iomapfs_system; then
 	msg "$PROG: $IOMAPFS is not built: its columns will read n/a (not built)"
 elif [ $HAVE_IOMAPFS -eq 1 ] && [ $HAVE_IOMAPCTL -eq 0 ]; then
