@@ -58,7 +58,8 @@ Options:
                          frag        random 4 KiB O_DIRECT reads of a file of
                                      $FRAG_MIN_EXTENTS+ extents; for iomapfs also the
                                      mapping computations per GiB read and
-                                     the cache hit ratio (iomapctl stats)
+                                     the cache hit ratio, from
+                                     BUILD/cli/iomapctl -J stats
       --systems LIST   comma-separated systems (default: all):
                          iomapfs          BUILD/daemon/iomapfs
                          iomapfs-nocache  the same with -o noiomap_cache
@@ -482,14 +483,18 @@ fio_value() {
 }
 
 # ctl_stats: "lookups hits source_calls" of the mounted iomapfs, from
-# iomapctl stats -J, or nothing when that is not available.
+# "iomapctl -s SOCK -J stats" (-J is a global option of iomapctl; a trailing
+# "stats -J" is tried too), or nothing when that is not available.
 ctl_stats() {
+	local json
 	[ $HAVE_IOMAPCTL -eq 1 ] && [ -n "$CUR_SOCK" ] || return 0
-	timeout 20 "$IOMAPCTL" -s "$CUR_SOCK" stats -J 2>>"$CUR_LOG" |
-		jq -r 'first(.. | objects | select(has("source_calls")))
+	json=$(timeout 20 "$IOMAPCTL" -s "$CUR_SOCK" -J stats 2>>"$CUR_LOG") ||
+		json=$(timeout 20 "$IOMAPCTL" -s "$CUR_SOCK" stats -J 2>>"$CUR_LOG") ||
+		return 0
+	jq -r 'first(.. | objects | select(has("source_calls")))
 			// first(.. | objects | select(has("lookups") and has("misses")))
 			| [.lookups, .hits, (.source_calls // .misses)]
-			| map(tostring) | join(" ")' 2>>"$CUR_LOG"
+			| map(tostring) | join(" ")' <<<"$json" 2>>"$CUR_LOG"
 }
 
 # elapsed SCRIPT ARGS...: run a bash SCRIPT that prints "$start $end" from
