@@ -77,7 +77,7 @@ Options:
                        \$IOMAPFS_BUILD_DIR, else the source tree)
       --json FILE      write the results as JSON to FILE
                        (default: bench-results.json)
-  -v, --verbose        show each command and keep going with its log
+  -v, --verbose        show the mount and fio commands as they run
   -h, --help           show this help and exit
 
 Before each run of each job the file system is unmounted, the page cache is
@@ -373,6 +373,12 @@ drop_caches() {
 # sys_mount SYS: mount the image at $MNT as SYS, cold.
 sys_mount() {
 	local sys=$1 opts i type
+	if is_mounted "$MNT"; then
+		# A FUSE mount left behind would pass for the new one below.
+		msg "$PROG: $MNT is still mounted; unmounting it first"
+		force_unmount
+		! is_mounted "$MNT" || return 1
+	fi
 	drop_caches
 	CUR_SYS=$sys CUR_PID='' CUR_SOCK=''
 	CUR_LOG=$SCRATCH/$sys.log
@@ -513,13 +519,13 @@ job_seqread() {
 }
 
 job_seqwrite() {
-	local o=$SCRATCH/out.json
+	local o=$SCRATCH/out.json rc
 	rm -f "$MNT/seqwrite.tmp"
 	run_fio "$o" --name=seqwrite --filename="$MNT/seqwrite.tmp" \
 		--rw=write --bs=1M --size="$SIZE" --end_fsync=1 --numjobs=1 \
 		--runtime="$CAP" &&
 		record seqwrite "$1" "$CUR_SYS" "$(fio_value "$o" write bw)"
-	local rc=$?
+	rc=$?
 	rm -f "$MNT/seqwrite.tmp"
 	return $rc
 }
