@@ -12,6 +12,12 @@
 # speed ratios, and as JSON.  Every mount, daemon, loop device and tmpfs it
 # makes is undone by its EXIT trap, on success, failure or Ctrl-C.
 
+# Started by sh (dash) instead of bash: stop before the first bashism.
+if [ -z "${BASH_VERSION:-}" ]; then
+	echo "fsbench.sh: run it with bash: bash $0 [OPTION]..." >&2
+	exit 3
+fi
+
 # The job_* functions are called by name.
 # shellcheck disable=SC2317
 set -u -o pipefail
