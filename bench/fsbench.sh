@@ -506,6 +506,7 @@ ctl_stats() {
 	jq -r 'first(.. | objects | select(has("source_calls")))
 			// first(.. | objects | select(has("lookups") and has("misses")))
 			| [.lookups, .hits, (.source_calls // .misses)]
+			| select(all(.[]; type == "number"))
 			| map(tostring) | join(" ")' <<<"$json" 2>>"$CUR_LOG"
 }
 
@@ -609,7 +610,7 @@ job_meta() {
 # whatever mapping cache the system has; iomapfs's counters are read around
 # the timed part only.
 job_frag() {
-	local run=$1 o=$SCRATCH/out.json s0 s1 bytes
+	local run=$1 o=$SCRATCH/out.json s0 s1 bytes l0 h0 c0 l1 h1 c1
 	cat "$MNT/frag" >/dev/null || return 1
 	s0=$(ctl_stats)
 	run_fio "$o" --name=frag --filename="$MNT/frag" --rw=randread --bs=4k \
