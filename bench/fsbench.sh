@@ -872,7 +872,11 @@ report() {
 			not-built) c="n/a (not built)" ;;
 			n/a)
 				case $row:$sys in
-				frag-*:iomapfs*) c="n/a (no stats)" ;;
+				frag-*:iomapfs*)
+					c="n/a (no stats)"
+					[ $HAVE_IOMAPCTL -eq 1 ] ||
+						c="n/a (no iomapctl)"
+					;;
 				*) c=- ;;
 				esac
 				;;
