@@ -46,6 +46,8 @@ void ictl_close(struct ictl *c)
 	c->client = NULL;
 	image_close(c->image);
 	c->image = NULL;
+	free(c->mountpoint_abs);
+	c->mountpoint_abs = NULL;
 }
 
 /* Which socket to use when neither -m nor -s is given. */
@@ -375,6 +377,18 @@ const char *client_mountpoint(struct ictl *c)
 	json_t *st = NULL;
 	const char *mp;
 
+	/* -m names the mount: no need to ask the daemon (completion in the
+	 * shell works even while the daemon is away) */
+	if (c->mountpoint && !c->mountpoint_abs) {
+		c->mountpoint_abs = realpath(c->mountpoint, NULL);
+		if (!c->mountpoint_abs) {
+			ictl_errno(c, ICTL_EXIT_FAILED, -errno,
+				   "mountpoint %s", c->mountpoint);
+			return NULL;
+		}
+	}
+	if (c->mountpoint_abs)
+		return c->mountpoint_abs;
 	if (client_connect(c))
 		return NULL;
 	cl = c->client;

@@ -56,6 +56,7 @@ struct ictl {
 	/* set up on first use, torn down by ictl_close() */
 	struct ictl_client *client;
 	struct ictl_image *image;
+	char *mountpoint_abs;		/* realpath of -m, once known */
 
 	/* exit code of the command running now (ICTL_EXIT_*) */
 	int exit_code;
