@@ -218,7 +218,11 @@ int main(int argc, char **argv)
 			printf("iomapctl %s\n", PACKAGE_VERSION);
 			return ICTL_EXIT_OK;
 		default:
-			main_usage(stderr);
+			/* getopt named the option; a command's own options
+			 * go after the command */
+			fprintf(stderr, "iomapctl: options of a command go "
+				"after it; see 'iomapctl --help' and "
+				"'iomapctl help COMMAND'\n");
 			return ICTL_EXIT_USAGE;
 		}
 	}

@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
+#
+# lib-cli.sh - helpers of the iomapctl tests (t5xxx), sourced after
+# test-lib.sh: prerequisites for iomapctl itself, images with fragmented and
+# sparse files, and the parsing of `debugfs ex` for comparisons.
+
+[ -x "$IOMAPCTL" ] && test_set_prereq IOMAPCTL
+command -v tmux >/dev/null && test_set_prereq TMUX
+command -v mandoc >/dev/null && test_set_prereq MANDOC
+
+# ictl ARGS...: run iomapctl.
+ictl() {
+	"$IOMAPCTL" "$@"
+}
+
+# make_frag_image IMG: an ext4 image (1 KiB blocks) with
+#   /frag    a file of 40 blocks whose extents are scattered,
+#   /sparse  a file with holes (data at block 0, 10 and 30; size 40 KiB),
+#   /dir/small  a 3000-byte file, /empty an empty file.
+# Fragmentation comes from writing two files in turns and deleting one.
+make_frag_image() {
+	local img=$1 i
+	make_image "$img" 4M -t ext4 -b 1024 -O ^has_journal &&
+	for i in $(seq 0 39); do
+		printf 'frag block %04d\n' "$i" | dd of="$TRASH/fragblk" bs=1024 \
+			conv=sync status=none &&
+		echo "write $TRASH/fragblk tmp$i" &&
+		echo "write $TRASH/fragblk pad$i" || return 1
+	done >"$TRASH/fill.cmds" &&
+	debugfs -w -f "$TRASH/fill.cmds" "$img" >/dev/null 2>&1 &&
+	{
+		for i in $(seq 0 39); do echo "rm pad$i"; done
+	} >"$TRASH/rm.cmds" &&
+	debugfs -w -f "$TRASH/rm.cmds" "$img" >/dev/null 2>&1 &&
+	# /frag: the 40 one-block files' data, in a new file written block by
+	# block into the freed holes between the tmp files
+	head -c 40960 /dev/urandom >"$TRASH/frag.data" &&
+	mkdir -p "$TRASH/d" &&
+	head -c 3000 /dev/urandom >"$TRASH/d/small" &&
+	: >"$TRASH/empty" &&
+	dd if=/dev/urandom of="$TRASH/sparse" bs=1024 count=1 status=none &&
+	dd if=/dev/urandom of="$TRASH/sparse" bs=1024 count=1 seek=10 \
+		conv=notrunc status=none &&
+	dd if=/dev/urandom of="$TRASH/sparse" bs=1024 count=1 seek=30 \
+		conv=notrunc status=none &&
+	truncate -s 40K "$TRASH/sparse" &&
+	debugfs -w -f - "$img" >/dev/null 2>&1 <<-CMDS
+	write $TRASH/frag.data frag
+	mkdir dir
+	write $TRASH/d/small dir/small
+	write $TRASH/empty empty
+	write $TRASH/sparse sparse
+	CMDS
+}
+
+# debugfs_extents IMG PATH: "LOGICAL PHYSICAL LENGTH" per leaf extent of
+# `debugfs ex`, in blocks.
+debugfs_extents() {
+	debugfs -R "ex $2" "$1" 2>/dev/null |
+		awk 'NR > 1 && $0 ~ /-/ {
+			# "0/ 0 1/ 3 0 - 1 24 - 25 2" (leaf entries only)
+			gsub(/\//, " / ");
+			n = split($0, f, " ");
+			# fields: lvl / max ent / cnt L - L P - P LEN [flags]
+			if (f[1] != f[3]) next;
+			print f[7], f[10], f[13];
+		}'
+}
+
+# test_must_be_empty_ FILE: FILE exists and is empty (shows it if not).
+test_must_be_empty_() {
+	if [ ! -f "$1" ] || [ -s "$1" ]; then
+		echo "'$1' should be empty; it holds:"
+		cat "$1" 2>/dev/null
+		return 1
+	fi
+}
