@@ -111,6 +111,7 @@ static void complete_files(struct ictl *c, const char *cur,
 	struct ino_collect ic = { cur, emit, arg };
 	const char *mp;
 	bool quiet = c->quiet;
+	int exit_code = c->exit_code;
 
 	if (c->image_path)
 		return;
@@ -126,6 +127,7 @@ static void complete_files(struct ictl *c, const char *cur,
 			complete_paths(mp, cur, emit, arg);
 	}
 	c->quiet = quiet;
+	c->exit_code = exit_code;
 }
 
 void shell_complete(struct ictl *c, int nwords, char **words,
@@ -381,12 +383,16 @@ static char *shell_prompt(struct ictl *c)
 	const char *where = NULL;
 	char *prompt = NULL;
 
+	int exit_code = c->exit_code;
+
 	if (c->image_path) {
 		where = c->image_path;
 	} else {
+		/* no daemon yet is not an error of the shell */
 		c->quiet = true;
 		where = client_mountpoint(c);
 		c->quiet = false;
+		c->exit_code = exit_code;
 	}
 	if (asprintf(&prompt, "iomapctl %s> ", where ? where : "(no mount)")
 	    < 0)
@@ -399,7 +405,8 @@ int cmd_shell(struct ictl *c, int argc, char **argv)
 	if (c->in_shell)
 		return ictl_fail(c, ICTL_EXIT_USAGE, -EINVAL,
 				 "already in the shell");
-	shell_run(c);
+	c->exit_code = shell_run(c);
+	c->cmd_name = "shell";
 	return 0;
 }
 
