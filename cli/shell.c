@@ -117,8 +117,7 @@ static void complete_files(struct ictl *c, const char *cur,
 		return;
 	c->quiet = true;
 	if (ictl_is_number(cur) || !*cur)
-		client_call_more(c, PROTO_M_DUMP, json_pack("{s:i}", "length",
-				 1), ino_reply, &ic);
+		client_call_more(c, PROTO_M_DUMP, NULL, ino_reply, &ic);
 	if (cur[0] == '/') {
 		complete_paths("", cur, emit, arg);
 	} else if (!ictl_is_number(cur)) {
