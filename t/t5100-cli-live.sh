@@ -167,13 +167,17 @@ test_expect_success CTLSOCK 'limits, human and JSON' '
 	jq -e ".limits.cache_max == 8388608" out
 '
 
-test_expect_success CTLSOCK 'watch sees the upserts of a read' '
-	c flush --all >/dev/null &&
+test_expect_success CTLSOCK 'flush everything before watching' '
+	c flush --all >/dev/null
+'
+
+# started on its own: a list ending in & would run wholly in the background
+test_expect_success CTLSOCK 'start a watcher' '
 	(c -J watch --count 1 >watch.json; echo "rc=$?" >>watch.json) &
 	sleep 0.3
 '
 
-test_expect_success CTLSOCK 'watch sees the upserts of a read (events)' '
+test_expect_success CTLSOCK 'the watcher saw the upsert of a read' '
 	read_blocks "$MNT/frag" 30 1 &&
 	for i in $(seq 1 100); do grep -q "^rc=" watch.json && break; sleep 0.05; done &&
 	head -n 1 watch.json | jq -e ".event.type == \"upsert\" and .event.ino == $FRAG" &&
