@@ -205,37 +205,41 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 		case 'f':
-			if (script_add(&script, optarg, o == 'f'))
-				err(ICTL_EXIT_FAILED, "options");
+			if (script_add(&script, optarg, o == 'f')) {
+				warnx("out of memory");
+				ret = ICTL_EXIT_FAILED;
+				goto out_free;
+			}
 			break;
 		case 'k':
 			keep_going = true;
 			break;
 		case 'h':
 			main_usage(stdout);
-			return ICTL_EXIT_OK;
+			ret = ICTL_EXIT_OK;
+			goto out_free;
 		case 'V':
 			printf("iomapctl %s\n", PACKAGE_VERSION);
-			return ICTL_EXIT_OK;
+			ret = ICTL_EXIT_OK;
+			goto out_free;
 		default:
 			/* getopt named the option; a command's own options
 			 * go after the command */
 			fprintf(stderr, "iomapctl: options of a command go "
 				"after it; see 'iomapctl --help' and "
 				"'iomapctl help COMMAND'\n");
-			return ICTL_EXIT_USAGE;
+			ret = ICTL_EXIT_USAGE;
+			goto out_free;
 		}
 	}
 	if (targets > 1) {
 		warnx("-m, -s and --image name the target: give at most one");
-		return ICTL_EXIT_USAGE;
-	}
-	if (script.n && optind < argc) {
+		ret = ICTL_EXIT_USAGE;
+	} else if (script.n && optind < argc) {
 		warnx("give either a COMMAND or -c/-f scripts, not both "
 		      "(found '%s')", argv[optind]);
-		return ICTL_EXIT_USAGE;
-	}
-	if (script.n) {
+		ret = ICTL_EXIT_USAGE;
+	} else if (script.n) {
 		ret = run_script(&c, &script, keep_going);
 	} else if (optind < argc) {
 		ret = cmd_run(&c, argc - optind, argv + optind);
@@ -247,6 +251,7 @@ int main(int argc, char **argv)
 		ret = ICTL_EXIT_USAGE;
 	}
 	ictl_close(&c);
+out_free:
 	free(script.cmds);
 	free(script.is_file);
 	if (fflush(stdout) || ferror(stdout)) {
