@@ -234,7 +234,7 @@ static json_t *stats_json(const struct cache_stats *st)
 	}
 	return json_pack("{s:b, s:o, s:o, s:o, s:f, s:o, s:o, s:o, s:o, s:o,"
 			 " s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
-			 " s:o, s:o}",
+			 " s:o}",
 			 "enabled", st->enabled, "lookups", jint(st->lookups),
 			 "hits", jint(st->hits), "misses", jint(st->misses),
 			 "hit_ratio", ratio(st->hits, st->lookups),
@@ -599,9 +599,12 @@ static const struct varlink_param p_caching[] = {
 	{ "enabled", VARLINK_T_BOOL, true, 0, 0 },
 };
 static const struct varlink_param p_limits[] = {
-	{ PROTO_LIMIT_CACHE_MAX, VARLINK_T_INT, false, 1, INT64_MAX },
-	{ PROTO_LIMIT_CACHE_INODE_MAX, VARLINK_T_INT, false, 1, INT64_MAX },
-	{ PROTO_LIMIT_EVENT_RING, VARLINK_T_INT, false, 1, UINT32_MAX },
+	{ PROTO_LIMIT_CACHE_MAX, VARLINK_T_INT, false, CACHE_MIN_MAX_BYTES,
+	  INT64_MAX },
+	{ PROTO_LIMIT_CACHE_INODE_MAX, VARLINK_T_INT, false,
+	  CACHE_MIN_INODE_MAX_BYTES, INT64_MAX },
+	{ PROTO_LIMIT_EVENT_RING, VARLINK_T_INT, false, CACHE_MIN_EVENT_RING,
+	  CACHE_MAX_EVENT_RING },
 };
 static const struct varlink_param p_watch[] = {
 	{ "count", VARLINK_T_INT, false, 1, INT64_MAX },
@@ -809,6 +812,16 @@ static json_t *m_get_limits(struct ctl_conn *c, const json_t *params)
 				 NULL, false);
 }
 
+static const char *first_given(const json_t *params)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(p_limits) / sizeof(p_limits[0]); i++)
+		if (json_object_get(params, p_limits[i].name))
+			return p_limits[i].name;
+	return PROTO_LIMIT_CACHE_MAX;
+}
+
 static json_t *m_set_limits(struct ctl_conn *c, const json_t *params)
 {
 	struct cache *cache = c->srv->fsx->cache;
@@ -822,21 +835,10 @@ static json_t *m_set_limits(struct ctl_conn *c, const json_t *params)
 		lim.inode_max_bytes = (uint64_t)v;
 	if (varlink_param_int(params, PROTO_LIMIT_EVENT_RING, &v))
 		lim.event_ring = (uint32_t)v;
-	if (cache_set_limits(cache, &lim)) {
-		/* Name the first value that is out of range. */
-		if (lim.max_bytes < CACHE_MIN_MAX_BYTES)
-			return varlink_reply_invalid_parameter(
-				PROTO_LIMIT_CACHE_MAX);
-		if (lim.inode_max_bytes < CACHE_MIN_INODE_MAX_BYTES ||
-		    lim.inode_max_bytes > lim.max_bytes)
-			return varlink_reply_invalid_parameter(
-				PROTO_LIMIT_CACHE_INODE_MAX);
-		if (lim.event_ring < CACHE_MIN_EVENT_RING ||
-		    lim.event_ring > CACHE_MAX_EVENT_RING)
-			return varlink_reply_invalid_parameter(
-				PROTO_LIMIT_EVENT_RING);
-		return varlink_reply_invalid_parameter(PROTO_LIMIT_CACHE_MAX);
-	}
+	/* Each value passed its range check; what the cache can still
+	 * refuse is a combination, so name the first value given. */
+	if (cache_set_limits(cache, &lim))
+		return varlink_reply_invalid_parameter(first_given(params));
 	cache_get_limits(cache, &lim);
 	return varlink_reply_new(json_pack("{s:o}", "limits",
 					   limits_json(&lim)),
