@@ -5,6 +5,11 @@
 # test-lib.sh: prerequisites for iomapctl itself, images with fragmented and
 # sparse files, and the parsing of `debugfs ex` for comparisons.
 
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	echo "1..0 # SKIP lib-cli.sh is a library of the t5xxx tests, not a test"
+	exit 0
+fi
+
 [ -x "$IOMAPCTL" ] && test_set_prereq IOMAPCTL
 command -v tmux >/dev/null && test_set_prereq TMUX
 command -v mandoc >/dev/null && test_set_prereq MANDOC
