@@ -11,7 +11,8 @@
  *   2. struct iomapfs.fs_lock    (global, guards every libext2fs call)
  *   3. struct fs_inode.meta_lock (per inode, short, pending timestamps)
  *   4. cache internal locks      (see cache.h)
- * The inode table lock (itab_lock) is a leaf: nothing is taken under it.
+ * The inode table lock (itab_lock) is taken under any of these; only
+ * meta_lock (short, a leaf) is ever taken under it.
  *
  * Data I/O (pread/pwrite on dev_fd at device byte addresses) on mappings
  * that are already MAPPED runs with only io_lock held shared: no global
@@ -24,6 +25,7 @@
 #define FUSE_USE_VERSION 314
 
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -108,6 +110,8 @@ struct iomapfs {
 	pthread_mutex_t fs_lock;
 	ext2_filsys fs;
 	bool ro_now;			/* read-only (option, or errors=remount-ro) */
+	bool mounted_rw;		/* EXT2_VALID_FS cleared on disk */
+	uint32_t next_generation;	/* for new inodes */
 
 	/* The inode table. */
 	pthread_mutex_t itab_lock;
@@ -194,5 +198,111 @@ static inline bool fs_is_ro(struct iomapfs *fsx)
 {
 	return fsx->ro_now;
 }
+
+
+/* -- core helpers (main.c, fs.c, ops_*.c) -- */
+
+/* Timestamps of an inode, for fs_get_time()/fs_set_time(). */
+enum fs_time {
+	FS_ATIME = 0,
+	FS_MTIME,
+	FS_CTIME,
+	FS_CRTIME,
+};
+
+/*
+ * Read or set one timestamp of @inode, at nanosecond precision when the
+ * inode has room for the extra fields (i_extra_isize), else in seconds.
+ * FS_CRTIME reads as 0 when the inode has no room for it.
+ */
+void fs_get_time(const struct ext2_inode_large *inode, enum fs_time which,
+		 struct timespec *ts);
+void fs_set_time(struct ext2_inode_large *inode, enum fs_time which,
+		 const struct timespec *ts);
+
+/* Owner of @inode with the high 16 bits; set both halves. */
+uid_t fs_inode_uid(const struct ext2_inode_large *inode);
+gid_t fs_inode_gid(const struct ext2_inode_large *inode);
+void fs_inode_set_uid(struct ext2_inode_large *inode, uid_t uid);
+void fs_inode_set_gid(struct ext2_inode_large *inode, gid_t gid);
+
+/* Fill @st from @inode (st_ino is the ext2 inode number). */
+void fs_fill_stat(struct iomapfs *fsx, ext2_ino_t ino,
+		  const struct ext2_inode_large *inode, struct stat *st);
+
+/*
+ * Fill @e for a reply to lookup/create/mknod/mkdir/symlink/link and count
+ * one kernel lookup of @ino (fs_inode_forget() undoes it).  Call with
+ * fs_lock held.  Returns 0 or -ENOMEM.
+ */
+int fs_fill_entry(struct iomapfs *fsx, ext2_ino_t ino,
+		  const struct ext2_inode_large *inode,
+		  struct fuse_entry_param *e);
+
+/* Attribute and entry cache time of the kernel, in seconds. */
+#define FS_ATTR_TIMEOUT 1.0
+
+/*
+ * Read @ino's inode with the timestamps a lock-free overwrite left pending
+ * folded in (they are then written back).  Call with fs_lock held.
+ */
+int fs_load_inode(struct iomapfs *fsx, ext2_ino_t ino,
+		  struct ext2_inode_large *inode);
+
+/* The in-memory inode of @ino, referenced, or NULL when there is none. */
+struct fs_inode *fs_inode_find(struct iomapfs *fsx, ext2_ino_t ino);
+
+/* Drop @n kernel lookups of @ino (forget). */
+void fs_inode_forget(struct iomapfs *fsx, ext2_ino_t ino, uint64_t n);
+
+/* Count an open file handle on @fi. */
+void fs_inode_open(struct iomapfs *fsx, struct fs_inode *fi);
+
+/*
+ * Drop an open file handle of @fi.  Returns true when it was the last one
+ * and the inode lost its last link meanwhile: the caller then frees it
+ * on disk (fs_free_inode()).
+ */
+bool fs_inode_close(struct iomapfs *fsx, struct fs_inode *fi);
+
+/*
+ * The last link of @ino is gone: free its blocks (io_release_blocks()) and
+ * the inode itself, unless a handle is still open, in which case the
+ * inode is marked unlinked and freed by the last release.  @inode holds
+ * the inode (links already 0) and is written.  Call with fs_lock held.
+ */
+int fs_drop_inode(struct iomapfs *fsx, ext2_ino_t ino,
+		  struct ext2_inode_large *inode);
+
+/* Free inode @ino on disk now (blocks, xattrs, bitmap).  fs_lock held. */
+int fs_free_inode(struct iomapfs *fsx, ext2_ino_t ino);
+
+/* A new inode generation number. fs_lock held. */
+uint32_t fs_next_generation(struct iomapfs *fsx);
+
+/*
+ * Open the filesystem on fsx->source (libext2fs), check that it may be
+ * mounted as asked (journal recovery, recorded errors: read-write is
+ * refused; read-only only warns), turn off libext2fs's block cache, read
+ * the bitmaps and mark it mounted (read-write: EXT2_VALID_FS cleared,
+ * s_mtime and s_mnt_count updated, flushed).  Prints what went wrong to
+ * stderr.  Returns 0, -EUCLEAN when e2fsck must run first, -EMEDIUMTYPE
+ * when it is no ext2/3/4 filesystem, or another -errno.
+ */
+int fs_open(struct iomapfs *fsx);
+
+/*
+ * Flush everything, mark the filesystem clean (EXT2_VALID_FS, unless
+ * errors were recorded) and close it.  Frees the in-memory inodes, freeing
+ * on disk those that lost their last link while open.  Returns 0 or
+ * -errno; the filesystem is closed either way.
+ */
+int fs_close(struct iomapfs *fsx);
+
+/* Set up and tear down the locks and inode table of @fsx. */
+int fs_init(struct iomapfs *fsx);
+void fs_fini(struct iomapfs *fsx);
+
+/* -- data path declarations (io.c) -- */
 
 #endif /* IOMAPFS_FS_H */

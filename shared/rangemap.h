@@ -116,4 +116,12 @@ typedef void (*imap_evict_fn)(const struct iomap *m, void *arg);
  */
 size_t imap_evict(struct imap *map, size_t nr, imap_evict_fn fn, void *arg);
 
+/*
+ * Verify every internal invariant of @map (order, no overlap, canonical
+ * merging, tree shape and separators, count, span and memory totals); for
+ * tests and debugging.  O(n).  Returns 0, or -EUCLEAN when the map is
+ * corrupt.  Same locking as imap_count().
+ */
+int imap_check(const struct imap *map);
+
 #endif /* IOMAPFS_RANGEMAP_H */

@@ -1,0 +1,957 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * fs.c - the daemon's side of libext2fs: opening and closing the
+ * filesystem, the lock that guards libext2fs, translate_error() (the one
+ * place where errcode_t becomes -errno, with the errors= policy), the
+ * in-memory inode table, inode timestamps and ownership, stat filling, and
+ * the mapping source the iomap cache calls.
+ *
+ * libext2fs's block cache and our direct I/O.  The data path writes file
+ * data with pwrite() on dev_fd, a second descriptor on the image, at device
+ * byte addresses.  unix_io keeps a small write-back cache of blocks it read
+ * or wrote.  If it held a block that was then freed (an extent-tree block,
+ * a directory block) and reallocated as file data, it could later write
+ * its stale copy over the data we wrote on dev_fd, or answer a read of that
+ * block from the stale copy.  We turn the cache off with
+ * io_channel_set_options(fs->io, "cache=off") right after ext2fs_open2()
+ * (unix_io supports it in 1.47.0: it flushes the cache and sets
+ * IO_FLAG_NOCACHE, after which every read_blk/write_blk goes straight to
+ * pread/pwrite).  Both descriptors then go through the same page cache of
+ * the image (or block device), so a metadata read by libext2fs sees our
+ * data writes and vice versa, and nothing is ever written back later from
+ * a copy.  What remains cached in memory by libext2fs are inodes (its
+ * inode cache, written through by ext2fs_write_inode), bitmaps and group
+ * descriptors: metadata we change only through libext2fs itself, under
+ * fs_lock.  The cost is a system call per metadata block, which the page
+ * cache answers.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "ext2map.h"
+#include "fs.h"
+#include "io.h"
+
+/* The extra timestamp word: 2 epoch bits, then 30 bits of nanoseconds. */
+#define FS_EPOCH_BITS 2
+#define FS_EPOCH_MASK ((1u << FS_EPOCH_BITS) - 1)
+#define FS_NSEC_MASK (~0u << FS_EPOCH_BITS)
+
+/* Whether @field lies inside the inode's used size (128 + i_extra_isize). */
+#define FS_FITS(inode, field)                                              \
+	(offsetof(struct ext2_inode_large, field) + sizeof((inode)->field) <= \
+	 (size_t)EXT2_GOOD_OLD_INODE_SIZE + (inode)->i_extra_isize)
+
+void fs_lock(struct iomapfs *fsx)
+{
+	pthread_mutex_lock(&fsx->fs_lock);
+}
+
+void fs_unlock(struct iomapfs *fsx)
+{
+	pthread_mutex_unlock(&fsx->fs_lock);
+}
+
+void fs_now(struct timespec *ts)
+{
+	if (clock_gettime(CLOCK_REALTIME, ts)) {
+		ts->tv_sec = time(NULL);
+		ts->tv_nsec = 0;
+	}
+}
+
+/* Errors that are answers, not failures: not logged, no errors= policy. */
+static bool fs_errno_expected(int err)
+{
+	switch (err) {
+	case ENOENT:
+	case EEXIST:
+	case ENOTEMPTY:
+	case ENOSPC:
+	case ENAMETOOLONG:
+	case ENODATA:
+	case ERANGE:
+	case EFBIG:
+	case EDQUOT:
+	case ENOTDIR:
+	case EISDIR:
+	case EMLINK:
+	case EROFS:
+	case EINVAL:
+	case E2BIG:
+	case EOPNOTSUPP:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int translate_error_at(struct iomapfs *fsx, errcode_t err, ext2_ino_t ino,
+		       const char *file, int line)
+{
+	int ret;
+
+	if (!err)
+		return 0;
+	ret = iomap_ext2_errno(err);
+	if (ret >= 0)
+		ret = -EIO;
+	if (fs_errno_expected(-ret)) {
+		if (fsx->opts.debug)
+			fprintf(stderr, "iomapfs: %s:%d: inode %u: %s\n", file,
+				line, ino, iomap_ext2_strerror(err));
+		return ret;
+	}
+	fprintf(stderr, "iomapfs: %s:%d: inode %u: %s (%s)\n", file, line, ino,
+		iomap_ext2_strerror(err), strerror(-ret));
+	if (ret != -EUCLEAN && ret != -EIO)
+		return ret;
+
+	/* Corruption or an I/O error: record it as the kernel does. */
+	if (fsx->fs && (fsx->fs->flags & EXT2_FLAG_RW) && !fsx->ro_now) {
+		struct ext2_super_block *sb = fsx->fs->super;
+
+		sb->s_state |= EXT2_ERROR_FS;
+		sb->s_error_count++;
+		if (!sb->s_first_error_time) {
+			sb->s_first_error_time = time(NULL);
+			sb->s_first_error_ino = ino;
+			sb->s_first_error_line = line;
+			snprintf((char *)sb->s_first_error_func,
+				 sizeof(sb->s_first_error_func), "%s", file);
+		}
+		sb->s_last_error_time = time(NULL);
+		sb->s_last_error_ino = ino;
+		sb->s_last_error_line = line;
+		snprintf((char *)sb->s_last_error_func,
+			 sizeof(sb->s_last_error_func), "%s", file);
+		ext2fs_mark_super_dirty(fsx->fs);
+	}
+	switch (fsx->opts.errors) {
+	case FS_ERRORS_CONTINUE:
+		break;
+	case FS_ERRORS_REMOUNT_RO:
+		if (!fsx->ro_now) {
+			fprintf(stderr,
+				"iomapfs: %s: errors=remount-ro: now read-only\n",
+				fsx->source);
+			if (fsx->fs && (fsx->fs->flags & EXT2_FLAG_RW))
+				ext2fs_flush2(fsx->fs, 0);
+			fsx->ro_now = true;
+		}
+		break;
+	case FS_ERRORS_PANIC:
+		fprintf(stderr, "iomapfs: %s: errors=panic: stopping\n",
+			fsx->source);
+		if (fsx->fs && (fsx->fs->flags & EXT2_FLAG_RW))
+			ext2fs_flush2(fsx->fs, 0);
+		abort();
+	}
+	return ret;
+}
+
+/* --- timestamps and owners ------------------------------------------- */
+
+static uint32_t fs_encode_extra(const struct timespec *ts)
+{
+	uint32_t extra;
+
+	extra = (uint32_t)(((int64_t)ts->tv_sec - (int32_t)ts->tv_sec) >> 32) &
+		FS_EPOCH_MASK;
+	return extra | ((uint32_t)ts->tv_nsec << FS_EPOCH_BITS);
+}
+
+static void fs_decode_extra(struct timespec *ts, uint32_t extra)
+{
+	if (extra & FS_EPOCH_MASK)
+		ts->tv_sec += (int64_t)(extra & FS_EPOCH_MASK) << 32;
+	ts->tv_nsec = (extra & FS_NSEC_MASK) >> FS_EPOCH_BITS;
+}
+
+void fs_get_time(const struct ext2_inode_large *inode, enum fs_time which,
+		 struct timespec *ts)
+{
+	uint32_t sec = 0, extra = 0;
+	bool has_extra = false;
+
+	switch (which) {
+	case FS_ATIME:
+		sec = inode->i_atime;
+		has_extra = FS_FITS(inode, i_atime_extra);
+		extra = has_extra ? inode->i_atime_extra : 0;
+		break;
+	case FS_MTIME:
+		sec = inode->i_mtime;
+		has_extra = FS_FITS(inode, i_mtime_extra);
+		extra = has_extra ? inode->i_mtime_extra : 0;
+		break;
+	case FS_CTIME:
+		sec = inode->i_ctime;
+		has_extra = FS_FITS(inode, i_ctime_extra);
+		extra = has_extra ? inode->i_ctime_extra : 0;
+		break;
+	case FS_CRTIME:
+		sec = FS_FITS(inode, i_crtime) ? inode->i_crtime : 0;
+		has_extra = FS_FITS(inode, i_crtime_extra);
+		extra = has_extra ? inode->i_crtime_extra : 0;
+		break;
+	}
+	ts->tv_sec = (int32_t)sec;
+	ts->tv_nsec = 0;
+	if (has_extra)
+		fs_decode_extra(ts, extra);
+}
+
+void fs_set_time(struct ext2_inode_large *inode, enum fs_time which,
+		 const struct timespec *ts)
+{
+	struct timespec t = *ts;
+	bool has_extra;
+
+	switch (which) {
+	case FS_ATIME:
+		has_extra = FS_FITS(inode, i_atime_extra);
+		break;
+	case FS_MTIME:
+		has_extra = FS_FITS(inode, i_mtime_extra);
+		break;
+	case FS_CTIME:
+		has_extra = FS_FITS(inode, i_ctime_extra);
+		break;
+	default:
+		has_extra = FS_FITS(inode, i_crtime_extra);
+		break;
+	}
+	/* Clamp to what the on-disk format can hold, as ext4 does. */
+	if (t.tv_sec < INT32_MIN)
+		t.tv_sec = INT32_MIN;
+	if (has_extra && t.tv_sec > (int64_t)INT32_MAX + (3ll << 32))
+		t.tv_sec = (int64_t)INT32_MAX + (3ll << 32);
+	else if (!has_extra && t.tv_sec > INT32_MAX)
+		t.tv_sec = INT32_MAX;
+
+	switch (which) {
+	case FS_ATIME:
+		inode->i_atime = (uint32_t)t.tv_sec;
+		if (has_extra)
+			inode->i_atime_extra = fs_encode_extra(&t);
+		break;
+	case FS_MTIME:
+		inode->i_mtime = (uint32_t)t.tv_sec;
+		if (has_extra)
+			inode->i_mtime_extra = fs_encode_extra(&t);
+		break;
+	case FS_CTIME:
+		inode->i_ctime = (uint32_t)t.tv_sec;
+		if (has_extra)
+			inode->i_ctime_extra = fs_encode_extra(&t);
+		break;
+	case FS_CRTIME:
+		if (FS_FITS(inode, i_crtime))
+			inode->i_crtime = (uint32_t)t.tv_sec;
+		if (has_extra)
+			inode->i_crtime_extra = fs_encode_extra(&t);
+		break;
+	}
+}
+
+uid_t fs_inode_uid(const struct ext2_inode_large *inode)
+{
+	return inode->i_uid | ((uid_t)inode->osd2.linux2.l_i_uid_high << 16);
+}
+
+gid_t fs_inode_gid(const struct ext2_inode_large *inode)
+{
+	return inode->i_gid | ((gid_t)inode->osd2.linux2.l_i_gid_high << 16);
+}
+
+void fs_inode_set_uid(struct ext2_inode_large *inode, uid_t uid)
+{
+	inode->i_uid = uid & 0xffff;
+	inode->osd2.linux2.l_i_uid_high = uid >> 16;
+}
+
+void fs_inode_set_gid(struct ext2_inode_large *inode, gid_t gid)
+{
+	inode->i_gid = gid & 0xffff;
+	inode->osd2.linux2.l_i_gid_high = gid >> 16;
+}
+
+/* Device number of a device inode, in either of the two encodings. */
+static dev_t fs_inode_rdev(const struct ext2_inode_large *inode)
+{
+	uint32_t old = inode->i_block[0], new = inode->i_block[1];
+
+	if (old)
+		return makedev((old >> 8) & 0xff, old & 0xff);
+	return makedev((new & 0xfff00) >> 8,
+		       (new & 0xff) | ((new >> 12) & 0xfff00));
+}
+
+void fs_fill_stat(struct iomapfs *fsx, ext2_ino_t ino,
+		  const struct ext2_inode_large *inode, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino;
+	st->st_dev = 0;
+	st->st_mode = inode->i_mode;
+	st->st_nlink = inode->i_links_count;
+	/* dir_nlink: a directory with too many subdirectories says 1 */
+	st->st_uid = fs_inode_uid(inode);
+	st->st_gid = fs_inode_gid(inode);
+	st->st_size = EXT2_I_SIZE(inode);
+	st->st_blksize = fsx->blocksize;
+	st->st_blocks = ext2fs_get_stat_i_blocks(fsx->fs,
+						 EXT2_INODE((struct ext2_inode_large *)inode));
+	if (LINUX_S_ISCHR(inode->i_mode) || LINUX_S_ISBLK(inode->i_mode))
+		st->st_rdev = fs_inode_rdev(inode);
+	fs_get_time(inode, FS_ATIME, &st->st_atim);
+	fs_get_time(inode, FS_MTIME, &st->st_mtim);
+	fs_get_time(inode, FS_CTIME, &st->st_ctim);
+}
+
+int fs_fill_entry(struct iomapfs *fsx, ext2_ino_t ino,
+		  const struct ext2_inode_large *inode,
+		  struct fuse_entry_param *e)
+{
+	struct fs_inode *fi;
+
+	memset(e, 0, sizeof(*e));
+	fi = fs_inode_get(fsx, ino);
+	if (!fi)
+		return -ENOMEM;
+	pthread_mutex_lock(&fsx->itab_lock);
+	fi->nlookup++;
+	pthread_mutex_unlock(&fsx->itab_lock);
+	fs_inode_put(fsx, fi);
+
+	e->ino = fs_nodeid(ino);
+	e->generation = inode->i_generation;
+	e->attr_timeout = FS_ATTR_TIMEOUT;
+	e->entry_timeout = FS_ATTR_TIMEOUT;
+	fs_fill_stat(fsx, ino, inode, &e->attr);
+	return 0;
+}
+
+/* --- the on-disk inode ------------------------------------------------ */
+
+int fs_read_inode(struct iomapfs *fsx, ext2_ino_t ino,
+		  struct ext2_inode_large *inode)
+{
+	errcode_t err;
+
+	memset(inode, 0, sizeof(*inode));
+	err = ext2fs_read_inode_full(fsx->fs, ino, EXT2_INODE(inode),
+				     sizeof(*inode));
+	return translate_error(fsx, err, ino);
+}
+
+int fs_write_inode(struct iomapfs *fsx, ext2_ino_t ino,
+		   struct ext2_inode_large *inode)
+{
+	errcode_t err;
+
+	if (fs_is_ro(fsx))
+		return -EROFS;
+	err = ext2fs_write_inode_full(fsx->fs, ino, EXT2_INODE(inode),
+				      sizeof(*inode));
+	return translate_error(fsx, err, ino);
+}
+
+int fs_load_inode(struct iomapfs *fsx, ext2_ino_t ino,
+		  struct ext2_inode_large *inode)
+{
+	struct fs_inode *fi;
+	int ret;
+
+	ret = fs_read_inode(fsx, ino, inode);
+	if (ret)
+		return ret;
+	fi = fs_inode_find(fsx, ino);
+	if (!fi)
+		return 0;
+	if (!fs_is_ro(fsx)) {
+		bool dirty;
+
+		pthread_mutex_lock(&fi->meta_lock);
+		dirty = fi->times_dirty;
+		pthread_mutex_unlock(&fi->meta_lock);
+		if (dirty) {
+			ret = fs_inode_sync_times(fsx, fi, inode);
+			if (!ret)
+				ret = fs_write_inode(fsx, ino, inode);
+		}
+	}
+	fs_inode_put(fsx, fi);
+	return ret;
+}
+
+int fs_inode_load_size(struct iomapfs *fsx, struct fs_inode *fi)
+{
+	struct ext2_inode_large inode;
+	int ret;
+
+	if (fi->size_valid)
+		return 0;
+	fs_lock(fsx);
+	ret = fs_read_inode(fsx, fi->ino, &inode);
+	if (!ret) {
+		fi->size = EXT2_I_SIZE(&inode);
+		fi->size_valid = true;
+	}
+	fs_unlock(fsx);
+	return ret;
+}
+
+void fs_inode_touch(struct fs_inode *fi)
+{
+	struct timespec now;
+
+	fs_now(&now);
+	pthread_mutex_lock(&fi->meta_lock);
+	fi->pending_mtime = now;
+	fi->times_dirty = true;
+	pthread_mutex_unlock(&fi->meta_lock);
+}
+
+int fs_inode_sync_times(struct iomapfs *fsx, struct fs_inode *fi,
+			struct ext2_inode_large *inode)
+{
+	struct ext2_inode_large buf;
+	struct timespec t;
+	bool dirty;
+	int ret;
+
+	pthread_mutex_lock(&fi->meta_lock);
+	dirty = fi->times_dirty;
+	t = fi->pending_mtime;
+	fi->times_dirty = false;
+	pthread_mutex_unlock(&fi->meta_lock);
+	if (!dirty)
+		return 0;
+	if (inode) {
+		fs_set_time(inode, FS_MTIME, &t);
+		fs_set_time(inode, FS_CTIME, &t);
+		return 0;
+	}
+	ret = fs_read_inode(fsx, fi->ino, &buf);
+	if (ret)
+		return ret;
+	fs_set_time(&buf, FS_MTIME, &t);
+	fs_set_time(&buf, FS_CTIME, &t);
+	return fs_write_inode(fsx, fi->ino, &buf);
+}
+
+int fs_map_source(void *arg, uint64_t ino, uint64_t off, struct iomap *out)
+{
+	struct iomapfs *fsx = arg;
+	int ret;
+
+	if (ino == 0 || ino > UINT32_MAX)
+		return -EINVAL;
+	fs_lock(fsx);
+	ret = iomap_ext2_lookup(fsx->fs, (ext2_ino_t)ino, off, out);
+	fs_unlock(fsx);
+	return ret;
+}
+
+/*
+ * Reference every in-memory inode into a new array (*out, *n); the caller
+ * drops the references with fs_inode_put() and frees the array.
+ */
+static int fs_itab_snapshot(struct iomapfs *fsx, struct fs_inode ***out,
+			    size_t *n)
+{
+	struct fs_inode **arr, *fi;
+	size_t i, k = 0;
+
+	pthread_mutex_lock(&fsx->itab_lock);
+	arr = calloc(fsx->itab_count + 1, sizeof(*arr));
+	if (!arr) {
+		pthread_mutex_unlock(&fsx->itab_lock);
+		return -ENOMEM;
+	}
+	for (i = 0; i < fsx->itab_size; i++) {
+		for (fi = fsx->itab[i]; fi; fi = fi->hash_next) {
+			fi->refs++;
+			arr[k++] = fi;
+		}
+	}
+	pthread_mutex_unlock(&fsx->itab_lock);
+	*out = arr;
+	*n = k;
+	return 0;
+}
+
+int fs_flush_all(struct iomapfs *fsx)
+{
+	struct fs_inode **arr;
+	errcode_t err;
+	size_t i, n;
+	int ret;
+
+	if (!(fsx->fs->flags & EXT2_FLAG_RW))
+		return 0;
+	/* Timestamps left pending by lock-free overwrites. */
+	ret = fs_itab_snapshot(fsx, &arr, &n);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++) {
+		if (!fs_is_ro(fsx))
+			fs_inode_sync_times(fsx, arr[i], NULL);
+		fs_inode_put(fsx, arr[i]);
+	}
+	free(arr);
+	if (fsx->ro_now && !(fsx->fs->super->s_state & EXT2_ERROR_FS))
+		return 0;
+	err = ext2fs_flush2(fsx->fs, 0);
+	if (err)
+		return translate_error(fsx, err, 0);
+	if (fdatasync(fsx->dev_fd) < 0)
+		return -errno;
+	return 0;
+}
+
+/* --- the inode table -------------------------------------------------- */
+
+static size_t fs_itab_hash(const struct iomapfs *fsx, ext2_ino_t ino)
+{
+	return (ino * 2654435761u) & (fsx->itab_size - 1);
+}
+
+/* Double the table when it gets crowded.  itab_lock held. */
+static void fs_itab_grow(struct iomapfs *fsx)
+{
+	struct fs_inode **old = fsx->itab, **tab, *fi, *next;
+	size_t old_size = fsx->itab_size, i;
+
+	tab = calloc(old_size * 2, sizeof(*tab));
+	if (!tab)
+		return;	/* longer chains, still correct */
+	fsx->itab = tab;
+	fsx->itab_size = old_size * 2;
+	for (i = 0; i < old_size; i++) {
+		for (fi = old[i]; fi; fi = next) {
+			size_t h = fs_itab_hash(fsx, fi->ino);
+
+			next = fi->hash_next;
+			fi->hash_next = tab[h];
+			tab[h] = fi;
+		}
+	}
+	free(old);
+}
+
+static struct fs_inode *fs_itab_lookup(struct iomapfs *fsx, ext2_ino_t ino)
+{
+	struct fs_inode *fi;
+
+	for (fi = fsx->itab[fs_itab_hash(fsx, ino)]; fi; fi = fi->hash_next)
+		if (fi->ino == ino)
+			return fi;
+	return NULL;
+}
+
+struct fs_inode *fs_inode_get(struct iomapfs *fsx, ext2_ino_t ino)
+{
+	struct fs_inode *fi;
+	size_t h;
+
+	pthread_mutex_lock(&fsx->itab_lock);
+	fi = fs_itab_lookup(fsx, ino);
+	if (fi) {
+		fi->refs++;
+		pthread_mutex_unlock(&fsx->itab_lock);
+		return fi;
+	}
+	fi = calloc(1, sizeof(*fi));
+	if (!fi) {
+		pthread_mutex_unlock(&fsx->itab_lock);
+		errno = ENOMEM;
+		return NULL;
+	}
+	fi->ino = ino;
+	if (pthread_rwlock_init(&fi->io_lock, NULL)) {
+		free(fi);
+		pthread_mutex_unlock(&fsx->itab_lock);
+		errno = ENOMEM;
+		return NULL;
+	}
+	pthread_mutex_init(&fi->meta_lock, NULL);
+	fi->refs = 1;
+	if (fsx->itab_count >= fsx->itab_size * 2)
+		fs_itab_grow(fsx);
+	h = fs_itab_hash(fsx, ino);
+	fi->hash_next = fsx->itab[h];
+	fsx->itab[h] = fi;
+	fsx->itab_count++;
+	pthread_mutex_unlock(&fsx->itab_lock);
+	return fi;
+}
+
+struct fs_inode *fs_inode_find(struct iomapfs *fsx, ext2_ino_t ino)
+{
+	struct fs_inode *fi;
+
+	pthread_mutex_lock(&fsx->itab_lock);
+	fi = fs_itab_lookup(fsx, ino);
+	if (fi)
+		fi->refs++;
+	pthread_mutex_unlock(&fsx->itab_lock);
+	return fi;
+}
+
+static void fs_inode_destroy(struct fs_inode *fi)
+{
+	pthread_rwlock_destroy(&fi->io_lock);
+	pthread_mutex_destroy(&fi->meta_lock);
+	free(fi);
+}
+
+/*
+ * Unhash and free @fi when nothing uses it any more.  itab_lock held.
+ * An inode with pending timestamps stays until they are written: only
+ * fs_close() throws such inodes away (after fs_flush_all()).
+ */
+static bool fs_inode_maybe_free(struct iomapfs *fsx, struct fs_inode *fi)
+{
+	struct fs_inode **pp;
+	bool dirty;
+
+	if (fi->refs || fi->nlookup || fi->open_count || fi->unlinked)
+		return false;
+	pthread_mutex_lock(&fi->meta_lock);
+	dirty = fi->times_dirty;
+	pthread_mutex_unlock(&fi->meta_lock);
+	if (dirty)
+		return false;
+	for (pp = &fsx->itab[fs_itab_hash(fsx, fi->ino)]; *pp;
+	     pp = &(*pp)->hash_next) {
+		if (*pp == fi) {
+			*pp = fi->hash_next;
+			fsx->itab_count--;
+			return true;
+		}
+	}
+	return false;
+}
+
+void fs_inode_put(struct iomapfs *fsx, struct fs_inode *fi)
+{
+	bool gone;
+
+	if (!fi)
+		return;
+	pthread_mutex_lock(&fsx->itab_lock);
+	fi->refs--;
+	gone = fs_inode_maybe_free(fsx, fi);
+	pthread_mutex_unlock(&fsx->itab_lock);
+	if (gone)
+		fs_inode_destroy(fi);
+}
+
+void fs_inode_forget(struct iomapfs *fsx, ext2_ino_t ino, uint64_t n)
+{
+	struct fs_inode *fi;
+	bool gone = false;
+
+	pthread_mutex_lock(&fsx->itab_lock);
+	fi = fs_itab_lookup(fsx, ino);
+	if (fi) {
+		fi->nlookup = fi->nlookup > n ? fi->nlookup - n : 0;
+		gone = fs_inode_maybe_free(fsx, fi);
+	}
+	pthread_mutex_unlock(&fsx->itab_lock);
+	if (gone)
+		fs_inode_destroy(fi);
+}
+
+void fs_inode_open(struct iomapfs *fsx, struct fs_inode *fi)
+{
+	pthread_mutex_lock(&fsx->itab_lock);
+	fi->open_count++;
+	pthread_mutex_unlock(&fsx->itab_lock);
+}
+
+bool fs_inode_close(struct iomapfs *fsx, struct fs_inode *fi)
+{
+	bool last;
+
+	pthread_mutex_lock(&fsx->itab_lock);
+	fi->open_count--;
+	last = fi->open_count == 0 && fi->unlinked;
+	if (last)
+		fi->unlinked = false;
+	pthread_mutex_unlock(&fsx->itab_lock);
+	return last;
+}
+
+uint32_t fs_next_generation(struct iomapfs *fsx)
+{
+	return fsx->next_generation++;
+}
+
+int fs_free_inode(struct iomapfs *fsx, ext2_ino_t ino)
+{
+	struct ext2_inode_large inode;
+	struct fs_inode *fi;
+	struct timespec now;
+	errcode_t err;
+	int ret;
+
+	ret = fs_read_inode(fsx, ino, &inode);
+	if (ret)
+		return ret;
+	if (inode.i_links_count)
+		return 0;	/* linked again meanwhile (never by us) */
+	if (!inode.i_dtime && !inode.i_mode)
+		return 0;	/* already free */
+	err = ext2fs_free_ext_attr(fsx->fs, ino, &inode);
+	if (err)
+		return translate_error(fsx, err, ino);
+	if (LINUX_S_ISREG(inode.i_mode) ||
+	    ext2fs_inode_has_valid_blocks2(fsx->fs, EXT2_INODE(&inode))) {
+		ret = io_release_blocks(fsx, ino, &inode);
+		if (ret)
+			return ret;
+	}
+	fs_now(&now);
+	inode.i_dtime = (uint32_t)now.tv_sec;
+	fs_set_time(&inode, FS_CTIME, &now);
+	ret = fs_write_inode(fsx, ino, &inode);
+	if (ret)
+		return ret;
+	ext2fs_inode_alloc_stats2(fsx->fs, ino, -1,
+				  LINUX_S_ISDIR(inode.i_mode));
+	/* The number may come back for a new file: forget the old size. */
+	fi = fs_inode_find(fsx, ino);
+	if (fi) {
+		fi->size_valid = false;
+		pthread_mutex_lock(&fi->meta_lock);
+		fi->times_dirty = false;
+		pthread_mutex_unlock(&fi->meta_lock);
+		fs_inode_put(fsx, fi);
+	}
+	return 0;
+}
+
+int fs_drop_inode(struct iomapfs *fsx, ext2_ino_t ino,
+		  struct ext2_inode_large *inode)
+{
+	struct fs_inode *fi;
+	bool open = false;
+	int ret;
+
+	ret = fs_write_inode(fsx, ino, inode);
+	if (ret)
+		return ret;
+	fi = fs_inode_find(fsx, ino);
+	if (fi) {
+		pthread_mutex_lock(&fsx->itab_lock);
+		if (fi->open_count) {
+			fi->unlinked = true;
+			open = true;
+		}
+		pthread_mutex_unlock(&fsx->itab_lock);
+		fs_inode_put(fsx, fi);
+	}
+	if (open)
+		return 0;
+	return fs_free_inode(fsx, ino);
+}
+
+/* --- opening and closing ---------------------------------------------- */
+
+int fs_init(struct iomapfs *fsx)
+{
+	uint32_t seed;
+
+	if (pthread_mutex_init(&fsx->fs_lock, NULL) ||
+	    pthread_mutex_init(&fsx->itab_lock, NULL))
+		return -ENOMEM;
+	fsx->itab_size = 1024;
+	fsx->itab = calloc(fsx->itab_size, sizeof(*fsx->itab));
+	if (!fsx->itab)
+		return -ENOMEM;
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = (uint32_t)time(NULL) ^ (uint32_t)getpid();
+	fsx->next_generation = seed;
+	return 0;
+}
+
+void fs_fini(struct iomapfs *fsx)
+{
+	struct fs_inode *fi, *next;
+	size_t i;
+
+	if (fsx->itab) {
+		for (i = 0; i < fsx->itab_size; i++) {
+			for (fi = fsx->itab[i]; fi; fi = next) {
+				next = fi->hash_next;
+				fs_inode_destroy(fi);
+			}
+		}
+		free(fsx->itab);
+		fsx->itab = NULL;
+	}
+	pthread_mutex_destroy(&fsx->itab_lock);
+	pthread_mutex_destroy(&fsx->fs_lock);
+}
+
+int fs_open(struct iomapfs *fsx)
+{
+	struct ext2_super_block *sb;
+	int flags = EXT2_FLAG_64BITS | EXT2_FLAG_THREADS;
+	errcode_t err;
+	bool needs_fsck;
+	int ret;
+
+	if (!fsx->opts.ro)
+		flags |= EXT2_FLAG_RW;
+	err = ext2fs_open2(fsx->source, NULL, flags, 0, 0, unix_io_manager,
+			   &fsx->fs);
+	if (err == EXT2_ET_RO_UNSUPP_FEATURE) {
+		fprintf(stderr,
+			"iomapfs: %s: the filesystem has read-only compatible features this libext2fs cannot write: mount it with -o ro\n",
+			fsx->source);
+		return -EROFS;
+	}
+	if (err) {
+		fprintf(stderr, "iomapfs: %s: cannot open the filesystem: %s\n",
+			fsx->source, iomap_ext2_strerror(err));
+		ret = iomap_ext2_errno(err);
+		if (err == EXT2_ET_BAD_MAGIC)
+			ret = -EMEDIUMTYPE;
+		return ret < 0 ? ret : -EIO;
+	}
+	sb = fsx->fs->super;
+	fsx->blocksize = fsx->fs->blocksize;
+
+	/* See the comment at the top of this file. */
+	err = io_channel_set_options(fsx->fs->io, "cache=off");
+	if (err) {
+		fprintf(stderr,
+			"iomapfs: %s: cannot turn off the libext2fs block cache: %s\n",
+			fsx->source, iomap_ext2_strerror(err));
+		ret = -EIO;
+		goto out_close;
+	}
+
+	needs_fsck = false;
+	if (ext2fs_has_feature_journal_needs_recovery(sb)) {
+		fprintf(stderr,
+			"iomapfs: %s: the journal needs recovery%s\n",
+			fsx->source,
+			fsx->opts.ro ? "; mounting read-only anyway, recent changes may be missing" :
+				       ": run e2fsck first (or mount with -o ro)");
+		needs_fsck = true;
+	}
+	if (sb->s_state & EXT2_ERROR_FS) {
+		fprintf(stderr, "iomapfs: %s: errors are recorded in the filesystem%s\n",
+			fsx->source,
+			fsx->opts.ro ? "; mounting read-only anyway" :
+				       ": run e2fsck first (or mount with -o ro)");
+		needs_fsck = true;
+	}
+	if (needs_fsck && !fsx->opts.ro) {
+		ret = -EUCLEAN;
+		goto out_close;
+	}
+	if (!fsx->opts.ro && !(sb->s_state & EXT2_VALID_FS))
+		fprintf(stderr,
+			"iomapfs: %s: warning: not cleanly unmounted; e2fsck is recommended\n",
+			fsx->source);
+	if (!fsx->opts.ro && ext2fs_has_feature_journal(sb))
+		fprintf(stderr,
+			"iomapfs: %s: note: the journal is not used; changes are written in place\n",
+			fsx->source);
+
+	if (!fsx->opts.ro) {
+		err = ext2fs_read_bitmaps(fsx->fs);
+		if (err) {
+			ret = translate_error(fsx, err, 0);
+			fprintf(stderr, "iomapfs: %s: cannot read the bitmaps: %s\n",
+				fsx->source, iomap_ext2_strerror(err));
+			goto out_close;
+		}
+		sb->s_mnt_count++;
+		sb->s_mtime = (uint32_t)time(NULL);
+		sb->s_state &= ~EXT2_VALID_FS;
+		ext2fs_mark_super_dirty(fsx->fs);
+		err = ext2fs_flush2(fsx->fs, 0);
+		if (err) {
+			fprintf(stderr, "iomapfs: %s: cannot write the superblock: %s\n",
+				fsx->source, iomap_ext2_strerror(err));
+			ret = -EIO;
+			goto out_close;
+		}
+		fsx->mounted_rw = true;
+	}
+	fsx->ro_now = fsx->opts.ro;
+	return 0;
+
+out_close:
+	ext2fs_close_free(&fsx->fs);
+	return ret;
+}
+
+int fs_close(struct iomapfs *fsx)
+{
+	struct fs_inode **arr = NULL;
+	errcode_t err;
+	size_t i, n = 0;
+	int ret = 0, r;
+
+	if (!fsx->fs)
+		return 0;
+	fs_lock(fsx);
+	/* Inodes that lost their last link while open. */
+	r = fs_itab_snapshot(fsx, &arr, &n);
+	if (r)
+		ret = r;
+	for (i = 0; i < n; i++) {
+		struct fs_inode *fi = arr[i];
+		bool unlinked;
+
+		pthread_mutex_lock(&fsx->itab_lock);
+		unlinked = fi->unlinked;
+		fi->unlinked = false;
+		pthread_mutex_unlock(&fsx->itab_lock);
+		if (unlinked && !fs_is_ro(fsx)) {
+			r = fs_free_inode(fsx, fi->ino);
+			if (r && !ret)
+				ret = r;
+		}
+		fs_inode_put(fsx, fi);
+	}
+	free(arr);
+	if (fsx->mounted_rw) {
+		r = fs_flush_all(fsx);
+		if (r && !ret)
+			ret = r;
+		if (!(fsx->fs->super->s_state & EXT2_ERROR_FS))
+			fsx->fs->super->s_state |= EXT2_VALID_FS;
+		ext2fs_mark_super_dirty(fsx->fs);
+		err = ext2fs_close_free(&fsx->fs);
+		if (err && !ret)
+			ret = -EIO;
+		if (fsx->dev_fd >= 0 && fdatasync(fsx->dev_fd) < 0 && !ret)
+			ret = -errno;
+	} else {
+		/* Nothing of ours to write; never flush a read-only open. */
+		fsx->fs->flags &= ~EXT2_FLAG_DIRTY;
+		ext2fs_close_free(&fsx->fs);
+	}
+	fsx->fs = NULL;
+	fs_unlock(fsx);
+	return ret;
+}

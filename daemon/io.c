@@ -1,0 +1,1652 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * io.c - the data path of iomapfs: read, write, fallocate, lseek, flush and
+ * fsync of regular files, plus the truncate and block release that the
+ * metadata operations call.  File data never goes through libext2fs: it is
+ * read and written with pread/pwrite (or splice, through libfuse's
+ * file-descriptor buffers) on fsx->dev_fd at the device addresses the
+ * mappings give.  libext2fs only changes metadata: it allocates, converts
+ * and frees blocks and writes inodes.
+ *
+ * Why no reader ever sees stale block contents
+ * --------------------------------------------
+ * Every read and every lock-free overwrite holds the inode's io_lock shared
+ * from the moment it looks a mapping up until the data has been replied or
+ * written (op_read holds it across fuse_reply_data, so the kernel's splice
+ * from the device finishes before a truncate can free the block).  Every
+ * change of a mapping (allocation, conversion, extension, truncate, punch,
+ * zero) holds io_lock exclusive and fs_lock, and invalidates the changed
+ * range in the cache before it drops them.  So a mapping a reader uses is
+ * the mapping on disk for the whole time it is used, and a cached mapping
+ * is never older than the last change (the cache's cookie rule covers a
+ * lookup that raced an invalidation).
+ * Blocks become visible in the only safe order, the iomap ioend order:
+ * extent files get new blocks as unwritten extents (which read as zeroes),
+ * the data (and zeroes for the parts of new blocks the write does not
+ * cover) is written, and only then are the extents converted to written and
+ * i_size raised.  Block-mapped (ext2/ext3) files have no unwritten state:
+ * their new blocks are taken from the bitmap first, filled, and linked into
+ * the file only after the data is on the device.  A crash at any point
+ * leaves either zeroes (unwritten, or not yet linked) or the new data, never
+ * a block's previous contents.  The tail of the last block past i_size is
+ * kept zero (truncate zeroes it, extending writes zero it), so growing a
+ * file never uncovers old bytes either.
+ *
+ * libext2fs's block cache and our pwrite
+ * --------------------------------------
+ * libext2fs reads and writes metadata through its io_channel; unix_io keeps
+ * a small cache of blocks there.  A stale copy in that cache could hurt file
+ * data in two ways: a dirty copy of a block that was metadata (an extent
+ * tree block, a directory block) and is freed and reused as file data would
+ * be written back over our data later; and a cached copy of a block we
+ * wrote around the cache would hide our write from libext2fs.  fs.c opens
+ * the filesystem with the unix_io cache switched off ("cache=off": every
+ * io_channel read and write goes to the device at once, nothing is held),
+ * so neither can happen: when a metadata block is freed, its last write has
+ * already reached the device, and our later pwrite of data is the last
+ * word.  On top of that this file never moves data through the io_channel:
+ * inline data is expanded by hand (io_inline_expand) instead of with
+ * ext2fs_inline_data_expand(), which would write the block through
+ * ext2fs_file_write(), and we do not use ext2fs_fallocate()'s zeroing or its
+ * block-mapped path (ext4 refuses preallocation of block-mapped files too).
+ * The one block kind libext2fs both reads and writes that can also hold
+ * file data is none: data blocks are only ever touched here.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/falloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ext2map.h"
+#include "io.h"
+
+/* Zeroes for holes in replies and for zeroing parts of blocks on the
+ * device.  Never written. */
+#define IO_ZERO_CHUNK (256u * 1024u)
+static char io_zeroes[IO_ZERO_CHUNK];
+
+/* Largest number of mappings one fast-path overwrite handles before it
+ * gives up and takes the slow path (a very fragmented range). */
+#define IO_FAST_SEGS 64
+
+/* A byte range on the device to convert from unwritten to written. */
+struct io_seg {
+	uint64_t lblk;		/* first file block */
+	uint64_t pblk;		/* its device block */
+	uint64_t count;		/* blocks */
+};
+
+/* A growable list of io_seg. */
+struct io_segs {
+	struct io_seg *v;
+	size_t n;
+	size_t cap;
+};
+
+static int io_segs_add(struct io_segs *s, uint64_t lblk, uint64_t pblk,
+		       uint64_t count)
+{
+	struct io_seg *nv;
+	size_t ncap;
+
+	if (s->n && s->v[s->n - 1].lblk + s->v[s->n - 1].count == lblk &&
+	    s->v[s->n - 1].pblk + s->v[s->n - 1].count == pblk) {
+		s->v[s->n - 1].count += count;
+		return 0;
+	}
+	if (s->n == s->cap) {
+		ncap = s->cap ? s->cap * 2 : 8;
+		nv = realloc(s->v, ncap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		s->v = nv;
+		s->cap = ncap;
+	}
+	s->v[s->n].lblk = lblk;
+	s->v[s->n].pblk = pblk;
+	s->v[s->n].count = count;
+	s->n++;
+	return 0;
+}
+
+/* The in-memory inode of a file handle; open/create put it in fh. */
+static struct fs_inode *io_handle_inode(struct fuse_file_info *ffi)
+{
+	return (struct fs_inode *)(uintptr_t)ffi->fh;
+}
+
+/*
+ * The inode an operation works on: the file handle's, or (no handle, which
+ * the kernel does not send for these operations, but cheap to allow) a new
+ * reference that the caller drops with io_put().
+ */
+static struct fs_inode *io_get(struct iomapfs *fsx, fuse_ino_t ino,
+			       struct fuse_file_info *ffi, bool *ref)
+{
+	struct fs_inode *fi = ffi ? io_handle_inode(ffi) : NULL;
+
+	*ref = false;
+	if (fi)
+		return fi;
+	fi = fs_inode_get(fsx, fs_ino(ino));
+	if (fi)
+		*ref = true;
+	return fi;
+}
+
+static void io_put(struct iomapfs *fsx, struct fs_inode *fi, bool ref)
+{
+	if (ref)
+		fs_inode_put(fsx, fi);
+}
+
+static void io_rdlock(struct fs_inode *fi)
+{
+	pthread_rwlock_rdlock(&fi->io_lock);
+}
+
+static void io_wrlock(struct fs_inode *fi)
+{
+	pthread_rwlock_wrlock(&fi->io_lock);
+}
+
+static void io_unlock(struct fs_inode *fi)
+{
+	pthread_rwlock_unlock(&fi->io_lock);
+}
+
+/* End of @m as an exclusive bound, saturating at UINT64_MAX. */
+static uint64_t io_map_end(const struct iomap *m)
+{
+	uint64_t last = iomap_last(m);
+
+	return last == UINT64_MAX ? UINT64_MAX : last + 1;
+}
+
+static uint64_t io_min(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static uint64_t io_max(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+/*
+ * Write @len bytes at device byte address @addr: from @buf, or zeroes when
+ * @buf is NULL.  Retries short writes.  Returns 0 or -errno (-EIO for a
+ * write that makes no progress).
+ */
+static int io_dev_write(struct iomapfs *fsx, const void *buf, uint64_t len,
+			uint64_t addr)
+{
+	const char *p = buf;
+	ssize_t n;
+	size_t chunk;
+
+	while (len > 0) {
+		chunk = (size_t)io_min(len, p ? SSIZE_MAX : IO_ZERO_CHUNK);
+		n = pwrite(fsx->dev_fd, p ? p : io_zeroes, chunk, (off_t)addr);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		len -= (uint64_t)n;
+		addr += (uint64_t)n;
+		if (p)
+			p += n;
+	}
+	return 0;
+}
+
+/*
+ * The mapping of file byte @off from disk (not through the cache: the
+ * caller is about to change it or reports it).  Call with fs_lock held.
+ */
+static int io_map_disk(struct iomapfs *fsx, struct fs_inode *fi,
+		       struct ext2_inode_large *inode, uint64_t off,
+		       struct iomap *m)
+{
+	int ret;
+
+	ret = iomap_ext2_lookup_inode(fsx->fs, fi->ino, inode, off, m);
+	if (ret)
+		return ret;
+	if (m->offset > off || iomap_last(m) < off)
+		return -EIO;
+	return 0;
+}
+
+/*
+ * Zero bytes [start, end) of the file on the device, where they are
+ * MAPPED.  Holes and unwritten ranges already read as zeroes.  Call with
+ * fs_lock held and io_lock exclusive.
+ */
+static int io_zero_mapped(struct iomapfs *fsx, struct fs_inode *fi,
+			  struct ext2_inode_large *inode, uint64_t start,
+			  uint64_t end)
+{
+	struct iomap m;
+	uint64_t pos = start, seg_end;
+	int ret;
+
+	while (pos < end) {
+		ret = io_map_disk(fsx, fi, inode, pos, &m);
+		if (ret)
+			return ret;
+		seg_end = io_min(io_map_end(&m), end);
+		if (m.type == IOMAP_MAPPED) {
+			ret = io_dev_write(fsx, NULL, seg_end - pos,
+					   m.addr + (pos - m.offset));
+			if (ret)
+				return ret;
+		}
+		pos = seg_end;
+	}
+	return 0;
+}
+
+/* Round @x down / up to a multiple of the block size. */
+static uint64_t io_blk_down(struct iomapfs *fsx, uint64_t x)
+{
+	return x - x % fsx->blocksize;
+}
+
+static uint64_t io_blk_up(struct iomapfs *fsx, uint64_t x)
+{
+	uint64_t r = x % fsx->blocksize;
+
+	return r ? x + (fsx->blocksize - r) : x;
+}
+
+/*
+ * Read the inline data of @fi into a new buffer of at least @min bytes,
+ * zero-filled past the data.  Sets *len to the inline data size.  Call with
+ * fs_lock held.
+ */
+static int io_inline_get(struct iomapfs *fsx, struct fs_inode *fi,
+			 struct ext2_inode_large *inode, size_t min,
+			 char **out, size_t *len)
+{
+	size_t cap = 0;
+	errcode_t err;
+	char *buf;
+
+	err = ext2fs_inline_data_size(fsx->fs, fi->ino, &cap);
+	if (err)
+		return translate_error(fsx, err, fi->ino);
+	buf = calloc(1, io_max(cap, min) + 1);
+	if (!buf)
+		return -ENOMEM;
+	err = ext2fs_inline_data_get(fsx->fs, fi->ino,
+				     (struct ext2_inode *)inode, buf, &cap);
+	if (err) {
+		free(buf);
+		return translate_error(fsx, err, fi->ino);
+	}
+	*out = buf;
+	*len = cap;
+	return 0;
+}
+
+/*
+ * ext2fs_punch() of blocks [start, end] (end ~0ULL: to the end), with a
+ * work-around: libext2fs 1.47.0 refuses (EXT2_ET_BAD_BLOCK_NUM, "Illegal
+ * block number") to free an extent range that ends at the last block of
+ * the filesystem, an off-by-one in punch_extent_blocks() fixed upstream
+ * after 1.47.0.  A full filesystem has that block in some file, which
+ * then could never be truncated or deleted.  So when the last block is in
+ * use and this inode maps it inside the range, unmap and free that one
+ * block here first; ext2fs_punch() does the rest.
+ */
+static errcode_t io_ext2_punch(ext2_filsys fs, ext2_ino_t ino,
+			       struct ext2_inode *inode, blk64_t start,
+			       blk64_t end)
+{
+	blk64_t last = ext2fs_blocks_count(fs->super) - 1, lblk = 0;
+	ext2_extent_handle_t handle;
+	struct ext2fs_extent ex;
+	bool found = false;
+	errcode_t err;
+	int op;
+
+	if (!(inode->i_flags & EXT4_EXTENTS_FL) ||
+	    (inode->i_flags & EXT4_INLINE_DATA_FL) ||
+	    !ext2fs_test_block_bitmap2(fs->block_map, last))
+		return ext2fs_punch(fs, ino, inode, NULL, start, end);
+	err = ext2fs_extent_open2(fs, ino, inode, &handle);
+	if (err)
+		return err;
+	for (op = EXT2_EXTENT_ROOT;; op = EXT2_EXTENT_NEXT_LEAF) {
+		err = ext2fs_extent_get(handle, op, &ex);
+		if (err)
+			break;
+		if ((ex.e_flags & EXT2_EXTENT_FLAGS_LEAF) && ex.e_len &&
+		    ex.e_pblk + ex.e_len - 1 == last) {
+			lblk = ex.e_lblk + ex.e_len - 1;
+			found = true;
+			break;
+		}
+	}
+	if (err == EXT2_ET_EXTENT_NO_NEXT || err == EXT2_ET_EXTENT_NO_DOWN)
+		err = 0;
+	if (!err && found && lblk >= start && lblk <= end) {
+		err = ext2fs_extent_set_bmap(handle, lblk, 0, 0);
+		if (!err) {
+			ext2fs_block_alloc_stats2(fs, last, -1);
+			err = ext2fs_iblk_sub_blocks(fs, inode, 1);
+		}
+	}
+	ext2fs_extent_free(handle);
+	if (err)
+		return err;
+	return ext2fs_punch(fs, ino, inode, NULL, start, end);
+}
+
+/* --- read ------------------------------------------------------------- */
+
+/* A reply being built: a bufvec that grows, and the memory it owns. */
+struct io_reply {
+	struct fuse_bufvec *bv;
+	size_t cap;
+	char *owned;		/* inline data copy, freed after the reply */
+};
+
+static int io_reply_add(struct io_reply *r, const struct fuse_buf *b)
+{
+	struct fuse_bufvec *nbv;
+	size_t ncap;
+
+	if (r->bv && r->bv->count == r->cap) {
+		ncap = r->cap * 2;
+		nbv = realloc(r->bv, sizeof(*nbv) +
+				     (ncap - 1) * sizeof(struct fuse_buf));
+		if (!nbv)
+			return -ENOMEM;
+		r->bv = nbv;
+		r->cap = ncap;
+	}
+	if (!r->bv) {
+		r->cap = 8;
+		r->bv = calloc(1, sizeof(*r->bv) +
+				  (r->cap - 1) * sizeof(struct fuse_buf));
+		if (!r->bv)
+			return -ENOMEM;
+	}
+	r->bv->buf[r->bv->count++] = *b;
+	return 0;
+}
+
+/* Append @len bytes of zeroes to the reply. */
+static int io_reply_zeroes(struct io_reply *r, uint64_t len)
+{
+	struct fuse_buf b = { .fd = -1 };
+	int ret;
+
+	while (len > 0) {
+		b.size = (size_t)io_min(len, IO_ZERO_CHUNK);
+		b.mem = io_zeroes;
+		ret = io_reply_add(r, &b);
+		if (ret)
+			return ret;
+		len -= b.size;
+	}
+	return 0;
+}
+
+/* Append bytes [pos, end) of the INLINE mapping to the reply. */
+static int io_reply_inline(struct iomapfs *fsx, struct fs_inode *fi,
+			   struct io_reply *r, uint64_t pos, uint64_t end)
+{
+	struct ext2_inode_large inode;
+	struct fuse_buf b = { .fd = -1 };
+	size_t len = 0;
+	char *data = NULL;
+	int ret;
+
+	if (r->owned)		/* one INLINE mapping per file: block 0 */
+		return -EIO;
+	fs_lock(fsx);
+	ret = fs_read_inode(fsx, fi->ino, &inode);
+	if (!ret)
+		ret = io_inline_get(fsx, fi, &inode, (size_t)end, &data, &len);
+	fs_unlock(fsx);
+	if (ret)
+		return ret;
+	/* Bytes past the inline data (but inside i_size) read as zeroes:
+	 * io_inline_get() zero-fills up to @end. */
+	r->owned = data;
+	b.mem = data + pos;
+	b.size = (size_t)(end - pos);
+	return io_reply_add(r, &b);
+}
+
+void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+	     struct fuse_file_info *ffi)
+{
+	struct iomapfs *fsx = req_fs(req);
+	struct io_reply r = { 0 };
+	struct fuse_buf b;
+	struct fs_inode *fi;
+	struct iomap m;
+	uint64_t pos, end, seg_end;
+	bool ref;
+	int ret;
+
+	fi = io_get(fsx, ino, ffi, &ref);
+	if (!fi) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (off < 0) {
+		ret = -EINVAL;
+		goto out_put;
+	}
+	io_rdlock(fi);
+	ret = fs_inode_load_size(fsx, fi);
+	if (ret)
+		goto out_unlock;
+	pos = (uint64_t)off;
+	if (pos >= fi->size || size == 0) {
+		fuse_reply_buf(req, NULL, 0);
+		goto out_done;
+	}
+	end = io_min(fi->size, pos + size);
+	while (pos < end) {
+		ret = cache_lookup(fsx->cache, fi->ino, pos, &m);
+		if (ret)
+			goto out_unlock;
+		if (m.offset > pos || iomap_last(&m) < pos) {
+			ret = -EIO;
+			goto out_unlock;
+		}
+		seg_end = io_min(io_map_end(&m), end);
+		switch (m.type) {
+		case IOMAP_MAPPED:
+			b = (struct fuse_buf){
+				.size = (size_t)(seg_end - pos),
+				.flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK,
+				.fd = fsx->dev_fd,
+				.pos = (off_t)(m.addr + (pos - m.offset)),
+			};
+			ret = io_reply_add(&r, &b);
+			break;
+		case IOMAP_INLINE:
+			ret = io_reply_inline(fsx, fi, &r, pos, seg_end);
+			break;
+		case IOMAP_HOLE:
+		case IOMAP_UNWRITTEN:
+		case IOMAP_DELALLOC:
+			ret = io_reply_zeroes(&r, seg_end - pos);
+			break;
+		default:
+			ret = -EIO;
+			break;
+		}
+		if (ret)
+			goto out_unlock;
+		pos = seg_end;
+	}
+	/* Still under io_lock shared: no truncate or punch can free these
+	 * blocks while the kernel reads them.  fuse_reply_data() replies
+	 * (with an error when the device read fails) exactly once. */
+	fuse_reply_data(req, r.bv, FUSE_BUF_SPLICE_MOVE);
+out_done:
+	io_unlock(fi);
+	free(r.bv);
+	free(r.owned);
+	io_put(fsx, fi, ref);
+	return;
+
+out_unlock:
+	io_unlock(fi);
+out_put:
+	free(r.bv);
+	free(r.owned);
+	io_put(fsx, fi, ref);
+	fuse_reply_err(req, -ret);
+}
+
+/* --- write ------------------------------------------------------------ */
+
+/*
+ * The fast path: an overwrite that lies inside i_size and only on MAPPED
+ * ranges.  Called with io_lock shared.  Returns 1 when it wrote everything,
+ * 0 when the write needs the slow path (nothing was written), or -errno.
+ */
+static int io_write_fast(struct iomapfs *fsx, struct fs_inode *fi,
+			 struct fuse_bufvec *bufv, uint64_t off, size_t len)
+{
+	struct iomap segs[IO_FAST_SEGS];
+	struct fuse_bufvec dst;
+	uint64_t pos = off, end = off + len, seg_end, seg_len;
+	size_t n = 0, i;
+	ssize_t w;
+	int ret;
+
+	if (end > fi->size)
+		return 0;
+	while (pos < end) {
+		if (n == IO_FAST_SEGS)
+			return 0;
+		ret = cache_lookup(fsx->cache, fi->ino, pos, &segs[n]);
+		if (ret)
+			return ret;
+		if (segs[n].type != IOMAP_MAPPED)
+			return 0;
+		if (segs[n].offset > pos || iomap_last(&segs[n]) < pos)
+			return -EIO;
+		pos = io_min(io_map_end(&segs[n]), end);
+		n++;
+	}
+	/* Every byte is MAPPED and io_lock shared keeps it so: write. */
+	pos = off;
+	for (i = 0; i < n; i++) {
+		seg_end = io_min(io_map_end(&segs[i]), end);
+		seg_len = seg_end - pos;
+		dst = FUSE_BUFVEC_INIT((size_t)seg_len);
+		dst.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+		dst.buf[0].fd = fsx->dev_fd;
+		dst.buf[0].pos = (off_t)(segs[i].addr + (pos - segs[i].offset));
+		w = fuse_buf_copy(&dst, bufv, 0);
+		if (w < 0)
+			return (int)w;
+		if ((uint64_t)w != seg_len)
+			return -EIO;
+		pos = seg_end;
+	}
+	fs_inode_touch(fi);
+	return 1;
+}
+
+/*
+ * The request's data as one memory buffer: the request's own when it is
+ * one, else a copy in *owned (freed by the caller).
+ */
+static int io_buf_mem(struct fuse_bufvec *bufv, size_t len, const char **mem,
+		      char **owned)
+{
+	struct fuse_bufvec dst = FUSE_BUFVEC_INIT(len);
+	ssize_t n;
+
+	*owned = NULL;
+	if (bufv->count == 1 && bufv->idx == 0 &&
+	    !(bufv->buf[0].flags & FUSE_BUF_IS_FD) &&
+	    bufv->buf[0].size - bufv->off >= len) {
+		*mem = (const char *)bufv->buf[0].mem + bufv->off;
+		return 0;
+	}
+	*owned = malloc(len ? len : 1);
+	if (!*owned)
+		return -ENOMEM;
+	dst.buf[0].mem = *owned;
+	n = fuse_buf_copy(&dst, bufv, 0);
+	if (n < 0 || (size_t)n != len) {
+		free(*owned);
+		*owned = NULL;
+		return n < 0 ? (int)n : -EIO;
+	}
+	*mem = *owned;
+	return 0;
+}
+
+/*
+ * Turn an inline-data inode into an empty extent (or block-mapped) inode
+ * of the same size, and hand its old contents back in *data (*len bytes,
+ * at most i_size) for the caller to write with io_write_blocks().  Done by
+ * hand rather than with ext2fs_inline_data_expand(), which writes the data
+ * through libext2fs's io_channel and resets i_size.  Call with fs_lock held
+ * and io_lock exclusive.
+ */
+static int io_inline_expand(struct iomapfs *fsx, struct fs_inode *fi,
+			    struct ext2_inode_large *inode, char **data,
+			    size_t *len)
+{
+	ext2_extent_handle_t handle;
+	uint64_t size = EXT2_I_SIZE(inode);
+	size_t cap = 0;
+	errcode_t err;
+	char *buf = NULL;
+	int ret;
+
+	ret = io_inline_get(fsx, fi, inode, 0, &buf, &cap);
+	if (ret)
+		return ret;
+	/* ext2fs_punch() of an inline inode drops the inline data (i_block
+	 * and the system.data attribute) and writes the inode. */
+	err = ext2fs_punch(fsx->fs, fi->ino, (struct ext2_inode *)inode, NULL,
+			   0, ~0ULL);	/* inline: nothing to work around */
+	if (err)
+		goto out_err;
+	ret = fs_read_inode(fsx, fi->ino, inode);
+	if (ret)
+		goto out_free;
+	memset(inode->i_block, 0, sizeof(inode->i_block));
+	inode->i_flags &= ~(EXT4_INLINE_DATA_FL | EXT4_EXTENTS_FL);
+	if (ext2fs_has_feature_extents(fsx->fs->super)) {
+		/* Opening a handle on an empty i_block writes an empty
+		 * extent header into it and sets EXT4_EXTENTS_FL. */
+		err = ext2fs_extent_open2(fsx->fs, fi->ino,
+					  (struct ext2_inode *)inode, &handle);
+		if (err)
+			goto out_err;
+		ext2fs_extent_free(handle);
+	}
+	err = ext2fs_inode_size_set(fsx->fs, (struct ext2_inode *)inode, size);
+	if (err)
+		goto out_err;
+	ret = fs_write_inode(fsx, fi->ino, inode);
+	if (ret)
+		goto out_free;
+	*data = buf;
+	*len = (size_t)io_min(cap, size);
+	return 0;
+
+out_err:
+	ret = translate_error(fsx, err, fi->ino);
+out_free:
+	free(buf);
+	return ret;
+}
+
+/* What io_write_blocks() did, for the caller's invalidation. */
+struct io_write_result {
+	uint64_t written;	/* bytes of the request written */
+	bool allocated;		/* holes were filled */
+	bool converted;		/* unwritten extents were converted */
+};
+
+/*
+ * Convert block @lblk (device block @pblk) of an unwritten extent to
+ * written.  ext2fs_extent_set_bmap() splits and merges as needed, and
+ * merges a converted first block into a written predecessor, but leaves
+ * an unwritten extent of one block as an extent of its own; so the last
+ * block of a range (@last) that is alone in its extent is unmapped and
+ * mapped again, which appends it to its predecessor when they touch.
+ * Without this every appending write would leave one more extent.
+ * Unmapping neither frees the block nor changes i_blocks.
+ */
+static errcode_t io_convert_block(ext2_extent_handle_t handle, blk64_t lblk,
+				  blk64_t pblk, bool last)
+{
+	struct ext2fs_extent ex;
+	errcode_t err;
+
+	if (last && !ext2fs_extent_goto(handle, lblk) &&
+	    !ext2fs_extent_get(handle, EXT2_EXTENT_CURRENT, &ex) &&
+	    (ex.e_flags & EXT2_EXTENT_FLAGS_UNINIT) && ex.e_lblk == lblk &&
+	    ex.e_len == 1) {
+		err = ext2fs_extent_set_bmap(handle, lblk, 0, 0);
+		if (err)
+			return err;
+	}
+	return ext2fs_extent_set_bmap(handle, lblk, pblk, 0);
+}
+
+/*
+ * Allocate, write, convert: the slow path for a block-backed (not inline)
+ * inode, in the iomap ioend order.  Writes @len bytes of @data at @off and
+ * raises i_size to cover them; on ENOSPC or EFBIG it writes the longest
+ * prefix it can and reports it in res->written (an error only when nothing
+ * could be written).  @inode is the caller's copy of the on-disk inode; it
+ * is written back.  Call with io_lock exclusive and fs_lock held.
+ */
+static int io_write_blocks(struct iomapfs *fsx, struct fs_inode *fi,
+			   struct ext2_inode_large *inode, const char *data,
+			   uint64_t len, uint64_t off,
+			   struct io_write_result *res)
+{
+	ext2_filsys fs = fsx->fs;
+	const uint64_t bs = fsx->blocksize;
+	bool extents = inode->i_flags & EXT4_EXTENTS_FL;
+	struct io_segs unwritten = { 0 };
+	struct io_segs fresh = { 0 };	/* block-mapped: new, not linked */
+	ext2_extent_handle_t handle;
+	uint64_t size = EXT2_I_SIZE(inode), max, b0, b1, pos, end, seg_end;
+	uint64_t cs, ce, done, lblk, addr, goal = 0, i;
+	struct iomap m;
+	blk64_t pblk;
+	errcode_t err = 0;
+	bool have_hole = false;
+	int ret = 0, alloc_ret = 0;
+	size_t s;
+
+	memset(res, 0, sizeof(*res));
+	if (len == 0)
+		return 0;
+	max = iomap_ext2_max_bytes(fs, (struct ext2_inode *)inode);
+	if (off >= max)
+		return -EFBIG;
+	if (len > max - off)
+		len = max - off;
+	b0 = off / bs;
+	b1 = (off + len - 1) / bs;
+
+	/* 0. Is there anything to allocate? */
+	for (pos = b0 * bs; pos <= b1 * bs; pos = seg_end) {
+		ret = io_map_disk(fsx, fi, inode, pos, &m);
+		if (ret)
+			return ret;
+		seg_end = io_map_end(&m);
+		if (m.type == IOMAP_HOLE || m.type == IOMAP_DELALLOC) {
+			have_hole = true;
+			break;
+		}
+	}
+
+	/* 1. Allocate.  Extent files: unwritten extents.  Block-mapped
+	 * files: blocks taken from the bitmap, linked only in step 3. */
+	if (have_hole && extents) {
+		err = ext2fs_fallocate(fs, EXT2_FALLOCATE_FORCE_UNINIT,
+				       fi->ino, (struct ext2_inode *)inode,
+				       ~0ULL, b0, b1 - b0 + 1);
+		/* i_blocks changed in our copy even on failure. */
+		ret = fs_write_inode(fsx, fi->ino, inode);
+		if (ret)
+			return ret;
+		if (err)
+			alloc_ret = translate_error(fsx, err, fi->ino);
+		res->allocated = true;
+	}
+	/* Keep the prefix that has blocks behind it. */
+	for (pos = b0 * bs; pos <= b1 * bs; pos = seg_end) {
+		ret = io_map_disk(fsx, fi, inode, pos, &m);
+		if (ret)
+			goto out_free;
+		seg_end = io_map_end(&m);
+		if (m.type != IOMAP_HOLE && m.type != IOMAP_DELALLOC)
+			continue;
+		if (extents) {
+			if (!alloc_ret)
+				alloc_ret = -EIO;
+			break;
+		}
+		/* Block-mapped: take a block for each block of the hole. */
+		for (lblk = pos / bs;
+		     lblk <= b1 && lblk < io_map_end(&m) / bs; lblk++) {
+			if (!goal)
+				goal = ext2fs_find_inode_goal(fs, fi->ino,
+					(struct ext2_inode *)inode, lblk);
+			err = ext2fs_new_block2(fs, goal, NULL, &pblk);
+			if (err) {
+				alloc_ret = translate_error(fsx, err, fi->ino);
+				pos = lblk * bs;
+				break;
+			}
+			ext2fs_block_alloc_stats2(fs, pblk, +1);
+			goal = pblk + 1;
+			ret = io_segs_add(&fresh, lblk, pblk, 1);
+			if (ret) {
+				ext2fs_block_alloc_stats2(fs, pblk, -1);
+				goto out_free;
+			}
+			res->allocated = true;
+		}
+		if (alloc_ret)
+			break;
+	}
+	if (pos <= b1 * bs) {
+		/* Only blocks [b0, pos / bs) are backed. */
+		if (pos <= off) {
+			ret = alloc_ret;
+			goto out_free;
+		}
+		b1 = pos / bs - 1;
+		len = io_min(len, pos - off);
+	}
+	end = off + len;
+
+	/* Bytes between the old EOF and the write, in the old EOF block,
+	 * must read as zeroes once i_size covers them. */
+	if (off > size && size % bs) {
+		ret = io_zero_mapped(fsx, fi, inode, size,
+				     io_min(off, io_blk_up(fsx, size)));
+		if (ret)
+			goto out_free;
+	}
+
+	/* 2. Write the data, and zeroes into the parts of new (unwritten,
+	 * or not yet linked) blocks that the write does not cover.  Only the
+	 * first and the last block can be partly covered. */
+	s = 0;
+	for (pos = b0 * bs; pos < end; pos = seg_end) {
+		bool is_new;
+
+		if (s < fresh.n && fresh.v[s].lblk * bs == pos) {
+			addr = fresh.v[s].pblk * bs;
+			seg_end = (fresh.v[s].lblk + fresh.v[s].count) * bs;
+			is_new = true;
+			s++;
+		} else {
+			ret = io_map_disk(fsx, fi, inode, pos, &m);
+			if (ret)
+				goto out_free;
+			seg_end = io_min(io_map_end(&m), (b1 + 1) * bs);
+			if (s < fresh.n)
+				seg_end = io_min(seg_end,
+						 fresh.v[s].lblk * bs);
+			addr = m.addr + (pos - m.offset);
+			if (m.type == IOMAP_MAPPED) {
+				is_new = false;
+			} else if (m.type == IOMAP_UNWRITTEN) {
+				is_new = true;
+				ret = io_segs_add(&unwritten, pos / bs,
+						  addr / bs,
+						  (seg_end - pos) / bs);
+				if (ret)
+					goto out_free;
+			} else {
+				ret = -EIO;	/* a hole after allocation */
+				goto out_free;
+			}
+		}
+		cs = io_max(pos, off);
+		ce = io_min(seg_end, end);
+		if (is_new) {
+			ret = io_dev_write(fsx, NULL, cs - pos, addr);
+			if (!ret)
+				ret = io_dev_write(fsx, NULL, seg_end - ce,
+						   addr + (ce - pos));
+			if (ret)
+				goto out_free;
+		}
+		ret = io_dev_write(fsx, data + (cs - off), ce - cs,
+				   addr + (cs - pos));
+		if (ret)
+			goto out_free;
+	}
+
+	/* 3. Convert to written (extents) or link the filled blocks
+	 * (block-mapped).  A failure part way keeps the converted prefix. */
+	done = b1 + 1;
+	if (extents && unwritten.n) {
+		err = ext2fs_extent_open2(fs, fi->ino,
+					  (struct ext2_inode *)inode, &handle);
+		if (err) {
+			ret = translate_error(fsx, err, fi->ino);
+			goto out_free;
+		}
+		for (s = 0; s < unwritten.n && !err; s++) {
+			for (i = 0; i < unwritten.v[s].count; i++) {
+				err = io_convert_block(handle,
+					unwritten.v[s].lblk + i,
+					unwritten.v[s].pblk + i,
+					i + 1 == unwritten.v[s].count);
+				if (err) {
+					done = unwritten.v[s].lblk + i;
+					break;
+				}
+			}
+		}
+		ext2fs_extent_free(handle);
+		res->converted = true;
+	}
+	for (s = 0; s < fresh.n && !err; s++) {
+		for (i = 0; i < fresh.v[s].count; i++) {
+			pblk = fresh.v[s].pblk + i;
+			lblk = fresh.v[s].lblk + i;
+			err = ext2fs_bmap2(fs, fi->ino,
+					   (struct ext2_inode *)inode, NULL,
+					   BMAP_SET | BMAP_ALLOC, lblk, NULL,
+					   &pblk);
+			if (!err)
+				err = ext2fs_iblk_add_blocks(fs,
+					(struct ext2_inode *)inode, 1);
+			if (err) {
+				done = lblk;
+				/* give back the blocks never linked */
+				for (; i < fresh.v[s].count; i++)
+					ext2fs_block_alloc_stats2(fs,
+						fresh.v[s].pblk + i, -1);
+				for (s++; s < fresh.n; s++)
+					for (i = 0; i < fresh.v[s].count; i++)
+						ext2fs_block_alloc_stats2(fs,
+							fresh.v[s].pblk + i,
+							-1);
+				break;
+			}
+		}
+	}
+	fresh.n = 0;		/* linked or given back */
+	if (err) {
+		ret = translate_error(fsx, err, fi->ino);
+		if (done * bs <= off)
+			goto out_write_inode;
+		end = io_min(end, done * bs);
+		ret = 0;
+	}
+
+	/* 4. The size, and the times. */
+	if (end > size) {
+		err = ext2fs_inode_size_set(fs, (struct ext2_inode *)inode, end);
+		if (err) {
+			ret = translate_error(fsx, err, fi->ino);
+			goto out_write_inode;
+		}
+	}
+	res->written = end - off;
+	fs_inode_touch(fi);
+	ret = fs_inode_sync_times(fsx, fi, inode);
+out_write_inode:
+	if (!ret)
+		ret = fs_write_inode(fsx, fi->ino, inode);
+	else
+		(void)fs_write_inode(fsx, fi->ino, inode);
+	if (EXT2_I_SIZE(inode) != size) {
+		fi->size = EXT2_I_SIZE(inode);
+		fi->size_valid = true;
+	}
+out_free:
+	/* Blocks taken but never linked (an error before step 3). */
+	for (s = 0; s < fresh.n; s++)
+		for (i = 0; i < fresh.v[s].count; i++)
+			ext2fs_block_alloc_stats2(fs, fresh.v[s].pblk + i, -1);
+	free(fresh.v);
+	free(unwritten.v);
+	if (!ret && !res->written)
+		ret = alloc_ret;
+	return ret;
+}
+
+/*
+ * A write to an inline-data inode that still fits inline.  Returns 1 when
+ * it was written inline, 0 when the result does not fit (nothing changed),
+ * or -errno.  Call with io_lock exclusive and fs_lock held.
+ */
+static int io_write_inline(struct iomapfs *fsx, struct fs_inode *fi,
+			   struct ext2_inode_large *inode, const char *data,
+			   uint64_t len, uint64_t off)
+{
+	uint64_t size = EXT2_I_SIZE(inode), nsize = io_max(size, off + len);
+	size_t cap = 0;
+	errcode_t err;
+	char *buf;
+	int ret;
+
+	if (nsize > fsx->blocksize)
+		return 0;
+	ret = io_inline_get(fsx, fi, inode, (size_t)nsize, &buf, &cap);
+	if (ret)
+		return ret;
+	/* Bytes past i_size read as zeroes once the size covers them. */
+	if (size < nsize)
+		memset(buf + size, 0, (size_t)(nsize - size));
+	memcpy(buf + off, data, (size_t)len);
+	err = ext2fs_inline_data_set(fsx->fs, fi->ino,
+				     (struct ext2_inode *)inode, buf,
+				     (size_t)nsize);
+	free(buf);
+	if (err == EXT2_ET_INLINE_DATA_NO_SPACE)
+		return 0;
+	if (err)
+		return translate_error(fsx, err, fi->ino);
+	/* The system.data attribute lives in the inode body: read the inode
+	 * again before writing our copy back over it. */
+	ret = fs_read_inode(fsx, fi->ino, inode);
+	if (ret)
+		return ret;
+	err = ext2fs_inode_size_set(fsx->fs, (struct ext2_inode *)inode, nsize);
+	if (err)
+		return translate_error(fsx, err, fi->ino);
+	fs_inode_touch(fi);
+	ret = fs_inode_sync_times(fsx, fi, inode);
+	if (!ret)
+		ret = fs_write_inode(fsx, fi->ino, inode);
+	if (ret)
+		return ret;
+	fi->size = nsize;
+	fi->size_valid = true;
+	return 1;
+}
+
+/*
+ * Move an inline-data inode's contents to blocks (ext4 does this before
+ * fallocate and for writes that do not fit).  Call with io_lock exclusive
+ * and fs_lock held; @inode is re-read.
+ */
+static int io_inline_to_blocks(struct iomapfs *fsx, struct fs_inode *fi,
+			       struct ext2_inode_large *inode)
+{
+	struct io_write_result res;
+	size_t len = 0;
+	char *old = NULL;
+	int ret;
+
+	ret = io_inline_expand(fsx, fi, inode, &old, &len);
+	if (ret)
+		return ret;
+	cache_invalidate(fsx->cache, fi->ino, 0, UINT64_MAX, CACHE_R_WRITE);
+	ret = io_write_blocks(fsx, fi, inode, old, len, 0, &res);
+	if (!ret && res.written != len)
+		ret = -ENOSPC;
+	free(old);
+	cache_invalidate(fsx->cache, fi->ino, 0, UINT64_MAX, CACHE_R_WRITE);
+	return ret;
+}
+
+/*
+ * The slow path of a write, with io_lock exclusive and fs_lock held:
+ * inline or blocks, then the cache invalidations for what changed.  Returns
+ * the bytes written (> 0), or -errno.
+ */
+static int64_t io_write_locked(struct iomapfs *fsx, struct fs_inode *fi,
+			       const char *data, uint64_t len, uint64_t off)
+{
+	struct ext2_inode_large inode;
+	struct io_write_result res = { 0 };
+	uint64_t size, bs = fsx->blocksize;
+	int ret;
+
+	ret = fs_read_inode(fsx, fi->ino, &inode);
+	if (ret)
+		return ret;
+	size = EXT2_I_SIZE(&inode);
+	if (inode.i_flags & EXT4_INLINE_DATA_FL) {
+		ret = io_write_inline(fsx, fi, &inode, data, len, off);
+		if (ret < 0)
+			return ret;
+		if (ret == 1) {
+			if (off + len > size)
+				cache_invalidate(fsx->cache, fi->ino, 0,
+						 UINT64_MAX, CACHE_R_EXTEND);
+			return (int64_t)len;
+		}
+		ret = io_inline_to_blocks(fsx, fi, &inode);
+		if (ret)
+			return ret;
+	}
+	ret = io_write_blocks(fsx, fi, &inode, data, len, off, &res);
+	/* Invalidate whatever may have changed, also after a failure part
+	 * way: still under both locks, so before anyone can look. */
+	if (res.allocated)
+		cache_invalidate(fsx->cache, fi->ino, io_blk_down(fsx, off),
+				 io_blk_up(fsx, off + len) - io_blk_down(fsx, off),
+				 CACHE_R_WRITE);
+	if (res.converted)
+		cache_invalidate(fsx->cache, fi->ino, io_blk_down(fsx, off),
+				 io_blk_up(fsx, off + len) - io_blk_down(fsx, off),
+				 CACHE_R_CONVERT);
+	if (fi->size_valid && fi->size > size)
+		cache_invalidate(fsx->cache, fi->ino, size - size % bs,
+				 UINT64_MAX, CACHE_R_EXTEND);
+	if (ret)
+		return ret;
+	return (int64_t)res.written;
+}
+
+void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
+		  off_t off, struct fuse_file_info *ffi)
+{
+	struct iomapfs *fsx = req_fs(req);
+	size_t len = fuse_buf_size(bufv);
+	const char *mem = NULL;
+	char *owned = NULL;
+	struct fs_inode *fi;
+	int64_t n;
+	bool ref;
+	int ret;
+
+	if (fs_is_ro(fsx)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (off < 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (len == 0) {
+		fuse_reply_write(req, 0);
+		return;
+	}
+	if (len > INT64_MAX - (uint64_t)off) {
+		fuse_reply_err(req, EFBIG);
+		return;
+	}
+	fi = io_get(fsx, ino, ffi, &ref);
+	if (!fi) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+
+	io_rdlock(fi);
+	ret = fs_inode_load_size(fsx, fi);
+	if (!ret)
+		ret = io_write_fast(fsx, fi, bufv, (uint64_t)off, len);
+	io_unlock(fi);
+	if (ret == 1) {
+		fuse_reply_write(req, len);
+		goto out_put;
+	}
+	if (ret < 0)
+		goto out_err;
+
+	ret = io_buf_mem(bufv, len, &mem, &owned);
+	if (ret)
+		goto out_err;
+	io_wrlock(fi);
+	fs_lock(fsx);
+	n = io_write_locked(fsx, fi, mem, len, (uint64_t)off);
+	fs_unlock(fsx);
+	io_unlock(fi);
+	free(owned);
+	if (n < 0) {
+		ret = (int)n;
+		goto out_err;
+	}
+	fuse_reply_write(req, (size_t)n);
+out_put:
+	io_put(fsx, fi, ref);
+	return;
+
+out_err:
+	io_put(fsx, fi, ref);
+	fuse_reply_err(req, -ret);
+}
+
+/* --- fallocate -------------------------------------------------------- */
+
+/* Set ctime (only) of @inode to now, as ext4 does for a fallocate that
+ * keeps the size. */
+static void io_set_ctime(struct iomapfs *fsx, struct ext2_inode_large *inode)
+{
+	struct timespec ts;
+	int64_t sec;
+
+	fs_now(&ts);
+	sec = (int64_t)ts.tv_sec;
+	inode->i_ctime = (uint32_t)sec;
+	if (EXT2_INODE_SIZE(fsx->fs->super) > EXT2_GOOD_OLD_INODE_SIZE &&
+	    inode->i_extra_isize >= offsetof(struct ext2_inode_large,
+					     i_ctime_extra) +
+					    sizeof(inode->i_ctime_extra) -
+					    EXT2_GOOD_OLD_INODE_SIZE)
+		inode->i_ctime_extra =
+			(uint32_t)(((sec - (int32_t)sec) >> 32) & 3) |
+			((uint32_t)ts.tv_nsec << 2);
+}
+
+/* Raise i_size to @nsize (when larger) for a fallocate without KEEP_SIZE. */
+static int io_fallocate_size(struct iomapfs *fsx, struct fs_inode *fi,
+			     struct ext2_inode_large *inode, uint64_t nsize)
+{
+	uint64_t size = EXT2_I_SIZE(inode);
+	errcode_t err;
+
+	if (nsize <= size)
+		return 0;
+	err = ext2fs_inode_size_set(fsx->fs, (struct ext2_inode *)inode, nsize);
+	if (err)
+		return translate_error(fsx, err, fi->ino);
+	cache_invalidate(fsx->cache, fi->ino, io_blk_down(fsx, size),
+			 UINT64_MAX, CACHE_R_EXTEND);
+	fi->size = nsize;
+	fi->size_valid = true;
+	return 0;
+}
+
+/* Default mode and KEEP_SIZE: unwritten extents over [off, off + len). */
+static int io_prealloc(struct iomapfs *fsx, struct fs_inode *fi,
+		       struct ext2_inode_large *inode, uint64_t off,
+		       uint64_t len, bool keep_size)
+{
+	const uint64_t bs = fsx->blocksize;
+	uint64_t b0 = off / bs, b1 = (off + len - 1) / bs;
+	errcode_t err;
+	int ret, ret2;
+
+	err = ext2fs_fallocate(fsx->fs, EXT2_FALLOCATE_FORCE_UNINIT, fi->ino,
+			       (struct ext2_inode *)inode, ~0ULL, b0,
+			       b1 - b0 + 1);
+	cache_invalidate(fsx->cache, fi->ino, b0 * bs, (b1 - b0 + 1) * bs,
+			 CACHE_R_FALLOCATE);
+	ret = err ? translate_error(fsx, err, fi->ino) : 0;
+	if (!ret && !keep_size)
+		ret = io_fallocate_size(fsx, fi, inode, off + len);
+	if (!ret && !keep_size) {
+		fs_inode_touch(fi);
+		ret = fs_inode_sync_times(fsx, fi, inode);
+	} else if (!ret) {
+		io_set_ctime(fsx, inode);
+	}
+	/* i_blocks moved in our copy even when the allocation failed. */
+	ret2 = fs_write_inode(fsx, fi->ino, inode);
+	return ret ? ret : ret2;
+}
+
+/*
+ * Zero the parts of [off, end) that do not cover whole blocks: the first
+ * and the last partial block, where they are MAPPED.
+ */
+static int io_zero_partial(struct iomapfs *fsx, struct fs_inode *fi,
+			   struct ext2_inode_large *inode, uint64_t off,
+			   uint64_t end)
+{
+	uint64_t head_end = io_min(end, io_blk_up(fsx, off));
+	int ret = 0;
+
+	if (off % fsx->blocksize)
+		ret = io_zero_mapped(fsx, fi, inode, off, head_end);
+	if (!ret && end % fsx->blocksize &&
+	    io_blk_down(fsx, end) >= io_blk_up(fsx, off))
+		ret = io_zero_mapped(fsx, fi, inode, io_blk_down(fsx, end),
+				     end);
+	return ret;
+}
+
+/* PUNCH_HOLE (with KEEP_SIZE): free whole blocks, zero partial ones. */
+static int io_punch(struct iomapfs *fsx, struct fs_inode *fi,
+		    struct ext2_inode_large *inode, uint64_t off, uint64_t len)
+{
+	uint64_t size = EXT2_I_SIZE(inode), end, first, last_excl;
+	errcode_t err;
+	int ret;
+
+	if (off >= size)
+		return 0;
+	end = io_min(size, off + len);
+	first = io_blk_up(fsx, off) / fsx->blocksize;
+	/* The EOF block may go whole: its bytes past EOF do not matter. */
+	last_excl = (end == size ? io_blk_up(fsx, end) : io_blk_down(fsx, end)) /
+		    fsx->blocksize;
+	ret = io_zero_partial(fsx, fi, inode, off,
+			      end == size ? io_min(end, first * fsx->blocksize)
+					  : end);
+	if (ret)
+		return ret;
+	if (first < last_excl) {
+		err = io_ext2_punch(fsx->fs, fi->ino,
+				    (struct ext2_inode *)inode, first,
+				    last_excl - 1);
+		cache_invalidate(fsx->cache, fi->ino, first * fsx->blocksize,
+				 (last_excl - first) * fsx->blocksize,
+				 CACHE_R_PUNCH);
+		if (err)
+			return translate_error(fsx, err, fi->ino);
+	}
+	fs_inode_touch(fi);
+	ret = fs_inode_sync_times(fsx, fi, inode);
+	if (!ret)
+		ret = fs_write_inode(fsx, fi->ino, inode);
+	return ret;
+}
+
+/* ZERO_RANGE: whole blocks become unwritten, partial blocks are zeroed. */
+static int io_zero_range(struct iomapfs *fsx, struct fs_inode *fi,
+			 struct ext2_inode_large *inode, uint64_t off,
+			 uint64_t len, bool keep_size)
+{
+	const uint64_t bs = fsx->blocksize;
+	uint64_t end = off + len, first, last_excl, b0, b1;
+	errcode_t err = 0;
+	int ret;
+
+	first = io_blk_up(fsx, off) / bs;
+	last_excl = io_blk_down(fsx, end) / bs;
+	ret = io_zero_partial(fsx, fi, inode, off, end);
+	if (ret)
+		return ret;
+	if (first < last_excl)
+		err = io_ext2_punch(fsx->fs, fi->ino,
+				    (struct ext2_inode *)inode, first,
+				    last_excl - 1);
+	b0 = off / bs;
+	b1 = (end - 1) / bs;
+	if (!err)
+		err = ext2fs_fallocate(fsx->fs, EXT2_FALLOCATE_FORCE_UNINIT,
+				       fi->ino, (struct ext2_inode *)inode,
+				       ~0ULL, b0, b1 - b0 + 1);
+	cache_invalidate(fsx->cache, fi->ino, b0 * bs, (b1 - b0 + 1) * bs,
+			 CACHE_R_ZERO);
+	ret = err ? translate_error(fsx, err, fi->ino) : 0;
+	if (!ret && !keep_size)
+		ret = io_fallocate_size(fsx, fi, inode, end);
+	if (!ret) {
+		fs_inode_touch(fi);
+		ret = fs_inode_sync_times(fsx, fi, inode);
+	}
+	if (!ret)
+		ret = fs_write_inode(fsx, fi->ino, inode);
+	else
+		(void)fs_write_inode(fsx, fi->ino, inode);
+	return ret;
+}
+
+void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
+		  off_t length, struct fuse_file_info *ffi)
+{
+	struct iomapfs *fsx = req_fs(req);
+	struct ext2_inode_large inode;
+	const int known = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE |
+			  FALLOC_FL_ZERO_RANGE;
+	uint64_t off = (uint64_t)offset, len = (uint64_t)length;
+	struct fs_inode *fi;
+	bool ref, keep = mode & FALLOC_FL_KEEP_SIZE;
+	int ret;
+
+	/* COLLAPSE_RANGE and INSERT_RANGE are not implemented. */
+	if (mode & ~known) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
+	if ((mode & FALLOC_FL_PUNCH_HOLE) &&
+	    (!keep || (mode & FALLOC_FL_ZERO_RANGE))) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
+	if (offset < 0 || length <= 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (fs_is_ro(fsx)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	fi = io_get(fsx, ino, ffi, &ref);
+	if (!fi) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	io_wrlock(fi);
+	fs_lock(fsx);
+	ret = fs_read_inode(fsx, fi->ino, &inode);
+	if (ret)
+		goto out_unlock;
+	if (!LINUX_S_ISREG(inode.i_mode)) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	if (!(mode & FALLOC_FL_PUNCH_HOLE) &&
+	    off + len > iomap_ext2_max_bytes(fsx->fs,
+					     (struct ext2_inode *)&inode)) {
+		ret = -EFBIG;
+		goto out_unlock;
+	}
+	if (inode.i_flags & EXT4_INLINE_DATA_FL) {
+		ret = io_inline_to_blocks(fsx, fi, &inode);
+		if (ret)
+			goto out_unlock;
+	}
+	if (mode & FALLOC_FL_PUNCH_HOLE) {
+		ret = io_punch(fsx, fi, &inode, off, len);
+	} else if (!(inode.i_flags & EXT4_EXTENTS_FL)) {
+		/* As ext4: no preallocation for block-mapped files. */
+		ret = -EOPNOTSUPP;
+	} else if (mode & FALLOC_FL_ZERO_RANGE) {
+		ret = io_zero_range(fsx, fi, &inode, off, len, keep);
+	} else {
+		ret = io_prealloc(fsx, fi, &inode, off, len, keep);
+	}
+out_unlock:
+	fs_unlock(fsx);
+	io_unlock(fi);
+	io_put(fsx, fi, ref);
+	fuse_reply_err(req, -ret);
+}
+
+/* --- lseek ------------------------------------------------------------ */
+
+/*
+ * SEEK_DATA / SEEK_HOLE from the mappings on disk (a report: it never
+ * fills the cache).  UNWRITTEN counts as a hole, as in ext4.  Call with
+ * io_lock shared and fi->size valid.
+ */
+static int io_seek_data_hole(struct iomapfs *fsx, struct fs_inode *fi,
+			     uint64_t off, int whence, uint64_t *result)
+{
+	struct ext2_inode_large inode;
+	struct iomap m;
+	uint64_t pos = off, size = fi->size;
+	bool data;
+	int ret;
+
+	if (off >= size)
+		return -ENXIO;
+	fs_lock(fsx);
+	ret = fs_read_inode(fsx, fi->ino, &inode);
+	while (!ret && pos < size) {
+		ret = io_map_disk(fsx, fi, &inode, pos, &m);
+		if (ret)
+			break;
+		data = m.type == IOMAP_MAPPED || m.type == IOMAP_INLINE ||
+		       m.type == IOMAP_DELALLOC;
+		if (data == (whence == SEEK_DATA))
+			break;
+		pos = io_map_end(&m);
+	}
+	fs_unlock(fsx);
+	if (ret)
+		return ret;
+	if (pos >= size) {
+		if (whence == SEEK_DATA)
+			return -ENXIO;
+		pos = size;
+	}
+	*result = pos;
+	return 0;
+}
+
+void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+	      struct fuse_file_info *ffi)
+{
+	struct iomapfs *fsx = req_fs(req);
+	struct fs_inode *fi;
+	uint64_t res = 0;
+	bool ref;
+	int ret;
+
+	switch (whence) {
+	case SEEK_SET:
+		if (off < 0)
+			fuse_reply_err(req, EINVAL);
+		else
+			fuse_reply_lseek(req, off);
+		return;
+	case SEEK_END:
+	case SEEK_DATA:
+	case SEEK_HOLE:
+		break;
+	default:
+		/* SEEK_CUR: the position is the kernel's, not ours. */
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	fi = io_get(fsx, ino, ffi, &ref);
+	if (!fi) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	io_rdlock(fi);
+	ret = fs_inode_load_size(fsx, fi);
+	if (ret)
+		goto out_unlock;
+	if (whence == SEEK_END) {
+		if (off < 0 && (uint64_t)-off > fi->size)
+			ret = -EINVAL;
+		else if (off > 0 && (uint64_t)off > INT64_MAX - fi->size)
+			ret = -EOVERFLOW;
+		else
+			res = fi->size + (uint64_t)off;
+	} else if (off < 0) {
+		ret = -ENXIO;
+	} else {
+		ret = io_seek_data_hole(fsx, fi, (uint64_t)off, whence, &res);
+	}
+out_unlock:
+	io_unlock(fi);
+	io_put(fsx, fi, ref);
+	if (ret)
+		fuse_reply_err(req, -ret);
+	else
+		fuse_reply_lseek(req, (off_t)res);
+}
+
+/* --- flush and fsync -------------------------------------------------- */
+
+void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *ffi)
+{
+	struct iomapfs *fsx = req_fs(req);
+	struct fs_inode *fi;
+	bool ref;
+	int ret = 0;
+
+	fi = io_get(fsx, ino, ffi, &ref);
+	if (!fi) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (!fs_is_ro(fsx)) {
+		fs_lock(fsx);
+		ret = fs_inode_sync_times(fsx, fi, NULL);
+		fs_unlock(fsx);
+	}
+	io_put(fsx, fi, ref);
+	fuse_reply_err(req, -ret);
+}
+
+void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+	      struct fuse_file_info *ffi)
+{
+	struct iomapfs *fsx = req_fs(req);
+	struct fs_inode *fi;
+	bool ref;
+	int ret = 0;
+
+	fi = io_get(fsx, ino, ffi, &ref);
+	if (!fi) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (!fs_is_ro(fsx)) {
+		/* Data went to the device with pwrite; what remains is the
+		 * metadata libext2fs holds, then the device's own cache. */
+		fs_lock(fsx);
+		ret = fs_inode_sync_times(fsx, fi, NULL);
+		if (!ret)
+			ret = fs_flush_all(fsx);
+		fs_unlock(fsx);
+	}
+	io_put(fsx, fi, ref);
+	fuse_reply_err(req, -ret);
+}
+
+/* --- truncate and release --------------------------------------------- */
+
+/* Truncate an inline-data inode: the bytes past the new size are cleared
+ * so that growing it again reads zeroes. */
+static int io_truncate_inline(struct iomapfs *fsx, struct fs_inode *fi,
+			      struct ext2_inode_large *inode, uint64_t size)
+{
+	uint64_t old = EXT2_I_SIZE(inode);
+	size_t cap = 0;
+	errcode_t err;
+	char *buf;
+	int ret;
+
+	if (size < old) {
+		ret = io_inline_get(fsx, fi, inode, 0, &buf, &cap);
+		if (ret)
+			return ret;
+		if (size < cap)
+			memset(buf + size, 0, cap - (size_t)size);
+		err = ext2fs_inline_data_set(fsx->fs, fi->ino,
+					     (struct ext2_inode *)inode, buf,
+					     cap);
+		free(buf);
+		if (err)
+			return translate_error(fsx, err, fi->ino);
+		ret = fs_read_inode(fsx, fi->ino, inode);
+		if (ret)
+			return ret;
+	}
+	err = ext2fs_inode_size_set(fsx->fs, (struct ext2_inode *)inode, size);
+	if (err)
+		return translate_error(fsx, err, fi->ino);
+	return fs_write_inode(fsx, fi->ino, inode);
+}
+
+int io_truncate(struct iomapfs *fsx, struct fs_inode *fi, uint64_t size)
+{
+	struct ext2_inode_large inode;
+	uint64_t old, bs = fsx->blocksize;
+	errcode_t err;
+	int ret;
+
+	if (fs_is_ro(fsx))
+		return -EROFS;
+	fs_lock(fsx);
+	ret = fs_read_inode(fsx, fi->ino, &inode);
+	if (ret)
+		goto out_unlock;
+	old = EXT2_I_SIZE(&inode);
+	if (size > iomap_ext2_max_bytes(fsx->fs, (struct ext2_inode *)&inode)) {
+		ret = -EFBIG;
+		goto out_unlock;
+	}
+	if (inode.i_flags & EXT4_INLINE_DATA_FL) {
+		ret = io_truncate_inline(fsx, fi, &inode, size);
+		goto out_invalidate;
+	}
+	if (size < old) {
+		/* Zero the tail of the new last block before its blocks past
+		 * go, so a later extension reads zeroes there. */
+		if (size % bs) {
+			ret = io_zero_mapped(fsx, fi, &inode, size,
+					     io_blk_up(fsx, size));
+			if (ret)
+				goto out_unlock;
+		}
+		err = io_ext2_punch(fsx->fs, fi->ino,
+				    (struct ext2_inode *)&inode,
+				    io_blk_up(fsx, size) / bs, ~0ULL);
+		if (err) {
+			ret = translate_error(fsx, err, fi->ino);
+			goto out_invalidate;
+		}
+	} else if (size > old && old % bs) {
+		/* The old EOF block's tail becomes part of the file. */
+		ret = io_zero_mapped(fsx, fi, &inode, old, io_blk_up(fsx, old));
+		if (ret)
+			goto out_unlock;
+	}
+	err = ext2fs_inode_size_set(fsx->fs, (struct ext2_inode *)&inode, size);
+	if (err)
+		ret = translate_error(fsx, err, fi->ino);
+	else
+		ret = fs_write_inode(fsx, fi->ino, &inode);
+out_invalidate:
+	/* Before anyone can see the new size or a freed block. */
+	cache_invalidate(fsx->cache, fi->ino, io_blk_down(fsx, io_min(old, size)),
+			 UINT64_MAX, CACHE_R_TRUNCATE);
+	if (!ret) {
+		fi->size = size;
+		fi->size_valid = true;
+	} else {
+		fi->size_valid = false;
+	}
+out_unlock:
+	fs_unlock(fsx);
+	return ret;
+}
+
+int io_release_blocks(struct iomapfs *fsx, ext2_ino_t ino,
+		      struct ext2_inode_large *inode)
+{
+	errcode_t err = 0;
+
+	if (!(inode->i_flags & EXT4_INLINE_DATA_FL) &&
+	    ext2fs_inode_has_valid_blocks2(fsx->fs, (struct ext2_inode *)inode))
+		err = io_ext2_punch(fsx->fs, ino, (struct ext2_inode *)inode,
+				    0, ~0ULL);
+	cache_forget(fsx->cache, ino, CACHE_R_UNLINK);
+	return err ? translate_error(fsx, err, ino) : 0;
+}

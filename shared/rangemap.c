@@ -1,0 +1,1159 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * rangemap.c - the per-inode range map as a B+tree keyed by the first byte
+ * of each mapping.  Leaves hold the mappings as packed parallel arrays
+ * (start, last, addr, a reference byte and a type/flags byte: 26 bytes a
+ * mapping, no per-mapping allocation), inner nodes hold separator keys and
+ * child pointers, and the leaves are linked in offset order for iteration
+ * and for the CLOCK hand.  A map with one leaf grows that leaf in powers of
+ * two, so a small file's map costs little.
+ *
+ * Invariants (imap_check() verifies all of them):
+ * - entries are sorted by start and never overlap; start <= last;
+ * - every leaf is at the same depth; a non-root leaf or inner node is
+ *   never empty, and an inner node has at least two children unless it
+ *   is being rebalanced;
+ * - separator rule S: key[i] of an inner node lies strictly above the last
+ *   byte of every mapping under child[i] and at or below the start of
+ *   every mapping under child[i + 1].  So a descent for byte X always ends
+ *   in the one leaf that can contain X, and the mapping that follows X is
+ *   in that leaf or first in the next one.  In-place changes of a start or
+ *   last move the nearest separator on the path when they must.
+ * - the map is canonical: no two adjacent mappings could merge (except
+ *   when the merged mapping would cover all 2^64 bytes, which an iomap
+ *   cannot express).
+ *
+ * Allocation happens only when an entry is inserted, and every node an
+ * insertion needs is allocated before the tree is touched, so a failed
+ * allocation never leaves a half-split tree.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rangemap.h"
+
+/*
+ * Entries a full leaf holds; non-root leaves always have this capacity.
+ * Tests build a variant with tiny nodes (IMAP_LEAF_MAX=4, IMAP_INNER_MAX=4)
+ * to exercise deep trees with few mappings.  Both must be >= 4.
+ */
+#ifndef IMAP_LEAF_MAX
+#define IMAP_LEAF_MAX 32
+#endif
+#define LEAF_MAX IMAP_LEAF_MAX
+#define LEAF_MIN (LEAF_MAX / 2)
+/* Children of an inner node. */
+#ifndef IMAP_INNER_MAX
+#define IMAP_INNER_MAX 32
+#endif
+#define INNER_MAX IMAP_INNER_MAX
+#define INNER_MIN (INNER_MAX / 2)
+_Static_assert(LEAF_MAX >= 4 && INNER_MAX >= 4, "nodes too small");
+/*
+ * Deepest tree.  Inner nodes other than the root keep at least INNER_MIN
+ * children and leaves other than a lone root hold at least one mapping,
+ * so 2^64 mappings need at most 64 levels even with the smallest nodes.
+ */
+#define MAX_HEIGHT 64
+
+#define META_TYPE_BITS 3
+#define META_TYPE_MASK ((1u << META_TYPE_BITS) - 1)
+
+struct imap_leaf {
+	uint16_t count;
+	uint16_t cap;
+	struct imap_leaf *prev, *next;
+	/*
+	 * start[cap], last[cap], addr[cap], then ref[cap] and meta[cap]
+	 * bytes.  meta = type | flags << META_TYPE_BITS.
+	 */
+	uint64_t data[];
+};
+
+struct imap_inner {
+	uint16_t count;			/* children */
+	uint64_t key[INNER_MAX - 1];	/* key[i] separates child i, i + 1 */
+	void *child[INNER_MAX];
+};
+
+struct imap {
+	void *root;		/* NULL when empty */
+	unsigned int height;	/* inner levels above the leaves */
+	size_t count;
+	unsigned __int128 span;	/* exact: at most 2^64 */
+	size_t mem;
+	uint64_t hand;		/* CLOCK hand: next offset to examine */
+};
+
+/* One mapping as the tree code moves it around. */
+struct ient {
+	uint64_t start, last, addr;
+	uint8_t ref, meta;
+};
+
+/* A root-to-leaf path; pos is the last entry with start <= key, or -1. */
+struct ipath {
+	struct imap_inner *node[MAX_HEIGHT];
+	unsigned int idx[MAX_HEIGHT];
+	struct imap_leaf *leaf;
+	int pos;
+};
+
+/*
+ * What glibc's malloc really uses for a request of @n bytes (chunk header
+ * and 16-byte rounding), so imap_mem_bytes() is honest.
+ */
+static size_t alloc_cost(size_t n)
+{
+	size_t c = (n + sizeof(size_t) + 15) & ~(size_t)15;
+
+	return c < 32 ? 32 : c;
+}
+
+static size_t leaf_size(unsigned int cap)
+{
+	return sizeof(struct imap_leaf) + cap * (3 * sizeof(uint64_t) + 2);
+}
+
+static inline uint64_t *lf_start(const struct imap_leaf *l)
+{
+	return (uint64_t *)l->data;
+}
+
+static inline uint64_t *lf_last(const struct imap_leaf *l)
+{
+	return (uint64_t *)l->data + l->cap;
+}
+
+static inline uint64_t *lf_addr(const struct imap_leaf *l)
+{
+	return (uint64_t *)l->data + 2 * l->cap;
+}
+
+static inline uint8_t *lf_ref(const struct imap_leaf *l)
+{
+	return (uint8_t *)((uint64_t *)l->data + 3 * l->cap);
+}
+
+static inline uint8_t *lf_meta(const struct imap_leaf *l)
+{
+	return lf_ref(l) + l->cap;
+}
+
+static struct imap_leaf *leaf_alloc(struct imap *map, unsigned int cap)
+{
+	struct imap_leaf *l = malloc(leaf_size(cap));
+
+	if (!l)
+		return NULL;
+	l->count = 0;
+	l->cap = (uint16_t)cap;
+	l->prev = l->next = NULL;
+	map->mem += alloc_cost(leaf_size(cap));
+	return l;
+}
+
+static void leaf_free(struct imap *map, struct imap_leaf *l)
+{
+	map->mem -= alloc_cost(leaf_size(l->cap));
+	free(l);
+}
+
+static struct imap_inner *inner_alloc(struct imap *map)
+{
+	struct imap_inner *n = malloc(sizeof(*n));
+
+	if (!n)
+		return NULL;
+	n->count = 0;
+	map->mem += alloc_cost(sizeof(*n));
+	return n;
+}
+
+static void inner_free(struct imap *map, struct imap_inner *n)
+{
+	map->mem -= alloc_cost(sizeof(*n));
+	free(n);
+}
+
+static inline uint64_t ient_len(const struct ient *e)
+{
+	return e->last - e->start + 1;	/* 0 only for [0, 2^64 - 1] */
+}
+
+static inline unsigned __int128 span_of(uint64_t start, uint64_t last)
+{
+	return (unsigned __int128)(last - start) + 1;
+}
+
+static void ent_get(const struct imap_leaf *l, unsigned int i, struct ient *e)
+{
+	e->start = lf_start(l)[i];
+	e->last = lf_last(l)[i];
+	e->addr = lf_addr(l)[i];
+	e->ref = lf_ref(l)[i];
+	e->meta = lf_meta(l)[i];
+}
+
+static void ent_put(struct imap_leaf *l, unsigned int i, const struct ient *e)
+{
+	lf_start(l)[i] = e->start;
+	lf_last(l)[i] = e->last;
+	lf_addr(l)[i] = e->addr;
+	lf_ref(l)[i] = e->ref;
+	lf_meta(l)[i] = e->meta;
+}
+
+/* Move @n entries from @src at @si to @dst at @di (may be one leaf). */
+static void ent_move(struct imap_leaf *dst, unsigned int di,
+		     const struct imap_leaf *src, unsigned int si,
+		     unsigned int n)
+{
+	if (!n)
+		return;
+	memmove(lf_start(dst) + di, lf_start(src) + si, n * sizeof(uint64_t));
+	memmove(lf_last(dst) + di, lf_last(src) + si, n * sizeof(uint64_t));
+	memmove(lf_addr(dst) + di, lf_addr(src) + si, n * sizeof(uint64_t));
+	memmove(lf_ref(dst) + di, lf_ref(src) + si, n);
+	memmove(lf_meta(dst) + di, lf_meta(src) + si, n);
+}
+
+static void ent_to_iomap(const struct ient *e, struct iomap *out)
+{
+	out->offset = e->start;
+	out->length = e->last - e->start + 1;
+	out->addr = e->addr;
+	out->type = e->meta & META_TYPE_MASK;
+	out->flags = e->meta >> META_TYPE_BITS;
+}
+
+static bool has_addr(const struct ient *e)
+{
+	return iomap_type_has_addr(e->meta & META_TYPE_MASK);
+}
+
+/* Device address of byte @off inside @e (which has an address). */
+static uint64_t addr_at(const struct ient *e, uint64_t off)
+{
+	return e->addr + (off - e->start);
+}
+
+/*
+ * Whether @a, immediately followed by @b in the file, may become one
+ * mapping: same type and flags, device addresses contiguous (or none),
+ * and the result expressible as an iomap (not all 2^64 bytes).
+ */
+static bool mergeable(const struct ient *a, const struct ient *b)
+{
+	uint64_t end;
+
+	if (a->meta != b->meta || a->last == UINT64_MAX ||
+	    a->last + 1 != b->start)
+		return false;
+	if (a->start == 0 && b->last == UINT64_MAX)
+		return false;
+	if (!has_addr(a))
+		return true;
+	end = addr_at(a, a->last);
+	return end != UINT64_MAX && end + 1 == b->addr;
+}
+
+/* Number of keys <= @key: the child to descend into. */
+static unsigned int inner_slot(const struct imap_inner *n, uint64_t key)
+{
+	unsigned int lo = 0, hi = n->count - 1u;
+
+	while (lo < hi) {
+		unsigned int mid = (lo + hi) / 2;
+
+		if (n->key[mid] <= key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Index of the last entry with start <= @key, or -1. */
+static int leaf_slot(const struct imap_leaf *l, uint64_t key)
+{
+	const uint64_t *st = lf_start(l);
+	unsigned int lo = 0, hi = l->count;
+
+	while (lo < hi) {
+		unsigned int mid = (lo + hi) / 2;
+
+		if (st[mid] <= key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (int)lo - 1;
+}
+
+/* Fill @p for @key.  p->leaf is NULL when the map is empty. */
+static void descend(const struct imap *map, uint64_t key, struct ipath *p)
+{
+	void *n = map->root;
+	unsigned int lvl;
+
+	for (lvl = 0; lvl < map->height; lvl++) {
+		struct imap_inner *in = n;
+		unsigned int i = inner_slot(in, key);
+
+		p->node[lvl] = in;
+		p->idx[lvl] = i;
+		n = in->child[i];
+	}
+	p->leaf = n;
+	p->pos = n ? leaf_slot(n, key) : -1;
+}
+
+/*
+ * Point @p at the mapping that contains @off or else follows it.  Returns
+ * false when there is none.  The path stays usable for changes.
+ */
+static bool seek(const struct imap *map, uint64_t off, struct ipath *p)
+{
+	struct imap_leaf *l;
+
+	descend(map, off, p);
+	l = p->leaf;
+	if (!l)
+		return false;
+	if (p->pos >= 0 && lf_last(l)[p->pos] >= off)
+		return true;
+	if (p->pos + 1 < l->count) {
+		p->pos++;
+		return true;
+	}
+	if (!l->next)
+		return false;
+	descend(map, lf_start(l->next)[0], p);
+	return true;
+}
+
+/*
+ * Keep rule S when the entry at @p gets last byte @last: the nearest
+ * separator above the leaf must stay above it.
+ */
+static void fix_upper(const struct imap *map, struct ipath *p, uint64_t last)
+{
+	unsigned int lvl = map->height;
+
+	while (lvl-- > 0) {
+		struct imap_inner *n = p->node[lvl];
+
+		if (p->idx[lvl] + 1u < n->count) {
+			if (n->key[p->idx[lvl]] <= last)
+				n->key[p->idx[lvl]] = last + 1;
+			return;
+		}
+	}
+}
+
+/* Keep rule S when the entry at @p gets first byte @start. */
+static void fix_lower(const struct imap *map, struct ipath *p, uint64_t start)
+{
+	unsigned int lvl = map->height;
+
+	while (lvl-- > 0) {
+		struct imap_inner *n = p->node[lvl];
+
+		if (p->idx[lvl] > 0) {
+			if (n->key[p->idx[lvl] - 1] > start)
+				n->key[p->idx[lvl] - 1] = start;
+			return;
+		}
+	}
+}
+
+struct imap *imap_new(void)
+{
+	struct imap *map = calloc(1, sizeof(*map));
+
+	if (!map)
+		return NULL;
+	map->mem = alloc_cost(sizeof(*map));
+	return map;
+}
+
+static void free_subtree(struct imap *map, void *n, unsigned int height)
+{
+	if (height) {
+		struct imap_inner *in = n;
+		unsigned int i;
+
+		for (i = 0; i < in->count; i++)
+			free_subtree(map, in->child[i], height - 1);
+		inner_free(map, in);
+	} else {
+		leaf_free(map, n);
+	}
+}
+
+void imap_clear(struct imap *map)
+{
+	if (!map)
+		return;
+	if (map->root)
+		free_subtree(map, map->root, map->height);
+	map->root = NULL;
+	map->height = 0;
+	map->count = 0;
+	map->span = 0;
+	map->hand = 0;
+}
+
+void imap_free(struct imap *map)
+{
+	if (!map)
+		return;
+	imap_clear(map);
+	free(map);
+}
+
+size_t imap_count(const struct imap *map)
+{
+	return map->count;
+}
+
+uint64_t imap_span_bytes(const struct imap *map)
+{
+	return map->span > UINT64_MAX ? UINT64_MAX : (uint64_t)map->span;
+}
+
+size_t imap_mem_bytes(const struct imap *map)
+{
+	return map->mem;
+}
+
+int imap_lookup(const struct imap *map, uint64_t off, struct iomap *out)
+{
+	struct ipath p;
+	struct ient e;
+	uint8_t *ref;
+
+	if (!seek(map, off, &p))
+		return -ENOENT;
+	ent_get(p.leaf, (unsigned int)p.pos, &e);
+	ent_to_iomap(&e, out);
+	/*
+	 * Lookups may run concurrently with each other: they only ever set
+	 * the byte to 1, and skip the store when it is set already so that
+	 * hot leaves stay shared in every CPU's cache.
+	 */
+	ref = &lf_ref(p.leaf)[p.pos];
+	if (!__atomic_load_n(ref, __ATOMIC_RELAXED))
+		__atomic_store_n(ref, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* --- insertion ---------------------------------------------------------- */
+
+/*
+ * Insert @e after p->pos in p->leaf (p from descend(e->start); @e must not
+ * overlap anything).  Allocates every node the insertion needs first, so
+ * on -ENOMEM the map is unchanged.
+ */
+static int tree_insert(struct imap *map, struct ipath *p, const struct ient *e)
+{
+	struct imap_inner *spare[MAX_HEIGHT + 1];
+	struct imap_leaf *l = p->leaf, *r;
+	unsigned int nspare = 0, need = 0, ins, m, lvl;
+	uint64_t sep;
+	void *child;
+
+	if (!l) {
+		l = leaf_alloc(map, 1);
+		if (!l)
+			return -ENOMEM;
+		map->root = l;
+		map->height = 0;
+		p->leaf = l;
+		p->pos = -1;
+	}
+	if (l->count == l->cap && l->cap < LEAF_MAX) {
+		/* Only a root leaf is small: grow it. */
+		unsigned int cap = l->cap * 2u;
+		struct imap_leaf *g;
+
+		g = leaf_alloc(map, cap < LEAF_MAX ? cap : LEAF_MAX);
+
+		if (!g)
+			return -ENOMEM;
+		ent_move(g, 0, l, 0, l->count);
+		g->count = l->count;
+		leaf_free(map, l);
+		map->root = g;
+		l = p->leaf = g;
+	}
+	fix_upper(map, p, e->last);
+	ins = (unsigned int)(p->pos + 1);
+	if (l->count < l->cap) {
+		ent_move(l, ins + 1, l, ins, l->count - ins);
+		ent_put(l, ins, e);
+		l->count++;
+		goto out_account;
+	}
+
+	/* Full leaf: count the inner nodes that will split, allocate all. */
+	lvl = map->height;
+	while (lvl > 0 && p->node[lvl - 1]->count == INNER_MAX) {
+		need++;
+		lvl--;
+	}
+	if (lvl == 0)
+		need++;		/* a new root */
+	r = leaf_alloc(map, LEAF_MAX);
+	if (!r)
+		return -ENOMEM;
+	for (nspare = 0; nspare < need; nspare++) {
+		spare[nspare] = inner_alloc(map);
+		if (!spare[nspare])
+			goto out_free_spare;
+	}
+
+	/*
+	 * Split.  Appending past the last leaf, or prepending before the
+	 * first, leaves the old leaf full: sequential fills stay dense.
+	 */
+	if (ins == l->count && !l->next)
+		m = l->count;
+	else if (ins == 0 && !l->prev)
+		m = 0;
+	else
+		m = l->count / 2;
+	ent_move(r, 0, l, m, l->count - m);
+	r->count = (uint16_t)(l->count - m);
+	l->count = (uint16_t)m;
+	if (ins < m || (ins == m && m < LEAF_MAX)) {
+		ent_move(l, ins + 1, l, ins, l->count - ins);
+		ent_put(l, ins, e);
+		l->count++;
+	} else {
+		ins -= m;
+		ent_move(r, ins + 1, r, ins, r->count - ins);
+		ent_put(r, ins, e);
+		r->count++;
+	}
+	r->next = l->next;
+	r->prev = l;
+	if (l->next)
+		l->next->prev = r;
+	l->next = r;
+	sep = lf_start(r)[0];
+	child = r;
+
+	/* Push (sep, child) up, splitting full inner nodes. */
+	lvl = map->height;
+	while (lvl > 0) {
+		struct imap_inner *n = p->node[lvl - 1], *nr;
+		uint64_t keys[INNER_MAX];
+		void *kids[INNER_MAX + 1];
+		unsigned int at = p->idx[lvl - 1] + 1, total, half;
+
+		if (n->count < INNER_MAX) {
+			memmove(&n->child[at + 1], &n->child[at],
+				(n->count - at) * sizeof(void *));
+			memmove(&n->key[at], &n->key[at - 1],
+				(n->count - at) * sizeof(uint64_t));
+			n->child[at] = child;
+			n->key[at - 1] = sep;
+			n->count++;
+			goto out_free_unused;
+		}
+		memcpy(kids, n->child, at * sizeof(void *));
+		kids[at] = child;
+		memcpy(kids + at + 1, n->child + at,
+		       (n->count - at) * sizeof(void *));
+		memcpy(keys, n->key, (at - 1) * sizeof(uint64_t));
+		keys[at - 1] = sep;
+		memcpy(keys + at, n->key + at - 1,
+		       (n->count - at) * sizeof(uint64_t));
+		total = n->count + 1u;
+		half = total / 2;
+		nr = spare[--nspare];
+		memcpy(n->child, kids, half * sizeof(void *));
+		memcpy(n->key, keys, (half - 1) * sizeof(uint64_t));
+		n->count = (uint16_t)half;
+		memcpy(nr->child, kids + half, (total - half) * sizeof(void *));
+		memcpy(nr->key, keys + half,
+		       (total - half - 1) * sizeof(uint64_t));
+		nr->count = (uint16_t)(total - half);
+		sep = keys[half - 1];
+		child = nr;
+		lvl--;
+	}
+	/* The root split: a new root above it. */
+	{
+		struct imap_inner *root = spare[--nspare];
+
+		root->child[0] = map->root;
+		root->child[1] = child;
+		root->key[0] = sep;
+		root->count = 2;
+		map->root = root;
+		map->height++;
+	}
+out_free_unused:
+	while (nspare)
+		inner_free(map, spare[--nspare]);
+out_account:
+	map->count++;
+	map->span += span_of(e->start, e->last);
+	return 0;
+
+out_free_spare:
+	while (nspare)
+		inner_free(map, spare[--nspare]);
+	leaf_free(map, r);
+	return -ENOMEM;
+}
+
+/* --- deletion ----------------------------------------------------------- */
+
+/* Rebalance inner node p->node[lvl] after it lost a child. */
+static void inner_rebalance(struct imap *map, struct ipath *p,
+			    unsigned int lvl)
+{
+	struct imap_inner *n = p->node[lvl], *parent, *sib;
+	unsigned int i;
+
+	if (lvl == 0) {
+		if (n->count == 1) {
+			map->root = n->child[0];
+			map->height--;
+			inner_free(map, n);
+		}
+		return;
+	}
+	if (n->count >= INNER_MIN)
+		return;
+	parent = p->node[lvl - 1];
+	i = p->idx[lvl - 1];
+	if (i > 0 && ((struct imap_inner *)parent->child[i - 1])->count >
+		     INNER_MIN) {
+		/* Rotate the left sibling's last child through the parent. */
+		sib = parent->child[i - 1];
+		memmove(&n->child[1], &n->child[0], n->count * sizeof(void *));
+		memmove(&n->key[1], &n->key[0],
+			(n->count - 1u) * sizeof(uint64_t));
+		n->child[0] = sib->child[sib->count - 1];
+		n->key[0] = parent->key[i - 1];
+		parent->key[i - 1] = sib->key[sib->count - 2];
+		n->count++;
+		sib->count--;
+		return;
+	}
+	if (i + 1u < parent->count &&
+	    ((struct imap_inner *)parent->child[i + 1])->count > INNER_MIN) {
+		sib = parent->child[i + 1];
+		n->child[n->count] = sib->child[0];
+		n->key[n->count - 1] = parent->key[i];
+		parent->key[i] = sib->key[0];
+		n->count++;
+		memmove(&sib->child[0], &sib->child[1],
+			(sib->count - 1u) * sizeof(void *));
+		memmove(&sib->key[0], &sib->key[1],
+			(sib->count - 2u) * sizeof(uint64_t));
+		sib->count--;
+		return;
+	}
+	/* Merge the right one of a pair into the left one. */
+	{
+		struct imap_inner *left, *right;
+		unsigned int ki;
+
+		if (i > 0) {
+			left = parent->child[i - 1];
+			right = n;
+			ki = i - 1;
+		} else {
+			left = n;
+			right = parent->child[i + 1];
+			ki = i;
+		}
+		left->key[left->count - 1] = parent->key[ki];
+		memcpy(&left->key[left->count], right->key,
+		       (right->count - 1u) * sizeof(uint64_t));
+		memcpy(&left->child[left->count], right->child,
+		       right->count * sizeof(void *));
+		left->count = (uint16_t)(left->count + right->count);
+		inner_free(map, right);
+		memmove(&parent->key[ki], &parent->key[ki + 1],
+			(parent->count - ki - 2u) * sizeof(uint64_t));
+		memmove(&parent->child[ki + 1], &parent->child[ki + 2],
+			(parent->count - ki - 2u) * sizeof(void *));
+		parent->count--;
+	}
+	inner_rebalance(map, p, lvl - 1);
+}
+
+/* Delete the entry at @p (which must point at one).  Never allocates. */
+static void tree_delete(struct imap *map, struct ipath *p)
+{
+	struct imap_leaf *l = p->leaf, *sib;
+	struct imap_inner *parent;
+	unsigned int pos = (unsigned int)p->pos, i;
+
+	map->count--;
+	map->span -= span_of(lf_start(l)[pos], lf_last(l)[pos]);
+	ent_move(l, pos, l, pos + 1, l->count - pos - 1u);
+	l->count--;
+	if (!map->height) {
+		if (!l->count) {
+			leaf_free(map, l);
+			map->root = NULL;
+		}
+		return;
+	}
+	if (l->count >= LEAF_MIN)
+		return;
+	parent = p->node[map->height - 1];
+	i = p->idx[map->height - 1];
+	if (i > 0 && ((struct imap_leaf *)parent->child[i - 1])->count >
+		     LEAF_MIN) {
+		sib = parent->child[i - 1];
+		ent_move(l, 1, l, 0, l->count);
+		ent_move(l, 0, sib, sib->count - 1u, 1);
+		l->count++;
+		sib->count--;
+		parent->key[i - 1] = lf_start(l)[0];
+		return;
+	}
+	if (i + 1u < parent->count &&
+	    ((struct imap_leaf *)parent->child[i + 1])->count > LEAF_MIN) {
+		sib = parent->child[i + 1];
+		ent_move(l, l->count, sib, 0, 1);
+		ent_move(sib, 0, sib, 1, sib->count - 1u);
+		l->count++;
+		sib->count--;
+		parent->key[i] = lf_start(sib)[0];
+		return;
+	}
+	{
+		struct imap_leaf *left, *right;
+		unsigned int ki;
+
+		if (i > 0) {
+			left = parent->child[i - 1];
+			right = l;
+			ki = i - 1;
+		} else {
+			left = l;
+			right = parent->child[i + 1];
+			ki = i;
+		}
+		ent_move(left, left->count, right, 0, right->count);
+		left->count = (uint16_t)(left->count + right->count);
+		left->next = right->next;
+		if (right->next)
+			right->next->prev = left;
+		leaf_free(map, right);
+		memmove(&parent->key[ki], &parent->key[ki + 1],
+			(parent->count - ki - 2u) * sizeof(uint64_t));
+		memmove(&parent->child[ki + 1], &parent->child[ki + 2],
+			(parent->count - ki - 2u) * sizeof(void *));
+		parent->count--;
+	}
+	inner_rebalance(map, p, map->height - 1);
+}
+
+/* --- in-place changes --------------------------------------------------- */
+
+static void set_last(struct imap *map, struct ipath *p, uint64_t last)
+{
+	uint64_t *lp = &lf_last(p->leaf)[p->pos];
+	uint64_t start = lf_start(p->leaf)[p->pos];
+
+	map->span -= span_of(start, *lp);
+	map->span += span_of(start, last);
+	if (last > *lp)
+		fix_upper(map, p, last);
+	*lp = last;
+}
+
+/* Move the first byte of the entry at @p; its address follows. */
+static void set_start(struct imap *map, struct ipath *p, uint64_t start,
+		      uint64_t addr)
+{
+	uint64_t *sp = &lf_start(p->leaf)[p->pos];
+	uint64_t last = lf_last(p->leaf)[p->pos];
+
+	map->span -= span_of(*sp, last);
+	map->span += span_of(start, last);
+	if (start < *sp)
+		fix_lower(map, p, start);
+	*sp = start;
+	lf_addr(p->leaf)[p->pos] = addr;
+}
+
+/*
+ * Remove bytes [s, l].  Adds what went to *removed.  Returns 0, or -ENOMEM
+ * when a mapping strictly containing [s, l] could not be split; then that
+ * whole mapping is gone.
+ */
+static int cut(struct imap *map, uint64_t s, uint64_t l,
+	       unsigned __int128 *removed)
+{
+	struct ipath p;
+	struct ient e;
+
+	descend(map, s, &p);
+	if (p.leaf && p.pos >= 0 && lf_last(p.leaf)[p.pos] >= s &&
+	    lf_start(p.leaf)[p.pos] < s) {
+		ent_get(p.leaf, (unsigned int)p.pos, &e);
+		if (e.last > l) {
+			struct ient r = e;
+
+			r.start = l + 1;
+			if (has_addr(&e))
+				r.addr = addr_at(&e, r.start);
+			descend(map, r.start, &p);
+			if (tree_insert(map, &p, &r)) {
+				descend(map, s, &p);
+				*removed += span_of(e.start, e.last);
+				tree_delete(map, &p);
+				return -ENOMEM;
+			}
+			descend(map, s, &p);
+			set_last(map, &p, s - 1);
+			*removed += span_of(s, l);
+			return 0;
+		}
+		set_last(map, &p, s - 1);
+		*removed += span_of(s, e.last);
+	}
+	for (;;) {
+		struct imap_leaf *lf;
+
+		if (!seek(map, s, &p))
+			break;
+		lf = p.leaf;
+		ent_get(lf, (unsigned int)p.pos, &e);
+		if (e.start > l)
+			break;
+		if (e.last <= l) {
+			*removed += span_of(e.start, e.last);
+			tree_delete(map, &p);
+			if (e.last == UINT64_MAX)
+				break;
+			continue;
+		}
+		*removed += span_of(e.start, l);
+		set_start(map, &p, l + 1,
+			  has_addr(&e) ? addr_at(&e, l + 1) : e.addr);
+		break;
+	}
+	return 0;
+}
+
+int64_t imap_remove(struct imap *map, uint64_t off, uint64_t len)
+{
+	unsigned __int128 removed = 0;
+	uint64_t last;
+	int ret;
+
+	if (!len)
+		return 0;
+	if (len == IMAP_TO_EOF || len - 1 > UINT64_MAX - off)
+		last = UINT64_MAX;
+	else
+		last = off + (len - 1);
+	ret = cut(map, off, last, &removed);
+	if (ret)
+		return ret;
+	return removed > INT64_MAX ? INT64_MAX : (int64_t)removed;
+}
+
+int imap_upsert(struct imap *map, const struct iomap *m, unsigned int *merged)
+{
+	unsigned __int128 removed = 0;
+	struct ient e, old, left, right;
+	bool lm = false, rm = false;
+	struct ipath p;
+	int ret;
+
+	if (iomap_validate(m))
+		return -EINVAL;
+	if (merged)
+		*merged = 0;
+	e.start = m->offset;
+	e.last = iomap_last(m);
+	e.addr = m->addr;
+	e.ref = 1;
+	e.meta = (uint8_t)(m->type | m->flags << META_TYPE_BITS);
+
+	descend(map, e.start, &p);
+	if (p.leaf && p.pos >= 0 && lf_last(p.leaf)[p.pos] >= e.last) {
+		/* One mapping covers all of @m. */
+		ent_get(p.leaf, (unsigned int)p.pos, &old);
+		if (old.meta == e.meta &&
+		    (!has_addr(&e) || addr_at(&old, e.start) == e.addr)) {
+			/* It already says what @m says. */
+			lf_ref(p.leaf)[p.pos] = 1;
+			if (merged)
+				*merged = (old.start < e.start) +
+					  (old.last > e.last);
+			return 0;
+		}
+		if (old.start < e.start && old.last > e.last) {
+			/* Split it around @m: the right part first. */
+			struct ient r = old;
+
+			r.start = e.last + 1;
+			if (has_addr(&old))
+				r.addr = addr_at(&old, r.start);
+			descend(map, r.start, &p);
+			ret = tree_insert(map, &p, &r);
+			if (ret)
+				return ret;
+			descend(map, e.start, &p);
+			set_last(map, &p, e.start - 1);
+			descend(map, e.start, &p);
+			return tree_insert(map, &p, &e);
+		}
+	}
+
+	ret = cut(map, e.start, e.last, &removed);
+	if (ret)
+		return ret;	/* cannot happen: no mapping strictly contains @m */
+
+	if (e.start > 0) {
+		descend(map, e.start - 1, &p);
+		if (p.leaf && p.pos >= 0) {
+			ent_get(p.leaf, (unsigned int)p.pos, &left);
+			lm = mergeable(&left, &e);
+		}
+	}
+	if (e.last < UINT64_MAX) {
+		descend(map, e.last + 1, &p);
+		if (p.leaf && p.pos >= 0 &&
+		    lf_start(p.leaf)[p.pos] == e.last + 1) {
+			ent_get(p.leaf, (unsigned int)p.pos, &right);
+			rm = mergeable(&e, &right);
+			/* Both merges may not make an inexpressible map. */
+			if (rm && lm && left.start == 0 &&
+			    right.last == UINT64_MAX)
+				rm = false;
+		}
+	}
+	if (lm) {
+		uint64_t last = e.last;
+
+		if (rm) {
+			last = right.last;
+			descend(map, right.start, &p);
+			tree_delete(map, &p);
+		}
+		descend(map, left.start, &p);
+		set_last(map, &p, last);
+		lf_ref(p.leaf)[p.pos] = 1;
+		if (merged)
+			*merged = 1u + rm;
+		return 0;
+	}
+	if (rm) {
+		descend(map, right.start, &p);
+		set_start(map, &p, e.start, e.addr);
+		lf_ref(p.leaf)[p.pos] = 1;
+		if (merged)
+			*merged = 1;
+		return 0;
+	}
+	descend(map, e.start, &p);
+	return tree_insert(map, &p, &e);
+}
+
+/* --- iteration and eviction --------------------------------------------- */
+
+void imap_iter_start(const struct imap *map, uint64_t off,
+		     struct imap_iter *it)
+{
+	struct ipath p;
+
+	it->map = map;
+	it->node = NULL;
+	it->slot = 0;
+	if (seek(map, off, &p)) {
+		it->node = p.leaf;
+		it->slot = (unsigned int)p.pos;
+	}
+}
+
+int imap_iter_next(struct imap_iter *it, struct iomap *out)
+{
+	const struct imap_leaf *l = it->node;
+	struct ient e;
+
+	if (!l)
+		return 0;
+	ent_get(l, it->slot, &e);
+	ent_to_iomap(&e, out);
+	if (++it->slot >= l->count) {
+		it->node = l->next;
+		it->slot = 0;
+	}
+	return 1;
+}
+
+size_t imap_evict(struct imap *map, size_t nr, imap_evict_fn fn, void *arg)
+{
+	size_t evicted = 0, steps;
+	struct ipath p;
+
+	if (!nr || !map->count)
+		return 0;
+	/* Two full turns: the first clears every bit, the second evicts. */
+	steps = 2 * map->count;
+	while (evicted < nr && steps && map->count) {
+		struct imap_leaf *l;
+		unsigned int i;
+		struct ient e;
+
+		if (!seek(map, map->hand, &p)) {
+			map->hand = 0;
+			continue;
+		}
+		l = p.leaf;
+		i = (unsigned int)p.pos;
+		/* Clear set bits without restructuring, leaf by leaf. */
+		while (steps && l && lf_ref(l)[i]) {
+			steps--;
+			lf_ref(l)[i] = 0;
+			if (lf_last(l)[i] == UINT64_MAX) {
+				l = NULL;
+				break;
+			}
+			map->hand = lf_last(l)[i] + 1;
+			if (++i >= l->count) {
+				l = l->next;
+				i = 0;
+			}
+		}
+		if (!l) {
+			map->hand = 0;	/* wrap around */
+			continue;
+		}
+		if (!steps)
+			break;
+		steps--;
+		ent_get(l, i, &e);
+		map->hand = e.last == UINT64_MAX ? 0 : e.last + 1;
+		if (fn) {
+			struct iomap m;
+
+			ent_to_iomap(&e, &m);
+			fn(&m, arg);
+		}
+		descend(map, e.start, &p);
+		tree_delete(map, &p);
+		evicted++;
+	}
+	return evicted;
+}
+
+/* --- self-check --------------------------------------------------------- */
+
+struct check_state {
+	const struct imap_leaf *prev_leaf;
+	bool have_prev;
+	struct ient prev;
+	size_t count;
+	unsigned __int128 span;
+	size_t mem;
+};
+
+static int check_node(const struct imap *map, const void *n,
+		      unsigned int depth, uint64_t lo, bool has_lo,
+		      uint64_t hi, bool has_hi, struct check_state *st)
+{
+	unsigned int i;
+
+	if (depth < map->height) {
+		const struct imap_inner *in = n;
+
+		st->mem += alloc_cost(sizeof(*in));
+		if (in->count < 2 || in->count > INNER_MAX)
+			return -EUCLEAN;
+		for (i = 0; i + 2u < in->count; i++)
+			if (in->key[i] >= in->key[i + 1])
+				return -EUCLEAN;
+		for (i = 0; i < in->count; i++) {
+			bool clo = i > 0 || has_lo, chi = i + 1u < in->count ||
+							   has_hi;
+			uint64_t klo = i > 0 ? in->key[i - 1] : lo;
+			uint64_t khi = i + 1u < in->count ? in->key[i] : hi;
+			int ret = check_node(map, in->child[i], depth + 1,
+					     klo, clo, khi, chi, st);
+
+			if (ret)
+				return ret;
+		}
+		return 0;
+	} else {
+		const struct imap_leaf *l = n;
+
+		st->mem += alloc_cost(leaf_size(l->cap));
+		if (!l->count || l->count > l->cap)
+			return -EUCLEAN;
+		if (map->height && l->cap != LEAF_MAX)
+			return -EUCLEAN;
+		if (l->prev != st->prev_leaf ||
+		    (st->prev_leaf && st->prev_leaf->next != l))
+			return -EUCLEAN;
+		st->prev_leaf = l;
+		for (i = 0; i < l->count; i++) {
+			struct ient e;
+			struct iomap m;
+
+			ent_get(l, i, &e);
+			if (e.start > e.last || e.ref > 1)
+				return -EUCLEAN;
+			if (has_lo && e.start < lo)
+				return -EUCLEAN;
+			if (has_hi && e.last >= hi)
+				return -EUCLEAN;
+			ent_to_iomap(&e, &m);
+			if (iomap_validate(&m))
+				return -EUCLEAN;
+			if (st->have_prev) {
+				if (st->prev.last >= e.start)
+					return -EUCLEAN;
+				if (mergeable(&st->prev, &e))
+					return -EUCLEAN;
+			}
+			st->prev = e;
+			st->have_prev = true;
+			st->count++;
+			st->span += span_of(e.start, e.last);
+		}
+		return 0;
+	}
+}
+
+int imap_check(const struct imap *map)
+{
+	struct check_state st = { 0 };
+	int ret;
+
+	st.mem = alloc_cost(sizeof(*map));
+	if (map->root) {
+		ret = check_node(map, map->root, 0, 0, false, 0, false, &st);
+		if (ret)
+			return ret;
+		if (st.prev_leaf->next)
+			return -EUCLEAN;
+	} else if (map->height) {
+		return -EUCLEAN;
+	}
+	if (st.count != map->count || st.span != map->span ||
+	    st.mem != map->mem)
+		return -EUCLEAN;
+	return 0;
+}
