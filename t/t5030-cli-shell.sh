@@ -32,6 +32,21 @@ start_shell() {
 	wait_pane "iomapctl .*> $"
 }
 
+# wait_dead: until the shell in the pane has exited and tmux knows its
+# status (5 s).
+wait_dead() {
+	local i
+	for i in $(seq 1 100); do
+		case $(tm display -p "#{pane_dead} #{pane_dead_status}") in
+		"1 "[0-9]*) return 0 ;;
+		esac
+		sleep 0.05
+	done
+	echo "the shell did not exit: $(tm display -p "#{pane_dead} #{pane_dead_status}")"
+	pane
+	return 1
+}
+
 pane() {
 	tm capture-pane -p -J -S -200
 }
@@ -132,10 +147,7 @@ test_expect_success 'an error does not end the shell' '
 
 test_expect_success 'Ctrl-D leaves the shell with status 0' '
 	tm send-keys C-d &&
-	for i in $(seq 1 100); do
-		[ "$(tm display -p "#{pane_dead}")" = 1 ] && break
-		sleep 0.05
-	done &&
+	wait_dead &&
 	test "$(tm display -p "#{pane_dead} #{pane_dead_status}")" = "1 0"
 '
 
@@ -147,16 +159,13 @@ test_expect_success 'the history was saved in XDG_STATE_HOME' '
 '
 
 test_expect_success 'a new session recalls the history with Up' '
-	start_shell shell &&
+	start_shell -m "$MNT" shell &&
 	tm send-keys Up &&
 	wait_prompt "version" &&
 	tm send-keys Up &&
 	wait_prompt "frobnicate" &&
 	tm send-keys C-u "quit" Enter &&
-	for i in $(seq 1 100); do
-		[ "$(tm display -p "#{pane_dead}")" = 1 ] && break
-		sleep 0.05
-	done &&
+	wait_dead &&
 	test "$(tm display -p "#{pane_dead} #{pane_dead_status}")" = "1 0" &&
 	tail -n 1 "$HIST" >got &&
 	echo quit >expect &&
