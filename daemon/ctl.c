@@ -1870,7 +1870,7 @@ static int make_socket(struct ctl_server *srv)
 	}
 	srv->sock_ino = st.st_ino;
 	srv->sock_dev = st.st_dev;
-	if (listen(fd, 64) < 0) {
+	if (listen(fd, CTL_MAX_CONNS) < 0) {
 		ret = -errno;
 		unlink(srv->path);
 		goto out_close;

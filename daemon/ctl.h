@@ -23,7 +23,7 @@ struct iomapfs;
 struct ctl_server;
 
 /* Connections served at once; past it the longest-idle one is dropped. */
-#define CTL_MAX_CONNS 64
+#define CTL_MAX_CONNS 256
 /* Seconds a connection may stay idle (no call, no progress) before it is
  * closed.  The environment variable IOMAPFS_CTL_IDLE_MS overrides it
  * (milliseconds), for tests. */

@@ -18,6 +18,13 @@
 #       start a Watch, print "ready" after its first reply, then read
 #       nothing for SECONDS (the server must not wait for us), then read
 #       until no reply comes for 1 s and print "events N lost M".
+#   vlraw.py SOCK noread N SECONDS
+#       send up to N GetStatus calls without ever reading a reply (until
+#       sending blocks), print "sent K", hold the connection for SECONDS,
+#       then print "closed" if the server dropped us, else "open".
+#   vlraw.py SOCK many N SECONDS
+#       open N connections that never speak, hold them for SECONDS, print
+#       how many the server closed.
 #   vlraw.py SOCK flood N METHOD
 #       N connections at once, each calling METHOD; print how many got a
 #       good reply.
@@ -31,8 +38,18 @@ import time
 
 def connect(path, timeout):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    # A non-blocking connect() of a UNIX socket fails with EAGAIN when
+    # the backlog is full instead of waiting: connect blocking, retrying.
+    deadline = time.time() + timeout
+    while True:
+        try:
+            s.connect(path)
+            break
+        except BlockingIOError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.01)
     s.settimeout(timeout)
-    s.connect(path)
     return s
 
 
@@ -43,7 +60,11 @@ def replies(s):
         while b"\0" in buf:
             msg, buf = buf.split(b"\0", 1)
             yield msg
-        chunk = s.recv(65536)
+        try:
+            chunk = s.recv(65536)
+        except ConnectionResetError:
+            # The server closed with our bytes unread: an end of file.
+            chunk = b""
         if not chunk:
             if buf:
                 yield b"UNTERMINATED " + buf
@@ -94,9 +115,14 @@ def call(path, timeout, args):
 def raw(path, timeout, args):
     data = sys.stdin.buffer.read()
     s = connect(path, timeout)
-    s.sendall(data)
-    if "--no-shutdown" not in args:
-        s.shutdown(socket.SHUT_WR)
+    try:
+        s.sendall(data)
+        if "--no-shutdown" not in args:
+            s.shutdown(socket.SHUT_WR)
+    except OSError as e:
+        # The server may refuse a message before it is all sent; what it
+        # answered is still to be read.
+        print("SENDERROR %s" % e.strerror)
     try:
         for m in replies(s):
             if m is None:
@@ -188,6 +214,56 @@ def watchslow(path, timeout, args):
     return 0
 
 
+def noread(path, timeout, args):
+    n, secs = int(args[0]), float(args[1])
+    s = connect(path, timeout)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(0.5)
+    msg = json.dumps({"method": "io.iomapfs.Cache.GetStatus"}).encode()
+    sent = 0
+    try:
+        for _ in range(n):
+            s.sendall(msg + b"\0")
+            sent += 1
+    except (socket.timeout, OSError):
+        pass
+    print("sent %d" % sent)
+    sys.stdout.flush()
+    time.sleep(secs)
+    s.settimeout(5)
+    try:
+        while True:
+            data = s.recv(1 << 20)
+            if not data:
+                print("closed")
+                return 0
+    except socket.timeout:
+        print("open")
+    except OSError:
+        print("closed")
+    return 0
+
+
+def many(path, timeout, args):
+    n, secs = int(args[0]), float(args[1])
+    socks = [connect(path, timeout) for _ in range(n)]
+    print("connected %d" % n)
+    sys.stdout.flush()
+    time.sleep(secs)
+    closed = 0
+    for s in socks:
+        s.setblocking(False)
+        try:
+            if s.recv(65536) == b"":
+                closed += 1
+        except BlockingIOError:
+            pass
+        except OSError:
+            closed += 1
+    print("closed %d" % closed)
+    return 0
+
+
 def main(argv):
     timeout = 10.0
     if len(argv) > 2 and argv[1] == "-t":
@@ -198,7 +274,7 @@ def main(argv):
         return 2
     path, cmd, args = argv[1], argv[2], argv[3:]
     fn = {"call": call, "raw": raw, "hold": hold, "flood": flood,
-          "watchslow": watchslow}.get(cmd)
+          "watchslow": watchslow, "noread": noread, "many": many}.get(cmd)
     if not fn:
         sys.stderr.write("vlraw.py: unknown command %s\n" % cmd)
         return 2
