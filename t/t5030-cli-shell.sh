@@ -25,24 +25,33 @@ test_atexit "tmux -L '$TMUX_SOCK' kill-server"
 # start_shell ARGS...: iomapctl ARGS in a fresh 150x50 pane that stays
 # around after the shell exits (to read its status).
 start_shell() {
+	local i
 	tm kill-server 2>/dev/null
-	tm new-session -d -x 150 -y 50 \
-		"env XDG_STATE_HOME='$XDG_STATE_HOME' HOME='$TRASH/home' TERM=xterm $IOMAPCTL $*" &&
+	# the old server takes a moment to go; a new one must not race it
+	for i in $(seq 1 50); do
+		tm list-sessions >/dev/null 2>&1 || break
+		sleep 0.05
+	done
+	for i in 1 2 3; do
+		tm new-session -d -x 150 -y 50 \
+			"env XDG_STATE_HOME='$XDG_STATE_HOME' HOME='$TRASH/home' TERM=xterm $IOMAPCTL $*; echo shell-exited-\$?" &&
+			break
+		sleep 0.2
+	done &&
 	tm set-option -g remain-on-exit on >/dev/null &&
 	wait_pane "iomapctl .*> $"
 }
 
-# wait_dead: until the shell in the pane has exited and tmux knows its
-# status (5 s).
+# wait_dead: until the shell in the pane has exited (5 s); then
+# $SHELL_STATUS is its exit status.
 wait_dead() {
 	local i
 	for i in $(seq 1 100); do
-		case $(tm display -p "#{pane_dead} #{pane_dead_status}") in
-		"1 "[0-9]*) return 0 ;;
-		esac
+		SHELL_STATUS=$(pane | sed -n "s/^shell-exited-\([0-9]*\)$/\1/p")
+		[ -n "$SHELL_STATUS" ] && return 0
 		sleep 0.05
 	done
-	echo "the shell did not exit: $(tm display -p "#{pane_dead} #{pane_dead_status}")"
+	echo "the shell did not exit; the pane shows:"
 	pane
 	return 1
 }
@@ -142,13 +151,13 @@ test_expect_success 'an error does not end the shell' '
 	wait_pane "unknown command .frobnicate." &&
 	tm send-keys "version" Enter &&
 	wait_pane "^iomapctl [0-9][^ ]* (JSON schema" &&
-	test "$(tm display -p "#{pane_dead}")" = 0
+	! pane | grep -q "^shell-exited-"
 '
 
 test_expect_success 'Ctrl-D leaves the shell with status 0' '
 	tm send-keys C-d &&
 	wait_dead &&
-	test "$(tm display -p "#{pane_dead} #{pane_dead_status}")" = "1 0"
+	test_eq 0 "$SHELL_STATUS" "exit status of the shell"
 '
 
 test_expect_success 'the history was saved in XDG_STATE_HOME' '
@@ -166,7 +175,7 @@ test_expect_success 'a new session recalls the history with Up' '
 	wait_prompt "frobnicate" &&
 	tm send-keys C-u "quit" Enter &&
 	wait_dead &&
-	test "$(tm display -p "#{pane_dead} #{pane_dead_status}")" = "1 0" &&
+	test_eq 0 "$SHELL_STATUS" "exit status of the shell" &&
 	tail -n 1 "$HIST" >got &&
 	echo quit >expect &&
 	test_cmp expect got
