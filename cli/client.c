@@ -26,6 +26,7 @@
 
 struct ictl_client {
 	struct varlink_conn *conn;
+	unsigned int calls;	/* calls sent on conn */
 	char *socket_path;
 	char *mountpoint;	/* learnt from -m or GetStatus */
 };
@@ -233,6 +234,38 @@ static int client_transport(struct ictl *c, const char *what, int ret)
 	return ret;
 }
 
+/*
+ * Send a call, connecting first if needed.  A connection kept from an
+ * earlier command may have been closed by the server meanwhile (its idle
+ * timeout, in a shell left alone): a UNIX socket then fails the send
+ * with EPIPE before the server saw anything, so the call is sent once
+ * more on a new connection.
+ */
+static int client_send(struct ictl *c, const char *method,
+		       const json_t *params, unsigned int flags)
+{
+	bool reused;
+	int ret;
+
+	ret = client_connect(c);
+	if (ret)
+		return ret;
+	reused = c->client->calls > 0;
+	ret = varlink_call(c->client->conn, method, params, flags);
+	if ((ret == -EPIPE || ret == -ECONNRESET) && reused) {
+		client_free(c->client);
+		c->client = NULL;
+		ret = client_connect(c);
+		if (ret)
+			return ret;
+		ret = varlink_call(c->client->conn, method, params, flags);
+	}
+	if (ret)
+		return client_transport(c, "sending the call", ret);
+	c->client->calls++;
+	return 0;
+}
+
 static volatile sig_atomic_t client_interrupted;
 
 static void client_on_sigint(int sig)
@@ -261,20 +294,15 @@ int client_call_stream(struct ictl *c, const char *method, json_t *params,
 	bool timed = deadline_ms || interruptible;
 	int ret;
 
-	ret = client_connect(c);
-	if (ret)
-		goto out_put;
 	if (interruptible) {
 		client_interrupted = 0;
 		sa.sa_handler = client_on_sigint;
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGINT, &sa, &old);
 	}
-	ret = varlink_call(c->client->conn, method, params, VARLINK_CALL_MORE);
-	if (ret) {
-		ret = client_transport(c, "sending the call", ret);
+	ret = client_send(c, method, params, VARLINK_CALL_MORE);
+	if (ret)
 		goto out_signal;
-	}
 	if (timed)
 		varlink_conn_set_timeout(c->client->conn, CLIENT_SLICE_MS);
 	for (;;) {
@@ -313,7 +341,6 @@ int client_call_stream(struct ictl *c, const char *method, json_t *params,
 out_signal:
 	if (interruptible)
 		sigaction(SIGINT, &old, NULL);
-out_put:
 	json_decref(params);
 	return ret;
 }
@@ -341,14 +368,9 @@ int client_call(struct ictl *c, const char *method, json_t *params,
 	struct varlink_reply r = { 0 };
 	int ret;
 
-	ret = client_connect(c);
+	ret = client_send(c, method, params, 0);
 	if (ret)
 		goto out_put;
-	ret = varlink_call(c->client->conn, method, params, 0);
-	if (ret) {
-		ret = client_transport(c, "sending the call", ret);
-		goto out_put;
-	}
 	ret = varlink_recv_reply(c->client->conn, &r);
 	if (ret) {
 		ret = client_transport(c, "reading the reply", ret);
@@ -461,7 +483,8 @@ int client_resolve(struct ictl *c, const char *arg, uint64_t *ino,
 	if (ictl_is_number(arg)) {
 		if (ictl_parse_size(arg, ino) || !*ino || *ino > UINT32_MAX)
 			return ictl_fail(c, ICTL_EXIT_FAILED, -EINVAL,
-					 "inode number %s is out of range", arg);
+					 "inode number %s is out of range",
+					 arg);
 		return 0;
 	}
 	if (c->image_path)

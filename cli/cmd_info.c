@@ -179,7 +179,8 @@ int cmd_stats(struct ictl *c, int argc, char **argv)
 		free(path);
 		params = json_pack("{s:I}", "ino", (json_int_t)ino);
 		if (!params)
-			return ictl_errno(c, ICTL_EXIT_FAILED, -ENOMEM, "stats");
+			return ictl_errno(c, ICTL_EXIT_FAILED, -ENOMEM,
+					  "stats");
 	}
 	ret = client_call(c, PROTO_M_GET_STATS, params, &st);
 	if (ret)

@@ -332,7 +332,8 @@ static json_t *range_params(const struct map_opts *o, json_t *p)
 	if (!p)
 		return NULL;
 	if (o->have_range) {
-		json_object_set_new(p, "offset", json_integer((json_int_t)o->off));
+		json_object_set_new(p, "offset",
+				    json_integer((json_int_t)o->off));
 		if (o->len)
 			json_object_set_new(p, "length",
 					    json_integer((json_int_t)o->len));
@@ -432,8 +433,9 @@ int cmd_dump(struct ictl *c, int argc, char **argv)
 	if (c->out_mode == ICTL_OUT_JSON) {
 		doc = out_doc_new(c->cmd_name);
 		arr = json_array();
-		if (!doc || !arr || json_object_set_new(doc, "source",
-				json_string(c->image_path ? "disk" : "cache")) ||
+		if (!doc || !arr ||
+		    json_object_set_new(doc, "source", json_string(
+				c->image_path ? "disk" : "cache")) ||
 		    json_object_set_new(doc, "units",
 				json_string(o.blocks ? "blocks" : "bytes")) ||
 		    json_object_set(doc, "inodes", arr)) {

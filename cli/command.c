@@ -419,8 +419,10 @@ int cmd_version(struct ictl *c, int argc, char **argv)
 		doc = out_doc_new(c->cmd_name);
 		if (!doc)
 			return -ENOMEM;
-		json_object_set_new(doc, "version", json_string(PACKAGE_VERSION));
-		json_object_set_new(doc, "jansson", json_string(JANSSON_VERSION));
+		json_object_set_new(doc, "version",
+				    json_string(PACKAGE_VERSION));
+		json_object_set_new(doc, "jansson",
+				    json_string(JANSSON_VERSION));
 		return out_doc_print(doc);
 	}
 	printf("iomapctl %s (JSON schema %d)\n", PACKAGE_VERSION,

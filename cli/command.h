@@ -51,7 +51,7 @@ struct ictl {
 	/* output */
 	enum ictl_out_mode out_mode;	/* -J, -r */
 	bool noheadings;		/* -n */
-	const char *columns;		/* -o, or NULL for each table's default */
+	const char *columns;		/* -o; NULL: each table's default */
 
 	/* set up on first use, torn down by ictl_close() */
 	struct ictl_client *client;
@@ -62,7 +62,7 @@ struct ictl {
 	int exit_code;
 	const char *cmd_name;		/* command running now, for errors */
 	bool in_shell;			/* interactive: shell-only commands */
-	bool quiet;			/* errors are not printed (completion) */
+	bool quiet;			/* errors not printed (completion) */
 };
 
 /* Command flags. */

@@ -51,13 +51,14 @@ struct main_script {
 
 static int script_add(struct main_script *s, const char *arg, bool is_file)
 {
-	const char **cmds = realloc(s->cmds, (size_t)(s->n + 1) * sizeof(*cmds));
+	size_t n = (size_t)s->n + 1;
+	const char **cmds = realloc(s->cmds, n * sizeof(*cmds));
 	bool *f;
 
 	if (!cmds)
 		return -ENOMEM;
 	s->cmds = cmds;
-	f = realloc(s->is_file, (size_t)(s->n + 1) * sizeof(*f));
+	f = realloc(s->is_file, n * sizeof(*f));
 	if (!f)
 		return -ENOMEM;
 	s->is_file = f;

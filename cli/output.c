@@ -31,7 +31,7 @@ struct out_table {
 	const char *name;
 	const struct out_col *cols;
 	unsigned int ncols;
-	unsigned int shown[OUT_MAX_COLS];	/* indexes into cols, in order */
+	unsigned int shown[OUT_MAX_COLS];	/* indexes into cols */
 	unsigned int nshown;
 	struct out_cell *cells;			/* nrows * ncols */
 	unsigned int nrows;
@@ -70,14 +70,12 @@ static int out_select_columns(struct ictl *c, struct out_table *t)
 
 		if (idx < 0) {
 			char list[512] = "";
+			size_t used = 0;
 
-			for (i = 0; i < t->ncols; i++) {
-				if (i)
-					strncat(list, ",",
-						sizeof(list) - strlen(list) - 1);
-				strncat(list, t->cols[i].name,
-					sizeof(list) - strlen(list) - 1);
-			}
+			for (i = 0; i < t->ncols && used < sizeof(list); i++)
+				used += (size_t)snprintf(list + used,
+						sizeof(list) - used, "%s%s",
+						i ? "," : "", t->cols[i].name);
 			return ictl_usage(c, "unknown column '%.*s' for -o "
 					  "(this table has %s)", (int)len, p,
 					  list);
