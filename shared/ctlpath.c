@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,10 +167,24 @@ out_inval:
 	return -EINVAL;
 }
 
+/* FNV-1a, 64 bits: a stable name for a path too long to spell out. */
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
 int ctlpath_for_mountpoint(const char *dir, const char *mountpoint,
 			   char **out)
 {
+	struct sockaddr_un sa;
 	char *rdir = NULL, *esc = NULL;
+	size_t room, keep;
 	int ret;
 
 	*out = NULL;
@@ -183,6 +198,37 @@ int ctlpath_for_mountpoint(const char *dir, const char *mountpoint,
 	if (ret)
 		goto out_free;
 	if (asprintf(out, "%s/%s%s", dir, esc, CTLPATH_SUFFIX) < 0) {
+		*out = NULL;
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	if (!ctlpath_check_len(*out))
+		goto out_free;
+	free(*out);
+	*out = NULL;
+	/*
+	 * Too long for sun_path: keep what fits of the escaped name, cut
+	 * outside any \xNN, and add "~" and a hash of the whole mountpoint.
+	 * "~" never appears in an escaped name, so the name stays unique,
+	 * and both the daemon and iomapctl compute it alike.
+	 */
+	room = sizeof(sa.sun_path) - 1;
+	if (strlen(dir) + 1 + 1 + 16 + strlen(CTLPATH_SUFFIX) + 8 > room) {
+		ret = -ENAMETOOLONG;
+		goto out_free;
+	}
+	keep = room - (strlen(dir) + 1 + 1 + 16 + strlen(CTLPATH_SUFFIX));
+	if (keep > strlen(esc))
+		keep = strlen(esc);
+	if (keep >= 1 && esc[keep - 1] == '\\')
+		keep -= 1;
+	else if (keep >= 2 && esc[keep - 2] == '\\')
+		keep -= 2;
+	else if (keep >= 3 && esc[keep - 3] == '\\')
+		keep -= 3;
+	if (asprintf(out, "%s/%.*s~%016llx%s", dir, (int)keep, esc,
+		     (unsigned long long)fnv1a(mountpoint),
+		     CTLPATH_SUFFIX) < 0) {
 		*out = NULL;
 		ret = -ENOMEM;
 		goto out_free;

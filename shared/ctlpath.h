@@ -50,8 +50,10 @@ int ctlpath_unescape(const char *name, char **out);
 
 /*
  * The socket path for the mount at @mountpoint (absolute) in @dir (NULL:
- * ctlpath_runtime_dir()).  -ENAMETOOLONG when it does not fit in a UNIX
- * socket address (then -o ctl_socket=PATH is the way out).
+ * ctlpath_runtime_dir()).  When the escaped name does not fit in a UNIX
+ * socket address, it is cut and followed by "~" and a 64-bit hash of the
+ * mountpoint (such a name does not unescape: ctlpath_list() gives it no
+ * mountpoint).  -ENAMETOOLONG only when @dir itself leaves no room.
  */
 int ctlpath_for_mountpoint(const char *dir, const char *mountpoint,
 			   char **out);

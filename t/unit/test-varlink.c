@@ -393,8 +393,29 @@ static void test_ctlpath(void)
 	memset(s, 'x', 299);
 	s[0] = '/';
 	s[299] = '\0';
-	tap_eq_int(ctlpath_for_mountpoint(sub, s, &path), -ENAMETOOLONG,
-		   "a name too long for sun_path is refused");
+	tap_eq_int(ctlpath_for_mountpoint(sub, s, &path), 0,
+		   "a mountpoint too long to spell out still gets a name");
+	tap_ok(strlen(path) < sizeof(sa.sun_path) && strchr(path, '~') &&
+	       !strcmp(path + strlen(path) - 5, ".sock"),
+	       "cut, hashed, and fits: %s", path);
+	back = path;
+	s[298] = 'y';
+	tap_eq_int(ctlpath_for_mountpoint(sub, s, &path), 0,
+		   "another long mountpoint");
+	tap_ok(strcmp(back, path) != 0, "gets another name");
+	free(path);
+	s[298] = 'x';
+	tap_eq_int(ctlpath_for_mountpoint(sub, s, &path), 0, "the first again");
+	tap_ok(!strcmp(back, path), "gets the same name as before");
+	free(path);
+	free(back);
+	free(s);
+	s = malloc(300);
+	memset(s, 'd', 299);
+	s[0] = '/';
+	s[299] = '\0';
+	tap_eq_int(ctlpath_for_mountpoint(s, "/mnt", &path), -ENAMETOOLONG,
+		   "a runtime directory that leaves no room is refused");
 	free(s);
 	if (asprintf(&path, "rm -rf '%s'", dir) > 0) {
 		if (system(path))
