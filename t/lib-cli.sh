@@ -81,3 +81,86 @@ test_must_be_empty_() {
 		return 1
 	fi
 }
+
+# --- the shell under tmux --------------------------------------------------
+# start_shell ARGS... runs iomapctl ARGS in a pane of a private tmux server
+# (killed at exit); pane, wait_pane REGEX, prompt_line, wait_prompt TEXT
+# and wait_dead (sets SHELL_STATUS) read what the terminal shows.
+# XDG_STATE_HOME (export it) keeps the history out of $HOME.
+TMUX_SOCK=iomapctl-$TEST_NAME-$$
+test_atexit "tmux -L '$TMUX_SOCK' kill-server"
+
+tm() {
+	tmux -L "$TMUX_SOCK" -f /dev/null "$@"
+}
+
+# start_shell ARGS...: iomapctl ARGS in a fresh 150x50 pane that stays
+# around after the shell exits (to read its status).
+start_shell() {
+	local i
+	tm kill-server 2>/dev/null
+	# the old server takes a moment to go; a new one must not race it
+	for i in $(seq 1 50); do
+		tm list-sessions >/dev/null 2>&1 || break
+		sleep 0.05
+	done
+	for i in 1 2 3; do
+		tm new-session -d -x 150 -y 50 \
+			"env XDG_STATE_HOME='${XDG_STATE_HOME:-$TRASH/state}' HOME='$TRASH/home' TERM=xterm $IOMAPCTL $*; echo shell-exited-\$?" &&
+			break
+		sleep 0.2
+	done &&
+	tm set-option -g remain-on-exit on >/dev/null &&
+	wait_pane "iomapctl .*> $"
+}
+
+# wait_dead: until the shell in the pane has exited (5 s); then
+# $SHELL_STATUS is its exit status.
+wait_dead() {
+	local i
+	for i in $(seq 1 100); do
+		SHELL_STATUS=$(pane | sed -n "s/^shell-exited-\([0-9]*\)$/\1/p")
+		[ -n "$SHELL_STATUS" ] && return 0
+		sleep 0.05
+	done
+	echo "the shell did not exit; the pane shows:"
+	pane
+	return 1
+}
+
+pane() {
+	tm capture-pane -p -J -S -200
+}
+
+# wait_pane REGEX: until the pane shows a line matching REGEX (5 s).
+wait_pane() {
+	local i
+	for i in $(seq 1 100); do
+		pane | grep -q -- "$1" && return 0
+		sleep 0.05
+	done
+	echo "the pane never showed '$1'; it shows:"
+	pane
+	return 1
+}
+
+# the last prompt line of the pane
+prompt_line() {
+	pane | grep "^iomapctl .*> " | tail -n 1
+}
+
+# wait_prompt TEXT: until the last prompt line reads TEXT after the prompt
+# (trailing blanks aside: a terminal does not show them).
+wait_prompt() {
+	local i want
+	want=$(printf "%s" "$1" | sed "s/ *$//")
+	for i in $(seq 1 100); do
+		[ "$(prompt_line | sed -e "s/^iomapctl [^>]*> //" -e "s/ *$//")" = "$want" ] &&
+			return 0
+		sleep 0.05
+	done
+	echo "expected the prompt line to hold '$1'; the pane shows:"
+	pane
+	return 1
+}
+

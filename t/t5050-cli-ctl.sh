@@ -292,6 +292,21 @@ test_expect_success 'a scripted cache audit matches its transcript' '
 	test_cmp "$EXPECT_DIR/audit.expect" actual
 '
 
+test_expect_success TMUX 'the shell completes a cached inode number' '
+	c flush --all >/dev/null &&
+	ctl_cmd lookup $SMALL 0 &&
+	start_shell -s "$CTL_SOCK" &&
+	prompt_line >line &&
+	test_grep -q "^iomapctl $TRASH/mnt> $" line &&
+	tm send-keys "dump " Tab &&
+	wait_prompt "dump $SMALL " &&
+	tm send-keys Enter &&
+	wait_pane "^inode $SMALL  path /dir/small" &&
+	tm send-keys C-d &&
+	wait_dead &&
+	test_eq 0 "$SHELL_STATUS" "exit status of the shell"
+'
+
 test_expect_success 'the server stops cleanly' '
 	ctl_server_stop
 '
