@@ -82,6 +82,20 @@ test_must_be_empty_() {
 	fi
 }
 
+# --- an unprivileged caller -----------------------------------------------
+# as_nobody CMD...: run CMD as uid/gid 65534 with XDG_RUNTIME_DIR=$TRASH/run
+# (or $NOBODY_RUNTIME) and HOME=$TRASH/home, so that the runtime directory
+# (sockets, `list`) is the test's own.  Prerequisite NOBODY.
+if test_have_prereq ROOT && command -v setpriv >/dev/null &&
+	setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
+	test_set_prereq NOBODY
+fi
+as_nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		env XDG_RUNTIME_DIR="${NOBODY_RUNTIME:-$TRASH/run}" \
+		HOME="$TRASH/home" "$@"
+}
+
 # --- the shell under tmux --------------------------------------------------
 # start_shell ARGS... runs iomapctl ARGS in a pane of a private tmux server
 # (killed at exit); pane, wait_pane REGEX, prompt_line, wait_prompt TEXT

@@ -137,16 +137,8 @@ test_expect_success 'no command with stdin not a terminal is a usage error' '
 '
 
 # `list` looks in the runtime directory of the caller: as an unprivileged
-# user with our own XDG_RUNTIME_DIR it is empty whatever else runs here.
-if test_have_prereq ROOT && command -v setpriv >/dev/null &&
-	setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
-	test_set_prereq NOBODY
-fi
-as_nobody() {
-	setpriv --reuid=65534 --regid=65534 --clear-groups \
-		env XDG_RUNTIME_DIR="$TRASH/run" HOME="$TRASH/home" "$@"
-}
-
+# user with our own XDG_RUNTIME_DIR (as_nobody, t/lib-cli.sh) it is empty
+# whatever else runs here.
 test_expect_success NOBODY,JQ 'list with no mount running' '
 	mkdir -p "$TRASH/run" && chmod 777 "$TRASH/run" && chmod 755 "$TRASH" &&
 	as_nobody "$IOMAPCTL" list >out &&
