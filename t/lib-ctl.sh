@@ -115,11 +115,13 @@ ctl_server_stop() {
 
 # make_ctl_image IMG: a small ext4 image (4 KiB blocks) with a small file
 # /f, a contiguous /sub/big of 64 blocks, and /sparse: 700 single-block
-# extents separated by holes, so that its mappings fill several replies.
+# extents separated by holes, so that its mappings fill several replies,
+# and /link, a fast symlink (no mappings).
 make_ctl_image() {
 	local img=$1 d=$TRASH/imgsrc
 	rm -rf "$d" && mkdir -p "$d/sub" &&
 	printf 'hello %d\n' $(seq 1 3000) >"$d/f" &&
+	ln -s f "$d/link" &&
 	dd if=/dev/urandom of="$d/sub/big" bs=4096 count=64 2>/dev/null &&
 	python3 -c '
 import os, sys

@@ -320,4 +320,32 @@ test_expect_success 'the server stops cleanly and removes its socket' '
 	! test -e "$S"
 '
 
+test_expect_success 'Map of an inode without mappings: NotMappable' '
+	ctl_server_start img /mnt/t4100 -s "$S" &&
+	vl_call "$S" Map "{\"ino\":$(ino_of /link)}" >out &&
+	expect_error io.iomapfs.Cache.NotMappable out &&
+	ctl_server_stop
+'
+
+test_expect_success 'Audit streams each difference with the disk, then the summary' '
+	cp img img-w &&
+	ctl_server_start img-w /mnt/t4100w -w -s "$S" &&
+	big=$(ino_of /sub/big) && f=$(ino_of /f) &&
+	ctl_cmd lookup "$big" 0 &&
+	ctl_cmd lookup "$f" 0 &&
+	ctl_cmd punch "$big" 8192 8192 &&
+	vl_call "$S" Audit --more >out &&
+	cat out &&
+	test_eq 2 "$(wc -l <out)" &&
+	head -n 1 out | jq -e ".continues and (.parameters.difference |
+		.ino == $big and .cached.type == \"MAPPED\" and .cached.offset == 8192 and
+		.cached.length == 8192 and .disk.type == \"HOLE\" and .disk.addr == null)" &&
+	tail -n 1 out | jq -e ".continues == null and (.parameters.summary |
+		.inodes == 2 and .mismatches == 1 and .errors == 0)" &&
+	vl_call "$S" Flush "{\"ino\":$big}" >/dev/null &&
+	vl_call "$S" Audit --more >out &&
+	jq -e ".parameters.summary.mismatches == 0" out &&
+	ctl_server_stop
+'
+
 test_done

@@ -8,10 +8,14 @@
  *   lookup INO OFF          cache_lookup()
  *   invalidate INO OFF LEN  cache_invalidate() (reason write; LEN 0: EOF)
  *   sleep MS                pause (for ordering in scripts)
+ *   punch INO OFF LEN       (with -w) free the blocks of a byte range on
+ *                           disk WITHOUT telling the cache, so that an
+ *                           audit has a stale mapping to find
  * It prints "socket PATH" once serving, "ok ..." or "error ..." per
  * command, and stops (removing the socket) at end of input or SIGTERM.
  *
- * Usage: ctl-server [-s SOCKET] [-g GROUP] [-u OWNER_UID] IMAGE MOUNTPOINT
+ * Usage: ctl-server [-w] [-s SOCKET] [-g GROUP] [-u OWNER_UID] IMAGE
+ *        MOUNTPOINT
  * MOUNTPOINT only names the socket; nothing is mounted.
  */
 #include "config.h"
@@ -77,6 +81,21 @@ static void command(struct iomapfs *fsx, char *line)
 		cache_invalidate(fsx->cache, a, b, c ? c : UINT64_MAX,
 				 CACHE_R_WRITE);
 		printf("ok\n");
+	} else if (sscanf(line, "punch %llu %llu %llu", &a, &b, &c) == 3) {
+		errcode_t err;
+		blk64_t first = b / fsx->blocksize;
+		blk64_t last = (b + c) / fsx->blocksize - 1;
+
+		fs_lock(fsx);
+		err = ext2fs_punch(fsx->fs, (ext2_ino_t)a, NULL, NULL, first,
+				   last);
+		if (!err)
+			err = ext2fs_flush(fsx->fs);
+		fs_unlock(fsx);
+		if (err)
+			printf("error punch: %s\n", iomap_ext2_strerror(err));
+		else
+			printf("ok\n");
 	} else if (sscanf(line, "sleep %llu", &a) == 1) {
 		usleep((useconds_t)(a * 1000));
 		printf("ok\n");
@@ -93,12 +112,15 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	char line[256], *img;
 	errcode_t err;
-	int opt, ret;
+	int opt, ret, flags = EXT2_FLAG_64BITS;
 
 	fsx.owner_uid = getuid();
 	fsx.owner_gid = getgid();
-	while ((opt = getopt(argc, argv, "s:g:u:")) != -1) {
+	while ((opt = getopt(argc, argv, "ws:g:u:")) != -1) {
 		switch (opt) {
+		case 'w':
+			flags |= EXT2_FLAG_RW;
+			break;
 		case 's':
 			fsx.opts.ctl_socket = optarg;
 			break;
@@ -109,7 +131,7 @@ int main(int argc, char **argv)
 			fsx.owner_uid = (uid_t)strtoul(optarg, NULL, 10);
 			break;
 		default:
-			fprintf(stderr, "usage: ctl-server [-s SOCKET] "
+			fprintf(stderr, "usage: ctl-server [-w] [-s SOCKET] "
 				"[-g GROUP] [-u UID] IMAGE MOUNTPOINT\n");
 			return 2;
 		}
@@ -126,12 +148,13 @@ int main(int argc, char **argv)
 	}
 	fsx.source = img;
 	fsx.mountpoint = argv[optind + 1];
-	fsx.ro_now = true;
+	fsx.ro_now = !(flags & EXT2_FLAG_RW);
 	fsx.dev_fd = -1;
 	clock_gettime(CLOCK_REALTIME, &fsx.start_time);
 	pthread_mutex_init(&fsx.fs_lock, NULL);
-	err = ext2fs_open(img, EXT2_FLAG_64BITS, 0, 0, unix_io_manager,
-			  &fsx.fs);
+	err = ext2fs_open(img, flags, 0, 0, unix_io_manager, &fsx.fs);
+	if (!err && (flags & EXT2_FLAG_RW))
+		err = ext2fs_read_bitmaps(fsx.fs);
 	if (err) {
 		fprintf(stderr, "ctl-server: %s: %s\n", img,
 			iomap_ext2_strerror(err));
