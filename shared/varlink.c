@@ -543,7 +543,7 @@ int varlink_connect(const char *path, struct varlink_conn **out)
 		ret = -errno;
 		goto out_close;
 	}
-	c = varlink_conn_new(fd, 0);
+	c = varlink_conn_new(fd, VARLINK_MAX_REPLY_DEFAULT);
 	if (!c) {
 		ret = -ENOMEM;
 		goto out_close;

@@ -31,8 +31,11 @@
 
 #include <jansson.h>
 
-/* Default cap on one message, NUL included. */
+/* Default cap on one message, NUL included: what a server accepts. */
 #define VARLINK_MAX_MSG_DEFAULT (64u * 1024u)
+/* Cap on one reply for clients (varlink_connect()): a reply may carry
+ * thousands of mappings, and the server never sends more than this. */
+#define VARLINK_MAX_REPLY_DEFAULT (16u * 1024u * 1024u)
 /* Deepest nesting of arrays and objects accepted in a message. */
 #define VARLINK_MAX_DEPTH 32
 
@@ -194,7 +197,8 @@ bool varlink_param_bool(const json_t *params, const char *name, bool *out);
 struct varlink_conn;
 
 /*
- * Connect to the UNIX socket at @path.  Returns 0 and sets *out, or
+ * Connect to the UNIX socket at @path; replies are capped at
+ * VARLINK_MAX_REPLY_DEFAULT.  Returns 0 and sets *out, or
  * -errno: -ENAMETOOLONG for a path that does not fit sun_path, -ENOENT,
  * -ECONNREFUSED (a stale socket: no one listens), -EACCES, ...
  */
