@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,6 +255,28 @@ int cmd_complete(struct ictl *c, int argc, char **argv)
 /* ---- the shell ---------------------------------------------------------- */
 
 static struct ictl *shell_ctx;
+static volatile sig_atomic_t shell_sigint;
+
+static void shell_on_sigint(int sig)
+{
+	shell_sigint = 1;
+}
+
+/*
+ * Ctrl-C at the prompt drops the line being typed, as in bash, instead of
+ * ending the shell; readline calls this when a signal interrupts its read.
+ */
+static int shell_signal_event(void)
+{
+	if (!shell_sigint)
+		return 0;
+	shell_sigint = 0;
+	rl_replace_line("", 0);
+	rl_crlf();
+	rl_on_new_line();
+	rl_redisplay();
+	return 0;
+}
 
 struct cand_list {
 	char **v;
@@ -413,6 +436,7 @@ int cmd_shell(struct ictl *c, int argc, char **argv)
 
 int shell_run(struct ictl *c)
 {
+	struct sigaction sa = { 0 }, old_sa;
 	char *hist, *line, *prompt, **argv;
 	int argc, ret;
 
@@ -421,6 +445,10 @@ int shell_run(struct ictl *c)
 			"reading commands anyway\n");
 	c->in_shell = true;
 	shell_ctx = c;
+	sa.sa_handler = shell_on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_sa);
+	rl_signal_event_hook = shell_signal_event;
 	rl_readline_name = "iomapctl";
 	rl_attempted_completion_function = shell_attempt;
 	rl_basic_word_break_characters = " \t\n";
@@ -465,6 +493,8 @@ int shell_run(struct ictl *c)
 		history_truncate_file(hist, SHELL_HISTORY_MAX);
 	free(hist);
 	cands_clear(&shell_cands);
+	sigaction(SIGINT, &old_sa, NULL);
+	rl_signal_event_hook = NULL;
 	c->in_shell = false;
 	return ICTL_EXIT_OK;
 }

@@ -78,6 +78,14 @@ test_expect_success 'an error does not end the shell' '
 	! pane | grep -q "^shell-exited-"
 '
 
+test_expect_success 'Ctrl-C drops the line being typed; the shell goes on' '
+	tm send-keys "dump half-typed" C-c &&
+	wait_prompt "" &&
+	tm send-keys "help list" Enter &&
+	wait_pane "^usage: iomapctl list" &&
+	! pane | grep -q "^shell-exited-"
+'
+
 test_expect_success 'Ctrl-D leaves the shell with status 0' '
 	tm send-keys C-d &&
 	wait_dead &&
@@ -86,17 +94,17 @@ test_expect_success 'Ctrl-D leaves the shell with status 0' '
 
 test_expect_success 'the history was saved in XDG_STATE_HOME' '
 	test -f "$HIST" &&
-	tail -n 4 "$HIST" >got &&
-	printf "%s\n" help "help flush" frobnicate version >expect &&
+	tail -n 5 "$HIST" >got &&
+	printf "%s\n" help "help flush" frobnicate version "help list" >expect &&
 	test_cmp expect got
 '
 
 test_expect_success 'a new session recalls the history with Up' '
 	start_shell -m "$MNT" shell &&
 	tm send-keys Up &&
-	wait_prompt "version" &&
+	wait_prompt "help list" &&
 	tm send-keys Up &&
-	wait_prompt "frobnicate" &&
+	wait_prompt "version" &&
 	tm send-keys C-u "quit" Enter &&
 	wait_dead &&
 	test_eq 0 "$SHELL_STATUS" "exit status of the shell" &&
