@@ -292,7 +292,7 @@ test_expect_success 'a scripted cache audit matches its transcript' '
 	test_cmp "$EXPECT_DIR/audit.expect" actual
 '
 
-test_expect_success TMUX 'the shell completes a cached inode number' '
+test_expect_success TMUX 'the shell completes a cached inode number; Ctrl-C stops watch' '
 	c flush --all >/dev/null &&
 	ctl_cmd lookup $SMALL 0 &&
 	start_shell -s "$CTL_SOCK" &&
@@ -302,6 +302,13 @@ test_expect_success TMUX 'the shell completes a cached inode number' '
 	wait_prompt "dump $SMALL " &&
 	tm send-keys Enter &&
 	wait_pane "^inode $SMALL  path /dir/small" &&
+	tm send-keys "watch" Enter &&
+	wait_pane "^TIME  *TYPE" &&
+	ctl_cmd lookup $FRAG 0 &&
+	wait_pane " upsert  *$FRAG " &&
+	tm send-keys C-c &&
+	tm send-keys "help list" Enter &&
+	wait_pane "^usage: iomapctl list" &&
 	tm send-keys C-d &&
 	wait_dead &&
 	test_eq 0 "$SHELL_STATUS" "exit status of the shell"
