@@ -410,7 +410,17 @@ void out_print_object(struct ictl *c, json_t *obj, int indent)
 					break;
 			}
 		} else {
+			size_t klen = strlen(key);
+
 			out_scalar(v, buf, sizeof(buf));
+			/* nanoseconds are exact but unreadable: add seconds */
+			if (c->out_mode != ICTL_OUT_RAW && json_is_integer(v) &&
+			    klen > 3 && !strcmp(key + klen - 3, "_ns")) {
+				size_t n = strlen(buf);
+
+				snprintf(buf + n, sizeof(buf) - n, " (%.3f s)",
+					 (double)json_integer_value(v) / 1e9);
+			}
 		}
 		if (c->out_mode == ICTL_OUT_RAW)
 			printf("%s=%s\n", key, buf);
