@@ -122,6 +122,9 @@ test_expect_success JQ 'status --image describes the filesystem' '
 	ictl --image "$IMG" status >out &&
 	test_grep -q "^block_size: *1024$" out &&
 	test_grep -q "^type: *ext4$" out &&
+	ictl --image "$IMG" -r status >out &&
+	test_grep -qx "block_size=1024" out &&
+	test_grep -qx "read_only=yes" out &&
 	ictl --image "$IMG" -J status >out &&
 	uuid=$(dumpe2fs -h "$IMG" 2>/dev/null | sed -n "s/^Filesystem UUID: *//p") &&
 	jq -e ".status.uuid == \"$uuid\" and .status.block_size == 1024 and
