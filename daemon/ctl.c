@@ -1941,7 +1941,7 @@ static void remove_socket(struct ctl_server *srv)
 		unlink(srv->path);
 }
 
-int ctl_start(struct iomapfs *fsx, struct ctl_server **out)
+int ctl_prepare(struct iomapfs *fsx, struct ctl_server **out)
 {
 	struct ctl_server *srv;
 	const char *env;
@@ -1972,19 +1972,45 @@ int ctl_start(struct iomapfs *fsx, struct ctl_server **out)
 	if (ret)
 		goto out_free;
 	probe_blkid(srv);
-	ret = pthread_create(&srv->thread, NULL, server_main, srv);
-	if (ret) {
-		ret = -ret;
-		goto out_remove;
-	}
-	srv->thread_started = true;
 	*out = srv;
 	return 0;
-out_remove:
-	remove_socket(srv);
 out_free:
 	server_free(srv);
 	return ret;
+}
+
+int ctl_run(struct ctl_server *srv)
+{
+	int ret;
+
+	if (srv->thread_started)
+		return 0;
+	ret = pthread_create(&srv->thread, NULL, server_main, srv);
+	if (ret) {
+		fprintf(stderr, "iomapfs: control: cannot start its thread: "
+			"%s\n", strerror(ret));
+		return -ret;
+	}
+	srv->thread_started = true;
+	return 0;
+}
+
+int ctl_start(struct iomapfs *fsx, struct ctl_server **out)
+{
+	struct ctl_server *srv;
+	int ret;
+
+	*out = NULL;
+	ret = ctl_prepare(fsx, &srv);
+	if (ret)
+		return ret;
+	ret = ctl_run(srv);
+	if (ret) {
+		ctl_stop(srv);
+		return ret;
+	}
+	*out = srv;
+	return 0;
 }
 
 void ctl_stop(struct ctl_server *srv)

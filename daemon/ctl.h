@@ -47,6 +47,16 @@ struct ctl_server;
 int ctl_start(struct iomapfs *fsx, struct ctl_server **out);
 
 /*
+ * ctl_start() in two steps, for a daemon that forks (fuse_daemonize()):
+ * ctl_prepare() checks and creates the socket (so that errors reach the
+ * terminal before anything is mounted) and ctl_run() starts the server
+ * thread in the process that stays.  ctl_stop() undoes either.  Same
+ * return values as ctl_start().
+ */
+int ctl_prepare(struct iomapfs *fsx, struct ctl_server **out);
+int ctl_run(struct ctl_server *srv);
+
+/*
  * Stop serving: close every connection (running calls are abandoned at
  * their next step), join the threads and remove the socket if it is still
  * ours.  Call before the cache and the filesystem are torn down.  NULL is
