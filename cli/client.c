@@ -198,6 +198,8 @@ static int client_verror(struct ictl *c, const char *method,
 	json_t *v;
 	size_t i, used = 0;
 
+	if (c->expect_verror && !strcmp(name, c->expect_verror))
+		return -ENODATA;
 	for (i = 0; i < sizeof(client_errors) / sizeof(client_errors[0]); i++)
 		if (!strcmp(client_errors[i].name, name)) {
 			err = client_errors[i].err;

@@ -32,6 +32,9 @@ int client_call(struct ictl *c, const char *method, json_t *params,
 		json_t **reply);
 
 /*
+ * (Both calls return -ENODATA, printing nothing, for the Varlink error
+ * named by c->expect_verror.)
+ *
  * Call @method with "more" and hand each reply's parameters (borrowed) to
  * @fn until the last one.  A non-zero return of @fn stops reading (the
  * connection is then dropped, since unread replies would follow) and is

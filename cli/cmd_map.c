@@ -327,6 +327,31 @@ static int dump_one_reply(struct ictl *c, json_t *r, void *arg)
 	return ret;
 }
 
+/* The header (or JSON entry) of an inode of which nothing is cached. */
+static int dump_not_cached(struct ictl *c, struct dump_state *st,
+			   uint64_t ino, const char *path)
+{
+	json_t *obj;
+
+	if (st->arr) {
+		obj = json_pack("{s:I, s:s?, s:n, s:n, s:i, s:n, s:n, s:[]}",
+				"ino", (json_int_t)ino, "path", path, "size",
+				"block_size", "maps", 0, "hits", "misses",
+				"mappings");
+		if (!obj || json_array_append_new(st->arr, obj))
+			return ictl_errno(c, ICTL_EXIT_FAILED, -ENOMEM,
+					  "dump");
+		return 0;
+	}
+	if (c->noheadings)
+		return 0;
+	if (st->shown++)
+		printf("\n");
+	printf("inode %" PRIu64 "%s%s  nothing cached\n", ino,
+	       path ? "  path " : "", path ? path : "");
+	return 0;
+}
+
 static json_t *range_params(const struct map_opts *o, json_t *p)
 {
 	if (!p)
@@ -363,10 +388,16 @@ static int daemon_dump(struct ictl *c, int nargs, char **args,
 		if (ret)
 			return ret;
 		st.path = path;
+		/* an inode with nothing cached is an empty dump, not an
+		 * error: the cache is allowed to hold nothing */
+		c->expect_verror = PROTO_E_NOT_CACHED;
 		ret = client_call_more(c, PROTO_M_DUMP,
 				       range_params(o, json_pack("{s:I}",
 						"ino", (json_int_t)ino)),
 				       dump_one_reply, &st);
+		c->expect_verror = NULL;
+		if (ret == -ENODATA)
+			ret = dump_not_cached(c, &st, ino, path);
 		free(path);
 		st.path = NULL;
 		if (ret)

@@ -63,6 +63,9 @@ struct ictl {
 	const char *cmd_name;		/* command running now, for errors */
 	bool in_shell;			/* interactive: shell-only commands */
 	bool quiet;			/* errors not printed (completion) */
+	/* a Varlink error the running command handles itself (not
+	 * printed; the call returns -ENODATA) */
+	const char *expect_verror;
 };
 
 /* Command flags. */
