@@ -357,11 +357,55 @@ int cmd_run(struct ictl *c, int argc, char **argv)
 	return c->exit_code;
 }
 
+/* One command record as JSON, for `help -J`. */
+static json_t *cmd_json(const struct cmd_def *cmd, bool long_help)
+{
+	json_t *opts = json_array();
+	unsigned int i;
+
+	for (i = 0; opts && cmd->options && cmd->options[i]; i++)
+		json_array_append_new(opts, json_string(cmd->options[i]));
+	return json_pack("{s:s, s:s?, s:s, s:s, s:s?, s:o?, s:b, s:b, s:b}",
+			 "name", cmd->name, "alias", cmd->alias,
+			 "synopsis", cmd->synopsis, "summary", cmd->oneline,
+			 "help", long_help ? cmd->help : NULL,
+			 "options", opts,
+			 "needs_daemon", (cmd->flags & CMD_F_DAEMON) != 0,
+			 "works_with_image", (cmd->flags & CMD_F_IMAGE) != 0,
+			 "admin", (cmd->flags & CMD_F_ADMIN) != 0);
+}
+
+static int cmd_help_json(struct ictl *c, const struct cmd_def *one)
+{
+	json_t *doc = out_doc_new(c->cmd_name), *arr;
+	unsigned int i;
+
+	if (!doc)
+		return -ENOMEM;
+	if (one) {
+		json_object_set_new(doc, "help", cmd_json(one, true));
+		return out_doc_print(doc);
+	}
+	arr = json_array();
+	for (i = 0; arr && i < cmd_table_size; i++)
+		if (!(cmd_table[i].flags & CMD_F_HIDDEN))
+			json_array_append_new(arr, cmd_json(&cmd_table[i],
+							    false));
+	json_object_set_new(doc, "commands", arr);
+	return out_doc_print(doc);
+}
+
 int cmd_help(struct ictl *c, int argc, char **argv)
 {
 	const struct cmd_def *cmd;
 	unsigned int i;
 
+	if (c->out_mode == ICTL_OUT_JSON) {
+		cmd = argc > 1 ? cmd_find(argv[1]) : NULL;
+		if (argc > 1 && !cmd)
+			return ictl_usage(c, "no command '%s'", argv[1]);
+		return cmd_help_json(c, cmd);
+	}
 	if (argc > 1) {
 		cmd = cmd_find(argv[1]);
 		if (!cmd)

@@ -41,6 +41,22 @@ test_expect_success 'help of an alias, and of an unknown command' '
 	test_grep -q "no command .nosuchcmd." err
 '
 
+test_expect_success JQ 'help -J lists the table; help -J CMD describes one' '
+	ictl -J help >out &&
+	jq -r ".commands[].name" out >names &&
+	ictl commands >expect &&
+	test_cmp expect names &&
+	jq -e ".schema_version == 1 and
+		(.commands[] | select(.name == \"flush\") |
+		 .admin == true and .needs_daemon == true and
+		 .options == [\"--all\", \"--range\"])" out &&
+	ictl -J help ls >out &&
+	jq -e ".help.name == \"list\" and .help.alias == \"ls\" and
+		(.help.help | test(\"runtime directory\"))" out &&
+	test_expect_code 2 ictl -J help nosuch >out &&
+	jq -e ".error.exit_code == 2" out
+'
+
 test_expect_success 'unknown command exits 2 and names it' '
 	test_expect_code 2 ictl frobnicate 2>err &&
 	test_grep -q "unknown command .frobnicate." err
