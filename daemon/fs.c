@@ -44,10 +44,10 @@
 /* The extra timestamp word: 2 epoch bits, then 30 bits of nanoseconds. */
 #define FS_EPOCH_BITS 2
 #define FS_EPOCH_MASK ((1u << FS_EPOCH_BITS) - 1)
-#define FS_NSEC_MASK (~0u << FS_EPOCH_BITS)
+#define FS_NSEC_MASK  (~0u << FS_EPOCH_BITS)
 
 /* Whether @field lies inside the inode's used size (128 + i_extra_isize). */
-#define FS_FITS(inode, field)                                              \
+#define FS_FITS(inode, field)                                                 \
 	(offsetof(struct ext2_inode_large, field) + sizeof((inode)->field) <= \
 	 (size_t)EXT2_GOOD_OLD_INODE_SIZE + (inode)->i_extra_isize)
 
@@ -142,7 +142,8 @@ int translate_error_at(struct iomapfs *fsx, errcode_t err, ext2_ino_t ino,
 	case FS_ERRORS_REMOUNT_RO:
 		if (!fsx->ro_now) {
 			fprintf(stderr,
-				"iomapfs: %s: errors=remount-ro: now read-only\n",
+				"iomapfs: %s: errors=remount-ro: now "
+				"read-only\n",
 				fsx->source);
 			if (fsx->fs && (fsx->fs->flags & EXT2_FLAG_RW))
 				ext2fs_flush2(fsx->fs, 0);
@@ -310,8 +311,8 @@ void fs_fill_stat(struct iomapfs *fsx, ext2_ino_t ino,
 	st->st_gid = fs_inode_gid(inode);
 	st->st_size = EXT2_I_SIZE(inode);
 	st->st_blksize = fsx->blocksize;
-	st->st_blocks = ext2fs_get_stat_i_blocks(fsx->fs,
-						 EXT2_INODE((struct ext2_inode_large *)inode));
+	st->st_blocks = ext2fs_get_stat_i_blocks(
+		fsx->fs, EXT2_INODE((struct ext2_inode_large *)inode));
 	if (LINUX_S_ISCHR(inode->i_mode) || LINUX_S_ISBLK(inode->i_mode))
 		st->st_rdev = fs_inode_rdev(inode);
 	fs_get_time(inode, FS_ATIME, &st->st_atim);
@@ -536,7 +537,7 @@ static void fs_itab_grow(struct iomapfs *fsx)
 
 	tab = calloc(old_size * 2, sizeof(*tab));
 	if (!tab)
-		return;	/* longer chains, still correct */
+		return; /* longer chains, still correct */
 	fsx->itab = tab;
 	fsx->itab_size = old_size * 2;
 	for (i = 0; i < old_size; i++) {
@@ -712,9 +713,9 @@ int fs_free_inode(struct iomapfs *fsx, ext2_ino_t ino)
 	if (ret)
 		return ret;
 	if (inode.i_links_count)
-		return 0;	/* linked again meanwhile (never by us) */
+		return 0; /* linked again meanwhile (never by us) */
 	if (!inode.i_dtime && !inode.i_mode)
-		return 0;	/* already free */
+		return 0; /* already free */
 	err = ext2fs_free_ext_attr(fsx->fs, ino, &inode);
 	if (err)
 		return translate_error(fsx, err, ino);
@@ -821,7 +822,9 @@ int fs_open(struct iomapfs *fsx)
 			   &fsx->fs);
 	if (err == EXT2_ET_RO_UNSUPP_FEATURE) {
 		fprintf(stderr,
-			"iomapfs: %s: the filesystem has read-only compatible features this libext2fs cannot write: mount it with -o ro\n",
+			"iomapfs: %s: the filesystem has read-only compatible "
+			"features this libext2fs cannot write: mount it with "
+			"-o ro\n",
 			fsx->source);
 		return -EROFS;
 	}
@@ -840,7 +843,8 @@ int fs_open(struct iomapfs *fsx)
 	err = io_channel_set_options(fsx->fs->io, "cache=off");
 	if (err) {
 		fprintf(stderr,
-			"iomapfs: %s: cannot turn off the libext2fs block cache: %s\n",
+			"iomapfs: %s: cannot turn off the libext2fs block "
+			"cache: %s\n",
 			fsx->source, iomap_ext2_strerror(err));
 		ret = -EIO;
 		goto out_close;
@@ -848,18 +852,22 @@ int fs_open(struct iomapfs *fsx)
 
 	needs_fsck = false;
 	if (ext2fs_has_feature_journal_needs_recovery(sb)) {
-		fprintf(stderr,
-			"iomapfs: %s: the journal needs recovery%s\n",
+		fprintf(stderr, "iomapfs: %s: the journal needs recovery%s\n",
 			fsx->source,
-			fsx->opts.ro ? "; mounting read-only anyway, recent changes may be missing" :
-				       ": run e2fsck first (or mount with -o ro)");
+			fsx->opts.ro
+				? "; mounting read-only anyway, recent changes "
+				  "may be missing"
+				: ": run e2fsck first (or mount with -o ro)");
 		needs_fsck = true;
 	}
 	if (sb->s_state & EXT2_ERROR_FS) {
-		fprintf(stderr, "iomapfs: %s: errors are recorded in the filesystem%s\n",
+		fprintf(stderr,
+			"iomapfs: %s: errors are recorded in the "
+			"filesystem%s\n",
 			fsx->source,
-			fsx->opts.ro ? "; mounting read-only anyway" :
-				       ": run e2fsck first (or mount with -o ro)");
+			fsx->opts.ro
+				? "; mounting read-only anyway"
+				: ": run e2fsck first (or mount with -o ro)");
 		needs_fsck = true;
 	}
 	if (needs_fsck && !fsx->opts.ro) {
@@ -868,28 +876,39 @@ int fs_open(struct iomapfs *fsx)
 	}
 	if (!fsx->opts.ro && !(sb->s_state & EXT2_VALID_FS))
 		fprintf(stderr,
-			"iomapfs: %s: warning: not cleanly unmounted; e2fsck is recommended\n",
+			"iomapfs: %s: warning: not cleanly unmounted; e2fsck "
+			"is recommended\n",
 			fsx->source);
 	if (!fsx->opts.ro && ext2fs_has_feature_journal(sb))
 		fprintf(stderr,
-			"iomapfs: %s: note: the journal is not used; changes are written in place\n",
+			"iomapfs: %s: note: the journal is not used; changes "
+			"are written in place\n",
 			fsx->source);
 
 	if (!fsx->opts.ro) {
 		err = ext2fs_read_bitmaps(fsx->fs);
 		if (err) {
 			ret = translate_error(fsx, err, 0);
-			fprintf(stderr, "iomapfs: %s: cannot read the bitmaps: %s\n",
+			fprintf(stderr,
+				"iomapfs: %s: cannot read the bitmaps: %s\n",
 				fsx->source, iomap_ext2_strerror(err));
 			goto out_close;
 		}
 		sb->s_mnt_count++;
 		sb->s_mtime = (uint32_t)time(NULL);
+		if (fsx->mountpoint) {
+			memset(sb->s_last_mounted, 0,
+			       sizeof(sb->s_last_mounted));
+			strncpy((char *)sb->s_last_mounted, fsx->mountpoint,
+				sizeof(sb->s_last_mounted) - 1);
+		}
 		sb->s_state &= ~EXT2_VALID_FS;
 		ext2fs_mark_super_dirty(fsx->fs);
 		err = ext2fs_flush2(fsx->fs, 0);
 		if (err) {
-			fprintf(stderr, "iomapfs: %s: cannot write the superblock: %s\n",
+			fprintf(stderr,
+				"iomapfs: %s: cannot write the superblock: "
+				"%s\n",
 				fsx->source, iomap_ext2_strerror(err));
 			ret = -EIO;
 			goto out_close;

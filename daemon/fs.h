@@ -46,16 +46,16 @@ enum fs_errors_mode {
 /* Mount options, parsed once in main.c; read-only afterwards. */
 struct iomapfs_opts {
 	bool ro;
-	bool fakeroot;		/* act as root: any uid may do anything */
+	bool fakeroot; /* act as root: any uid may do anything */
 	bool allow_other;
-	bool iomap_cache;	/* caching on at mount (default true) */
+	bool iomap_cache; /* caching on at mount (default true) */
 	bool foreground;
 	bool debug;
-	uint64_t cache_max;		/* bytes */
-	uint64_t cache_inode_max;	/* bytes */
-	char *ctl_socket;		/* NULL: the default location */
-	char *ctl_group;		/* NULL: no read-only group */
-	unsigned int threads;		/* max FUSE worker threads */
+	uint64_t cache_max;	  /* bytes */
+	uint64_t cache_inode_max; /* bytes */
+	char *ctl_socket;	  /* NULL: the default location */
+	char *ctl_group;	  /* NULL: no read-only group */
+	unsigned int threads;	  /* max FUSE worker threads */
 	enum fs_errors_mode errors;
 };
 
@@ -65,7 +65,7 @@ struct iomapfs_opts {
  * table; freed when nlookup and refs both reach 0.
  */
 struct fs_inode {
-	ext2_ino_t ino;			/* constant */
+	ext2_ino_t ino; /* constant */
 	/*
 	 * Shared: reads, and overwrites of MAPPED ranges inside i_size.
 	 * Exclusive: anything that changes the mapping or the size (writes
@@ -78,17 +78,17 @@ struct fs_inode {
 	 * holder of io_lock shared reads a stable value.
 	 */
 	uint64_t size;
-	bool size_valid;		/* protected by io_lock */
+	bool size_valid; /* protected by io_lock */
 	/* Timestamps a lock-free overwrite set, to be written to the inode
 	 * under fs_lock by fs_inode_sync_times().  Protected by meta_lock. */
 	pthread_mutex_t meta_lock;
 	bool times_dirty;
-	struct timespec pending_mtime;	/* also becomes ctime */
+	struct timespec pending_mtime; /* also becomes ctime */
 	/* Protected by the inode table lock. */
-	uint64_t nlookup;		/* kernel lookups not yet forgotten */
-	uint32_t refs;			/* fs_inode_get() references */
-	uint32_t open_count;		/* open file handles */
-	bool unlinked;			/* last link gone; free at last close */
+	uint64_t nlookup;    /* kernel lookups not yet forgotten */
+	uint32_t refs;	     /* fs_inode_get() references */
+	uint32_t open_count; /* open file handles */
+	bool unlinked;	     /* last link gone; free at last close */
 	struct fs_inode *hash_next;
 };
 
@@ -96,27 +96,27 @@ struct fs_inode {
 struct iomapfs {
 	/* Set up before the session starts; read-only afterwards. */
 	struct iomapfs_opts opts;
-	char *source;			/* image path as given, resolved */
-	char *mountpoint;		/* absolute */
-	int dev_fd;			/* data I/O on the image or device */
+	char *source;	  /* image path as given, resolved */
+	char *mountpoint; /* absolute */
+	int dev_fd;	  /* data I/O on the image or device */
 	uint32_t blocksize;
-	uid_t owner_uid;		/* who mounted it */
+	uid_t owner_uid; /* who mounted it */
 	gid_t owner_gid;
-	struct timespec start_time;	/* CLOCK_REALTIME */
+	struct timespec start_time; /* CLOCK_REALTIME */
 	struct cache *cache;
 	struct fuse_session *se;
 
 	/* Guards fs and every libext2fs call. */
 	pthread_mutex_t fs_lock;
 	ext2_filsys fs;
-	bool ro_now;			/* read-only (option, or errors=remount-ro) */
-	bool mounted_rw;		/* EXT2_VALID_FS cleared on disk */
-	uint32_t next_generation;	/* for new inodes */
+	bool ro_now;		  /* read-only (option, or errors=remount-ro) */
+	bool mounted_rw;	  /* EXT2_VALID_FS cleared on disk */
+	uint32_t next_generation; /* for new inodes */
 
 	/* The inode table. */
 	pthread_mutex_t itab_lock;
 	struct fs_inode **itab;
-	size_t itab_size;		/* buckets, a power of two */
+	size_t itab_size; /* buckets, a power of two */
 	size_t itab_count;
 };
 
@@ -198,7 +198,6 @@ static inline bool fs_is_ro(struct iomapfs *fsx)
 {
 	return fsx->ro_now;
 }
-
 
 /* -- core helpers (main.c, fs.c, ops_*.c) -- */
 

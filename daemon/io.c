@@ -42,9 +42,11 @@
  * wrote around the cache would hide our write from libext2fs.  fs.c opens
  * the filesystem with the unix_io cache switched off ("cache=off": every
  * io_channel read and write goes to the device at once, nothing is held),
- * so neither can happen: when a metadata block is freed, its last write has
- * already reached the device, and our later pwrite of data is the last
- * word.  On top of that this file never moves data through the io_channel:
+ * and io_ext2_nocache() switches it off again whenever libext2fs has
+ * turned it back on (its threaded bitmap read does), before any block
+ * changes hands, so neither can happen: when a metadata block is freed,
+ * its last write has already reached the device, and our later pwrite of
+ * data is the last word.  On top of that this file never moves data through the io_channel:
  * inline data is expanded by hand (io_inline_expand) instead of with
  * ext2fs_inline_data_expand(), which would write the block through
  * ext2fs_file_write(), and we do not use ext2fs_fallocate()'s zeroing or its
@@ -296,6 +298,43 @@ static int io_inline_get(struct iomapfs *fsx, struct fs_inode *fi,
 	}
 	*out = buf;
 	*len = cap;
+	return 0;
+}
+
+/*
+ * Keep libext2fs's block cache off.  fs.c switches it off at mount, but
+ * libext2fs 1.47.0 switches it back on behind our back: ext2fs_rw_bitmaps()
+ * reading the bitmaps with threads (EXT2_FLAG_THREADS) ends with
+ * io_channel_set_options(fs->io, "cache=on") ("XXX should save and restore
+ * cache setting").  The bitmaps are read lazily, at the first allocation,
+ * so a write-back cache would come back on exactly when blocks start to
+ * move between metadata and data, and a freed indirect block's dirty copy
+ * was seen landing on the data of the file that reused it (t2400).  So
+ * before any change of block ownership the data path makes sure the
+ * bitmaps are loaded and, whenever libext2fs has (re)loaded them since we
+ * last looked, switches the cache off again; switching it off writes out
+ * what the cache holds first, before our data can be written over those
+ * blocks.  Call with fs_lock held (it guards the remembered pointers).
+ */
+static int io_ext2_nocache(struct iomapfs *fsx, ext2_ino_t ino)
+{
+	static const void *seen_block_map, *seen_inode_map;
+	ext2_filsys fs = fsx->fs;
+	errcode_t err;
+
+	if (!fs->block_map || !fs->inode_map) {
+		err = ext2fs_read_bitmaps(fs);
+		if (err)
+			return translate_error(fsx, err, ino);
+	}
+	if ((const void *)fs->block_map == seen_block_map &&
+	    (const void *)fs->inode_map == seen_inode_map)
+		return 0;
+	err = io_channel_set_options(fs->io, "cache=off");
+	if (err)
+		return translate_error(fsx, err, ino);
+	seen_block_map = fs->block_map;
+	seen_inode_map = fs->inode_map;
 	return 0;
 }
 
@@ -805,6 +844,7 @@ static int io_write_blocks(struct iomapfs *fsx, struct fs_inode *fi,
 		len = io_min(len, pos - off);
 	}
 	end = off + len;
+	err = 0;	/* an allocation failure is in alloc_ret */
 
 	/* Bytes between the old EOF and the write, in the old EOF block,
 	 * must read as zeroes once i_size covers them. */
@@ -1047,6 +1087,9 @@ static int64_t io_write_locked(struct iomapfs *fsx, struct fs_inode *fi,
 	uint64_t size, bs = fsx->blocksize;
 	int ret;
 
+	ret = io_ext2_nocache(fsx, fi->ino);
+	if (ret)
+		return ret;
 	ret = fs_read_inode(fsx, fi->ino, &inode);
 	if (ret)
 		return ret;
@@ -1358,7 +1401,9 @@ void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 	}
 	io_wrlock(fi);
 	fs_lock(fsx);
-	ret = fs_read_inode(fsx, fi->ino, &inode);
+	ret = io_ext2_nocache(fsx, fi->ino);
+	if (!ret)
+		ret = fs_read_inode(fsx, fi->ino, &inode);
 	if (ret)
 		goto out_unlock;
 	if (!LINUX_S_ISREG(inode.i_mode)) {
@@ -1584,7 +1629,9 @@ int io_truncate(struct iomapfs *fsx, struct fs_inode *fi, uint64_t size)
 	if (fs_is_ro(fsx))
 		return -EROFS;
 	fs_lock(fsx);
-	ret = fs_read_inode(fsx, fi->ino, &inode);
+	ret = io_ext2_nocache(fsx, fi->ino);
+	if (!ret)
+		ret = fs_read_inode(fsx, fi->ino, &inode);
 	if (ret)
 		goto out_unlock;
 	old = EXT2_I_SIZE(&inode);
@@ -1642,7 +1689,11 @@ int io_release_blocks(struct iomapfs *fsx, ext2_ino_t ino,
 		      struct ext2_inode_large *inode)
 {
 	errcode_t err = 0;
+	int ret;
 
+	ret = io_ext2_nocache(fsx, ino);
+	if (ret)
+		return ret;
 	if (!(inode->i_flags & EXT4_INLINE_DATA_FL) &&
 	    ext2fs_inode_has_valid_blocks2(fsx->fs, (struct ext2_inode *)inode))
 		err = io_ext2_punch(fsx->fs, ino, (struct ext2_inode *)inode,

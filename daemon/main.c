@@ -31,18 +31,18 @@
 /* Exit codes; iomapfs(8) lists them. */
 enum {
 	IOMAPFS_EXIT_OK = 0,
-	IOMAPFS_EXIT_FAIL = 1,		/* mount or run-time failure */
-	IOMAPFS_EXIT_USAGE = 2,		/* bad command line or option value */
-	IOMAPFS_EXIT_NOSOURCE = 3,	/* SOURCE does not exist */
-	IOMAPFS_EXIT_BADSOURCE = 4,	/* SOURCE is a directory or the like */
-	IOMAPFS_EXIT_NOTEXT = 5,	/* SOURCE holds no ext2/3/4 */
-	IOMAPFS_EXIT_MOUNTPOINT = 6,	/* MOUNTPOINT missing or no directory */
-	IOMAPFS_EXIT_BUSY = 7,		/* SOURCE mounted or locked already */
-	IOMAPFS_EXIT_FSCK = 8,		/* needs e2fsck before a rw mount */
+	IOMAPFS_EXIT_FAIL = 1,	     /* mount or run-time failure */
+	IOMAPFS_EXIT_USAGE = 2,	     /* bad command line or option value */
+	IOMAPFS_EXIT_NOSOURCE = 3,   /* SOURCE does not exist */
+	IOMAPFS_EXIT_BADSOURCE = 4,  /* SOURCE is a directory or the like */
+	IOMAPFS_EXIT_NOTEXT = 5,     /* SOURCE holds no ext2/3/4 */
+	IOMAPFS_EXIT_MOUNTPOINT = 6, /* MOUNTPOINT missing or no directory */
+	IOMAPFS_EXIT_BUSY = 7,	     /* SOURCE mounted or locked already */
+	IOMAPFS_EXIT_FSCK = 8,	     /* needs e2fsck before a rw mount */
 };
 
 #define IOMAPFS_DEFAULT_THREADS 8u
-#define IOMAPFS_MAX_THREADS 256u
+#define IOMAPFS_MAX_THREADS	256u
 
 enum {
 	KEY_HELP,
@@ -70,7 +70,7 @@ struct cmdline {
 	char *mountpoint;
 	bool show_help;
 	bool show_version;
-	bool bad;		/* a message was printed; exit 2 */
+	bool bad; /* a message was printed; exit 2 */
 };
 
 static const struct fuse_opt iomapfs_optspec[] = {
@@ -93,51 +93,65 @@ static const struct fuse_opt iomapfs_optspec[] = {
 	FUSE_OPT_KEY("ctl_group=", KEY_CTL_GROUP),
 	FUSE_OPT_KEY("threads=", KEY_THREADS),
 	FUSE_OPT_KEY("errors=", KEY_ERRORS),
-	FUSE_OPT_END
-};
+	FUSE_OPT_END};
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: iomapfs [-o opt,...] [-f] [-d] SOURCE MOUNTPOINT\n"
-		"       iomapfs -h | -V\n");
+	fprintf(out, "usage: iomapfs [-o opt,...] [-f] [-d] SOURCE MOUNTPOINT\n"
+		     "       iomapfs -h | -V\n");
 }
 
 static void help(void)
 {
 	usage(stdout);
 	printf("\n"
-	       "Mount the ext2/ext3/ext4 filesystem in SOURCE (an image file, a block\n"
-	       "device, LABEL=... or UUID=...) on MOUNTPOINT, serving file data through\n"
+	       "Mount the ext2/ext3/ext4 filesystem in SOURCE (an image file, "
+	       "a block\n"
+	       "device, LABEL=... or UUID=...) on MOUNTPOINT, serving file "
+	       "data through\n"
 	       "an iomap cache.\n"
 	       "\n"
 	       "Options:\n"
 	       "    -h, --help             show this help and exit\n"
 	       "    -V, --version          show the versions and exit\n"
-	       "    -f                     stay in the foreground (default: detach after mounting)\n"
+	       "    -f                     stay in the foreground (default: "
+	       "detach after mounting)\n"
 	       "    -d, -o debug           log every request; implies -f\n"
-	       "    -o ro                  mount read-only (default: read-write)\n"
+	       "    -o ro                  mount read-only (default: "
+	       "read-write)\n"
 	       "    -o rw                  mount read-write (the default)\n"
-	       "    -o fakeroot            everyone may do anything; new files belong to root\n"
-	       "                           (default: off; the kernel checks modes and ACLs)\n"
-	       "    -o allow_other         let other users than the mounter in (default: off)\n"
+	       "    -o fakeroot            everyone may do anything; new files "
+	       "belong to root\n"
+	       "                           (default: off; the kernel checks "
+	       "modes and ACLs)\n"
+	       "    -o allow_other         let other users than the mounter in "
+	       "(default: off)\n"
 	       "    -o iomap_cache         cache file mappings (the default)\n"
 	       "    -o noiomap_cache       compute every mapping from disk\n"
-	       "    -o cache_max=SIZE      memory budget of the cache (default: %lluM)\n"
-	       "    -o cache_inode_max=SIZE  per-inode cap of the cache (default: %lluM)\n"
-	       "                           SIZE is bytes, or a number with k, M or G\n"
-	       "    -o ctl_socket=PATH     control socket (default: /run/iomapfs/ for root,\n"
-	       "                           else $XDG_RUNTIME_DIR/iomapfs/, one per mount)\n"
-	       "    -o ctl_group=GROUP     group with read-only access to the control socket\n"
+	       "    -o cache_max=SIZE      memory budget of the cache "
+	       "(default: %lluM)\n"
+	       "    -o cache_inode_max=SIZE  per-inode cap of the cache "
+	       "(default: %lluM)\n"
+	       "                           SIZE is bytes, or a number with k, "
+	       "M or G\n"
+	       "    -o ctl_socket=PATH     control socket (default: "
+	       "/run/iomapfs/ for root,\n"
+	       "                           else $XDG_RUNTIME_DIR/iomapfs/, one "
+	       "per mount)\n"
+	       "    -o ctl_group=GROUP     group with read-only access to the "
+	       "control socket\n"
 	       "                           (default: none)\n"
-	       "    -o threads=N           at most N request threads, 1-%u (default: %u)\n"
+	       "    -o threads=N           at most N request threads, 1-%u "
+	       "(default: %u)\n"
 	       "    -o errors=continue|remount-ro|panic\n"
-	       "                           on corruption: go on, turn read-only, or stop\n"
+	       "                           on corruption: go on, turn "
+	       "read-only, or stop\n"
 	       "                           (default: continue)\n"
 	       "\n"
 	       "FUSE options:\n",
-	       CACHE_DEFAULT_MAX_BYTES >> 20, CACHE_DEFAULT_INODE_MAX_BYTES >> 20,
-	       IOMAPFS_MAX_THREADS, IOMAPFS_DEFAULT_THREADS);
+	       CACHE_DEFAULT_MAX_BYTES >> 20,
+	       CACHE_DEFAULT_INODE_MAX_BYTES >> 20, IOMAPFS_MAX_THREADS,
+	       IOMAPFS_DEFAULT_THREADS);
 	fflush(stdout);
 	fuse_lowlevel_help();
 }
@@ -217,7 +231,7 @@ static int opt_proc(void *data, const char *arg, int key,
 		cl->bad = true;
 		return 0;
 	case FUSE_OPT_KEY_OPT:
-		return 1;	/* a FUSE option: fuse_session_new() judges */
+		return 1; /* a FUSE option: fuse_session_new() judges */
 	case KEY_HELP:
 		cl->show_help = true;
 		return 0;
@@ -253,7 +267,8 @@ static int opt_proc(void *data, const char *arg, int key,
 		if (parse_size(val, &o->cache_max) ||
 		    o->cache_max < CACHE_MIN_MAX_BYTES) {
 			fprintf(stderr,
-				"iomapfs: bad value in '%s': want a size of at least %llu bytes (e.g. 64M)\n",
+				"iomapfs: bad value in '%s': want a size of at "
+				"least %llu bytes (e.g. 64M)\n",
 				arg, CACHE_MIN_MAX_BYTES);
 			cl->bad = true;
 		}
@@ -262,7 +277,8 @@ static int opt_proc(void *data, const char *arg, int key,
 		if (parse_size(val, &o->cache_inode_max) ||
 		    o->cache_inode_max < CACHE_MIN_INODE_MAX_BYTES) {
 			fprintf(stderr,
-				"iomapfs: bad value in '%s': want a size of at least %llu bytes (e.g. 16M)\n",
+				"iomapfs: bad value in '%s': want a size of at "
+				"least %llu bytes (e.g. 16M)\n",
 				arg, CACHE_MIN_INODE_MAX_BYTES);
 			cl->bad = true;
 		}
@@ -270,7 +286,8 @@ static int opt_proc(void *data, const char *arg, int key,
 	case KEY_CTL_SOCKET:
 		if (!*val || strlen(val) >= 108) {
 			fprintf(stderr,
-				"iomapfs: bad value in '%s': want a socket path of 1 to 107 bytes\n",
+				"iomapfs: bad value in '%s': want a socket "
+				"path of 1 to 107 bytes\n",
 				arg);
 			cl->bad = true;
 			return 0;
@@ -280,7 +297,9 @@ static int opt_proc(void *data, const char *arg, int key,
 		return o->ctl_socket ? 0 : -1;
 	case KEY_CTL_GROUP:
 		if (!*val) {
-			fprintf(stderr, "iomapfs: bad value in '%s': want a group name or number\n",
+			fprintf(stderr,
+				"iomapfs: bad value in '%s': want a group name "
+				"or number\n",
 				arg);
 			cl->bad = true;
 			return 0;
@@ -294,7 +313,8 @@ static int opt_proc(void *data, const char *arg, int key,
 		if (errno || end == val || *end || *val == '-' || n < 1 ||
 		    n > IOMAPFS_MAX_THREADS) {
 			fprintf(stderr,
-				"iomapfs: bad value in '%s': want a number of threads from 1 to %u\n",
+				"iomapfs: bad value in '%s': want a number of "
+				"threads from 1 to %u\n",
 				arg, IOMAPFS_MAX_THREADS);
 			cl->bad = true;
 			return 0;
@@ -310,7 +330,8 @@ static int opt_proc(void *data, const char *arg, int key,
 			o->errors = FS_ERRORS_PANIC;
 		} else {
 			fprintf(stderr,
-				"iomapfs: bad value in '%s': want continue, remount-ro or panic\n",
+				"iomapfs: bad value in '%s': want continue, "
+				"remount-ro or panic\n",
 				arg);
 			cl->bad = true;
 		}
@@ -339,8 +360,8 @@ static int probe_source(const char *path)
 
 	pr = blkid_new_probe_from_filename(path);
 	if (!pr) {
-		fprintf(stderr, "iomapfs: %s: cannot probe its type: %s\n", path,
-			strerror(errno ? errno : EIO));
+		fprintf(stderr, "iomapfs: %s: cannot probe its type: %s\n",
+			path, strerror(errno ? errno : EIO));
 		return IOMAPFS_EXIT_FAIL;
 	}
 	blkid_probe_enable_superblocks(pr, 1);
@@ -352,25 +373,30 @@ static int probe_source(const char *path)
 	if (rc == 0 && !type &&
 	    !blkid_probe_lookup_value(pr, "PTTYPE", &type, NULL)) {
 		fprintf(stderr,
-			"iomapfs: %s holds a %s partition table, not ext2/3/4: give a partition\n",
+			"iomapfs: %s holds a %s partition table, not ext2/3/4: "
+			"give a partition\n",
 			path, type);
 		ret = IOMAPFS_EXIT_NOTEXT;
 	} else if (rc == 0 && type && !strcmp(type, "jbd")) {
 		fprintf(stderr,
-			"iomapfs: %s is an external ext3/4 journal, not a filesystem\n",
+			"iomapfs: %s is an external ext3/4 journal, not a "
+			"filesystem\n",
 			path);
 		ret = IOMAPFS_EXIT_NOTEXT;
 	} else if (rc == 0 && type && !is_ext_type(type)) {
-		fprintf(stderr, "iomapfs: %s is %s, not ext2/3/4\n", path, type);
+		fprintf(stderr, "iomapfs: %s is %s, not ext2/3/4\n", path,
+			type);
 		ret = IOMAPFS_EXIT_NOTEXT;
 	} else if (rc == 1 || (rc == 0 && !type)) {
 		fprintf(stderr,
-			"iomapfs: %s holds no filesystem that libblkid knows, not ext2/3/4\n",
+			"iomapfs: %s holds no filesystem that libblkid knows, "
+			"not ext2/3/4\n",
 			path);
 		ret = IOMAPFS_EXIT_NOTEXT;
 	} else if (rc == -2) {
 		fprintf(stderr,
-			"iomapfs: %s holds signatures of several filesystems; wipe the stale ones (wipefs)\n",
+			"iomapfs: %s holds signatures of several filesystems; "
+			"wipe the stale ones (wipefs)\n",
 			path);
 		ret = IOMAPFS_EXIT_NOTEXT;
 	} else if (rc < 0) {
@@ -396,7 +422,8 @@ static int check_source(struct iomapfs *fsx, const char *given)
 	    !strncmp(given, "PARTUUID=", 9)) {
 		path = blkid_evaluate_tag(given, NULL, NULL);
 		if (!path) {
-			fprintf(stderr, "iomapfs: %s: no such filesystem found\n",
+			fprintf(stderr,
+				"iomapfs: %s: no such filesystem found\n",
 				given);
 			return IOMAPFS_EXIT_NOSOURCE;
 		}
@@ -412,24 +439,27 @@ static int check_source(struct iomapfs *fsx, const char *given)
 
 		if (e == ENOENT || e == ENOTDIR)
 			fprintf(stderr,
-				"iomapfs: %s: no such image file or block device\n",
+				"iomapfs: %s: no such image file or block "
+				"device\n",
 				path);
 		else
 			fprintf(stderr, "iomapfs: %s: %s\n", path, strerror(e));
 		free(path);
-		return e == ENOENT || e == ENOTDIR ? IOMAPFS_EXIT_NOSOURCE :
-						      IOMAPFS_EXIT_BADSOURCE;
+		return e == ENOENT || e == ENOTDIR ? IOMAPFS_EXIT_NOSOURCE
+						   : IOMAPFS_EXIT_BADSOURCE;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		fprintf(stderr,
-			"iomapfs: %s is a directory, not an image file or block device\n",
+			"iomapfs: %s is a directory, not an image file or "
+			"block device\n",
 			path);
 		free(path);
 		return IOMAPFS_EXIT_BADSOURCE;
 	}
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
 		fprintf(stderr,
-			"iomapfs: %s is neither an image file nor a block device\n",
+			"iomapfs: %s is neither an image file nor a block "
+			"device\n",
 			path);
 		free(path);
 		return IOMAPFS_EXIT_BADSOURCE;
@@ -482,7 +512,8 @@ static int open_source(struct iomapfs *fsx)
 	struct stat st;
 
 	if (stat(fsx->source, &st) < 0) {
-		fprintf(stderr, "iomapfs: %s: %s\n", fsx->source, strerror(errno));
+		fprintf(stderr, "iomapfs: %s: %s\n", fsx->source,
+			strerror(errno));
 		return IOMAPFS_EXIT_NOSOURCE;
 	}
 	if (S_ISBLK(st.st_mode))
@@ -493,7 +524,8 @@ static int open_source(struct iomapfs *fsx)
 
 		if (e == EBUSY) {
 			fprintf(stderr,
-				"iomapfs: %s is busy: mounted, or held open exclusively by another program\n",
+				"iomapfs: %s is busy: mounted, or held open "
+				"exclusively by another program\n",
 				fsx->source);
 			return IOMAPFS_EXIT_BUSY;
 		}
@@ -506,7 +538,8 @@ static int open_source(struct iomapfs *fsx)
 	if (S_ISREG(st.st_mode) && flock(fsx->dev_fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno == EWOULDBLOCK) {
 			fprintf(stderr,
-				"iomapfs: %s is already mounted by another iomapfs (or locked by another program)\n",
+				"iomapfs: %s is already mounted by another "
+				"iomapfs (or locked by another program)\n",
 				fsx->source);
 			return IOMAPFS_EXIT_BUSY;
 		}
@@ -542,7 +575,8 @@ static int add_mount_options(struct iomapfs *fsx, struct fuse_args *args)
 	free(buf);
 	if (ret)
 		return -ENOMEM;
-	if (!fsx->opts.fakeroot && fuse_opt_add_arg(args, "-odefault_permissions"))
+	if (!fsx->opts.fakeroot &&
+	    fuse_opt_add_arg(args, "-odefault_permissions"))
 		return -ENOMEM;
 	if (fsx->opts.ro && fuse_opt_add_arg(args, "-oro"))
 		return -ENOMEM;
@@ -559,8 +593,8 @@ static int new_session(struct iomapfs *fsx, struct fuse_args *args)
 		fprintf(stderr, "iomapfs: out of memory\n");
 		return IOMAPFS_EXIT_FAIL;
 	}
-	fsx->se = fuse_session_new(args, &iomapfs_ops, sizeof(iomapfs_ops),
-				   fsx);
+	fsx->se =
+		fuse_session_new(args, &iomapfs_ops, sizeof(iomapfs_ops), fsx);
 	if (!fsx->se) {
 		fprintf(stderr, "iomapfs: bad FUSE options (see iomapfs -h)\n");
 		return IOMAPFS_EXIT_USAGE;
@@ -614,7 +648,8 @@ static int run_session(struct iomapfs *fsx)
 	 * ended the loop: a clean unmount like any other. */
 	ret = rc < 0 ? IOMAPFS_EXIT_FAIL : IOMAPFS_EXIT_OK;
 	if (rc < 0)
-		fprintf(stderr, "iomapfs: the session ended with an error: %s\n",
+		fprintf(stderr,
+			"iomapfs: the session ended with an error: %s\n",
 			strerror(-rc));
 out_unmount:
 	fuse_session_unmount(fsx->se);
@@ -671,7 +706,8 @@ int main(int argc, char *argv[])
 	}
 	if (fsx->opts.cache_inode_max > fsx->opts.cache_max) {
 		fprintf(stderr,
-			"iomapfs: cache_inode_max (%" PRIu64 ") exceeds cache_max (%" PRIu64 ")\n",
+			"iomapfs: cache_inode_max (%" PRIu64
+			") exceeds cache_max (%" PRIu64 ")\n",
 			fsx->opts.cache_inode_max, fsx->opts.cache_max);
 		ret = IOMAPFS_EXIT_USAGE;
 		goto out_args;
@@ -702,9 +738,9 @@ int main(int argc, char *argv[])
 	}
 	rc = fs_open(fsx);
 	if (rc) {
-		ret = rc == -EUCLEAN ? IOMAPFS_EXIT_FSCK :
-		      rc == -EMEDIUMTYPE ? IOMAPFS_EXIT_NOTEXT :
-					  IOMAPFS_EXIT_FAIL;
+		ret = rc == -EUCLEAN	   ? IOMAPFS_EXIT_FSCK
+		      : rc == -EMEDIUMTYPE ? IOMAPFS_EXIT_NOTEXT
+					   : IOMAPFS_EXIT_FAIL;
 		goto out_fini;
 	}
 
@@ -712,8 +748,8 @@ int main(int argc, char *argv[])
 	limits.max_bytes = fsx->opts.cache_max;
 	limits.inode_max_bytes = fsx->opts.cache_inode_max;
 	limits.event_ring = CACHE_DEFAULT_EVENT_RING;
-	fsx->cache = cache_new(&limits, fsx->opts.iomap_cache, fs_map_source,
-			       fsx);
+	fsx->cache =
+		cache_new(&limits, fsx->opts.iomap_cache, fs_map_source, fsx);
 	if (!fsx->cache) {
 		fprintf(stderr, "iomapfs: cannot set up the iomap cache: %s\n",
 			strerror(errno));

@@ -33,13 +33,12 @@ void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup);
 void op_forget_multi(fuse_req_t req, size_t count,
 		     struct fuse_forget_data *forgets);
 void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
-void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
-		int to_set, struct fuse_file_info *fi);
+void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		struct fuse_file_info *fi);
 void op_readlink(fuse_req_t req, fuse_ino_t ino);
-void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
-	      mode_t mode, dev_t rdev);
-void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
-	      mode_t mode);
+void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+	      dev_t rdev);
+void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);
 void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
 void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name);
 void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
@@ -49,16 +48,15 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	     const char *newname);
 void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
-void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
-	       mode_t mode, struct fuse_file_info *fi);
+void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+	       struct fuse_file_info *fi);
 void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void op_access(fuse_req_t req, fuse_ino_t ino, int mask);
 
 /* ops_xattr.c: extended attributes */
 void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		 const char *value, size_t size, int flags);
-void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
-		 size_t size);
+void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size);
 void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size);
 void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
 
@@ -67,9 +65,9 @@ void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
  * the inode is written (they decide its mode), applied after.
  */
 struct fs_acl_inherit {
-	void *access;		/* xattr value of system.posix_acl_access */
+	void *access; /* xattr value of system.posix_acl_access */
 	size_t access_len;
-	void *dflt;		/* of system.posix_acl_default (directories) */
+	void *dflt; /* of system.posix_acl_default (directories) */
 	size_t dflt_len;
 };
 
@@ -79,8 +77,8 @@ struct fs_acl_inherit {
  * the umask is ignored; without, the umask applies.  *@mode is updated.
  * Call with fs_lock held.  Returns 0 or -errno.
  */
-int fs_acl_inherit_prepare(struct iomapfs *fsx, ext2_ino_t parent,
-			   bool is_dir, mode_t umask, mode_t *mode,
+int fs_acl_inherit_prepare(struct iomapfs *fsx, ext2_ino_t parent, bool is_dir,
+			   mode_t umask, mode_t *mode,
 			   struct fs_acl_inherit *ai);
 /* Store the inherited ACLs on @child (already written) and free them. */
 int fs_acl_inherit_apply(struct iomapfs *fsx, ext2_ino_t child,

@@ -26,9 +26,8 @@ void op_init(void *userdata, struct fuse_conn_info *conn)
 	struct iomapfs *fsx = userdata;
 	unsigned int want = FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
 			    FUSE_CAP_SPLICE_MOVE | FUSE_CAP_ASYNC_READ |
-			    FUSE_CAP_PARALLEL_DIROPS |
-			    FUSE_CAP_ATOMIC_O_TRUNC | FUSE_CAP_READDIRPLUS |
-			    FUSE_CAP_READDIRPLUS_AUTO;
+			    FUSE_CAP_PARALLEL_DIROPS | FUSE_CAP_ATOMIC_O_TRUNC |
+			    FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO;
 
 	/*
 	 * The kernel enforces ACLs only with default_permissions.  It then
@@ -62,15 +61,15 @@ void op_destroy(void *userdata)
 
 struct dir_ent {
 	ext2_ino_t ino;
-	uint32_t name_off;	/* into dir_handle.names */
+	uint32_t name_off; /* into dir_handle.names */
 	uint16_t name_len;
-	uint8_t ftype;		/* EXT2_FT_*, 0 when unknown */
+	uint8_t ftype; /* EXT2_FT_*, 0 when unknown */
 };
 
 struct dir_handle {
-	pthread_mutex_t lock;	/* protects the snapshot */
+	pthread_mutex_t lock; /* protects the snapshot */
 	bool loaded;
-	bool oom;		/* the last snapshot ran out of memory */
+	bool oom; /* the last snapshot ran out of memory */
 	struct dir_ent *ents;
 	size_t n, cap;
 	char *names;
@@ -87,9 +86,8 @@ static void dir_handle_clear(struct dir_handle *dh)
 	dh->loaded = false;
 }
 
-static int dir_snap_cb(ext2_ino_t dir, int entry,
-		       struct ext2_dir_entry *dirent, int offset,
-		       int blocksize, char *buf, void *priv)
+static int dir_snap_cb(ext2_ino_t dir, int entry, struct ext2_dir_entry *dirent,
+		       int offset, int blocksize, char *buf, void *priv)
 {
 	struct dir_handle *dh = priv;
 	size_t len = (size_t)ext2fs_dirent_name_len(dirent);
@@ -153,10 +151,8 @@ static int dir_snapshot(struct iomapfs *fsx, ext2_ino_t ino,
 	}
 	dh->loaded = true;
 	if (inode.i_links_count == 0)
-		goto out_unlock;	/* removed: lists as empty */
-	err = ext2fs_dir_iterate2(fsx->fs, ino,
-				  0, NULL,
-				  dir_snap_cb, dh);
+		goto out_unlock; /* removed: lists as empty */
+	err = ext2fs_dir_iterate2(fsx->fs, ino, 0, NULL, dir_snap_cb, dh);
 	ret = translate_error(fsx, err, ino);
 	if (!ret && dh->oom)
 		ret = -ENOMEM;

@@ -82,7 +82,7 @@ static int read_dir_inode(struct iomapfs *fsx, ext2_ino_t dir,
 	if (!LINUX_S_ISDIR(inode->i_mode))
 		return -ENOTDIR;
 	if (inode->i_links_count == 0)
-		return -ENOENT;	/* removed while the kernel held it */
+		return -ENOENT; /* removed while the kernel held it */
 	return 0;
 }
 
@@ -167,7 +167,8 @@ static mode_t req_umask(struct iomapfs *fsx, fuse_req_t req)
 static uint16_t new_extra_isize(struct iomapfs *fsx)
 {
 	size_t isz = EXT2_INODE_SIZE(fsx->fs->super);
-	size_t want = sizeof(struct ext2_inode_large) - EXT2_GOOD_OLD_INODE_SIZE;
+	size_t want =
+		sizeof(struct ext2_inode_large) - EXT2_GOOD_OLD_INODE_SIZE;
 
 	if (isz <= EXT2_GOOD_OLD_INODE_SIZE)
 		return 0;
@@ -193,8 +194,8 @@ static void init_times(struct ext2_inode_large *inode)
  * Fills *ino and *inode.  fs_lock held.
  */
 static int make_node(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t parent,
-		     const char *name, mode_t mode, dev_t rdev,
-		     ext2_ino_t *ino, struct ext2_inode_large *inode)
+		     const char *name, mode_t mode, dev_t rdev, ext2_ino_t *ino,
+		     struct ext2_inode_large *inode)
 {
 	struct ext2_inode_large pinode;
 	struct fs_acl_inherit ai;
@@ -221,8 +222,8 @@ static int make_node(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t parent,
 		return -EEXIST;
 	if (ret != -ENOENT)
 		return ret;
-	ret = fs_acl_inherit_prepare(fsx, parent, false,
-				     req_umask(fsx, req), &mode, &ai);
+	ret = fs_acl_inherit_prepare(fsx, parent, false, req_umask(fsx, req),
+				     &mode, &ai);
 	if (ret)
 		return ret;
 	err = ext2fs_new_inode(fsx->fs, parent, mode, NULL, &child);
@@ -252,8 +253,8 @@ static int make_node(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t parent,
 		if (ma < 256 && mi < 256)
 			inode->i_block[0] = (ma << 8) | mi;
 		else
-			inode->i_block[1] = (mi & 0xff) | (ma << 8) |
-					    ((mi & ~0xffu) << 12);
+			inode->i_block[1] =
+				(mi & 0xff) | (ma << 8) | ((mi & ~0xffu) << 12);
 	}
 	init_times(inode);
 	inode->i_generation = fs_next_generation(fsx);
@@ -430,8 +431,8 @@ void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
 		goto out_unlock;
 	fs_now(&now);
 	if (to_set & FUSE_SET_ATTR_MODE) {
-		inode.i_mode = (inode.i_mode & LINUX_S_IFMT) |
-			       (attr->st_mode & 07777);
+		inode.i_mode =
+			(inode.i_mode & LINUX_S_IFMT) | (attr->st_mode & 07777);
 		mode_changed = true;
 	}
 	if (to_set & FUSE_SET_ATTR_UID)
@@ -515,9 +516,8 @@ void op_readlink(fuse_req_t req, fuse_ino_t nodeid)
 				ret = -ENOMEM;
 				goto out_unlock;
 			}
-			err = ext2fs_inline_data_get(fsx->fs, ino,
-						     EXT2_INODE(&inode), tmp,
-						     NULL);
+			err = ext2fs_inline_data_get(
+				fsx->fs, ino, EXT2_INODE(&inode), tmp, NULL);
 			if (!err)
 				memcpy(buf, tmp, len);
 			free(tmp);
@@ -554,8 +554,8 @@ out_unlock:
 	free(buf);
 }
 
-void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
-	      mode_t mode, dev_t rdev)
+void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+	      dev_t rdev)
 {
 	struct iomapfs *fsx = req_fs(req);
 	struct ext2_inode_large inode;
@@ -575,8 +575,7 @@ void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_entry(req, &e);
 }
 
-void op_mkdir(fuse_req_t req, fuse_ino_t nodeid, const char *name,
-	      mode_t mode)
+void op_mkdir(fuse_req_t req, fuse_ino_t nodeid, const char *name, mode_t mode)
 {
 	struct iomapfs *fsx = req_fs(req);
 	ext2_ino_t parent = fs_ino(nodeid), child = 0;
@@ -717,9 +716,8 @@ static int dir_is_empty(struct iomapfs *fsx, ext2_ino_t dir)
 	errcode_t err;
 	int empty = 1;
 
-	err = ext2fs_dir_iterate2(fsx->fs, dir,
-				  0, NULL,
-				  dir_is_empty_cb, &empty);
+	err = ext2fs_dir_iterate2(fsx->fs, dir, 0, NULL, dir_is_empty_cb,
+				  &empty);
 	if (err)
 		return translate_error(fsx, err, dir);
 	return empty ? 0 : -ENOTEMPTY;
@@ -948,9 +946,7 @@ static int dirent_set(struct iomapfs *fsx, ext2_ino_t dir, const char *name,
 	};
 	errcode_t err;
 
-	err = ext2fs_dir_iterate2(fsx->fs, dir,
-				  0, NULL,
-				  dirent_set_cb, &ds);
+	err = ext2fs_dir_iterate2(fsx->fs, dir, 0, NULL, dirent_set_cb, &ds);
 	if (err)
 		return translate_error(fsx, err, dir);
 	return ds.done ? 0 : -ENOENT;
@@ -975,9 +971,8 @@ static int dotdot_set(struct iomapfs *fsx, ext2_ino_t dir, ext2_ino_t parent)
 {
 	errcode_t err;
 
-	err = ext2fs_dir_iterate2(fsx->fs, dir,
-				  0, NULL,
-				  dotdot_set_cb, &parent);
+	err = ext2fs_dir_iterate2(fsx->fs, dir, 0, NULL, dotdot_set_cb,
+				  &parent);
 	return translate_error(fsx, err, dir);
 }
 
@@ -1118,7 +1113,7 @@ void op_rename(fuse_req_t req, fuse_ino_t oparent, const char *oname,
 	}
 	ret = 0;
 	if (dst == src)
-		goto out_unlock;	/* same file: nothing to do */
+		goto out_unlock; /* same file: nothing to do */
 
 	/* No directory may move into its own tree. */
 	if (sdir && odir != ndir) {
@@ -1279,8 +1274,8 @@ static int open_file(struct iomapfs *fsx, ext2_ino_t ino,
 	struct fs_inode *fsi;
 	int ret;
 
-	if (fs_is_ro(fsx) && ((fi->flags & O_ACCMODE) != O_RDONLY ||
-			      (fi->flags & O_TRUNC)))
+	if (fs_is_ro(fsx) &&
+	    ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)))
 		return -EROFS;
 	fs_lock(fsx);
 	ret = fs_read_inode(fsx, ino, &inode);
@@ -1324,11 +1319,11 @@ void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
 	if (ret)
 		fuse_reply_err(req, -ret);
 	else if (fuse_reply_open(req, fi) == -ENOENT)
-		release_fh(fsx, fi);	/* interrupted: the kernel never knew */
+		release_fh(fsx, fi); /* interrupted: the kernel never knew */
 }
 
-void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
-	       mode_t mode, struct fuse_file_info *fi)
+void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+	       struct fuse_file_info *fi)
 {
 	struct iomapfs *fsx = req_fs(req);
 	struct ext2_inode_large inode;
@@ -1404,7 +1399,8 @@ void op_access(fuse_req_t req, fuse_ino_t nodeid, int mask)
 	}
 	mode = inode.i_mode;
 	if ((mask & W_OK) && fs_is_ro(fsx) &&
-	    (LINUX_S_ISREG(mode) || LINUX_S_ISDIR(mode) || LINUX_S_ISLNK(mode))) {
+	    (LINUX_S_ISREG(mode) || LINUX_S_ISDIR(mode) ||
+	     LINUX_S_ISLNK(mode))) {
 		fuse_reply_err(req, EROFS);
 		return;
 	}
@@ -1414,8 +1410,9 @@ void op_access(fuse_req_t req, fuse_ino_t nodeid, int mask)
 	}
 	if (ctx->uid == 0) {
 		/* root may execute only what someone may execute */
-		ret = (mask & X_OK) && !LINUX_S_ISDIR(mode) && !(mode & 0111) ?
-			      EACCES : 0;
+		ret = (mask & X_OK) && !LINUX_S_ISDIR(mode) && !(mode & 0111)
+			      ? EACCES
+			      : 0;
 		fuse_reply_err(req, ret);
 		return;
 	}

@@ -23,17 +23,17 @@
 
 #include "ops.h"
 
-#define ACL_XATTR_ACCESS "system.posix_acl_access"
+#define ACL_XATTR_ACCESS  "system.posix_acl_access"
 #define ACL_XATTR_DEFAULT "system.posix_acl_default"
 #define ACL_XATTR_VERSION 2
 
 /* Tags of ACL entries (linux/posix_acl.h). */
-#define ACL_TAG_USER_OBJ 0x01
-#define ACL_TAG_USER 0x02
+#define ACL_TAG_USER_OBJ  0x01
+#define ACL_TAG_USER	  0x02
 #define ACL_TAG_GROUP_OBJ 0x04
-#define ACL_TAG_GROUP 0x08
-#define ACL_TAG_MASK 0x10
-#define ACL_TAG_OTHER 0x20
+#define ACL_TAG_GROUP	  0x08
+#define ACL_TAG_MASK	  0x10
+#define ACL_TAG_OTHER	  0x20
 
 struct acl_xattr_entry {
 	uint16_t tag;
@@ -133,8 +133,9 @@ static int xattr_set(struct iomapfs *fsx, ext2_ino_t ino, const char *name,
 	}
 	err = ext2fs_xattr_set(h, name, val, len);
 	if (err == EXT2_ET_EA_NO_SPACE || err == EXT2_ET_EA_INODE_CORRUPTED)
-		ret = err == EXT2_ET_EA_NO_SPACE ? -ENOSPC :
-						   translate_error(fsx, err, ino);
+		ret = err == EXT2_ET_EA_NO_SPACE
+			      ? -ENOSPC
+			      : translate_error(fsx, err, ino);
 	else
 		ret = translate_error(fsx, err, ino);
 out_close:
@@ -297,8 +298,8 @@ void fs_acl_inherit_free(struct fs_acl_inherit *ai)
 	memset(ai, 0, sizeof(*ai));
 }
 
-int fs_acl_inherit_prepare(struct iomapfs *fsx, ext2_ino_t parent,
-			   bool is_dir, mode_t umask, mode_t *mode,
+int fs_acl_inherit_prepare(struct iomapfs *fsx, ext2_ino_t parent, bool is_dir,
+			   mode_t umask, mode_t *mode,
 			   struct fs_acl_inherit *ai)
 {
 	struct acl_xattr_entry *e;
@@ -410,8 +411,8 @@ int fs_acl_chmod(struct iomapfs *fsx, ext2_ino_t ino, mode_t mode)
 
 /* A new access ACL: the mode follows it; an ACL equal to a mode is not
  * stored (as the kernel's posix_acl_update_mode()). */
-static int acl_set_access(struct iomapfs *fsx, ext2_ino_t ino,
-			  const void *val, size_t len, int flags)
+static int acl_set_access(struct iomapfs *fsx, ext2_ino_t ino, const void *val,
+			  size_t len, int flags)
 {
 	struct ext2_inode_large inode;
 	mode_t mode;
@@ -460,7 +461,7 @@ void op_setxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name,
 		ret = acl_set_access(fsx, ino, value, size, flags);
 	} else if (!strcmp(name, ACL_XATTR_DEFAULT) &&
 		   size <= sizeof(uint32_t)) {
-		ret = xattr_remove(fsx, ino, name);	/* an empty default ACL */
+		ret = xattr_remove(fsx, ino, name); /* an empty default ACL */
 		if (ret == -ENODATA && !(flags & XATTR_REPLACE))
 			ret = 0;
 	} else {
@@ -489,8 +490,8 @@ void op_getxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name,
 	int ret;
 
 	if (!xattr_name_ok(name)) {
-		fuse_reply_err(req, strncmp(name, "system.", 7) ? EOPNOTSUPP :
-								 ENODATA);
+		fuse_reply_err(req, strncmp(name, "system.", 7) ? EOPNOTSUPP
+								: ENODATA);
 		return;
 	}
 	fs_lock(fsx);
@@ -513,14 +514,13 @@ struct xattr_list {
 	bool oom;
 };
 
-static int xattr_list_cb(char *name, char *value, size_t value_len,
-			 void *data)
+static int xattr_list_cb(char *name, char *value, size_t value_len, void *data)
 {
 	struct xattr_list *xl = data;
 	size_t n = strlen(name) + 1;
 
 	if (!xattr_name_ok(name))
-		return 0;	/* system.data and the like stay hidden */
+		return 0; /* system.data and the like stay hidden */
 	if (xl->len + n > xl->cap) {
 		size_t cap = xl->cap ? xl->cap * 2 : 256;
 		char *p;
@@ -545,7 +545,7 @@ void op_listxattr(fuse_req_t req, fuse_ino_t nodeid, size_t size)
 	struct iomapfs *fsx = req_fs(req);
 	ext2_ino_t ino = fs_ino(nodeid);
 	struct ext2_xattr_handle *h;
-	struct xattr_list xl = { 0 };
+	struct xattr_list xl = {0};
 	errcode_t err;
 	int ret;
 

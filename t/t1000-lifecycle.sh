@@ -62,6 +62,38 @@ test_expect_success 'a missing source, a directory and a bad mountpoint are refu
 	test_grep "mountpoint afile is not a directory" err
 '
 
+# A loop device, for the block device tests (root, a free loop device).
+if test_have_prereq ROOT && command -v losetup >/dev/null &&
+	losetup -f >/dev/null 2>&1; then
+	test_set_prereq LOOP
+fi
+
+test_expect_success 'an unknown LABEL= or UUID= is refused' '
+	mkdir -p m &&
+	test_expect_code 3 "$IOMAPFS" LABEL=no-such-label-$$ m 2>err &&
+	test_grep "LABEL=no-such-label-$$: no such filesystem found" err &&
+	test_expect_code 3 "$IOMAPFS" UUID=00000000-1111-2222-3333-444444444444 m 2>err &&
+	test_grep "no such filesystem found" err
+'
+
+test_expect_success LOOP 'a block device by UUID= and LABEL=, claimed exclusively' '
+	make_image loop.img 32M -t ext4 -L iomt1000-$$ &&
+	loop=$(losetup -f --show loop.img) &&
+	test_atexit "losetup -d $loop" &&
+	uuid=$(blkid -s UUID -o value "$loop") && test -n "$uuid" &&
+	iomapfs_mount "UUID=$uuid" mnt &&
+	test_grep "^$loop $TRASH/mnt fuse.iomapfs" /proc/mounts &&
+	echo dev >mnt/f &&
+	mkdir -p mnt2 &&
+	test_expect_code 7 "$IOMAPFS" -f "$loop" mnt2 2>err &&
+	test_grep "$loop is busy" err &&
+	iomapfs_unmount mnt &&
+	iomapfs_mount "LABEL=iomt1000-$$" mnt &&
+	test_eq dev "$(cat mnt/f)" &&
+	iomapfs_unmount mnt &&
+	fsck_clean "$loop"
+'
+
 test_expect_success 'vfat, swap and empty images are refused, naming what they hold' '
 	mkdir -p m &&
 	mkfs.vfat -C vfat.img 8192 >/dev/null &&
@@ -92,6 +124,7 @@ test_expect_success 'mount, list, stat and unmount; the image ends clean' '
 	dumpe2fs -h img 2>/dev/null >sb &&
 	test_grep "state: *clean$" sb &&
 	test_grep "Last mount time" sb &&
+	test_grep "^Last mounted on: *$TRASH/mnt$" sb &&
 	test "$count" -ge 1
 '
 
