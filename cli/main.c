@@ -234,12 +234,14 @@ int main(int argc, char **argv)
 		}
 	}
 	if (targets > 1) {
-		warnx("-m, -s and --image name the target: give at most one");
-		ret = ICTL_EXIT_USAGE;
+		ictl_fail(&c, ICTL_EXIT_USAGE, -EINVAL, "-m, -s and --image "
+			  "name the target: give at most one");
+		ret = c.exit_code;
 	} else if (script.n && optind < argc) {
-		warnx("give either a COMMAND or -c/-f scripts, not both "
-		      "(found '%s')", argv[optind]);
-		ret = ICTL_EXIT_USAGE;
+		ictl_fail(&c, ICTL_EXIT_USAGE, -EINVAL, "give either a "
+			  "COMMAND or -c/-f scripts, not both (found '%s')",
+			  argv[optind]);
+		ret = c.exit_code;
 	} else if (script.n) {
 		ret = run_script(&c, &script, keep_going);
 	} else if (optind < argc) {
@@ -247,9 +249,10 @@ int main(int argc, char **argv)
 	} else if (isatty(STDIN_FILENO)) {
 		ret = shell_run(&c);
 	} else {
-		warnx("no command given and stdin is not a terminal "
-		      "(try 'iomapctl help', or -f - for a script on stdin)");
-		ret = ICTL_EXIT_USAGE;
+		ictl_fail(&c, ICTL_EXIT_USAGE, -EINVAL, "no command given and "
+			  "stdin is not a terminal (try 'iomapctl help', or "
+			  "-f - for a script on stdin)");
+		ret = c.exit_code;
 	}
 	ictl_close(&c);
 out_free:

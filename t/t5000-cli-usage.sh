@@ -135,7 +135,9 @@ test_expect_success JQ 'errors are JSON documents with -J' '
 	jq -e ".schema_version == 1 and .command == \"status\" and
 		.error.exit_code == 3 and (.error.message | length > 0)" out &&
 	test_expect_code 2 ictl -J nosuch >out &&
-	jq -e ".error.exit_code == 2" out
+	jq -e ".error.exit_code == 2" out &&
+	test_expect_code 2 ictl -J -m /a -s /b status >out &&
+	jq -e ".error.message | test(\"at most one\")" out
 '
 
 test_expect_success JQ 'version, human and JSON' '
