@@ -122,4 +122,14 @@ test_expect_success 'shell inside the shell is refused, and the shell goes on' '
 	tm send-keys C-d
 '
 
+test_expect_success 'without XDG_STATE_HOME the history is in ~/.local/state' '
+	mkdir -p "$TRASH/h2" &&
+	printf "version\nhelp list\n" |
+		env -u XDG_STATE_HOME HOME="$TRASH/h2" "$IOMAPCTL" shell >out 2>err &&
+	test_grep -q "^iomapctl [0-9]" out &&
+	test_grep -q "stdin is not a terminal" err &&
+	printf "version\nhelp list\n" >expect &&
+	test_cmp expect "$TRASH/h2/.local/state/iomapctl/history"
+'
+
 test_done
