@@ -68,7 +68,7 @@ struct ctl_conn {
 	enum ctl_access access;		/* constant */
 	/* Poll thread only. */
 	struct varlink_rbuf rb;
-	uint64_t last_read_ms;		/* last request byte or call end */
+	uint64_t last_read_ms;		/* last whole request, or call end */
 	uint64_t last_write_ms;		/* last reply byte written */
 	bool close_when_flushed;	/* after a ProtocolError */
 	struct cache_watch *watch;	/* a Watch call in progress */
@@ -1649,8 +1649,9 @@ static bool conn_service(struct ctl_conn *c, short rev, short wrev)
 				break;
 			if (n < 0)
 				return false;
-			if (n > 0)
-				c->last_read_ms = now_ms();
+			/* Only whole requests count as activity (in
+			 * conn_process()), so a client that trickles bytes
+			 * without ever ending a message still times out. */
 			if (conn_process(c))
 				return false;
 			if (n == 0)

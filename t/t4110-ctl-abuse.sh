@@ -170,6 +170,13 @@ test_expect_success 'a silent client is closed after the idle timeout' '
 	grep "closed by server after [12] s" out
 '
 
+test_expect_success 'a client that trickles a message byte by byte is closed too' '
+	vl "$S" trickle 6 >out &&
+	cat out &&
+	grep "closed by server after [1-3] s" out &&
+	still_serves
+'
+
 test_expect_success 'a client that never reads its replies stalls nobody, and is dropped' '
 	{ vl "$S" noread 100000 4 >noread.out & } &&
 	npid=$! &&

@@ -25,6 +25,9 @@
 #   vlraw.py SOCK many N SECONDS
 #       open N connections that never speak, hold them for SECONDS, print
 #       how many the server closed.
+#   vlraw.py SOCK trickle SECONDS
+#       send a call one byte every 0.2 s, never reaching its end, for at
+#       most SECONDS; print "closed by server after N s" or "still open".
 #   vlraw.py SOCK flood N METHOD
 #       N connections at once, each calling METHOD; print how many got a
 #       good reply.
@@ -264,6 +267,26 @@ def many(path, timeout, args):
     return 0
 
 
+def trickle(path, timeout, args):
+    secs = float(args[0])
+    s = connect(path, timeout)
+    msg = b'{"method":"io.iomapfs.Cache.GetStatus","parameters":{"x":"' + \
+        b"a" * 10000
+    start = time.time()
+    for i in range(len(msg)):
+        if time.time() - start > secs:
+            print("still open")
+            return 0
+        try:
+            s.sendall(msg[i:i + 1])
+        except OSError:
+            print("closed by server after %d s" % int(time.time() - start))
+            return 0
+        time.sleep(0.2)
+    print("still open")
+    return 0
+
+
 def main(argv):
     timeout = 10.0
     if len(argv) > 2 and argv[1] == "-t":
@@ -274,7 +297,8 @@ def main(argv):
         return 2
     path, cmd, args = argv[1], argv[2], argv[3:]
     fn = {"call": call, "raw": raw, "hold": hold, "flood": flood,
-          "watchslow": watchslow, "noread": noread, "many": many}.get(cmd)
+          "watchslow": watchslow, "noread": noread, "many": many,
+          "trickle": trickle}.get(cmd)
     if not fn:
         sys.stderr.write("vlraw.py: unknown command %s\n" % cmd)
         return 2
