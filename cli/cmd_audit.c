@@ -185,6 +185,8 @@ static void watch_header(struct ictl *c, struct watch_state *st)
 	else
 		printf("%-30s %-10s %8s %18s %18s %s\n", "TIME", "TYPE",
 		       "INO", "OFFSET", "LENGTH", "DETAIL");
+	/* a pipe reader sees the watch has begun */
+	fflush(stdout);
 }
 
 static int watch_reply(struct ictl *c, json_t *r, void *arg)
@@ -214,8 +216,10 @@ static int watch_reply(struct ictl *c, json_t *r, void *arg)
 			printf("%-30s %-10s %" JSON_INTEGER_FORMAT
 			       " events lost: this watcher fell behind\n",
 			       "-", "LOST", lost);
-		if (!json_is_object(ev))
+		if (!json_is_object(ev)) {
+			fflush(stdout);
 			goto out_count;
+		}
 		jl = json_object_get(ev, "length");
 		if (json_is_integer(jl))
 			snprintf(len, sizeof(len), "0x%llx",
