@@ -1710,8 +1710,14 @@ static void *server_main(void *arg)
 			if (conn_pending(c))
 				ev |= POLLOUT;
 			pfd[n++] = (struct pollfd){ .fd = c->fd, .events = ev };
+			/* A watcher whose replies are backed up is not fed
+			 * (its ring loses events): do not wake up for it. */
 			pfd[n++] = (struct pollfd){
-				.fd = c->watch ? cache_watch_fd(c->watch) : -1,
+				.fd = c->watch && !(ev & POLLOUT &&
+						    conn_pending(c) >
+							    CTL_OUT_BOUND)
+					      ? cache_watch_fd(c->watch)
+					      : -1,
 				.events = POLLIN };
 		}
 		if (poll(pfd, n, 1000) < 0 && errno != EINTR) {
