@@ -236,36 +236,74 @@ static int client_transport(struct ictl *c, const char *what, int ret)
 	return ret;
 }
 
+/* Poll slice while waiting for a stream, so that a deadline or ^C is seen
+ * soon.  A receive timeout leaves the connection's buffer intact. */
+#define CLIENT_SLICE_MS 100
+
 /*
  * Send a call, connecting first if needed.  A connection kept from an
  * earlier command may have been closed by the server meanwhile (its idle
  * timeout, in a shell left alone): a UNIX socket then fails the send
  * with EPIPE before the server saw anything, so the call is sent once
- * more on a new connection.
+ * more on a new connection.  *reused tells whether the call went out on
+ * a connection that had carried calls before.
  */
 static int client_send(struct ictl *c, const char *method,
-		       const json_t *params, unsigned int flags)
+		       const json_t *params, unsigned int flags, bool *reused)
 {
-	bool reused;
 	int ret;
 
 	ret = client_connect(c);
 	if (ret)
 		return ret;
-	reused = c->client->calls > 0;
+	*reused = c->client->calls > 0;
 	ret = varlink_call(c->client->conn, method, params, flags);
-	if ((ret == -EPIPE || ret == -ECONNRESET) && reused) {
+	if ((ret == -EPIPE || ret == -ECONNRESET) && *reused) {
 		client_free(c->client);
 		c->client = NULL;
 		ret = client_connect(c);
 		if (ret)
 			return ret;
+		*reused = false;
 		ret = varlink_call(c->client->conn, method, params, flags);
 	}
 	if (ret)
 		return client_transport(c, "sending the call", ret);
 	c->client->calls++;
 	return 0;
+}
+
+/*
+ * Send a call and wait for its first reply (in slices of the connection's
+ * timeout when @timed: the caller checks its deadline between them, so
+ * -ETIMEDOUT comes back unreported).  A kept connection that the server
+ * closes before answering at all is taken as closed before the call
+ * arrived, and the call is sent once more on a new connection; every
+ * method of the interface may be repeated without harm.
+ */
+static int client_first_reply(struct ictl *c, const char *method,
+			      const json_t *params, unsigned int flags,
+			      struct varlink_reply *r, bool timed)
+{
+	bool reused;
+	int ret, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		ret = client_send(c, method, params, flags, &reused);
+		if (ret)
+			return ret;
+		if (timed)
+			varlink_conn_set_timeout(c->client->conn,
+						 CLIENT_SLICE_MS);
+		ret = varlink_recv_reply(c->client->conn, r);
+		if (!ret || (ret == -ETIMEDOUT && timed))
+			return ret;
+		if (!reused || (ret != -ECONNRESET && ret != -EPIPE))
+			break;
+		client_free(c->client);
+		c->client = NULL;
+	}
+	return client_transport(c, "reading the reply", ret);
 }
 
 static volatile sig_atomic_t client_interrupted;
@@ -283,9 +321,6 @@ uint64_t client_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Poll slice while waiting for a stream, so that a deadline or ^C is seen
- * soon.  A receive timeout leaves the connection's buffer intact. */
-#define CLIENT_SLICE_MS 100
 
 int client_call_stream(struct ictl *c, const char *method, json_t *params,
 		       int (*fn)(struct ictl *c, json_t *reply, void *arg),
@@ -293,7 +328,7 @@ int client_call_stream(struct ictl *c, const char *method, json_t *params,
 {
 	struct varlink_reply r = { 0 };
 	struct sigaction sa = { 0 }, old;
-	bool timed = deadline_ms || interruptible;
+	bool timed = deadline_ms || interruptible, have;
 	int ret;
 
 	if (interruptible) {
@@ -302,11 +337,11 @@ int client_call_stream(struct ictl *c, const char *method, json_t *params,
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGINT, &sa, &old);
 	}
-	ret = client_send(c, method, params, VARLINK_CALL_MORE);
-	if (ret)
+	ret = client_first_reply(c, method, params, VARLINK_CALL_MORE, &r,
+				 timed);
+	if (ret && ret != -ETIMEDOUT)
 		goto out_signal;
-	if (timed)
-		varlink_conn_set_timeout(c->client->conn, CLIENT_SLICE_MS);
+	have = !ret;
 	for (;;) {
 		if ((interruptible && client_interrupted) ||
 		    (deadline_ms && client_now_ms() >= deadline_ms)) {
@@ -315,13 +350,17 @@ int client_call_stream(struct ictl *c, const char *method, json_t *params,
 			ret = 0;
 			break;
 		}
-		ret = varlink_recv_reply(c->client->conn, &r);
-		if (ret == -ETIMEDOUT && timed)
-			continue;
-		if (ret) {
-			ret = client_transport(c, "reading the reply", ret);
-			break;
+		if (!have) {
+			ret = varlink_recv_reply(c->client->conn, &r);
+			if (ret == -ETIMEDOUT && timed)
+				continue;
+			if (ret) {
+				ret = client_transport(c, "reading the reply",
+						       ret);
+				break;
+			}
 		}
+		have = false;
 		if (r.error) {
 			ret = client_verror(c, method, &r);
 			/* an error ends the call, even mid-stream */
@@ -370,14 +409,9 @@ int client_call(struct ictl *c, const char *method, json_t *params,
 	struct varlink_reply r = { 0 };
 	int ret;
 
-	ret = client_send(c, method, params, 0);
+	ret = client_first_reply(c, method, params, 0, &r, false);
 	if (ret)
 		goto out_put;
-	ret = varlink_recv_reply(c->client->conn, &r);
-	if (ret) {
-		ret = client_transport(c, "reading the reply", ret);
-		goto out_put;
-	}
 	if (r.error) {
 		ret = client_verror(c, method, &r);
 	} else if (r.continues) {
