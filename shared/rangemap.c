@@ -464,56 +464,27 @@ static inline unsigned int count_le(const uint64_t *a, unsigned int n,
 }
 
 /*
- * The same count by a full scan, for lookups in inner nodes: no
- * data-dependent branch, so random lookups do not mispredict, and the
- * loads are independent of each other.
+ * The same count for lookups, in two branch-free scans: the last key of
+ * each block of eight says how many blocks lie wholly at or below @key,
+ * then a scan of the next block finishes the count.  About 16 comparisons
+ * for 64 keys, independent of each other within a scan, and no branch
+ * that depends on the data: random lookups do not mispredict.  Measured
+ * faster than branchy or branch-free bisection and than a full scan.
  */
-static inline unsigned int count_le_scan(const uint64_t *a, unsigned int n,
-					 uint64_t key)
-{
-	unsigned int c = 0, j;
-
-	for (j = 0; j < n; j++)
-		c += a[j] <= key;
-	return c;
+#define COUNT_LE_BLOCKED(name, type)					\
+static inline unsigned int name(const type *a, unsigned int n, type key) \
+{									\
+	unsigned int blocks = n / 8, base = 0, c = 0, b, j, end;	\
+									\
+	for (b = 0; b < blocks; b++)					\
+		base += 8u * (a[b * 8 + 7] <= key);			\
+	end = base + 8 < n ? base + 8 : n;				\
+	for (j = base; j < end; j++)					\
+		c += a[j] <= key;					\
+	return base + c;						\
 }
-
-/*
- * The same count by branch-free bisection, for lookups in leaves: no
- * mispredictions and few instructions (measured faster than a scan for
- * 64-entry leaves, slower for inner nodes).
- */
-static inline unsigned int count_le_bl(const uint64_t *a, unsigned int n,
-				       uint64_t key)
-{
-	const uint64_t *base = a;
-
-	if (!n)
-		return 0;
-	while (n > 1) {
-		unsigned int half = n / 2;
-
-		base += half & -(size_t)(base[half - 1] <= key);
-		n -= half;
-	}
-	return (unsigned int)(base - a) + (*base <= key);
-}
-
-static inline unsigned int count_le32_bl(const uint32_t *a, unsigned int n,
-					 uint32_t key)
-{
-	const uint32_t *base = a;
-
-	if (!n)
-		return 0;
-	while (n > 1) {
-		unsigned int half = n / 2;
-
-		base += half & -(size_t)(base[half - 1] <= key);
-		n -= half;
-	}
-	return (unsigned int)(base - a) + (*base <= key);
-}
+COUNT_LE_BLOCKED(count_le_blk, uint64_t)
+COUNT_LE_BLOCKED(count_le32_blk, uint32_t)
 
 /* The child of @n to descend into for @key. */
 static inline unsigned int inner_slot(const struct imap_inner *n,
@@ -522,10 +493,7 @@ static inline unsigned int inner_slot(const struct imap_inner *n,
 	return count_le(n->key, n->count - 1u, key);
 }
 
-/*
- * Keys of compact leaf @l that are <= @key (branch-free when @fast, for
- * lookups).
- */
+/* Keys of compact leaf @l that are <= @key (@fast: for lookups). */
 static inline unsigned int ckey_count_le(const struct imap_leaf *l,
 					 uint64_t key, bool fast)
 {
@@ -539,7 +507,7 @@ static inline unsigned int ckey_count_le(const struct imap_leaf *l,
 		return n;
 	d = (uint32_t)(key - l->kbase);
 	if (fast)
-		return count_le32_bl(k, n, d);
+		return count_le32_blk(k, n, d);
 	while (lo < hi) {
 		unsigned int mid = (lo + hi) / 2;
 
@@ -725,7 +693,7 @@ int imap_lookup(const struct imap *map, uint64_t off, struct iomap *out)
 	for (h = map->height; h; h--) {
 		const struct imap_inner *in = n;
 
-		n = in->child[count_le_scan(in->key, in->count - 1u, off)];
+		n = in->child[count_le_blk(in->key, in->count - 1u, off)];
 		prefetch_node(n, h > 1 ? sizeof(struct imap_inner) :
 				     sizeof(struct imap_leaf) + LEAF_MAX *
 				     (sizeof(uint32_t) + 2 +
@@ -735,7 +703,7 @@ int imap_lookup(const struct imap *map, uint64_t off, struct iomap *out)
 	if (l->compact)
 		pos = (int)ckey_count_le(l, off, true) - 1;
 	else
-		pos = (int)count_le_bl(lf_wkey(l), l->count, off) - 1;
+		pos = (int)count_le_blk(lf_wkey(l), l->count, off) - 1;
 	if (pos < 0 || lf_last(l, pos) < off) {
 		if (++pos >= l->count) {
 			l = l->next;
