@@ -144,6 +144,28 @@ static size_t alloc_cost(size_t n)
 	return c < 32 ? 32 : c;
 }
 
+#ifdef IMAP_FAULT_INJECTION
+/*
+ * Tests only (a test build compiles this file with the macro): when >= 0,
+ * the number of allocations that still succeed before one fails.
+ */
+long imap_fault_countdown = -1;
+
+static void *imap_zalloc(size_t n)
+{
+	if (imap_fault_countdown == 0)
+		return NULL;
+	if (imap_fault_countdown > 0)
+		imap_fault_countdown--;
+	return calloc(1, n);
+}
+#else
+static void *imap_zalloc(size_t n)
+{
+	return calloc(1, n);
+}
+#endif
+
 static size_t leaf_size(unsigned int cap)
 {
 	return sizeof(struct imap_leaf) + cap * sizeof(uint64_t) +
@@ -205,7 +227,7 @@ static struct imap_leaf *leaf_alloc(struct imap *map, unsigned int cap)
 	 * Zeroed: leaf_widen() converts every slot, also ones not in use
 	 * yet, and those must not be uninitialized memory.
 	 */
-	struct imap_leaf *l = calloc(1, leaf_size(cap));
+	struct imap_leaf *l = imap_zalloc(leaf_size(cap));
 
 	if (!l)
 		return NULL;
@@ -225,7 +247,7 @@ static void leaf_free(struct imap *map, struct imap_leaf *l)
 
 static struct imap_inner *inner_alloc(struct imap *map)
 {
-	struct imap_inner *n = malloc(sizeof(*n));
+	struct imap_inner *n = imap_zalloc(sizeof(*n));
 
 	if (!n)
 		return NULL;
@@ -577,7 +599,7 @@ static void fix_lower(const struct imap *map, struct ipath *p, uint64_t start)
 
 struct imap *imap_new(void)
 {
-	struct imap *map = calloc(1, sizeof(*map));
+	struct imap *map = imap_zalloc(sizeof(*map));
 
 	if (!map)
 		return NULL;
