@@ -95,7 +95,7 @@ struct imap_leaf {
 /* The rest of a mapping in a wide leaf. */
 struct imap_rec {
 	uint64_t last;
-	uint64_t addr;		/* IOMAP_NULL_ADDR when the type has none */
+	uint64_t addr;		/* IOMAP_NULL_ADDR for types without */
 };
 
 /* ... and in a compact leaf: last - kbase, addr - abase (0 for none). */
@@ -106,7 +106,7 @@ struct imap_crec {
 
 struct imap_inner {
 	uint16_t count;			/* children */
-	uint64_t key[INNER_MAX - 1];	/* key[i] separates child i, i + 1 */
+	uint64_t key[INNER_MAX - 1];	/* key[i]: child i | child i + 1 */
 	void *child[INNER_MAX];
 };
 
@@ -260,11 +260,6 @@ static void inner_free(struct imap *map, struct imap_inner *n)
 {
 	map->mem -= alloc_cost(sizeof(*n));
 	free(n);
-}
-
-static inline uint64_t ient_len(const struct ient *e)
-{
-	return e->last - e->start + 1;	/* 0 only for [0, 2^64 - 1] */
 }
 
 static inline unsigned __int128 span_of(uint64_t start, uint64_t last)
@@ -1294,9 +1289,10 @@ slow:
 		}
 	}
 
+	/* No mapping strictly contains @m here, so cut() cannot fail. */
 	ret = cut(map, e.start, e.last, &removed);
 	if (ret)
-		return ret;	/* cannot happen: no mapping strictly contains @m */
+		return ret;
 
 	if (e.start > 0) {
 		descend(map, e.start - 1, &p);

@@ -940,7 +940,7 @@ static void diff_remove(struct diff_ctx *cx, struct imap *map)
 	else if (r < 2)
 		len = 0;
 	else if (r < 3)
-		len = UINT64_MAX - rnd_below(1000);	/* reaches past 2^64 */
+		len = UINT64_MAX - rnd_below(1000);	/* past 2^64 */
 	else
 		len = rnd_len() * md->unit;
 	inside = md->c[i].present;
