@@ -565,6 +565,10 @@ static void fix_upper(const struct imap *map, struct ipath *p, uint64_t last)
 {
 	unsigned int lvl = map->height;
 
+	/* Nothing can follow a mapping that ends at 2^64 - 1: no separator. */
+	if (last == UINT64_MAX)
+		return;
+
 	while (lvl-- > 0) {
 		struct imap_inner *n = p->node[lvl];
 
