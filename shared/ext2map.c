@@ -9,6 +9,22 @@
  * every loop is bounded by the file's maximum size, so a corrupt tree gives
  * -EUCLEAN rather than a crash or a hang.  This file is the only place in
  * shared/ where an errcode_t exists.
+ *
+ * Choices the header leaves open:
+ *  - One extent is one mapping, even when the next extent continues it in
+ *    file and on disk (an extent holds at most 32768 blocks): the answers
+ *    then match "debugfs ex" and FIEMAP row for row, and the cache's range
+ *    map merges such neighbours anyway.  Block-mapped runs are merged, as
+ *    they have no rows of their own.
+ *  - LAST is set on every mapping whose end reaches or passes EOF rounded
+ *    up to the block size, so also on extents and holes wholly past EOF
+ *    (fallocate KEEP_SIZE); a mapping without it is followed by more file.
+ *  - Without the inode bitmap loaded, an inode with no mode or no links is
+ *    "not in use" (-ENOENT) for iomap_ext2_lookup() and the walk; an
+ *    open-but-unlinked file must go through iomap_ext2_lookup_inode().
+ *  - The maximum size is libext2fs's (ext2fs_file_block_offset_too_big):
+ *    2^32 - 1 blocks for extent and inline files; for block-mapped files
+ *    also no more than 12 + p + p^2 + p^3 blocks, p pointers a block.
  */
 #include "config.h"
 
