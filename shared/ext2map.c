@@ -279,6 +279,23 @@ static int ext2map_extent_check(const struct ext2map_ctx *c,
 }
 
 /*
+ * The errno for @err from a step down the tree, the handle still on the
+ * index entry it tried to follow: an entry that points outside the
+ * filesystem is corruption, whatever reading there said.
+ */
+static int ext2map_down_errno(const struct ext2map_ctx *c,
+			      ext2_extent_handle_t h, errcode_t err)
+{
+	struct ext2fs_extent idx;
+
+	if (!ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &idx) &&
+	    !(idx.e_flags & EXT2_EXTENT_FLAGS_LEAF) &&
+	    !ext2map_pblk_ok(c->fs, idx.e_pblk, 1))
+		return -EUCLEAN;
+	return iomap_ext2_errno(err);
+}
+
+/*
  * Step from the leaf extent the handle sits on to the next one in file
  * order, up the tree and down again as far as needed.  libext2fs's own
  * NEXT_LEAF is not used: after ext2fs_extent_goto() the interior levels
@@ -286,7 +303,8 @@ static int ext2map_extent_check(const struct ext2map_ctx *c,
  * Returns 0, -ENODATA when there is no next extent, -EUCLEAN for an empty
  * leaf, or another -errno.  Bounded by the tree depth.
  */
-static int ext2map_next_extent(ext2_extent_handle_t h, struct ext2fs_extent *e)
+static int ext2map_next_extent(const struct ext2map_ctx *c,
+			       ext2_extent_handle_t h, struct ext2fs_extent *e)
 {
 	struct ext2_extent_info info;
 	errcode_t err;
@@ -313,7 +331,7 @@ static int ext2map_next_extent(ext2_extent_handle_t h, struct ext2fs_extent *e)
 		/* DOWN lands on the first entry of the child node. */
 		err = ext2fs_extent_get(h, EXT2_EXTENT_DOWN, e);
 		if (err)
-			return iomap_ext2_errno(err);
+			return ext2map_down_errno(c, h, err);
 	}
 }
 
@@ -359,8 +377,10 @@ static int ext2map_extent_lookup(const struct ext2map_ctx *c, uint64_t lblk,
 		ret = 0;
 		goto out_free;
 	}
-	if (err != EXT2_ET_EXTENT_NOT_FOUND)
-		goto out_err;
+	if (err != EXT2_ET_EXTENT_NOT_FOUND) {
+		ret = ext2map_down_errno(c, h, err);
+		goto out_free;
+	}
 
 	/* A hole: find where the next extent starts. */
 	err = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &e);
@@ -380,7 +400,7 @@ static int ext2map_extent_lookup(const struct ext2map_ctx *c, uint64_t lblk,
 		ret = ext2map_extent_check(c, h, &e);
 		if (ret)
 			goto out_free;
-		ret = ext2map_next_extent(h, &e);
+		ret = ext2map_next_extent(c, h, &e);
 		if (ret == -ENODATA) {
 			ext2map_hole(c, lblk, c->max_blocks, out);
 			ret = 0;

@@ -171,6 +171,22 @@ test_expect_success 'overlapping extents' '
 	dump_fails "Structure needs cleaning" bad.img /two
 '
 
+# In /frag (depth 1), i_block[3..5] is the first index entry (logical
+# start; leaf block low 32 bits; high 16 bits).
+test_expect_success 'an index entry pointing outside the filesystem' '
+	corrupt csum.img bad.img "sif /frag block[4] 0x7ffffff0" &&
+	dump_fails "Structure needs cleaning" bad.img /frag &&
+	dump_fails "Structure needs cleaning" bad.img /frag 4096 1024
+'
+
+test_expect_success 'an index entry pointing at file data' '
+	data=$(debugfs_ex_runs nocsum.img "$(debugfs_ino nocsum.img /two)" |
+		awk "NR == 1 { print \$3 }") &&
+	test -n "$data" &&
+	corrupt nocsum.img bad.img "sif /frag block[4] $data" &&
+	dump_fails "Structure needs cleaning" bad.img /frag
+'
+
 test_expect_success 'an absurd extent tree depth' '
 	corrupt csum.img bad.img "sif /two block[1] 0xffff0004" &&
 	dump_fails "Structure needs cleaning" bad.img /two
