@@ -706,30 +706,174 @@ struct io_write_result {
 };
 
 /*
- * Convert block @lblk (device block @pblk) of an unwritten extent to
- * written.  ext2fs_extent_set_bmap() splits and merges as needed, and
- * merges a converted first block into a written predecessor, but leaves
- * an unwritten extent of one block as an extent of its own; so the last
- * block of a range (@last) that is alone in its extent is unmapped and
- * mapped again, which appends it to its predecessor when they touch.
- * Without this every appending write would leave one more extent.
- * Unmapping neither frees the block nor changes i_blocks.
+ * Whether the written extent @prev ends right where @ex (n blocks of it)
+ * starts, in the file and on the device, and has room for them.
  */
-static errcode_t io_convert_block(ext2_extent_handle_t handle, blk64_t lblk,
-				  blk64_t pblk, bool last)
+static bool io_extent_joins(const struct ext2fs_extent *prev,
+			    const struct ext2fs_extent *ex, blk64_t n)
 {
-	struct ext2fs_extent ex;
+	return !(prev->e_flags & EXT2_EXTENT_FLAGS_UNINIT) &&
+	       prev->e_lblk + prev->e_len == ex->e_lblk &&
+	       prev->e_pblk + prev->e_len == ex->e_pblk &&
+	       prev->e_len + n <= EXT_INIT_MAX_LEN;
+}
+
+/* Replace the current extent with @ex and fix the index blocks above. */
+static errcode_t io_extent_put(ext2_extent_handle_t h,
+			       struct ext2fs_extent *ex)
+{
+	errcode_t err = ext2fs_extent_replace(h, 0, ex);
+
+	return err ? err : ext2fs_extent_fix_parents(h);
+}
+
+/* Insert @ex after the current extent and fix the index blocks above. */
+static errcode_t io_extent_add(ext2_extent_handle_t h,
+			       struct ext2fs_extent *ex)
+{
+	errcode_t err = ext2fs_extent_insert(h, EXT2_EXTENT_INSERT_AFTER, ex);
+
+	return err ? err : ext2fs_extent_fix_parents(h);
+}
+
+/*
+ * Give the first @n blocks of the unwritten extent @ex to the written
+ * extent before it (@prev, which io_extent_joins()), so that appending
+ * writes keep growing one extent.  The rest of @ex, if any, stays
+ * unwritten.
+ */
+static errcode_t io_extent_give_head(ext2_extent_handle_t h,
+				     struct ext2fs_extent *ex,
+				     struct ext2fs_extent *prev, blk64_t n)
+{
+	struct ext2fs_extent rest = *ex;
 	errcode_t err;
 
-	if (last && !ext2fs_extent_goto(handle, lblk) &&
-	    !ext2fs_extent_get(handle, EXT2_EXTENT_CURRENT, &ex) &&
-	    (ex.e_flags & EXT2_EXTENT_FLAGS_UNINIT) && ex.e_lblk == lblk &&
-	    ex.e_len == 1) {
-		err = ext2fs_extent_set_bmap(handle, lblk, 0, 0);
+	err = ext2fs_extent_goto(h, ex->e_lblk);
+	if (err)
+		return err;
+	if (n == ex->e_len) {
+		err = ext2fs_extent_delete(h, 0);
+		if (!err) {
+			err = ext2fs_extent_fix_parents(h);
+			if (err == EXT2_ET_NO_CURRENT_NODE)
+				err = 0;
+		}
+	} else {
+		rest.e_lblk += n;
+		rest.e_pblk += n;
+		rest.e_len -= (__u32)n;
+		err = io_extent_put(h, &rest);
+	}
+	if (err)
+		return err;
+	err = ext2fs_extent_goto(h, prev->e_lblk);
+	if (err)
+		return err;
+	prev->e_len += (__u32)n;
+	return io_extent_put(h, prev);
+}
+
+/*
+ * Convert file blocks [start, end] from unwritten to written.  Every block
+ * in the range is mapped (the caller just wrote it).  Done with extent
+ * replace and insert, splitting an unwritten extent in at most three:
+ * ext2fs_extent_set_bmap() of 1.47.0, used block by block, corrupts the
+ * tree when a split falls on a leaf boundary (overlapping extents in two
+ * leaves, a block left unmapped), as concurrent random writes into
+ * preallocated files showed (t2300).  A converted head that touches a
+ * written predecessor is merged into it.  On failure *done is the first
+ * block not converted; the tree is left consistent (a failed insert puts
+ * the original extent back).
+ */
+static errcode_t io_convert_range(ext2_extent_handle_t h, blk64_t start,
+				  blk64_t end, blk64_t *done)
+{
+	struct ext2fs_extent ex, orig, prev, part;
+	blk64_t a, b, e, s = start;
+	errcode_t err, err2;
+
+	while (s <= end) {
+		*done = s;
+		err = ext2fs_extent_goto(h, s);
+		if (!err)
+			err = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &ex);
 		if (err)
 			return err;
+		a = ex.e_lblk;
+		b = a + ex.e_len - 1;
+		if (s < a || s > b)
+			return EXT2_ET_EXTENT_NOT_FOUND;
+		e = end < b ? end : b;
+		if (!(ex.e_flags & EXT2_EXTENT_FLAGS_UNINIT)) {
+			s = b + 1;
+			continue;
+		}
+		orig = ex;
+		if (s == a && !ext2fs_extent_get(h, EXT2_EXTENT_PREV_LEAF,
+						 &prev) &&
+		    io_extent_joins(&prev, &ex, e - a + 1)) {
+			err = io_extent_give_head(h, &ex, &prev, e - a + 1);
+			if (err)
+				return err;
+			s = e + 1;
+			continue;
+		}
+		err = ext2fs_extent_goto(h, a);
+		if (err)
+			return err;
+		if (s == a && e == b) {
+			ex.e_flags &= ~EXT2_EXTENT_FLAGS_UNINIT;
+			err = io_extent_put(h, &ex);
+			if (err)
+				return err;
+			s = e + 1;
+			continue;
+		}
+		/* The part before s stays unwritten (or is the written
+		 * head when s == a); then the written part; then the rest. */
+		part = ex;
+		if (s > a) {
+			part.e_len = (__u32)(s - a);
+		} else {
+			part.e_len = (__u32)(e - a + 1);
+			part.e_flags &= ~EXT2_EXTENT_FLAGS_UNINIT;
+		}
+		err = io_extent_put(h, &part);
+		if (err)
+			return err;
+		if (s > a) {
+			part = orig;
+			part.e_lblk = s;
+			part.e_pblk = orig.e_pblk + (s - a);
+			part.e_len = (__u32)(e - s + 1);
+			part.e_flags &= ~EXT2_EXTENT_FLAGS_UNINIT;
+			err = io_extent_add(h, &part);
+		}
+		if (!err && e < b) {
+			part = orig;
+			part.e_lblk = e + 1;
+			part.e_pblk = orig.e_pblk + (e + 1 - a);
+			part.e_len = (__u32)(b - e);
+			err = io_extent_add(h, &part);
+		}
+		if (err) {
+			/* Put the original back: drop a written middle that
+			 * made it in, then restore the first part. */
+			if (s > a && !ext2fs_extent_goto(h, s)) {
+				err2 = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT,
+							 &part);
+				if (!err2 && part.e_lblk == s)
+					(void)ext2fs_extent_delete(h, 0);
+			}
+			if (!ext2fs_extent_goto(h, a))
+				(void)io_extent_put(h, &orig);
+			return err;
+		}
+		s = e + 1;
 	}
-	return ext2fs_extent_set_bmap(handle, lblk, pblk, 0);
+	*done = end + 1;
+	return 0;
 }
 
 /*
@@ -917,16 +1061,13 @@ static int io_write_blocks(struct iomapfs *fsx, struct fs_inode *fi,
 			goto out_free;
 		}
 		for (s = 0; s < unwritten.n && !err; s++) {
-			for (i = 0; i < unwritten.v[s].count; i++) {
-				err = io_convert_block(handle,
-					unwritten.v[s].lblk + i,
-					unwritten.v[s].pblk + i,
-					i + 1 == unwritten.v[s].count);
-				if (err) {
-					done = unwritten.v[s].lblk + i;
-					break;
-				}
-			}
+			blk64_t upto;
+
+			err = io_convert_range(handle, unwritten.v[s].lblk,
+					       unwritten.v[s].lblk +
+					       unwritten.v[s].count - 1, &upto);
+			if (err)
+				done = upto;
 		}
 		ext2fs_extent_free(handle);
 		res->converted = true;
