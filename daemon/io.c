@@ -73,6 +73,9 @@
 #define IO_ZERO_CHUNK (256u * 1024u)
 static char io_zeroes[IO_ZERO_CHUNK];
 
+/* Reads up to this many bytes are copied rather than spliced. */
+#define IO_COPY_MAX (32u * 1024u)
+
 /* Largest number of mappings one fast-path overwrite handles before it
  * gives up and takes the slow path (a very fragmented range). */
 #define IO_FAST_SEGS 64
@@ -538,8 +541,11 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	/* Still under io_lock shared: no truncate or punch can free these
 	 * blocks while the kernel reads them.  fuse_reply_data() replies
-	 * (with an error when the device read fails) exactly once. */
-	fuse_reply_data(req, r.bv, FUSE_BUF_SPLICE_MOVE);
+	 * (with an error when the device read fails) exactly once.  Small
+	 * replies are copied: a pread and a write cost less than the pipe
+	 * and the three splices of the zero-copy path. */
+	fuse_reply_data(req, r.bv, end - (uint64_t)off <= IO_COPY_MAX ?
+				   FUSE_BUF_NO_SPLICE : FUSE_BUF_SPLICE_MOVE);
 out_done:
 	io_unlock(fi);
 	free(r.bv);
