@@ -21,10 +21,10 @@
  * reading the bitmaps.  Both descriptors then go through the same page
  * cache of the image (or block device), so a metadata read by libext2fs
  * sees our data writes and vice versa, and nothing is ever written back
- * later from a copy.  What remains cached in memory by libext2fs are inodes (its
- * inode cache, written through by ext2fs_write_inode), bitmaps and group
- * descriptors: metadata we change only through libext2fs itself, under
- * fs_lock.  The cost is a system call per metadata block, which the page
+ * later from a copy.  What remains cached in memory by libext2fs are
+ * inodes (its inode cache, written through by ext2fs_write_inode), bitmaps
+ * and group descriptors: metadata we change only through libext2fs itself,
+ * under fs_lock.  The cost is a system call per metadata block, which the page
  * cache answers.
  */
 #include "config.h"
