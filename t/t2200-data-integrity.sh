@@ -83,6 +83,18 @@ while IFS=: read -r kind opts; do
 			false
 		}
 	'
+	case $kind in
+	ext4-*)
+		test_expect_success FUSE,E2FSPROGS,DATAIO "$kind: appending writes grow one extent" '
+			n=$(debugfs -R "ex /seq" "$IMG" 2>/dev/null | tail -n +2 | wc -l) &&
+			test "$n" -ge 1 && test "$n" -le 2 || {
+				echo "/seq, written in 24 appending writes, has $n extents:"
+				debugfs -R "ex /seq" "$IMG" 2>/dev/null
+				false
+			}
+		'
+		;;
+	esac
 done <<<"$DEVS"
 
 test_done
