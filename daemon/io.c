@@ -1523,7 +1523,9 @@ void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 	bool ref, keep = mode & FALLOC_FL_KEEP_SIZE;
 	int ret;
 
-	/* COLLAPSE_RANGE and INSERT_RANGE are not implemented. */
+	/* COLLAPSE_RANGE and INSERT_RANGE never get here: the kernel's FUSE
+	 * module refuses every mode but KEEP_SIZE, PUNCH_HOLE and ZERO_RANGE
+	 * with EOPNOTSUPP itself, so they are not implemented. */
 	if (mode & ~known) {
 		fuse_reply_err(req, EOPNOTSUPP);
 		return;
