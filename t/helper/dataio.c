@@ -12,6 +12,9 @@
  * Usage:
  *   dataio write FILE OFF LEN SEED [CHUNK]  write the pattern (CHUNK bytes
  *                                           per write(2), default 65536)
+ *   dataio mmapwrite FILE OFF LEN SEED      write the pattern through a shared
+ *                                           mapping (the file must reach
+ *                                           OFF + LEN), then msync
  *   dataio check FILE OFF LEN SEED [-n]     check the pattern; -n drops the
  *                                           file's page cache first so the
  *                                           reads reach the filesystem
@@ -34,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define DATAIO_CHUNK 65536u
@@ -82,6 +86,7 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: dataio write FILE OFF LEN SEED [CHUNK]\n"
+		"       dataio mmapwrite FILE OFF LEN SEED\n"
 		"       dataio check FILE OFF LEN SEED [-n]\n"
 		"       dataio zero FILE OFF LEN [-n]\n"
 		"       dataio seek FILE\n"
@@ -129,6 +134,36 @@ static int do_write(const char *path, uint64_t off, uint64_t len,
 		return 1;
 	}
 	return 0;
+}
+
+static int do_mmapwrite(const char *path, uint64_t off, uint64_t len,
+			uint64_t seed)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t start = off - off % (uint64_t)page;
+	unsigned char *map;
+	int fd, ret = 1;
+
+	fd = open(path, O_RDWR);
+	if (fd < 0) {
+		fprintf(stderr, "dataio: open %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	map = mmap(NULL, (size_t)(off + len - start), PROT_READ | PROT_WRITE,
+		   MAP_SHARED, fd, (off_t)start);
+	if (map == MAP_FAILED) {
+		fprintf(stderr, "dataio: mmap %s: %s\n", path, strerror(errno));
+		goto out_close;
+	}
+	pattern_fill(map + (off - start), (size_t)len, off, seed);
+	if (msync(map, (size_t)(off + len - start), MS_SYNC) < 0)
+		fprintf(stderr, "dataio: msync %s: %s\n", path, strerror(errno));
+	else
+		ret = 0;
+	munmap(map, (size_t)(off + len - start));
+out_close:
+	close(fd);
+	return ret;
 }
 
 /* Check [off, off + len): the pattern of @seed, or zeroes when !seed. */
@@ -312,6 +347,12 @@ int main(int argc, char **argv)
 		    (argc == 7 && (parse_u64(argv[6], &chunk) || !chunk)))
 			return usage();
 		return do_write(argv[2], off, len, seed, chunk);
+	}
+	if (!strcmp(argv[1], "mmapwrite") && argc == 6) {
+		if (parse_u64(argv[3], &off) || parse_u64(argv[4], &len) ||
+		    parse_u64(argv[5], &seed) || !len)
+			return usage();
+		return do_mmapwrite(argv[2], off, len, seed);
 	}
 	if (!strcmp(argv[1], "check") && (argc == 6 || argc == 7)) {
 		if (argc == 7) {
