@@ -46,13 +46,14 @@
  * turned it back on (its threaded bitmap read does), before any block
  * changes hands, so neither can happen: when a metadata block is freed,
  * its last write has already reached the device, and our later pwrite of
- * data is the last word.  On top of that this file never moves data through the io_channel:
- * inline data is expanded by hand (io_inline_expand) instead of with
- * ext2fs_inline_data_expand(), which would write the block through
- * ext2fs_file_write(), and we do not use ext2fs_fallocate()'s zeroing or its
- * block-mapped path (ext4 refuses preallocation of block-mapped files too).
- * The one block kind libext2fs both reads and writes that can also hold
- * file data is none: data blocks are only ever touched here.
+ * data is the last word.  On top of that this file never moves file data
+ * through the io_channel, so libext2fs never holds a copy of a data block
+ * at all: inline data is expanded by hand (io_inline_expand) instead of
+ * with ext2fs_inline_data_expand(), which writes the block through
+ * ext2fs_file_write(), and we use neither ext2fs_fallocate()'s zeroing nor
+ * its block-mapped path (ext4 refuses preallocation of block-mapped files
+ * too).  The bitmaps, group descriptors and inodes libext2fs keeps in
+ * memory never describe data contents, only ownership.
  */
 #include "config.h"
 
@@ -82,9 +83,9 @@ static char io_zeroes[IO_ZERO_CHUNK];
 
 /* A byte range on the device to convert from unwritten to written. */
 struct io_seg {
-	uint64_t lblk;		/* first file block */
-	uint64_t pblk;		/* its device block */
-	uint64_t count;		/* blocks */
+	uint64_t lblk;	/* first file block */
+	uint64_t pblk;	/* its device block */
+	uint64_t count; /* blocks */
 };
 
 /* A growable list of io_seg. */
@@ -280,8 +281,8 @@ static uint64_t io_blk_up(struct iomapfs *fsx, uint64_t x)
  * fs_lock held.
  */
 static int io_inline_get(struct iomapfs *fsx, struct fs_inode *fi,
-			 struct ext2_inode_large *inode, size_t min,
-			 char **out, size_t *len)
+			 struct ext2_inode_large *inode, size_t min, char **out,
+			 size_t *len)
 {
 	size_t cap = 0;
 	errcode_t err;
@@ -401,7 +402,7 @@ static errcode_t io_ext2_punch(ext2_filsys fs, ext2_ino_t ino,
 struct io_reply {
 	struct fuse_bufvec *bv;
 	size_t cap;
-	char *owned;		/* inline data copy, freed after the reply */
+	char *owned; /* inline data copy, freed after the reply */
 };
 
 static int io_reply_add(struct io_reply *r, const struct fuse_buf *b)
@@ -411,8 +412,9 @@ static int io_reply_add(struct io_reply *r, const struct fuse_buf *b)
 
 	if (r->bv && r->bv->count == r->cap) {
 		ncap = r->cap * 2;
-		nbv = realloc(r->bv, sizeof(*nbv) +
-				     (ncap - 1) * sizeof(struct fuse_buf));
+		nbv = realloc(r->bv,
+			      sizeof(*nbv) +
+				      (ncap - 1) * sizeof(struct fuse_buf));
 		if (!nbv)
 			return -ENOMEM;
 		r->bv = nbv;
@@ -420,8 +422,9 @@ static int io_reply_add(struct io_reply *r, const struct fuse_buf *b)
 	}
 	if (!r->bv) {
 		r->cap = 8;
-		r->bv = calloc(1, sizeof(*r->bv) +
-				  (r->cap - 1) * sizeof(struct fuse_buf));
+		r->bv = calloc(1,
+			       sizeof(*r->bv) +
+				       (r->cap - 1) * sizeof(struct fuse_buf));
 		if (!r->bv)
 			return -ENOMEM;
 	}
@@ -432,7 +435,7 @@ static int io_reply_add(struct io_reply *r, const struct fuse_buf *b)
 /* Append @len bytes of zeroes to the reply. */
 static int io_reply_zeroes(struct io_reply *r, uint64_t len)
 {
-	struct fuse_buf b = { .fd = -1 };
+	struct fuse_buf b = {.fd = -1};
 	int ret;
 
 	while (len > 0) {
@@ -451,12 +454,12 @@ static int io_reply_inline(struct iomapfs *fsx, struct fs_inode *fi,
 			   struct io_reply *r, uint64_t pos, uint64_t end)
 {
 	struct ext2_inode_large inode;
-	struct fuse_buf b = { .fd = -1 };
+	struct fuse_buf b = {.fd = -1};
 	size_t len = 0;
 	char *data = NULL;
 	int ret;
 
-	if (r->owned)		/* one INLINE mapping per file: block 0 */
+	if (r->owned) /* one INLINE mapping per file: block 0 */
 		return -EIO;
 	fs_lock(fsx);
 	ret = fs_read_inode(fsx, fi->ino, &inode);
@@ -477,7 +480,7 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	     struct fuse_file_info *ffi)
 {
 	struct iomapfs *fsx = req_fs(req);
-	struct io_reply r = { 0 };
+	struct io_reply r = {0};
 	struct fuse_buf b;
 	struct fs_inode *fi;
 	struct iomap m;
@@ -544,8 +547,10 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	 * (with an error when the device read fails) exactly once.  Small
 	 * replies are copied: a pread and a write cost less than the pipe
 	 * and the three splices of the zero-copy path. */
-	fuse_reply_data(req, r.bv, end - (uint64_t)off <= IO_COPY_MAX ?
-				   FUSE_BUF_NO_SPLICE : FUSE_BUF_SPLICE_MOVE);
+	fuse_reply_data(req, r.bv,
+			end - (uint64_t)off <= IO_COPY_MAX
+				? FUSE_BUF_NO_SPLICE
+				: FUSE_BUF_SPLICE_MOVE);
 out_done:
 	io_unlock(fi);
 	free(r.bv);
@@ -670,7 +675,7 @@ static int io_inline_expand(struct iomapfs *fsx, struct fs_inode *fi,
 	/* ext2fs_punch() of an inline inode drops the inline data (i_block
 	 * and the system.data attribute) and writes the inode. */
 	err = ext2fs_punch(fsx->fs, fi->ino, (struct ext2_inode *)inode, NULL,
-			   0, ~0ULL);	/* inline: nothing to work around */
+			   0, ~0ULL); /* inline: nothing to work around */
 	if (err)
 		goto out_err;
 	ret = fs_read_inode(fsx, fi->ino, inode);
@@ -706,9 +711,9 @@ out_free:
 
 /* What io_write_blocks() did, for the caller's invalidation. */
 struct io_write_result {
-	uint64_t written;	/* bytes of the request written */
-	bool allocated;		/* holes were filled */
-	bool converted;		/* unwritten extents were converted */
+	uint64_t written; /* bytes of the request written */
+	bool allocated;	  /* holes were filled */
+	bool converted;	  /* unwritten extents were converted */
 };
 
 /*
@@ -725,8 +730,7 @@ static bool io_extent_joins(const struct ext2fs_extent *prev,
 }
 
 /* Replace the current extent with @ex and fix the index blocks above. */
-static errcode_t io_extent_put(ext2_extent_handle_t h,
-			       struct ext2fs_extent *ex)
+static errcode_t io_extent_put(ext2_extent_handle_t h, struct ext2fs_extent *ex)
 {
 	errcode_t err = ext2fs_extent_replace(h, 0, ex);
 
@@ -734,8 +738,7 @@ static errcode_t io_extent_put(ext2_extent_handle_t h,
 }
 
 /* Insert @ex after the current extent and fix the index blocks above. */
-static errcode_t io_extent_add(ext2_extent_handle_t h,
-			       struct ext2fs_extent *ex)
+static errcode_t io_extent_add(ext2_extent_handle_t h, struct ext2fs_extent *ex)
 {
 	errcode_t err = ext2fs_extent_insert(h, EXT2_EXTENT_INSERT_AFTER, ex);
 
@@ -816,8 +819,8 @@ static errcode_t io_convert_range(ext2_extent_handle_t h, blk64_t start,
 			continue;
 		}
 		orig = ex;
-		if (s == a && !ext2fs_extent_get(h, EXT2_EXTENT_PREV_LEAF,
-						 &prev) &&
+		if (s == a &&
+		    !ext2fs_extent_get(h, EXT2_EXTENT_PREV_LEAF, &prev) &&
 		    io_extent_joins(&prev, &ex, e - a + 1)) {
 			err = io_extent_give_head(h, &ex, &prev, e - a + 1);
 			if (err)
@@ -898,8 +901,8 @@ static int io_write_blocks(struct iomapfs *fsx, struct fs_inode *fi,
 	ext2_filsys fs = fsx->fs;
 	const uint64_t bs = fsx->blocksize;
 	bool extents = inode->i_flags & EXT4_EXTENTS_FL;
-	struct io_segs unwritten = { 0 };
-	struct io_segs fresh = { 0 };	/* block-mapped: new, not linked */
+	struct io_segs unwritten = {0};
+	struct io_segs fresh = {0}; /* block-mapped: new, not linked */
 	ext2_extent_handle_t handle;
 	uint64_t size = EXT2_I_SIZE(inode), max, b0, b1, pos, end, seg_end;
 	uint64_t cs, ce, done, lblk, addr, goal = 0, i;
@@ -936,9 +939,9 @@ static int io_write_blocks(struct iomapfs *fsx, struct fs_inode *fi,
 	/* 1. Allocate.  Extent files: unwritten extents.  Block-mapped
 	 * files: blocks taken from the bitmap, linked only in step 3. */
 	if (have_hole && extents) {
-		err = ext2fs_fallocate(fs, EXT2_FALLOCATE_FORCE_UNINIT,
-				       fi->ino, (struct ext2_inode *)inode,
-				       ~0ULL, b0, b1 - b0 + 1);
+		err = ext2fs_fallocate(fs, EXT2_FALLOCATE_FORCE_UNINIT, fi->ino,
+				       (struct ext2_inode *)inode, ~0ULL, b0,
+				       b1 - b0 + 1);
 		/* i_blocks changed in our copy even on failure. */
 		ret = fs_write_inode(fsx, fi->ino, inode);
 		if (ret)
@@ -961,11 +964,12 @@ static int io_write_blocks(struct iomapfs *fsx, struct fs_inode *fi,
 			break;
 		}
 		/* Block-mapped: take a block for each block of the hole. */
-		for (lblk = pos / bs;
-		     lblk <= b1 && lblk < io_map_end(&m) / bs; lblk++) {
+		for (lblk = pos / bs; lblk <= b1 && lblk < io_map_end(&m) / bs;
+		     lblk++) {
 			if (!goal)
-				goal = ext2fs_find_inode_goal(fs, fi->ino,
-					(struct ext2_inode *)inode, lblk);
+				goal = ext2fs_find_inode_goal(
+					fs, fi->ino, (struct ext2_inode *)inode,
+					lblk);
 			err = ext2fs_new_block2(fs, goal, NULL, &pblk);
 			if (err) {
 				alloc_ret = translate_error(fsx, err, fi->ino);
@@ -994,7 +998,7 @@ static int io_write_blocks(struct iomapfs *fsx, struct fs_inode *fi,
 		len = io_min(len, pos - off);
 	}
 	end = off + len;
-	err = 0;	/* an allocation failure is in alloc_ret */
+	err = 0; /* an allocation failure is in alloc_ret */
 
 	/* Bytes between the old EOF and the write, in the old EOF block,
 	 * must read as zeroes once i_size covers them. */
@@ -1023,8 +1027,7 @@ static int io_write_blocks(struct iomapfs *fsx, struct fs_inode *fi,
 				goto out_free;
 			seg_end = io_min(io_map_end(&m), (b1 + 1) * bs);
 			if (s < fresh.n)
-				seg_end = io_min(seg_end,
-						 fresh.v[s].lblk * bs);
+				seg_end = io_min(seg_end, fresh.v[s].lblk * bs);
 			addr = m.addr + (pos - m.offset);
 			if (m.type == IOMAP_MAPPED) {
 				is_new = false;
@@ -1036,7 +1039,7 @@ static int io_write_blocks(struct iomapfs *fsx, struct fs_inode *fi,
 				if (ret)
 					goto out_free;
 			} else {
-				ret = -EIO;	/* a hole after allocation */
+				ret = -EIO; /* a hole after allocation */
 				goto out_free;
 			}
 		}
@@ -1071,7 +1074,8 @@ static int io_write_blocks(struct iomapfs *fsx, struct fs_inode *fi,
 
 			err = io_convert_range(handle, unwritten.v[s].lblk,
 					       unwritten.v[s].lblk +
-					       unwritten.v[s].count - 1, &upto);
+						       unwritten.v[s].count - 1,
+					       &upto);
 			if (err)
 				done = upto;
 		}
@@ -1082,29 +1086,28 @@ static int io_write_blocks(struct iomapfs *fsx, struct fs_inode *fi,
 		for (i = 0; i < fresh.v[s].count; i++) {
 			pblk = fresh.v[s].pblk + i;
 			lblk = fresh.v[s].lblk + i;
-			err = ext2fs_bmap2(fs, fi->ino,
-					   (struct ext2_inode *)inode, NULL,
-					   BMAP_SET | BMAP_ALLOC, lblk, NULL,
-					   &pblk);
+			err = ext2fs_bmap2(
+				fs, fi->ino, (struct ext2_inode *)inode, NULL,
+				BMAP_SET | BMAP_ALLOC, lblk, NULL, &pblk);
 			if (!err)
-				err = ext2fs_iblk_add_blocks(fs,
-					(struct ext2_inode *)inode, 1);
+				err = ext2fs_iblk_add_blocks(
+					fs, (struct ext2_inode *)inode, 1);
 			if (err) {
 				done = lblk;
 				/* give back the blocks never linked */
 				for (; i < fresh.v[s].count; i++)
-					ext2fs_block_alloc_stats2(fs,
-						fresh.v[s].pblk + i, -1);
+					ext2fs_block_alloc_stats2(
+						fs, fresh.v[s].pblk + i, -1);
 				for (s++; s < fresh.n; s++)
 					for (i = 0; i < fresh.v[s].count; i++)
-						ext2fs_block_alloc_stats2(fs,
-							fresh.v[s].pblk + i,
+						ext2fs_block_alloc_stats2(
+							fs, fresh.v[s].pblk + i,
 							-1);
 				break;
 			}
 		}
 	}
-	fresh.n = 0;		/* linked or given back */
+	fresh.n = 0; /* linked or given back */
 	if (err) {
 		ret = translate_error(fsx, err, fi->ino);
 		if (done * bs <= off)
@@ -1115,7 +1118,8 @@ static int io_write_blocks(struct iomapfs *fsx, struct fs_inode *fi,
 
 	/* 4. The size, and the times. */
 	if (end > size) {
-		err = ext2fs_inode_size_set(fs, (struct ext2_inode *)inode, end);
+		err = ext2fs_inode_size_set(fs, (struct ext2_inode *)inode,
+					    end);
 		if (err) {
 			ret = translate_error(fsx, err, fi->ino);
 			goto out_write_inode;
@@ -1230,7 +1234,7 @@ static int64_t io_write_locked(struct iomapfs *fsx, struct fs_inode *fi,
 			       const char *data, uint64_t len, uint64_t off)
 {
 	struct ext2_inode_large inode;
-	struct io_write_result res = { 0 };
+	struct io_write_result res = {0};
 	uint64_t size, bs = fsx->blocksize;
 	int ret;
 
@@ -1260,11 +1264,13 @@ static int64_t io_write_locked(struct iomapfs *fsx, struct fs_inode *fi,
 	 * way: still under both locks, so before anyone can look. */
 	if (res.allocated)
 		cache_invalidate(fsx->cache, fi->ino, io_blk_down(fsx, off),
-				 io_blk_up(fsx, off + len) - io_blk_down(fsx, off),
+				 io_blk_up(fsx, off + len) -
+					 io_blk_down(fsx, off),
 				 CACHE_R_WRITE);
 	if (res.converted)
 		cache_invalidate(fsx->cache, fi->ino, io_blk_down(fsx, off),
-				 io_blk_up(fsx, off + len) - io_blk_down(fsx, off),
+				 io_blk_up(fsx, off + len) -
+					 io_blk_down(fsx, off),
 				 CACHE_R_CONVERT);
 	if (fi->size_valid && fi->size > size)
 		cache_invalidate(fsx->cache, fi->ino, size - size % bs,
@@ -1356,10 +1362,10 @@ static void io_set_ctime(struct iomapfs *fsx, struct ext2_inode_large *inode)
 	sec = (int64_t)ts.tv_sec;
 	inode->i_ctime = (uint32_t)sec;
 	if (EXT2_INODE_SIZE(fsx->fs->super) > EXT2_GOOD_OLD_INODE_SIZE &&
-	    inode->i_extra_isize >= offsetof(struct ext2_inode_large,
-					     i_ctime_extra) +
-					    sizeof(inode->i_ctime_extra) -
-					    EXT2_GOOD_OLD_INODE_SIZE)
+	    inode->i_extra_isize >=
+		    offsetof(struct ext2_inode_large, i_ctime_extra) +
+			    sizeof(inode->i_ctime_extra) -
+			    EXT2_GOOD_OLD_INODE_SIZE)
 		inode->i_ctime_extra =
 			(uint32_t)(((sec - (int32_t)sec) >> 32) & 3) |
 			((uint32_t)ts.tv_nsec << 2);
@@ -1446,8 +1452,9 @@ static int io_punch(struct iomapfs *fsx, struct fs_inode *fi,
 	end = io_min(size, off + len);
 	first = io_blk_up(fsx, off) / fsx->blocksize;
 	/* The EOF block may go whole: its bytes past EOF do not matter. */
-	last_excl = (end == size ? io_blk_up(fsx, end) : io_blk_down(fsx, end)) /
-		    fsx->blocksize;
+	last_excl =
+		(end == size ? io_blk_up(fsx, end) : io_blk_down(fsx, end)) /
+		fsx->blocksize;
 	ret = io_zero_partial(fsx, fi, inode, off,
 			      end == size ? io_min(end, first * fsx->blocksize)
 					  : end);
@@ -1752,9 +1759,8 @@ static int io_truncate_inline(struct iomapfs *fsx, struct fs_inode *fi,
 			return ret;
 		if (size < cap)
 			memset(buf + size, 0, cap - (size_t)size);
-		err = ext2fs_inline_data_set(fsx->fs, fi->ino,
-					     (struct ext2_inode *)inode, buf,
-					     cap);
+		err = ext2fs_inline_data_set(
+			fsx->fs, fi->ino, (struct ext2_inode *)inode, buf, cap);
 		free(buf);
 		if (err)
 			return translate_error(fsx, err, fi->ino);
@@ -1821,8 +1827,9 @@ int io_truncate(struct iomapfs *fsx, struct fs_inode *fi, uint64_t size)
 		ret = fs_write_inode(fsx, fi->ino, &inode);
 out_invalidate:
 	/* Before anyone can see the new size or a freed block. */
-	cache_invalidate(fsx->cache, fi->ino, io_blk_down(fsx, io_min(old, size)),
-			 UINT64_MAX, CACHE_R_TRUNCATE);
+	cache_invalidate(fsx->cache, fi->ino,
+			 io_blk_down(fsx, io_min(old, size)), UINT64_MAX,
+			 CACHE_R_TRUNCATE);
 	if (!ret) {
 		fi->size = size;
 		fi->size_valid = true;
@@ -1845,8 +1852,8 @@ int io_release_blocks(struct iomapfs *fsx, ext2_ino_t ino,
 		return ret;
 	if (!(inode->i_flags & EXT4_INLINE_DATA_FL) &&
 	    ext2fs_inode_has_valid_blocks2(fsx->fs, (struct ext2_inode *)inode))
-		err = io_ext2_punch(fsx->fs, ino, (struct ext2_inode *)inode,
-				    0, ~0ULL);
+		err = io_ext2_punch(fsx->fs, ino, (struct ext2_inode *)inode, 0,
+				    ~0ULL);
 	cache_forget(fsx->cache, ino, CACHE_R_UNLINK);
 	return err ? translate_error(fsx, err, ino) : 0;
 }
