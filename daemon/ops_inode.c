@@ -575,6 +575,34 @@ void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		fuse_reply_entry(req, &e);
 }
 
+/*
+ * A new directory got its generation after ext2fs_mkdir() wrote its first
+ * block, whose metadata_csum checksum is seeded by the generation: write
+ * the block ("." and "..") again.  Inline directories have no block.
+ */
+static int rewrite_dir_block(struct iomapfs *fsx, ext2_ino_t dir,
+			     ext2_ino_t parent, struct ext2_inode_large *inode)
+{
+	char *block = NULL;
+	errcode_t err;
+	blk64_t blk;
+
+	if ((inode->i_flags & EXT4_INLINE_DATA_FL) ||
+	    !ext2fs_has_feature_metadata_csum(fsx->fs->super))
+		return 0;
+	err = ext2fs_bmap2(fsx->fs, dir, EXT2_INODE(inode), NULL, 0, 0, NULL,
+			   &blk);
+	if (!err && !blk)
+		err = EXT2_ET_FILESYSTEM_CORRUPTED;
+	if (!err)
+		err = ext2fs_new_dir_block(fsx->fs, dir, parent, &block);
+	if (!err)
+		err = ext2fs_write_dir_block4(fsx->fs, blk, block, 0, dir);
+	if (block)
+		ext2fs_free_mem(&block);
+	return translate_error(fsx, err, dir);
+}
+
 void op_mkdir(fuse_req_t req, fuse_ino_t nodeid, const char *name, mode_t mode)
 {
 	struct iomapfs *fsx = req_fs(req);
@@ -644,7 +672,11 @@ void op_mkdir(fuse_req_t req, fuse_ino_t nodeid, const char *name, mode_t mode)
 	fs_inode_set_uid(&inode, uid);
 	fs_inode_set_gid(&inode, gid);
 	init_times(&inode);
+	inode.i_generation = fs_next_generation(fsx);
 	ret = fs_write_inode(fsx, child, &inode);
+	if (ret)
+		goto out_acl;
+	ret = rewrite_dir_block(fsx, child, parent, &inode);
 	if (ret)
 		goto out_acl;
 	/* ext2fs_mkdir() counted the new ".." in the parent; dir_nlink */
