@@ -21,11 +21,12 @@
  *   ring.lock    the event ring and the watcher list (innermost).
  * No lock is held while the source or a dump/audit callback runs.
  *
- * The hit path takes the stripe and entry locks shared, bumps per-entry
- * relaxed counters (summed when stats are read, so no global counter is
- * written per hit) and allocates nothing.  It moves the inode to the head of
- * the LRU at most once per CACHE_LRU_MOVE_NS, so a hot set of inodes does not
- * serialize on the LRU lock.
+ * The hit path takes the stripe and entry locks shared, bumps one
+ * per-entry relaxed counter (summed when stats are read, so no global
+ * counter is written per hit), reads the coarse monotonic clock (a few ns,
+ * where CLOCK_MONOTONIC can cost tens) and allocates nothing.  It moves the
+ * inode to the head of the LRU at most once per CACHE_LRU_MOVE_NS, so a hot
+ * set of inodes does not serialize on the LRU lock.
  *
  * Cookies: only invalidations move an inode's cookie (upserts and
  * evictions never make a cached mapping wrong, so they need not abort
@@ -35,6 +36,23 @@
  * lookup whose entry vanished meanwhile never inserts.  An invalidation of
  * an inode without an entry needs no cookie: no lookup can hold a cookie
  * that a future entry would repeat.
+ *
+ * Choices the header leaves open:
+ * - An invalidation keeps the inode's entry even when it empties it (the
+ *   entry keeps the inode's statistics); an explicit flush of one inode
+ *   frees an entry it leaves empty, and flush of all, disable and forget
+ *   free every entry they touch.  Empty entries also go first under budget
+ *   pressure, coldest first.
+ * - "invalidations" counts one per inode and call: a flush of all or a
+ *   disable counts one per inode it drops.  A flush of an uncached inode
+ *   (-ENOENT) counts nothing; cache_invalidate() and cache_forget() of an
+ *   uncached inode count and report an event.
+ * - With caching off a lookup counts as a lookup and a source call, not a
+ *   miss.  source_calls also counts the audit's calls.
+ * - cache_dump() calls back for every cached inode, also when none of its
+ *   mappings overlaps the range (n is 0 then); len 0 selects nothing.
+ * - cache_audit() counts in "inodes" the inodes it judged; an inode
+ *   dropped while it was audited is neither judged nor skipped.
  */
 #include "config.h"
 
@@ -52,13 +70,15 @@
 #include "rangemap.h"
 
 #define CACHE_STRIPES 64u		/* power of two */
-#define CACHE_MIN_BUCKETS 256u		/* power of two, >= CACHE_STRIPES */
+#define CACHE_MIN_BUCKETS 256u		/* power of 2, >= CACHE_STRIPES */
 #define CACHE_LRU_MOVE_NS 1000000ull	/* 1 ms */
 #define CACHE_AUDIT_TRIES 4
 
-/* Counters kept per entry; lookups and hits are the hit path's. */
+/*
+ * Counters kept per entry.  A hit bumps only @hits; an entry's lookups are
+ * hits + misses.
+ */
 struct cache_ent_ctrs {
-	_Atomic uint64_t lookups;
 	_Atomic uint64_t hits;
 	_Atomic uint64_t misses;
 	_Atomic uint64_t upserts;
@@ -74,10 +94,10 @@ struct cache_ent {
 	pthread_rwlock_t lock;
 	struct imap *map;		/* lock */
 	uint64_t cookie;		/* lock */
-	uint64_t mem;			/* lock: bytes held, with this struct */
+	uint64_t mem;			/* lock: bytes held, with this */
 	uint64_t nmaps;			/* lock */
-	_Atomic uint64_t lru_moved_ns;	/* CLOCK_MONOTONIC of the last move */
-	_Atomic uint64_t last_use_ns;	/* CLOCK_MONOTONIC */
+	_Atomic uint64_t lru_moved_ns;	/* lru_clock() of the last move */
+	_Atomic uint64_t last_use_ns;	/* lru_clock() */
 	struct cache_ent_ctrs ctr;
 };
 
@@ -126,6 +146,7 @@ struct cache {
 	pthread_rwlock_t stripes[CACHE_STRIPES];
 	struct cache_ent **buckets;	/* every stripe lock */
 	size_t nbuckets;		/* every stripe lock; power of two */
+	_Atomic uint64_t grow_at;	/* inodes that make the table grow */
 	pthread_rwlockattr_t rwattr;
 
 	pthread_mutex_t lru_lock;
@@ -202,6 +223,15 @@ static uint64_t clock_ns(clockid_t id)
 	if (clock_gettime(id, &ts))
 		return 0;
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * CLOCK_MONOTONIC at tick resolution: last use and LRU moves need no
+ * better, and it is several times cheaper to read on the hit path.
+ */
+static uint64_t lru_clock(void)
+{
+	return clock_ns(CLOCK_MONOTONIC_COARSE);
 }
 
 static inline void ctr_add(_Atomic uint64_t *p, uint64_t n)
@@ -428,7 +458,8 @@ static void ent_touch(struct cache *c, struct cache_ent *e, uint64_t now,
 					      memory_order_relaxed);
 
 	atomic_store_explicit(&e->last_use_ns, now, memory_order_relaxed);
-	if (!force && now - moved < CACHE_LRU_MOVE_NS)
+	/* @now was read before the locks: another thread may be later. */
+	if (!force && (now <= moved || now - moved < CACHE_LRU_MOVE_NS))
 		return;
 	if (!force && !atomic_compare_exchange_strong_explicit(
 			&e->lru_moved_ns, &moved, now,
@@ -478,7 +509,8 @@ static void ent_unlink(struct cache *c, uint64_t h, struct cache_ent *e)
 	gauge_add(&c->inodes, &c->inodes_hwm, -1);
 	gauge_add(&c->bytes, &c->bytes_hwm, -(int64_t)e->mem);
 	gauge_add(&c->mappings, &c->mappings_hwm, -(int64_t)e->nmaps);
-	ctr_add(&c->ctr.lookups_other, ctr_get(&e->ctr.lookups));
+	ctr_add(&c->ctr.lookups_other,
+		ctr_get(&e->ctr.hits) + ctr_get(&e->ctr.misses));
 	ctr_add(&c->ctr.hits_other, ctr_get(&e->ctr.hits));
 }
 
@@ -549,7 +581,7 @@ static size_t ent_evict(struct cache *c, struct cache_ent *e, size_t nr)
 
 	n = imap_evict(e->map, nr, evict_one, &x);
 	if (!n && imap_count(e->map)) {
-		/* The sweep must end with progress; never spin if it did not. */
+		/* A sweep always makes progress; never spin if it did not. */
 		imap_iter_start(e->map, 0, &it);
 		if (imap_iter_next(&it, &m)) {
 			evict_one(&m, &x);
@@ -668,8 +700,8 @@ static void cache_maybe_grow(struct cache *c)
 	struct cache_ent **nb, *e, *next;
 	size_t i, n;
 
-	/* A racy peek; the decision is re-made under the locks. */
-	if (atomic_load(&c->inodes) <= 2 * (uint64_t)c->nbuckets)
+	/* A peek without the locks; the decision is re-made under them. */
+	if (atomic_load(&c->inodes) <= atomic_load(&c->grow_at))
 		return;
 	stripes_lock_all(c, true);
 	if (atomic_load(&c->inodes) <= 2 * (uint64_t)c->nbuckets ||
@@ -677,8 +709,12 @@ static void cache_maybe_grow(struct cache *c)
 		goto out_unlock;
 	n = c->nbuckets * 2;
 	nb = calloc(n, sizeof(*nb));
-	if (!nb)
-		goto out_unlock;	/* longer chains, still correct */
+	if (!nb) {
+		/* Longer chains, still correct; retry a while later. */
+		atomic_store(&c->grow_at,
+			     atomic_load(&c->inodes) + c->nbuckets);
+		goto out_unlock;
+	}
 	for (i = 0; i < c->nbuckets; i++) {
 		for (e = c->buckets[i]; e; e = next) {
 			uint64_t b = ino_hash(e->ino) & (n - 1);
@@ -691,6 +727,7 @@ static void cache_maybe_grow(struct cache *c)
 	free(c->buckets);
 	c->buckets = nb;
 	c->nbuckets = n;
+	atomic_store(&c->grow_at, 2 * (uint64_t)n);
 out_unlock:
 	stripes_unlock_all(c);
 }
@@ -831,6 +868,7 @@ struct cache *cache_new(const struct cache_limits *lim, bool enabled,
 	err = pthread_mutex_init(&c->ring.lock, NULL);
 	if (err)
 		goto out_lru;
+	atomic_init(&c->grow_at, 2 * (uint64_t)c->nbuckets);
 	atomic_init(&c->enabled, enabled);
 	atomic_init(&c->max_bytes, lim->max_bytes);
 	atomic_init(&c->inode_max_bytes, lim->inode_max_bytes);
@@ -938,7 +976,6 @@ static int ent_get_for_miss(struct cache *c, uint64_t ino, uint64_t h,
 		n = NULL;
 		grown = true;
 	}
-	ctr_add(&e->ctr.lookups, 1);
 	ctr_add(&e->ctr.misses, 1);
 	atomic_store_explicit(&e->last_use_ns, now, memory_order_relaxed);
 	*cookie = e->cookie;
@@ -991,7 +1028,7 @@ out_stale:
 int cache_lookup(struct cache *c, uint64_t ino, uint64_t off,
 		 struct iomap *out)
 {
-	uint64_t h = ino_hash(ino), now = clock_ns(CLOCK_MONOTONIC);
+	uint64_t h = ino_hash(ino), now = lru_clock();
 	pthread_rwlock_t *s = stripe_of(c, h);
 	struct cache_ent *e;
 	struct iomap m;
@@ -1004,7 +1041,6 @@ int cache_lookup(struct cache *c, uint64_t ino, uint64_t off,
 	if (e) {
 		pthread_rwlock_rdlock(&e->lock);
 		ret = imap_lookup(e->map, off, &m);
-		ctr_add(&e->ctr.lookups, 1);
 		if (!ret && m.offset <= off) {
 			ctr_add(&e->ctr.hits, 1);
 			pthread_rwlock_unlock(&e->lock);
@@ -1222,7 +1258,8 @@ void cache_get_stats(struct cache *c, struct cache_stats *out)
 	stripes_lock_all(c, false);
 	for (b = 0; b < c->nbuckets; b++) {
 		for (e = c->buckets[b]; e; e = e->hnext) {
-			out->lookups += ctr_get(&e->ctr.lookups);
+			out->lookups += ctr_get(&e->ctr.hits) +
+					ctr_get(&e->ctr.misses);
 			out->hits += ctr_get(&e->ctr.hits);
 		}
 	}
@@ -1260,7 +1297,6 @@ void cache_reset_stats(struct cache *c)
 	stripes_lock_all(c, false);
 	for (b = 0; b < c->nbuckets; b++) {
 		for (e = c->buckets[b]; e; e = e->hnext) {
-			ctr_zero(&e->ctr.lookups);
 			ctr_zero(&e->ctr.hits);
 			ctr_zero(&e->ctr.misses);
 			ctr_zero(&e->ctr.upserts);
@@ -1289,21 +1325,19 @@ void cache_reset_stats(struct cache *c)
 }
 
 /* Caller holds e->lock (either way). */
-static void ent_stats(const struct cache_ent *e, struct cache_inode_stats *st)
+static void ent_stats(struct cache_ent *e, struct cache_inode_stats *st)
 {
-	struct cache_ent *m = (struct cache_ent *)e;	/* atomics loads */
-
 	st->ino = e->ino;
 	st->cookie = e->cookie;
-	st->lookups = ctr_get(&m->ctr.lookups);
-	st->hits = ctr_get(&m->ctr.hits);
-	st->misses = ctr_get(&m->ctr.misses);
-	st->upserts = ctr_get(&m->ctr.upserts);
-	st->invalidations = ctr_get(&m->ctr.invalidations);
-	st->evictions = ctr_get(&m->ctr.evictions);
+	st->hits = ctr_get(&e->ctr.hits);
+	st->misses = ctr_get(&e->ctr.misses);
+	st->lookups = st->hits + st->misses;
+	st->upserts = ctr_get(&e->ctr.upserts);
+	st->invalidations = ctr_get(&e->ctr.invalidations);
+	st->evictions = ctr_get(&e->ctr.evictions);
 	st->mappings = e->nmaps;
 	st->bytes = e->mem;
-	st->last_use_ns = atomic_load_explicit(&m->last_use_ns,
+	st->last_use_ns = atomic_load_explicit(&e->last_use_ns,
 					       memory_order_relaxed);
 }
 

@@ -24,6 +24,7 @@
 
 #include <blkid/blkid.h>
 
+#include "ctl.h"
 #include "fs.h"
 #include "ops.h"
 
@@ -603,6 +604,7 @@ static int new_session(struct iomapfs *fsx, struct fuse_args *args)
 
 static int run_session(struct iomapfs *fsx)
 {
+	struct ctl_server *ctl = NULL;
 	struct fuse_loop_config *cfg;
 	int ret = IOMAPFS_EXIT_FAIL, rc;
 
@@ -610,16 +612,28 @@ static int run_session(struct iomapfs *fsx)
 		fprintf(stderr, "iomapfs: cannot set signal handlers\n");
 		return IOMAPFS_EXIT_FAIL;
 	}
+	/* The control socket first, so that a socket in the way is told on
+	 * the terminal and nothing gets mounted. */
+	rc = ctl_prepare(fsx, &ctl);
+	if (rc) {
+		fprintf(stderr, "iomapfs: cannot serve the control socket: "
+			"%s\n", strerror(-rc));
+		goto out_signals;
+	}
 	if (fuse_session_mount(fsx->se, fsx->mountpoint)) {
 		fprintf(stderr, "iomapfs: cannot mount %s on %s\n", fsx->source,
 			fsx->mountpoint);
-		goto out_signals;
+		goto out_ctl;
 	}
 	/* Mount errors have reached the terminal; now we may detach. */
 	if (fuse_daemonize(fsx->opts.foreground)) {
 		fprintf(stderr, "iomapfs: cannot detach\n");
 		goto out_unmount;
 	}
+	/* After fuse_daemonize(): the server's thread must run in the
+	 * process that stays. */
+	if (ctl_run(ctl))
+		goto out_unmount;
 	cfg = fuse_loop_cfg_create();
 	if (!cfg) {
 		fprintf(stderr, "iomapfs: out of memory\n");
@@ -639,6 +653,8 @@ static int run_session(struct iomapfs *fsx)
 			strerror(-rc));
 out_unmount:
 	fuse_session_unmount(fsx->se);
+out_ctl:
+	ctl_stop(ctl);
 out_signals:
 	fuse_remove_signal_handlers(fsx->se);
 	return ret;

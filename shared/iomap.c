@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -39,7 +40,8 @@ static int parse_number(const char *s, unsigned long *out)
 {
 	char *end;
 
-	if (!*s || *s == '-' || *s == '+')
+	/* strtoul() would skip blanks and take a sign: only digits here. */
+	if (!isdigit((unsigned char)*s))
 		return -EINVAL;
 	errno = 0;
 	*out = strtoul(s, &end, 0);

@@ -55,8 +55,10 @@ test_failure_() {
 	test_count=$((test_count + 1))
 	test_failures=$((test_failures + 1))
 	echo "not ok $test_count - $1"
+	# Details go to stderr too, so prove shows them without -v and a
+	# CI log alone explains the failure.
 	shift
-	printf '%s\n' "$@" | sed 's/^/#	/'
+	printf '%s\n' "$@" | sed 's/^/#	/' | tee /dev/stderr
 }
 
 test_skip_() {

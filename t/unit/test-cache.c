@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -299,7 +300,8 @@ static void test_new(void)
 	memset(&md, 0, sizeof(md));
 	errno = 0;
 	c = cache_new(&lim, true, model_source, &md);
-	tap_ok(!c && errno == EINVAL, "cache_new refuses a budget below the minimum");
+	tap_ok(!c && errno == EINVAL,
+	       "cache_new refuses a budget below the minimum");
 	cache_free(c);
 	errno = 0;
 	c = cache_new(NULL, true, NULL, &md);
@@ -377,14 +379,33 @@ static void test_hit_miss(void)
 	md.fail = -EIO;
 	tap_eq_int(cache_lookup(c, 99, 0, &m), -EIO,
 		   "a source error is returned");
+	md.fail = 5;
+	tap_eq_int(cache_lookup(c, 99, 0, &m), -EIO,
+		   "a positive source value becomes -EIO");
 	md.fail = 0;
 	md.bad = true;
 	tap_eq_int(cache_lookup(c, 12, 10 * BLK, &m), -EIO,
 		   "an answer that misses the offset is refused with -EIO");
 	md.bad = false;
 	st = stats(c);
-	tap_eq_u64(st.source_errors, 2, "source errors counted");
+	tap_eq_u64(st.source_errors, 3, "source errors counted");
 	tap_eq_u64(st.mappings, 2, "nothing inserted from failed lookups");
+
+	{
+		struct mallinfo2 before, after;
+		unsigned int calls = md.calls;
+		int i, fails = 0;
+
+		before = mallinfo2();
+		for (i = 0; i < 1000; i++)
+			fails += cache_lookup(c, 12, (uint64_t)i * 37, &m) != 0;
+		after = mallinfo2();
+		tap_ok(!fails && after.uordblks == before.uordblks &&
+		       after.hblks == before.hblks,
+		       "a thousand hits allocate nothing (%zu -> %zu bytes)",
+		       before.uordblks, after.uordblks);
+		tap_eq_int(md.calls, calls, "and never call the source");
+	}
 
 	cache_reset_stats(c);
 	st = stats(c);
@@ -447,7 +468,8 @@ static void race_case(model_hook_fn hook, const char *what)
 	model_set(&md, 5, &old, 1);
 	md.hook = hook;
 	md.hook_runs = 1;
-	tap_eq_int(cache_lookup(c, 5, 0, &m), 0, "%s: the lookup succeeds", what);
+	tap_eq_int(cache_lookup(c, 5, 0, &m), 0, "%s: the lookup succeeds",
+		   what);
 	check_map(&m, &old, "it answers what the source computed");
 	st = stats(c);
 	tap_eq_u64(st.stale_skips, 1, "%s: the insert is refused as stale",
@@ -544,7 +566,8 @@ static void test_invalidate(void)
 			tap_diag("reason %s: expected %llu, got %llu",
 				 cache_reason_name(r),
 				 (unsigned long long)want,
-				 (unsigned long long)st.invalidations_by_reason[r]);
+				 (unsigned long long)
+				 st.invalidations_by_reason[r]);
 			ok = false;
 		}
 	}
@@ -643,7 +666,8 @@ static void test_disable(void)
 	upserts = stats(c).upserts;
 	cache_lookup(c, 2, 0, &m);
 	cache_lookup(c, 2, 0, &m);
-	tap_eq_int(md.calls, 2, "with caching off every lookup asks the source");
+	tap_eq_int(md.calls, 2,
+		   "with caching off every lookup asks the source");
 	st = stats(c);
 	tap_ok(st.inodes == 0 && st.mappings == 0 && st.upserts == upserts,
 	       "with caching off nothing is inserted");
@@ -676,7 +700,8 @@ static void test_limits(void)
 	cache_get_limits(c, &lim);
 	bad = lim;
 	bad.max_bytes = 0;
-	tap_eq_int(cache_set_limits(c, &bad), -EINVAL, "a zero budget is refused");
+	tap_eq_int(cache_set_limits(c, &bad), -EINVAL,
+		   "a zero budget is refused");
 	bad = lim;
 	bad.max_bytes = CACHE_MIN_MAX_BYTES - 1;
 	bad.inode_max_bytes = 1 << 20;
@@ -712,7 +737,8 @@ static void test_limits(void)
 	lim.max_bytes = CACHE_MIN_MAX_BYTES;
 	lim.inode_max_bytes = CACHE_MIN_INODE_MAX_BYTES;
 	lim.event_ring = CACHE_MIN_EVENT_RING;
-	tap_eq_int(cache_set_limits(c, &lim), 0, "the smallest limits are valid");
+	tap_eq_int(cache_set_limits(c, &lim), 0,
+		   "the smallest limits are valid");
 	cache_get_limits(c, &got);
 	tap_ok(same_limits(&got, &lim), "limits read back");
 	done_cache(&md);
@@ -743,9 +769,11 @@ static void test_budget(void)
 	lim.max_bytes = st.bytes / 2;
 	tap_eq_int(cache_set_limits(c, &lim), 0, "halve the budget");
 	st = stats(c);
-	tap_ok(st.bytes <= lim.max_bytes, "the cache fits the new budget at once");
+	tap_ok(st.bytes <= lim.max_bytes,
+	       "the cache fits the new budget at once");
 	if (st.bytes > lim.max_bytes)
-		tap_diag("bytes %llu, budget %llu", (unsigned long long)st.bytes,
+		tap_diag("bytes %llu, budget %llu",
+			 (unsigned long long)st.bytes,
 			 (unsigned long long)lim.max_bytes);
 	tap_ok(st.evictions > 0 && st.mappings + st.evictions == 2048,
 	       "every mapping that left was counted as evicted");
@@ -783,7 +811,8 @@ static void test_inode_cap(void)
 	fill(c, 7, 8);
 	fill(c, 6, 1024);
 	cache_get_inode_stats(c, 6, &ist);
-	tap_ok(ist.bytes <= 8 * KIB, "the inode stays under its cap (%llu bytes)",
+	tap_ok(ist.bytes <= 8 * KIB,
+	       "the inode stays under its cap (%llu bytes)",
 	       (unsigned long long)ist.bytes);
 	tap_ok(ist.mappings > 16 && ist.mappings < 1024,
 	       "crossing the cap evicts gradually (%llu mappings kept)",
@@ -826,13 +855,16 @@ static void test_lru_order(void)
 	model_sparse(&md, 2, 128, 2ull << 30);
 	model_sparse(&md, 3, 128, 3ull << 30);
 	fill(c, 2, 128);
-	sleep_ms(3);
+	sleep_ms(10);
 	fill(c, 1, 128);
-	sleep_ms(3);
+	sleep_ms(10);
 	fill(c, 3, 128);
-	/* Inode 2 became hot again; inode 1 is now the coldest. */
+	/*
+	 * Inode 2 became hot again; inode 1 is now the coldest.  The sleeps
+	 * outlast the cache's coarse clock tick (4 ms at HZ=250).
+	 */
 	for (round = 0; round < 3; round++) {
-		sleep_ms(3);
+		sleep_ms(10);
 		cache_lookup(c, 2, 0, &m);
 		cache_lookup(c, 3, 0, &m);
 	}
@@ -854,6 +886,76 @@ static void test_lru_order(void)
 	tap_ok(ino_maps(c, 3) > 0 && st.inodes < 3,
 	       "cold inodes emptied are dropped, the hottest keeps mappings");
 	done_cache(&md);
+}
+
+/* --- many inodes: the table grows -------------------------------------- */
+
+/* Inode N is one MAPPED extent of N blocks at N GiB, then a hole. */
+static int formula_source(void *arg, uint64_t ino, uint64_t off,
+			  struct iomap *out)
+{
+	uint64_t end = ino * BLK;
+
+	if (off < end)
+		*out = mk(0, end, IOMAP_MAPPED, ino << 30);
+	else
+		*out = mk(end, UINT64_MAX - end, IOMAP_HOLE, 0);
+	return 0;
+}
+
+struct order_check {
+	uint64_t prev, n;
+	bool sorted;
+};
+
+static int order_cb(void *arg, const struct cache_inode_stats *st,
+		    const struct iomap *maps, size_t n)
+{
+	struct order_check *o = arg;
+
+	if (st->ino <= o->prev || n != 1 || maps[0].length != st->ino * BLK)
+		o->sorted = false;
+	o->prev = st->ino;
+	o->n++;
+	return 0;
+}
+
+static void test_many_inodes(void)
+{
+	const uint64_t nino = 3000;
+	struct cache *c = cache_new(NULL, true, formula_source, NULL);
+	struct order_check o = { .sorted = true };
+	struct cache_inode_stats ist;
+	struct cache_stats st;
+	struct iomap m;
+	uint64_t i, bad = 0;
+
+	if (!c)
+		abort();
+	/* A stride that is not a power of two spreads over every stripe. */
+	for (i = 0; i < nino; i++)
+		cache_lookup(c, 1 + (i * 7919) % nino, 0, &m);
+	for (i = 1; i <= nino; i++)
+		if (cache_lookup(c, i, i * BLK - 1, &m) ||
+		    !same_map(&m, MK(0, i * BLK, IOMAP_MAPPED, i << 30)))
+			bad++;
+	st = stats(c);
+	tap_eq_u64(bad, 0, "3000 inodes answer their own mappings");
+	tap_ok(st.inodes == nino && st.hits == nino && st.misses == nino,
+	       "the second pass only hits, after the table grew");
+	cache_dump(c, 0, 0, UINT64_MAX, order_cb, &o);
+	tap_ok(o.sorted && o.n == nino, "a dump of all is in inode order");
+	for (i = 3; i <= nino; i += 3)
+		cache_forget(c, i, CACHE_R_UNLINK);
+	bad = 0;
+	for (i = 1; i <= nino; i++)
+		if (cache_get_inode_stats(c, i, &ist) != (i % 3 ? 0 : -ENOENT))
+			bad++;
+	tap_eq_u64(bad, 0, "forgetting every third inode leaves the others");
+	tap_eq_int(cache_flush(c, 0, 0, 0), (int)(nino - nino / 3),
+		   "a full flush removes every inode's mapping");
+	tap_eq_u64(stats(c).bytes, 0, "and every byte");
+	cache_free(c);
 }
 
 /* --- dump --------------------------------------------------------------- */
@@ -879,6 +981,17 @@ static int dump_cb(void *arg, const struct cache_inode_stats *st,
 	}
 	d->calls++;
 	return d->calls == d->stop_at ? 42 : 0;
+}
+
+static struct cache *dump_forget_c;
+
+/* Drops inode 20 while the dump of inode 10 is in its callback. */
+static int dump_forget_cb(void *arg, const struct cache_inode_stats *st,
+			  const struct iomap *maps, size_t n)
+{
+	if (st->ino == 10)
+		cache_forget(dump_forget_c, 20, CACHE_R_UNLINK);
+	return dump_cb(arg, st, maps, n);
 }
 
 static void test_dump(void)
@@ -924,6 +1037,12 @@ static void test_dump(void)
 	tap_eq_int(d.calls, 2, "no call after the stop");
 	tap_eq_int(cache_dump(c, 99, 0, UINT64_MAX, dump_cb, &d), -ENOENT,
 		   "dumping an uncached inode is -ENOENT");
+	memset(&d, 0, sizeof(d));
+	dump_forget_c = c;
+	tap_eq_int(cache_dump(c, 0, 0, UINT64_MAX, dump_forget_cb, &d), 0,
+		   "an inode dropped during a dump is passed over");
+	tap_ok(d.calls == 2 && d.inos[0] == 10 && d.inos[1] == 30,
+	       "the dump went on with the next inode");
 	tap_eq_int(md.calls, calls, "dumping never asks the source");
 	tap_eq_u64(stats(c).lookups, 24, "dumping counts no lookup");
 	done_cache(&md);
@@ -954,6 +1073,11 @@ static int audit_cb(void *arg, uint64_t ino, const struct iomap *cached,
 static void hook_churn(struct model *md, uint64_t ino, uint64_t off)
 {
 	cache_invalidate(md->c, ino, 1ull << 40, BLK, CACHE_R_WRITE);
+}
+
+static void hook_forget_audited(struct model *md, uint64_t ino, uint64_t off)
+{
+	cache_forget(md->c, ino, CACHE_R_UNLINK);
 }
 
 static void test_audit(void)
@@ -1021,6 +1145,14 @@ static void test_audit(void)
 	md.fail = 0;
 	tap_eq_int(cache_audit(c, 77, NULL, NULL, &sum), -ENOENT,
 		   "auditing an uncached inode is -ENOENT");
+	tap_eq_int(cache_audit(c, 9, NULL, NULL, NULL), 0,
+		   "the summary is optional");
+	md.hook = hook_forget_audited;
+	md.hook_runs = 1;
+	tap_eq_int(cache_audit(c, 0, audit_cb, &a, &sum), 0,
+		   "audit while an inode is forgotten");
+	tap_ok(sum.inodes == 1 && sum.skipped == 0 && sum.mismatches == 0,
+	       "an inode dropped during its audit is neither judged nor skipped");
 	done_cache(&md);
 }
 
@@ -1058,7 +1190,8 @@ static void test_watch(void)
 	tap_eq_u64(stats(c).events, 0, "no event is recorded without watchers");
 
 	w = cache_watch_open(c);
-	tap_ok(w && cache_watch_fd(w) >= 0, "a watcher opens with a descriptor");
+	tap_ok(w && cache_watch_fd(w) >= 0,
+	       "a watcher opens with a descriptor");
 	tap_ok(!fd_readable(cache_watch_fd(w)), "nothing pending at first");
 	tap_eq_int(cache_watch_read(w, ev, 32, &lost), 0, "no event yet");
 	tap_eq_u64(lost, 0, "nothing lost");
@@ -1078,16 +1211,33 @@ static void test_watch(void)
 	     ev[1].length == BLK && ev[2].type == CACHE_EV_DISABLE &&
 	     ev[3].type == CACHE_EV_INVALIDATE &&
 	     ev[3].reason == CACHE_R_DISABLE;
-	tap_ok(ok, "upsert, invalidate (convert), disable, invalidate (disable)");
+	tap_ok(ok,
+	       "upsert, invalidate (convert), disable, invalidate (disable)");
 	ok = n == 4;
 	for (i = 0; ok && i < 4; i++)
 		ok = ev[i].seq == ev[0].seq + i && ev[i].time_ns >= t0 &&
 		     ev[i].time_ns <= t1 && (!i || ev[i].time_ns >=
 						   ev[i - 1].time_ns);
-	tap_ok(ok, "sequence numbers follow each other; realtime stamps in order");
+	tap_ok(ok,
+	       "sequence numbers follow each other; realtime stamps in order");
 	tap_ok(ev[0].seq == 1, "the first recorded event is number 1");
 	tap_ok(!fd_readable(cache_watch_fd(w)),
 	       "a caught-up watcher's descriptor is clear");
+	{
+		uint64_t cnt = 0;
+		ssize_t rd;
+
+		cache_invalidate(c, 4, 0, BLK, CACHE_R_WRITE);
+		cache_invalidate(c, 4, 0, BLK, CACHE_R_WRITE);
+		cache_invalidate(c, 4, 0, BLK, CACHE_R_WRITE);
+		/* The eventfd counts the writes: one wake-up, not three. */
+		rd = read(cache_watch_fd(w), &cnt, sizeof(cnt));
+		tap_ok(rd == sizeof(cnt) && cnt == 1,
+		       "only the first of three events woke the watcher (%llu)",
+		       (unsigned long long)cnt);
+		n = cache_watch_read(w, ev, 32, &lost);
+		tap_eq_int(n, 3, "all three are pending");
+	}
 	cache_set_enabled(c, true);
 
 	/* Overflow the 16-slot ring. */
@@ -1104,7 +1254,7 @@ static void test_watch(void)
 	tap_ok(n == 4 && lost == 24, "each watcher has its own position");
 	n = cache_watch_read(w2, ev, 32, &lost);
 	tap_ok(n == 12 && lost == 0, "and reads the rest of the ring");
-	tap_eq_u64(stats(c).events, 45, "recorded events counted");
+	tap_eq_u64(stats(c).events, 48, "recorded events counted");
 
 	cache_get_limits(c, &lim);
 	cache_invalidate(c, 4, 0, BLK, CACHE_R_WRITE);
@@ -1114,10 +1264,21 @@ static void test_watch(void)
 	n = cache_watch_read(w, ev, 32, &lost);
 	tap_ok(n == 2 && lost == 0 && ev[1].offset == BLK,
 	       "pending events survive a ring resize");
-	cache_watch_close(w2);
+	for (i = 0; i < 40; i++)
+		cache_invalidate(c, 4, i * BLK, BLK, CACHE_R_EXTEND);
+	lim.event_ring = 16;
+	tap_eq_int(cache_set_limits(c, &lim), 0, "shrink the ring");
+	n = cache_watch_read(w, ev, 32, &lost);
+	tap_ok(n == 16 && lost == 24 && ev[15].offset == 39 * BLK,
+	       "shrinking keeps the newest events (lost %llu)",
+	       (unsigned long long)lost);
+	/* The older watcher sits behind the newer one in the list. */
 	cache_watch_close(w);
+	cache_watch_close(w2);
 	cache_invalidate(c, 4, 0, BLK, CACHE_R_WRITE);
-	tap_eq_u64(stats(c).events, 47, "closed watchers record nothing more");
+	tap_eq_u64(stats(c).events, 90, "closed watchers record nothing more");
+	w = cache_watch_open(c);
+	tap_ok(w != NULL, "a watcher left open at cache_free");
 	done_cache(&md);
 }
 
@@ -1132,8 +1293,9 @@ struct stress {
 	struct cache *c;
 	_Atomic uint64_t gen[ST_EXT];		/* what the disk holds */
 	_Atomic uint64_t published[ST_EXT];	/* invalidated up to this */
-	_Atomic bool stop;
+	_Atomic bool stop, stop_chaos;
 	_Atomic uint64_t lookups, bad, errors;
+	uint64_t writer_until;	/* lookups after which the writer stops */
 	unsigned long iters;
 };
 
@@ -1206,7 +1368,8 @@ static void *stress_writer(void *arg)
 	struct stress *s = arg;
 	uint64_t x = 0x9e3779b97f4a7c15ull, k, g;
 
-	while (!atomic_load(&s->stop)) {
+	while (!atomic_load(&s->stop) &&
+	       atomic_load(&s->lookups) < s->writer_until) {
 		k = rnd(&x) % ST_EXT;
 		g = atomic_fetch_add(&s->gen[k], 1) + 1;
 		cache_invalidate(s->c, ST_INO, k * ST_EXT_LEN, ST_EXT_LEN,
@@ -1234,7 +1397,7 @@ static void *stress_chaos(void *arg)
 	unsigned int op;
 
 	cache_get_limits(s->c, &lim);
-	while (!atomic_load(&s->stop)) {
+	while (!atomic_load(&s->stop_chaos)) {
 		op = (unsigned int)(rnd(&x) % 6);
 		switch (op) {
 		case 0:
@@ -1253,7 +1416,8 @@ static void *stress_chaos(void *arg)
 			cache_set_limits(s->c, &lim);
 			break;
 		case 3:
-			cache_dump(s->c, 0, 0, UINT64_MAX, stress_dump_cb, NULL);
+			cache_dump(s->c, 0, 0, UINT64_MAX, stress_dump_cb,
+				   NULL);
 			break;
 		case 4:
 			cache_audit(s->c, 0, NULL, NULL, &sum);
@@ -1264,6 +1428,10 @@ static void *stress_chaos(void *arg)
 		}
 		usleep(200);
 	}
+	cache_set_enabled(s->c, true);
+	lim.max_bytes = CACHE_DEFAULT_MAX_BYTES;
+	lim.inode_max_bytes = CACHE_DEFAULT_INODE_MAX_BYTES;
+	cache_set_limits(s->c, &lim);
 	return NULL;
 }
 
@@ -1307,7 +1475,14 @@ static void test_stress(bool quick)
 
 	if (!s)
 		abort();
-	s->iters = quick ? 3000 : 150000;
+	s->iters = quick ? 2000 : 100000;
+	/*
+	 * The writer retires during the last tenth of phase two, so that
+	 * readers leave mappings cached during the race for the final audit
+	 * to judge, instead of an invalidation emptying the cache at the end.
+	 */
+	s->writer_until = 2ull * ST_READERS * s->iters -
+			  ST_READERS * s->iters / 10;
 	s->c = cache_new(NULL, true, stress_source, s);
 	if (!s->c)
 		abort();
@@ -1318,9 +1493,15 @@ static void test_stress(bool quick)
 		pthread_create(&rd[i], NULL, stress_reader, s);
 	for (i = 0; i < ST_READERS; i++)
 		pthread_join(rd[i], NULL);
+	/* Phase two: no chaos, default limits, so the cache ends up full. */
+	atomic_store(&s->stop_chaos, true);
+	pthread_join(chaos, NULL);
+	for (i = 0; i < ST_READERS; i++)
+		pthread_create(&rd[i], NULL, stress_reader, s);
+	for (i = 0; i < ST_READERS; i++)
+		pthread_join(rd[i], NULL);
 	atomic_store(&s->stop, true);
 	pthread_join(wr, NULL);
-	pthread_join(chaos, NULL);
 	pthread_join(watcher, NULL);
 
 	st = stats(s->c);
@@ -1333,15 +1514,20 @@ static void test_stress(bool quick)
 	tap_eq_u64(s->errors, 0, "stress: no lookup failed");
 	tap_eq_u64(s->bad, 0,
 		   "stress: no lookup saw a mapping older than a finished invalidation");
-	tap_eq_u64(st.lookups, (uint64_t)ST_READERS * s->iters,
+	tap_eq_u64(st.lookups, 2ull * ST_READERS * s->iters,
 		   "stress: every lookup counted");
 	tap_ok(st.hits > 0 && st.stale_skips > 0,
 	       "stress: the run hit the cache and raced invalidations");
 	cache_set_enabled(s->c, true);
 	tap_eq_int(cache_audit(s->c, 0, NULL, NULL, &sum), 0, "stress: audit");
-	tap_ok(sum.mismatches == 0 && sum.skipped == 0,
-	       "stress: no stale mapping survived (%llu mappings audited)",
-	       (unsigned long long)sum.mappings);
+	if (!tap_ok(sum.mismatches == 0 && sum.skipped == 0 &&
+		    sum.mappings > 0,
+		    "stress: no stale mapping survived (%llu mappings audited)",
+		    (unsigned long long)sum.mappings))
+		tap_diag("audit: %llu inodes, %llu mismatches, %llu skipped",
+			 (unsigned long long)sum.inodes,
+			 (unsigned long long)sum.mismatches,
+			 (unsigned long long)sum.skipped);
 	cache_free(s->c);
 	free(s);
 }
@@ -1361,6 +1547,7 @@ int main(int argc, char **argv)
 	test_budget();
 	test_inode_cap();
 	test_lru_order();
+	test_many_inodes();
 	test_dump();
 	test_audit();
 	test_watch();
