@@ -56,9 +56,13 @@ test_failure_() {
 	test_failures=$((test_failures + 1))
 	echo "not ok $test_count - $1"
 	# Details go to stderr too, so prove shows them without -v and a
-	# CI log alone explains the failure.
+	# CI log alone explains the failure.  Written through fd 2 itself:
+	# "tee /dev/stderr" would open (and truncate) a log file again.
 	shift
-	printf '%s\n' "$@" | sed 's/^/#	/' | tee /dev/stderr
+	local details
+	details=$(printf '%s\n' "$@" | sed 's/^/#	/')
+	printf '%s\n' "$details"
+	printf '%s\n' "$details" >&2
 }
 
 test_skip_() {
