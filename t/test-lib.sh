@@ -19,6 +19,12 @@ umask 022
 
 TEST_NAME=$(basename "$0" .sh)
 T_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# The script runs in its scratch directory: make $0 absolute, so that
+# ". "$(dirname "$0")/lib-foo.sh"" after this file still finds lib-foo.sh.
+case $0 in
+/*) ;;
+*) BASH_ARGV0=$(cd "$(dirname "$0")" && pwd)/$(basename "$0") ;;
+esac
 SRC_DIR=${IOMAPFS_SRC_DIR:-$(cd "$T_DIR/.." && pwd)}
 BUILD_DIR=${IOMAPFS_BUILD_DIR:-$SRC_DIR}
 IOMAPFS=$BUILD_DIR/daemon/iomapfs
