@@ -784,6 +784,80 @@ static errcode_t io_extent_give_head(ext2_extent_handle_t h,
 }
 
 /*
+ * Give the last @n blocks of the unwritten extent @ex to the written
+ * extent after it (@next, which starts right after @ex in the file and on
+ * the device), so that writes filling preallocated space from the back
+ * also end up in one extent.  The rest of @ex, if any, stays unwritten.
+ */
+static errcode_t io_extent_give_tail(ext2_extent_handle_t h,
+				     struct ext2fs_extent *ex,
+				     struct ext2fs_extent *next, blk64_t n)
+{
+	struct ext2fs_extent rest = *ex;
+	errcode_t err;
+
+	err = ext2fs_extent_goto(h, ex->e_lblk);
+	if (err)
+		return err;
+	if (n == ex->e_len) {
+		err = ext2fs_extent_delete(h, 0);
+		if (!err) {
+			err = ext2fs_extent_fix_parents(h);
+			if (err == EXT2_ET_NO_CURRENT_NODE)
+				err = 0;
+		}
+	} else {
+		rest.e_len -= (__u32)n;
+		err = io_extent_put(h, &rest);
+	}
+	if (err)
+		return err;
+	err = ext2fs_extent_goto(h, next->e_lblk);
+	if (err)
+		return err;
+	next->e_lblk -= n;
+	next->e_pblk -= n;
+	next->e_len += (__u32)n;
+	return io_extent_put(h, next);
+}
+
+/*
+ * Merge the written extent that holds @lblk with the written extent after
+ * it when they touch in the file and on the device, so that random writes
+ * that end up filling preallocated space leave few extents.  Only called
+ * right after a conversion, on blocks that are mapped.
+ */
+static errcode_t io_extent_join_next(ext2_extent_handle_t h, blk64_t lblk)
+{
+	struct ext2fs_extent cur, next;
+	errcode_t err;
+
+	if (ext2fs_extent_goto(h, lblk) ||
+	    ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &cur) ||
+	    ext2fs_extent_get(h, EXT2_EXTENT_NEXT_LEAF, &next))
+		return 0;
+	/* Both written: an unwritten one must not take stale blocks in. */
+	if (next.e_lblk <= cur.e_lblk ||
+	    (next.e_flags & EXT2_EXTENT_FLAGS_UNINIT) ||
+	    !io_extent_joins(&cur, &next, next.e_len))
+		return 0;
+	err = ext2fs_extent_goto(h, next.e_lblk);
+	if (!err)
+		err = ext2fs_extent_delete(h, 0);
+	if (!err) {
+		err = ext2fs_extent_fix_parents(h);
+		if (err == EXT2_ET_NO_CURRENT_NODE)
+			err = 0;
+	}
+	if (!err)
+		err = ext2fs_extent_goto(h, cur.e_lblk);
+	if (err)
+		return err;
+	cur.e_len += next.e_len;
+	return io_extent_put(h, &cur);
+}
+
+/*
  * Convert file blocks [start, end] from unwritten to written.  Every block
  * in the range is mapped (the caller just wrote it).  Done with extent
  * replace and insert, splitting an unwritten extent in at most three:
@@ -791,14 +865,14 @@ static errcode_t io_extent_give_head(ext2_extent_handle_t h,
  * tree when a split falls on a leaf boundary (overlapping extents in two
  * leaves, a block left unmapped), as concurrent random writes into
  * preallocated files showed (t2300).  A converted head that touches a
- * written predecessor is merged into it.  On failure *done is the first
- * block not converted; the tree is left consistent (a failed insert puts
- * the original extent back).
+ * written predecessor is merged into it, a converted tail into a written
+ * successor.  On failure *done is the first block not converted; the tree
+ * is left consistent (a failed insert puts the original extent back).
  */
 static errcode_t io_convert_range(ext2_extent_handle_t h, blk64_t start,
 				  blk64_t end, blk64_t *done)
 {
-	struct ext2fs_extent ex, orig, prev, part;
+	struct ext2fs_extent ex, orig, prev, next, part;
 	blk64_t a, b, e, s = start;
 	errcode_t err, err2;
 
@@ -825,8 +899,21 @@ static errcode_t io_convert_range(ext2_extent_handle_t h, blk64_t start,
 			err = io_extent_give_head(h, &ex, &prev, e - a + 1);
 			if (err)
 				return err;
-			s = e + 1;
-			continue;
+			goto joined;
+		}
+		err = ext2fs_extent_goto(h, a);
+		if (err)
+			return err;
+		if (e == b &&
+		    !ext2fs_extent_get(h, EXT2_EXTENT_NEXT_LEAF, &next) &&
+		    next.e_lblk == b + 1 &&
+		    !(next.e_flags & EXT2_EXTENT_FLAGS_UNINIT) &&
+		    next.e_pblk == ex.e_pblk + ex.e_len &&
+		    next.e_len + (e - s + 1) <= EXT_INIT_MAX_LEN) {
+			err = io_extent_give_tail(h, &ex, &next, e - s + 1);
+			if (err)
+				return err;
+			goto joined;
 		}
 		err = ext2fs_extent_goto(h, a);
 		if (err)
@@ -836,8 +923,7 @@ static errcode_t io_convert_range(ext2_extent_handle_t h, blk64_t start,
 			err = io_extent_put(h, &ex);
 			if (err)
 				return err;
-			s = e + 1;
-			continue;
+			goto joined;
 		}
 		/* The part before s stays unwritten (or is the written
 		 * head when s == a); then the written part; then the rest. */
@@ -879,6 +965,15 @@ static errcode_t io_convert_range(ext2_extent_handle_t h, blk64_t start,
 				(void)io_extent_put(h, &orig);
 			return err;
 		}
+	joined:
+		/* [s, e] is written now.  A join fails only on an I/O error
+		 * in the middle of the tree update; it is reported. */
+		*done = e + 1;
+		err = io_extent_join_next(h, e);
+		if (!err && s > 0)
+			err = io_extent_join_next(h, s - 1);
+		if (err)
+			return err;
 		s = e + 1;
 	}
 	*done = end + 1;

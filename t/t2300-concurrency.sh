@@ -93,4 +93,14 @@ test_expect_success FUSE,E2FSPROGS,DATAIO,FIO 'unmount; e2fsck clean; the shared
 	"$DATAIO" check dump.out 0 16M 9
 '
 
+test_expect_success FUSE,E2FSPROGS,DATAIO,FIO 'filled preallocated files end up in few extents' '
+	for f in prealloc.0.0 prealloc.1.0; do
+		n=$(debugfs -R "ex /$f" "$IMG" 2>/dev/null | tail -n +2 | wc -l) &&
+		test "$n" -ge 1 && test "$n" -le 64 || {
+			echo "/$f, preallocated and then written all over, has $n extents"
+			return 1
+		}
+	done
+'
+
 test_done
