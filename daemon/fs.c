@@ -16,13 +16,15 @@
  * io_channel_set_options(fs->io, "cache=off") right after ext2fs_open2()
  * (unix_io supports it in 1.47.0: it flushes the cache and sets
  * IO_FLAG_NOCACHE, after which every read_blk/write_blk goes straight to
- * pread/pwrite).  Both descriptors then go through the same page cache of
- * the image (or block device), so a metadata read by libext2fs sees our
- * data writes and vice versa, and nothing is ever written back later from
- * a copy.  What remains cached in memory by libext2fs are inodes (its
- * inode cache, written through by ext2fs_write_inode), bitmaps and group
- * descriptors: metadata we change only through libext2fs itself, under
- * fs_lock.  The cost is a system call per metadata block, which the page
+ * pread/pwrite).  We open without EXT2_FLAG_THREADS, whose threaded
+ * bitmap read ends with "cache=on", and turn the cache off once more after
+ * reading the bitmaps.  Both descriptors then go through the same page
+ * cache of the image (or block device), so a metadata read by libext2fs
+ * sees our data writes and vice versa, and nothing is ever written back
+ * later from a copy.  What remains cached in memory by libext2fs are
+ * inodes (its inode cache, written through by ext2fs_write_inode), bitmaps
+ * and group descriptors: metadata we change only through libext2fs itself,
+ * under fs_lock.  The cost is a system call per metadata block, which the page
  * cache answers.
  */
 #include "config.h"
@@ -811,7 +813,11 @@ void fs_fini(struct iomapfs *fsx)
 int fs_open(struct iomapfs *fsx)
 {
 	struct ext2_super_block *sb;
-	int flags = EXT2_FLAG_64BITS | EXT2_FLAG_THREADS;
+	/*
+	 * No EXT2_FLAG_THREADS: libext2fs serializes on fs_lock anyway, and
+	 * its threaded bitmap read turns the block cache back on when done.
+	 */
+	int flags = EXT2_FLAG_64BITS;
 	errcode_t err;
 	bool needs_fsck;
 	int ret;
@@ -892,6 +898,12 @@ int fs_open(struct iomapfs *fsx)
 			fprintf(stderr,
 				"iomapfs: %s: cannot read the bitmaps: %s\n",
 				fsx->source, iomap_ext2_strerror(err));
+			goto out_close;
+		}
+		/* Belt and braces: no bitmap read may have turned it on. */
+		err = io_channel_set_options(fsx->fs->io, "cache=off");
+		if (err) {
+			ret = translate_error(fsx, err, 0);
 			goto out_close;
 		}
 		sb->s_mnt_count++;

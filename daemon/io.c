@@ -46,13 +46,14 @@
  * turned it back on (its threaded bitmap read does), before any block
  * changes hands, so neither can happen: when a metadata block is freed,
  * its last write has already reached the device, and our later pwrite of
- * data is the last word.  On top of that this file never moves data through the io_channel:
- * inline data is expanded by hand (io_inline_expand) instead of with
- * ext2fs_inline_data_expand(), which would write the block through
- * ext2fs_file_write(), and we do not use ext2fs_fallocate()'s zeroing or its
- * block-mapped path (ext4 refuses preallocation of block-mapped files too).
- * The one block kind libext2fs both reads and writes that can also hold
- * file data is none: data blocks are only ever touched here.
+ * data is the last word.  On top of that this file never moves file data
+ * through the io_channel, so libext2fs never holds a copy of a data block
+ * at all: inline data is expanded by hand (io_inline_expand) instead of
+ * with ext2fs_inline_data_expand(), which writes the block through
+ * ext2fs_file_write(), and we use neither ext2fs_fallocate()'s zeroing nor
+ * its block-mapped path (ext4 refuses preallocation of block-mapped files
+ * too).  The bitmaps, group descriptors and inodes libext2fs keeps in
+ * memory never describe data contents, only ownership.
  */
 #include "config.h"
 
@@ -73,15 +74,18 @@
 #define IO_ZERO_CHUNK (256u * 1024u)
 static char io_zeroes[IO_ZERO_CHUNK];
 
+/* Reads up to this many bytes are copied rather than spliced. */
+#define IO_COPY_MAX (32u * 1024u)
+
 /* Largest number of mappings one fast-path overwrite handles before it
  * gives up and takes the slow path (a very fragmented range). */
 #define IO_FAST_SEGS 64
 
 /* A byte range on the device to convert from unwritten to written. */
 struct io_seg {
-	uint64_t lblk;		/* first file block */
-	uint64_t pblk;		/* its device block */
-	uint64_t count;		/* blocks */
+	uint64_t lblk;	/* first file block */
+	uint64_t pblk;	/* its device block */
+	uint64_t count; /* blocks */
 };
 
 /* A growable list of io_seg. */
@@ -277,8 +281,8 @@ static uint64_t io_blk_up(struct iomapfs *fsx, uint64_t x)
  * fs_lock held.
  */
 static int io_inline_get(struct iomapfs *fsx, struct fs_inode *fi,
-			 struct ext2_inode_large *inode, size_t min,
-			 char **out, size_t *len)
+			 struct ext2_inode_large *inode, size_t min, char **out,
+			 size_t *len)
 {
 	size_t cap = 0;
 	errcode_t err;
@@ -398,7 +402,7 @@ static errcode_t io_ext2_punch(ext2_filsys fs, ext2_ino_t ino,
 struct io_reply {
 	struct fuse_bufvec *bv;
 	size_t cap;
-	char *owned;		/* inline data copy, freed after the reply */
+	char *owned; /* inline data copy, freed after the reply */
 };
 
 static int io_reply_add(struct io_reply *r, const struct fuse_buf *b)
@@ -408,8 +412,9 @@ static int io_reply_add(struct io_reply *r, const struct fuse_buf *b)
 
 	if (r->bv && r->bv->count == r->cap) {
 		ncap = r->cap * 2;
-		nbv = realloc(r->bv, sizeof(*nbv) +
-				     (ncap - 1) * sizeof(struct fuse_buf));
+		nbv = realloc(r->bv,
+			      sizeof(*nbv) +
+				      (ncap - 1) * sizeof(struct fuse_buf));
 		if (!nbv)
 			return -ENOMEM;
 		r->bv = nbv;
@@ -417,8 +422,9 @@ static int io_reply_add(struct io_reply *r, const struct fuse_buf *b)
 	}
 	if (!r->bv) {
 		r->cap = 8;
-		r->bv = calloc(1, sizeof(*r->bv) +
-				  (r->cap - 1) * sizeof(struct fuse_buf));
+		r->bv = calloc(1,
+			       sizeof(*r->bv) +
+				       (r->cap - 1) * sizeof(struct fuse_buf));
 		if (!r->bv)
 			return -ENOMEM;
 	}
@@ -429,7 +435,7 @@ static int io_reply_add(struct io_reply *r, const struct fuse_buf *b)
 /* Append @len bytes of zeroes to the reply. */
 static int io_reply_zeroes(struct io_reply *r, uint64_t len)
 {
-	struct fuse_buf b = { .fd = -1 };
+	struct fuse_buf b = {.fd = -1};
 	int ret;
 
 	while (len > 0) {
@@ -448,12 +454,12 @@ static int io_reply_inline(struct iomapfs *fsx, struct fs_inode *fi,
 			   struct io_reply *r, uint64_t pos, uint64_t end)
 {
 	struct ext2_inode_large inode;
-	struct fuse_buf b = { .fd = -1 };
+	struct fuse_buf b = {.fd = -1};
 	size_t len = 0;
 	char *data = NULL;
 	int ret;
 
-	if (r->owned)		/* one INLINE mapping per file: block 0 */
+	if (r->owned) /* one INLINE mapping per file: block 0 */
 		return -EIO;
 	fs_lock(fsx);
 	ret = fs_read_inode(fsx, fi->ino, &inode);
@@ -474,7 +480,7 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	     struct fuse_file_info *ffi)
 {
 	struct iomapfs *fsx = req_fs(req);
-	struct io_reply r = { 0 };
+	struct io_reply r = {0};
 	struct fuse_buf b;
 	struct fs_inode *fi;
 	struct iomap m;
@@ -538,8 +544,13 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	/* Still under io_lock shared: no truncate or punch can free these
 	 * blocks while the kernel reads them.  fuse_reply_data() replies
-	 * (with an error when the device read fails) exactly once. */
-	fuse_reply_data(req, r.bv, FUSE_BUF_SPLICE_MOVE);
+	 * (with an error when the device read fails) exactly once.  Small
+	 * replies are copied: a pread and a write cost less than the pipe
+	 * and the three splices of the zero-copy path. */
+	fuse_reply_data(req, r.bv,
+			end - (uint64_t)off <= IO_COPY_MAX
+				? FUSE_BUF_NO_SPLICE
+				: FUSE_BUF_SPLICE_MOVE);
 out_done:
 	io_unlock(fi);
 	free(r.bv);
@@ -664,7 +675,7 @@ static int io_inline_expand(struct iomapfs *fsx, struct fs_inode *fi,
 	/* ext2fs_punch() of an inline inode drops the inline data (i_block
 	 * and the system.data attribute) and writes the inode. */
 	err = ext2fs_punch(fsx->fs, fi->ino, (struct ext2_inode *)inode, NULL,
-			   0, ~0ULL);	/* inline: nothing to work around */
+			   0, ~0ULL); /* inline: nothing to work around */
 	if (err)
 		goto out_err;
 	ret = fs_read_inode(fsx, fi->ino, inode);
@@ -700,36 +711,273 @@ out_free:
 
 /* What io_write_blocks() did, for the caller's invalidation. */
 struct io_write_result {
-	uint64_t written;	/* bytes of the request written */
-	bool allocated;		/* holes were filled */
-	bool converted;		/* unwritten extents were converted */
+	uint64_t written; /* bytes of the request written */
+	bool allocated;	  /* holes were filled */
+	bool converted;	  /* unwritten extents were converted */
 };
 
 /*
- * Convert block @lblk (device block @pblk) of an unwritten extent to
- * written.  ext2fs_extent_set_bmap() splits and merges as needed, and
- * merges a converted first block into a written predecessor, but leaves
- * an unwritten extent of one block as an extent of its own; so the last
- * block of a range (@last) that is alone in its extent is unmapped and
- * mapped again, which appends it to its predecessor when they touch.
- * Without this every appending write would leave one more extent.
- * Unmapping neither frees the block nor changes i_blocks.
+ * Whether the written extent @prev ends right where @ex (n blocks of it)
+ * starts, in the file and on the device, and has room for them.
  */
-static errcode_t io_convert_block(ext2_extent_handle_t handle, blk64_t lblk,
-				  blk64_t pblk, bool last)
+static bool io_extent_joins(const struct ext2fs_extent *prev,
+			    const struct ext2fs_extent *ex, blk64_t n)
 {
-	struct ext2fs_extent ex;
+	return !(prev->e_flags & EXT2_EXTENT_FLAGS_UNINIT) &&
+	       prev->e_lblk + prev->e_len == ex->e_lblk &&
+	       prev->e_pblk + prev->e_len == ex->e_pblk &&
+	       prev->e_len + n <= EXT_INIT_MAX_LEN;
+}
+
+/* Replace the current extent with @ex and fix the index blocks above. */
+static errcode_t io_extent_put(ext2_extent_handle_t h, struct ext2fs_extent *ex)
+{
+	errcode_t err = ext2fs_extent_replace(h, 0, ex);
+
+	return err ? err : ext2fs_extent_fix_parents(h);
+}
+
+/* Insert @ex after the current extent and fix the index blocks above. */
+static errcode_t io_extent_add(ext2_extent_handle_t h, struct ext2fs_extent *ex)
+{
+	errcode_t err = ext2fs_extent_insert(h, EXT2_EXTENT_INSERT_AFTER, ex);
+
+	return err ? err : ext2fs_extent_fix_parents(h);
+}
+
+/*
+ * Give the first @n blocks of the unwritten extent @ex to the written
+ * extent before it (@prev, which io_extent_joins()), so that appending
+ * writes keep growing one extent.  The rest of @ex, if any, stays
+ * unwritten.
+ */
+static errcode_t io_extent_give_head(ext2_extent_handle_t h,
+				     struct ext2fs_extent *ex,
+				     struct ext2fs_extent *prev, blk64_t n)
+{
+	struct ext2fs_extent rest = *ex;
 	errcode_t err;
 
-	if (last && !ext2fs_extent_goto(handle, lblk) &&
-	    !ext2fs_extent_get(handle, EXT2_EXTENT_CURRENT, &ex) &&
-	    (ex.e_flags & EXT2_EXTENT_FLAGS_UNINIT) && ex.e_lblk == lblk &&
-	    ex.e_len == 1) {
-		err = ext2fs_extent_set_bmap(handle, lblk, 0, 0);
+	err = ext2fs_extent_goto(h, ex->e_lblk);
+	if (err)
+		return err;
+	if (n == ex->e_len) {
+		err = ext2fs_extent_delete(h, 0);
+		if (!err) {
+			err = ext2fs_extent_fix_parents(h);
+			if (err == EXT2_ET_NO_CURRENT_NODE)
+				err = 0;
+		}
+	} else {
+		rest.e_lblk += n;
+		rest.e_pblk += n;
+		rest.e_len -= (__u32)n;
+		err = io_extent_put(h, &rest);
+	}
+	if (err)
+		return err;
+	err = ext2fs_extent_goto(h, prev->e_lblk);
+	if (err)
+		return err;
+	prev->e_len += (__u32)n;
+	return io_extent_put(h, prev);
+}
+
+/*
+ * Give the last @n blocks of the unwritten extent @ex to the written
+ * extent after it (@next, which starts right after @ex in the file and on
+ * the device), so that writes filling preallocated space from the back
+ * also end up in one extent.  The rest of @ex, if any, stays unwritten.
+ */
+static errcode_t io_extent_give_tail(ext2_extent_handle_t h,
+				     struct ext2fs_extent *ex,
+				     struct ext2fs_extent *next, blk64_t n)
+{
+	struct ext2fs_extent rest = *ex;
+	errcode_t err;
+
+	err = ext2fs_extent_goto(h, ex->e_lblk);
+	if (err)
+		return err;
+	if (n == ex->e_len) {
+		err = ext2fs_extent_delete(h, 0);
+		if (!err) {
+			err = ext2fs_extent_fix_parents(h);
+			if (err == EXT2_ET_NO_CURRENT_NODE)
+				err = 0;
+		}
+	} else {
+		rest.e_len -= (__u32)n;
+		err = io_extent_put(h, &rest);
+	}
+	if (err)
+		return err;
+	err = ext2fs_extent_goto(h, next->e_lblk);
+	if (err)
+		return err;
+	next->e_lblk -= n;
+	next->e_pblk -= n;
+	next->e_len += (__u32)n;
+	return io_extent_put(h, next);
+}
+
+/*
+ * Merge the written extent that holds @lblk with the written extent after
+ * it when they touch in the file and on the device, so that random writes
+ * that end up filling preallocated space leave few extents.  Only called
+ * right after a conversion, on blocks that are mapped.
+ */
+static errcode_t io_extent_join_next(ext2_extent_handle_t h, blk64_t lblk)
+{
+	struct ext2fs_extent cur, next;
+	errcode_t err;
+
+	if (ext2fs_extent_goto(h, lblk) ||
+	    ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &cur) ||
+	    ext2fs_extent_get(h, EXT2_EXTENT_NEXT_LEAF, &next))
+		return 0;
+	/* Both written: an unwritten one must not take stale blocks in. */
+	if (next.e_lblk <= cur.e_lblk ||
+	    (next.e_flags & EXT2_EXTENT_FLAGS_UNINIT) ||
+	    !io_extent_joins(&cur, &next, next.e_len))
+		return 0;
+	err = ext2fs_extent_goto(h, next.e_lblk);
+	if (!err)
+		err = ext2fs_extent_delete(h, 0);
+	if (!err) {
+		err = ext2fs_extent_fix_parents(h);
+		if (err == EXT2_ET_NO_CURRENT_NODE)
+			err = 0;
+	}
+	if (!err)
+		err = ext2fs_extent_goto(h, cur.e_lblk);
+	if (err)
+		return err;
+	cur.e_len += next.e_len;
+	return io_extent_put(h, &cur);
+}
+
+/*
+ * Convert file blocks [start, end] from unwritten to written.  Every block
+ * in the range is mapped (the caller just wrote it).  Done with extent
+ * replace and insert, splitting an unwritten extent in at most three:
+ * ext2fs_extent_set_bmap() of 1.47.0, used block by block, corrupts the
+ * tree when a split falls on a leaf boundary (overlapping extents in two
+ * leaves, a block left unmapped), as concurrent random writes into
+ * preallocated files showed (t2300).  A converted head that touches a
+ * written predecessor is merged into it, a converted tail into a written
+ * successor.  On failure *done is the first block not converted; the tree
+ * is left consistent (a failed insert puts the original extent back).
+ */
+static errcode_t io_convert_range(ext2_extent_handle_t h, blk64_t start,
+				  blk64_t end, blk64_t *done)
+{
+	struct ext2fs_extent ex, orig, prev, next, part;
+	blk64_t a, b, e, s = start;
+	errcode_t err, err2;
+
+	while (s <= end) {
+		*done = s;
+		err = ext2fs_extent_goto(h, s);
+		if (!err)
+			err = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &ex);
 		if (err)
 			return err;
+		a = ex.e_lblk;
+		b = a + ex.e_len - 1;
+		if (s < a || s > b)
+			return EXT2_ET_EXTENT_NOT_FOUND;
+		e = end < b ? end : b;
+		if (!(ex.e_flags & EXT2_EXTENT_FLAGS_UNINIT)) {
+			s = b + 1;
+			continue;
+		}
+		orig = ex;
+		if (s == a &&
+		    !ext2fs_extent_get(h, EXT2_EXTENT_PREV_LEAF, &prev) &&
+		    io_extent_joins(&prev, &ex, e - a + 1)) {
+			err = io_extent_give_head(h, &ex, &prev, e - a + 1);
+			if (err)
+				return err;
+			goto joined;
+		}
+		err = ext2fs_extent_goto(h, a);
+		if (err)
+			return err;
+		if (e == b &&
+		    !ext2fs_extent_get(h, EXT2_EXTENT_NEXT_LEAF, &next) &&
+		    next.e_lblk == b + 1 &&
+		    !(next.e_flags & EXT2_EXTENT_FLAGS_UNINIT) &&
+		    next.e_pblk == ex.e_pblk + ex.e_len &&
+		    next.e_len + (e - s + 1) <= EXT_INIT_MAX_LEN) {
+			err = io_extent_give_tail(h, &ex, &next, e - s + 1);
+			if (err)
+				return err;
+			goto joined;
+		}
+		err = ext2fs_extent_goto(h, a);
+		if (err)
+			return err;
+		if (s == a && e == b) {
+			ex.e_flags &= ~EXT2_EXTENT_FLAGS_UNINIT;
+			err = io_extent_put(h, &ex);
+			if (err)
+				return err;
+			goto joined;
+		}
+		/* The part before s stays unwritten (or is the written
+		 * head when s == a); then the written part; then the rest. */
+		part = ex;
+		if (s > a) {
+			part.e_len = (__u32)(s - a);
+		} else {
+			part.e_len = (__u32)(e - a + 1);
+			part.e_flags &= ~EXT2_EXTENT_FLAGS_UNINIT;
+		}
+		err = io_extent_put(h, &part);
+		if (err)
+			return err;
+		if (s > a) {
+			part = orig;
+			part.e_lblk = s;
+			part.e_pblk = orig.e_pblk + (s - a);
+			part.e_len = (__u32)(e - s + 1);
+			part.e_flags &= ~EXT2_EXTENT_FLAGS_UNINIT;
+			err = io_extent_add(h, &part);
+		}
+		if (!err && e < b) {
+			part = orig;
+			part.e_lblk = e + 1;
+			part.e_pblk = orig.e_pblk + (e + 1 - a);
+			part.e_len = (__u32)(b - e);
+			err = io_extent_add(h, &part);
+		}
+		if (err) {
+			/* Put the original back: drop a written middle that
+			 * made it in, then restore the first part. */
+			if (s > a && !ext2fs_extent_goto(h, s)) {
+				err2 = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT,
+							 &part);
+				if (!err2 && part.e_lblk == s)
+					(void)ext2fs_extent_delete(h, 0);
+			}
+			if (!ext2fs_extent_goto(h, a))
+				(void)io_extent_put(h, &orig);
+			return err;
+		}
+	joined:
+		/* [s, e] is written now.  A join fails only on an I/O error
+		 * in the middle of the tree update; it is reported. */
+		*done = e + 1;
+		err = io_extent_join_next(h, e);
+		if (!err && s > 0)
+			err = io_extent_join_next(h, s - 1);
+		if (err)
+			return err;
+		s = e + 1;
 	}
-	return ext2fs_extent_set_bmap(handle, lblk, pblk, 0);
+	*done = end + 1;
+	return 0;
 }
 
 /*
@@ -748,8 +996,8 @@ static int io_write_blocks(struct iomapfs *fsx, struct fs_inode *fi,
 	ext2_filsys fs = fsx->fs;
 	const uint64_t bs = fsx->blocksize;
 	bool extents = inode->i_flags & EXT4_EXTENTS_FL;
-	struct io_segs unwritten = { 0 };
-	struct io_segs fresh = { 0 };	/* block-mapped: new, not linked */
+	struct io_segs unwritten = {0};
+	struct io_segs fresh = {0}; /* block-mapped: new, not linked */
 	ext2_extent_handle_t handle;
 	uint64_t size = EXT2_I_SIZE(inode), max, b0, b1, pos, end, seg_end;
 	uint64_t cs, ce, done, lblk, addr, goal = 0, i;
@@ -786,9 +1034,9 @@ static int io_write_blocks(struct iomapfs *fsx, struct fs_inode *fi,
 	/* 1. Allocate.  Extent files: unwritten extents.  Block-mapped
 	 * files: blocks taken from the bitmap, linked only in step 3. */
 	if (have_hole && extents) {
-		err = ext2fs_fallocate(fs, EXT2_FALLOCATE_FORCE_UNINIT,
-				       fi->ino, (struct ext2_inode *)inode,
-				       ~0ULL, b0, b1 - b0 + 1);
+		err = ext2fs_fallocate(fs, EXT2_FALLOCATE_FORCE_UNINIT, fi->ino,
+				       (struct ext2_inode *)inode, ~0ULL, b0,
+				       b1 - b0 + 1);
 		/* i_blocks changed in our copy even on failure. */
 		ret = fs_write_inode(fsx, fi->ino, inode);
 		if (ret)
@@ -811,11 +1059,12 @@ static int io_write_blocks(struct iomapfs *fsx, struct fs_inode *fi,
 			break;
 		}
 		/* Block-mapped: take a block for each block of the hole. */
-		for (lblk = pos / bs;
-		     lblk <= b1 && lblk < io_map_end(&m) / bs; lblk++) {
+		for (lblk = pos / bs; lblk <= b1 && lblk < io_map_end(&m) / bs;
+		     lblk++) {
 			if (!goal)
-				goal = ext2fs_find_inode_goal(fs, fi->ino,
-					(struct ext2_inode *)inode, lblk);
+				goal = ext2fs_find_inode_goal(
+					fs, fi->ino, (struct ext2_inode *)inode,
+					lblk);
 			err = ext2fs_new_block2(fs, goal, NULL, &pblk);
 			if (err) {
 				alloc_ret = translate_error(fsx, err, fi->ino);
@@ -844,7 +1093,7 @@ static int io_write_blocks(struct iomapfs *fsx, struct fs_inode *fi,
 		len = io_min(len, pos - off);
 	}
 	end = off + len;
-	err = 0;	/* an allocation failure is in alloc_ret */
+	err = 0; /* an allocation failure is in alloc_ret */
 
 	/* Bytes between the old EOF and the write, in the old EOF block,
 	 * must read as zeroes once i_size covers them. */
@@ -873,8 +1122,7 @@ static int io_write_blocks(struct iomapfs *fsx, struct fs_inode *fi,
 				goto out_free;
 			seg_end = io_min(io_map_end(&m), (b1 + 1) * bs);
 			if (s < fresh.n)
-				seg_end = io_min(seg_end,
-						 fresh.v[s].lblk * bs);
+				seg_end = io_min(seg_end, fresh.v[s].lblk * bs);
 			addr = m.addr + (pos - m.offset);
 			if (m.type == IOMAP_MAPPED) {
 				is_new = false;
@@ -886,7 +1134,7 @@ static int io_write_blocks(struct iomapfs *fsx, struct fs_inode *fi,
 				if (ret)
 					goto out_free;
 			} else {
-				ret = -EIO;	/* a hole after allocation */
+				ret = -EIO; /* a hole after allocation */
 				goto out_free;
 			}
 		}
@@ -917,16 +1165,14 @@ static int io_write_blocks(struct iomapfs *fsx, struct fs_inode *fi,
 			goto out_free;
 		}
 		for (s = 0; s < unwritten.n && !err; s++) {
-			for (i = 0; i < unwritten.v[s].count; i++) {
-				err = io_convert_block(handle,
-					unwritten.v[s].lblk + i,
-					unwritten.v[s].pblk + i,
-					i + 1 == unwritten.v[s].count);
-				if (err) {
-					done = unwritten.v[s].lblk + i;
-					break;
-				}
-			}
+			blk64_t upto;
+
+			err = io_convert_range(handle, unwritten.v[s].lblk,
+					       unwritten.v[s].lblk +
+						       unwritten.v[s].count - 1,
+					       &upto);
+			if (err)
+				done = upto;
 		}
 		ext2fs_extent_free(handle);
 		res->converted = true;
@@ -935,29 +1181,28 @@ static int io_write_blocks(struct iomapfs *fsx, struct fs_inode *fi,
 		for (i = 0; i < fresh.v[s].count; i++) {
 			pblk = fresh.v[s].pblk + i;
 			lblk = fresh.v[s].lblk + i;
-			err = ext2fs_bmap2(fs, fi->ino,
-					   (struct ext2_inode *)inode, NULL,
-					   BMAP_SET | BMAP_ALLOC, lblk, NULL,
-					   &pblk);
+			err = ext2fs_bmap2(
+				fs, fi->ino, (struct ext2_inode *)inode, NULL,
+				BMAP_SET | BMAP_ALLOC, lblk, NULL, &pblk);
 			if (!err)
-				err = ext2fs_iblk_add_blocks(fs,
-					(struct ext2_inode *)inode, 1);
+				err = ext2fs_iblk_add_blocks(
+					fs, (struct ext2_inode *)inode, 1);
 			if (err) {
 				done = lblk;
 				/* give back the blocks never linked */
 				for (; i < fresh.v[s].count; i++)
-					ext2fs_block_alloc_stats2(fs,
-						fresh.v[s].pblk + i, -1);
+					ext2fs_block_alloc_stats2(
+						fs, fresh.v[s].pblk + i, -1);
 				for (s++; s < fresh.n; s++)
 					for (i = 0; i < fresh.v[s].count; i++)
-						ext2fs_block_alloc_stats2(fs,
-							fresh.v[s].pblk + i,
+						ext2fs_block_alloc_stats2(
+							fs, fresh.v[s].pblk + i,
 							-1);
 				break;
 			}
 		}
 	}
-	fresh.n = 0;		/* linked or given back */
+	fresh.n = 0; /* linked or given back */
 	if (err) {
 		ret = translate_error(fsx, err, fi->ino);
 		if (done * bs <= off)
@@ -968,7 +1213,8 @@ static int io_write_blocks(struct iomapfs *fsx, struct fs_inode *fi,
 
 	/* 4. The size, and the times. */
 	if (end > size) {
-		err = ext2fs_inode_size_set(fs, (struct ext2_inode *)inode, end);
+		err = ext2fs_inode_size_set(fs, (struct ext2_inode *)inode,
+					    end);
 		if (err) {
 			ret = translate_error(fsx, err, fi->ino);
 			goto out_write_inode;
@@ -1083,7 +1329,7 @@ static int64_t io_write_locked(struct iomapfs *fsx, struct fs_inode *fi,
 			       const char *data, uint64_t len, uint64_t off)
 {
 	struct ext2_inode_large inode;
-	struct io_write_result res = { 0 };
+	struct io_write_result res = {0};
 	uint64_t size, bs = fsx->blocksize;
 	int ret;
 
@@ -1113,11 +1359,13 @@ static int64_t io_write_locked(struct iomapfs *fsx, struct fs_inode *fi,
 	 * way: still under both locks, so before anyone can look. */
 	if (res.allocated)
 		cache_invalidate(fsx->cache, fi->ino, io_blk_down(fsx, off),
-				 io_blk_up(fsx, off + len) - io_blk_down(fsx, off),
+				 io_blk_up(fsx, off + len) -
+					 io_blk_down(fsx, off),
 				 CACHE_R_WRITE);
 	if (res.converted)
 		cache_invalidate(fsx->cache, fi->ino, io_blk_down(fsx, off),
-				 io_blk_up(fsx, off + len) - io_blk_down(fsx, off),
+				 io_blk_up(fsx, off + len) -
+					 io_blk_down(fsx, off),
 				 CACHE_R_CONVERT);
 	if (fi->size_valid && fi->size > size)
 		cache_invalidate(fsx->cache, fi->ino, size - size % bs,
@@ -1209,10 +1457,10 @@ static void io_set_ctime(struct iomapfs *fsx, struct ext2_inode_large *inode)
 	sec = (int64_t)ts.tv_sec;
 	inode->i_ctime = (uint32_t)sec;
 	if (EXT2_INODE_SIZE(fsx->fs->super) > EXT2_GOOD_OLD_INODE_SIZE &&
-	    inode->i_extra_isize >= offsetof(struct ext2_inode_large,
-					     i_ctime_extra) +
-					    sizeof(inode->i_ctime_extra) -
-					    EXT2_GOOD_OLD_INODE_SIZE)
+	    inode->i_extra_isize >=
+		    offsetof(struct ext2_inode_large, i_ctime_extra) +
+			    sizeof(inode->i_ctime_extra) -
+			    EXT2_GOOD_OLD_INODE_SIZE)
 		inode->i_ctime_extra =
 			(uint32_t)(((sec - (int32_t)sec) >> 32) & 3) |
 			((uint32_t)ts.tv_nsec << 2);
@@ -1299,8 +1547,9 @@ static int io_punch(struct iomapfs *fsx, struct fs_inode *fi,
 	end = io_min(size, off + len);
 	first = io_blk_up(fsx, off) / fsx->blocksize;
 	/* The EOF block may go whole: its bytes past EOF do not matter. */
-	last_excl = (end == size ? io_blk_up(fsx, end) : io_blk_down(fsx, end)) /
-		    fsx->blocksize;
+	last_excl =
+		(end == size ? io_blk_up(fsx, end) : io_blk_down(fsx, end)) /
+		fsx->blocksize;
 	ret = io_zero_partial(fsx, fi, inode, off,
 			      end == size ? io_min(end, first * fsx->blocksize)
 					  : end);
@@ -1376,7 +1625,9 @@ void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 	bool ref, keep = mode & FALLOC_FL_KEEP_SIZE;
 	int ret;
 
-	/* COLLAPSE_RANGE and INSERT_RANGE are not implemented. */
+	/* COLLAPSE_RANGE and INSERT_RANGE never get here: the kernel's FUSE
+	 * module refuses every mode but KEEP_SIZE, PUNCH_HOLE and ZERO_RANGE
+	 * with EOPNOTSUPP itself, so they are not implemented. */
 	if (mode & ~known) {
 		fuse_reply_err(req, EOPNOTSUPP);
 		return;
@@ -1603,9 +1854,8 @@ static int io_truncate_inline(struct iomapfs *fsx, struct fs_inode *fi,
 			return ret;
 		if (size < cap)
 			memset(buf + size, 0, cap - (size_t)size);
-		err = ext2fs_inline_data_set(fsx->fs, fi->ino,
-					     (struct ext2_inode *)inode, buf,
-					     cap);
+		err = ext2fs_inline_data_set(
+			fsx->fs, fi->ino, (struct ext2_inode *)inode, buf, cap);
 		free(buf);
 		if (err)
 			return translate_error(fsx, err, fi->ino);
@@ -1672,8 +1922,9 @@ int io_truncate(struct iomapfs *fsx, struct fs_inode *fi, uint64_t size)
 		ret = fs_write_inode(fsx, fi->ino, &inode);
 out_invalidate:
 	/* Before anyone can see the new size or a freed block. */
-	cache_invalidate(fsx->cache, fi->ino, io_blk_down(fsx, io_min(old, size)),
-			 UINT64_MAX, CACHE_R_TRUNCATE);
+	cache_invalidate(fsx->cache, fi->ino,
+			 io_blk_down(fsx, io_min(old, size)), UINT64_MAX,
+			 CACHE_R_TRUNCATE);
 	if (!ret) {
 		fi->size = size;
 		fi->size_valid = true;
@@ -1696,8 +1947,8 @@ int io_release_blocks(struct iomapfs *fsx, ext2_ino_t ino,
 		return ret;
 	if (!(inode->i_flags & EXT4_INLINE_DATA_FL) &&
 	    ext2fs_inode_has_valid_blocks2(fsx->fs, (struct ext2_inode *)inode))
-		err = io_ext2_punch(fsx->fs, ino, (struct ext2_inode *)inode,
-				    0, ~0ULL);
+		err = io_ext2_punch(fsx->fs, ino, (struct ext2_inode *)inode, 0,
+				    ~0ULL);
 	cache_forget(fsx->cache, ino, CACHE_R_UNLINK);
 	return err ? translate_error(fsx, err, ino) : 0;
 }

@@ -43,7 +43,21 @@ workload() {
 	dw cross 8K 16K 15 &&
 	dw cross 64K 8K 16 && dw cross 20K 60K 17 &&
 	# in-place overwrite of the sequential file (the lock-free path)
-	dw seq 4096 8192 18 && dw seq 100000 1 19 && dw seq 1M 1M 20 128K
+	dw seq 4096 8192 18 && dw seq 100000 1 19 && dw seq 1M 1M 20 128K &&
+	# O_DIRECT writes, aligned and not, into a new file and over one
+	head -c 300000 /dev/urandom >model/direct &&
+	dd if=model/direct of="$MNT/direct" bs=64K oflag=direct status=none &&
+	head -c 5000 /dev/urandom >odd &&
+	dd if=odd of=model/direct bs=5000 seek=7 conv=notrunc status=none &&
+	dd if=odd of="$MNT/direct" bs=5000 seek=7 conv=notrunc oflag=direct status=none &&
+	# shared writable mappings: written back by the kernel in pages,
+	# over mapped blocks, a hole and the partial last page
+	dw mm 0 20000 23 && both truncate -s 300000 mm &&
+	for f in "$MNT/mm" model/mm; do
+		"$DATAIO" mmapwrite "$f" 5000 3000 24 &&
+		"$DATAIO" mmapwrite "$f" 100000 20000 25 &&
+		"$DATAIO" mmapwrite "$f" 290000 10000 26 || return 1
+	done
 }
 
 DEVS="ext4-4k:-t ext4 -O 64bit,metadata_csum,flex_bg
@@ -83,6 +97,18 @@ while IFS=: read -r kind opts; do
 			false
 		}
 	'
+	case $kind in
+	ext4-*)
+		test_expect_success FUSE,E2FSPROGS,DATAIO "$kind: appending writes grow one extent" '
+			n=$(debugfs -R "ex /seq" "$IMG" 2>/dev/null | tail -n +2 | wc -l) &&
+			test "$n" -ge 1 && test "$n" -le 2 || {
+				echo "/seq, written in 24 appending writes, has $n extents:"
+				debugfs -R "ex /seq" "$IMG" 2>/dev/null
+				false
+			}
+		'
+		;;
+	esac
 done <<<"$DEVS"
 
 test_done

@@ -72,7 +72,7 @@ for bs in 4096 1024; do
 		test_eq $((220 * 1024)) "$(stat -c %s "$MNT/z")" size
 	'
 
-	test_expect_success FUSE,E2FSPROGS,DATAIO,FALLOCATE "$bs: collapse and insert range are refused" '
+	test_expect_success FUSE,E2FSPROGS,DATAIO,FALLOCATE "$bs: collapse and insert range are refused (by the FUSE kernel module)" '
 		test_must_fail fallocate -c -o 0 -l 64K "$MNT/z" 2>err &&
 		test_grep -i "not supported" err &&
 		test_must_fail fallocate -i -o 0 -l 64K "$MNT/z" 2>err &&

@@ -19,6 +19,12 @@ umask 022
 
 TEST_NAME=$(basename "$0" .sh)
 T_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# The script runs in its scratch directory: make $0 absolute, so that
+# ". "$(dirname "$0")/lib-foo.sh"" after this file still finds lib-foo.sh.
+case $0 in
+/*) ;;
+*) BASH_ARGV0=$(cd "$(dirname "$0")" && pwd)/$(basename "$0") ;;
+esac
 SRC_DIR=${IOMAPFS_SRC_DIR:-$(cd "$T_DIR/.." && pwd)}
 BUILD_DIR=${IOMAPFS_BUILD_DIR:-$SRC_DIR}
 IOMAPFS=$BUILD_DIR/daemon/iomapfs
@@ -57,7 +63,8 @@ test_failure_() {
 	test_failures=$((test_failures + 1))
 	echo "not ok $test_count - $1"
 	# Details go to stderr too, so prove shows them without -v and a
-	# CI log alone explains the failure.
+	# CI log alone explains the failure.  Written through fd 2 itself:
+	# "tee /dev/stderr" would open (and truncate) a log file again.
 	shift
 	details=$(printf '%s\n' "$@" | sed 's/^/#	/')
 	printf '%s\n' "$details"

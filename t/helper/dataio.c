@@ -12,6 +12,9 @@
  * Usage:
  *   dataio write FILE OFF LEN SEED [CHUNK]  write the pattern (CHUNK bytes
  *                                           per write(2), default 65536)
+ *   dataio mmapwrite FILE OFF LEN SEED      write the pattern through a shared
+ *                                           mapping (the file must reach
+ *                                           OFF + LEN), then msync
  *   dataio check FILE OFF LEN SEED [-n]     check the pattern; -n drops the
  *                                           file's page cache first so the
  *                                           reads reach the filesystem
@@ -34,13 +37,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define DATAIO_CHUNK 65536u
 
 static unsigned char pattern_byte(uint64_t off, uint64_t seed)
 {
-	uint64_t x = (off / 8) * 0x9e3779b97f4a7c15ull + seed * 0xbf58476d1ce4e5b9ull;
+	uint64_t x = (off / 8) * 0x9e3779b97f4a7c15ull +
+		     seed * 0xbf58476d1ce4e5b9ull;
 
 	x ^= x >> 31;
 	x *= 0x94d049bb133111ebull;
@@ -67,10 +72,23 @@ static int parse_u64(const char *s, uint64_t *out)
 	if (errno || end == s || s[0] == '-')
 		return -1;
 	switch (*end) {
-	case 'K': case 'k': v <<= 10; end++; break;
-	case 'M': case 'm': v <<= 20; end++; break;
-	case 'G': case 'g': v <<= 30; end++; break;
-	default: break;
+	case 'K':
+	case 'k':
+		v <<= 10;
+		end++;
+		break;
+	case 'M':
+	case 'm':
+		v <<= 20;
+		end++;
+		break;
+	case 'G':
+	case 'g':
+		v <<= 30;
+		end++;
+		break;
+	default:
+		break;
 	}
 	if (*end)
 		return -1;
@@ -80,18 +98,18 @@ static int parse_u64(const char *s, uint64_t *out)
 
 static int usage(void)
 {
-	fprintf(stderr,
-		"usage: dataio write FILE OFF LEN SEED [CHUNK]\n"
-		"       dataio check FILE OFF LEN SEED [-n]\n"
-		"       dataio zero FILE OFF LEN [-n]\n"
-		"       dataio seek FILE\n"
-		"       dataio seekat FILE OFF data|hole\n"
-		"       dataio fill FILE SEED [CHUNK]\n");
+	fprintf(stderr, "usage: dataio write FILE OFF LEN SEED [CHUNK]\n"
+			"       dataio mmapwrite FILE OFF LEN SEED\n"
+			"       dataio check FILE OFF LEN SEED [-n]\n"
+			"       dataio zero FILE OFF LEN [-n]\n"
+			"       dataio seek FILE\n"
+			"       dataio seekat FILE OFF data|hole\n"
+			"       dataio fill FILE SEED [CHUNK]\n");
 	return 2;
 }
 
-static int do_write(const char *path, uint64_t off, uint64_t len,
-		    uint64_t seed, uint64_t chunk)
+static int do_write(const char *path, uint64_t off, uint64_t len, uint64_t seed,
+		    uint64_t chunk)
 {
 	unsigned char *buf;
 	ssize_t n;
@@ -115,7 +133,8 @@ static int do_write(const char *path, uint64_t off, uint64_t len,
 		n = pwrite(fd, buf, want, (off_t)off);
 		if (n <= 0) {
 			fprintf(stderr, "dataio: write %s at %" PRIu64 ": %s\n",
-				path, off, n < 0 ? strerror(errno) : "no progress");
+				path, off,
+				n < 0 ? strerror(errno) : "no progress");
 			free(buf);
 			close(fd);
 			return 1;
@@ -125,15 +144,47 @@ static int do_write(const char *path, uint64_t off, uint64_t len,
 	}
 	free(buf);
 	if (close(fd) < 0) {
-		fprintf(stderr, "dataio: close %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "dataio: close %s: %s\n", path,
+			strerror(errno));
 		return 1;
 	}
 	return 0;
 }
 
+static int do_mmapwrite(const char *path, uint64_t off, uint64_t len,
+			uint64_t seed)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t start = off - off % (uint64_t)page;
+	unsigned char *map;
+	int fd, ret = 1;
+
+	fd = open(path, O_RDWR);
+	if (fd < 0) {
+		fprintf(stderr, "dataio: open %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	map = mmap(NULL, (size_t)(off + len - start), PROT_READ | PROT_WRITE,
+		   MAP_SHARED, fd, (off_t)start);
+	if (map == MAP_FAILED) {
+		fprintf(stderr, "dataio: mmap %s: %s\n", path, strerror(errno));
+		goto out_close;
+	}
+	pattern_fill(map + (off - start), (size_t)len, off, seed);
+	if (msync(map, (size_t)(off + len - start), MS_SYNC) < 0)
+		fprintf(stderr, "dataio: msync %s: %s\n", path,
+			strerror(errno));
+	else
+		ret = 0;
+	munmap(map, (size_t)(off + len - start));
+out_close:
+	close(fd);
+	return ret;
+}
+
 /* Check [off, off + len): the pattern of @seed, or zeroes when !seed. */
-static int do_check(const char *path, uint64_t off, uint64_t len,
-		    uint64_t seed, int zero, int nocache)
+static int do_check(const char *path, uint64_t off, uint64_t len, uint64_t seed,
+		    int zero, int nocache)
 {
 	unsigned char *buf, want;
 	uint64_t pos = off;
@@ -156,8 +207,9 @@ static int do_check(const char *path, uint64_t off, uint64_t len,
 		goto out_close;
 	}
 	while (pos < off + len) {
-		chunk = (size_t)(off + len - pos < DATAIO_CHUNK ?
-				 off + len - pos : DATAIO_CHUNK);
+		chunk = (size_t)(off + len - pos < DATAIO_CHUNK
+					 ? off + len - pos
+					 : DATAIO_CHUNK);
 		n = pread(fd, buf, chunk, (off_t)pos);
 		if (n < 0) {
 			fprintf(stderr, "dataio: read %s at %" PRIu64 ": %s\n",
@@ -165,7 +217,8 @@ static int do_check(const char *path, uint64_t off, uint64_t len,
 			goto out_free;
 		}
 		if (n == 0) {
-			fprintf(stderr, "dataio: %s ends at %" PRIu64
+			fprintf(stderr,
+				"dataio: %s ends at %" PRIu64
 				", expected data up to %" PRIu64 "\n",
 				path, pos, off + len);
 			goto out_free;
@@ -173,7 +226,8 @@ static int do_check(const char *path, uint64_t off, uint64_t len,
 		for (i = 0; i < (size_t)n; i++) {
 			want = zero ? 0 : pattern_byte(pos + i, seed);
 			if (buf[i] != want) {
-				fprintf(stderr, "dataio: %s: byte %" PRIu64
+				fprintf(stderr,
+					"dataio: %s: byte %" PRIu64
 					" is 0x%02x, expected 0x%02x (%s)\n",
 					path, pos + i, buf[i], want,
 					zero ? "zero" : "pattern");
@@ -202,7 +256,8 @@ static int do_seek(const char *path)
 	}
 	end = lseek(fd, 0, SEEK_END);
 	if (end < 0) {
-		fprintf(stderr, "dataio: lseek %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "dataio: lseek %s: %s\n", path,
+			strerror(errno));
 		close(fd);
 		return 1;
 	}
@@ -294,8 +349,9 @@ static int do_fill(const char *path, uint64_t seed, uint64_t chunk)
 	if (close(fd) < 0 && !err)
 		err = errno;
 	printf("%" PRIu64 " %s\n", off,
-	       err == ENOSPC ? "ENOSPC" : err == EFBIG ? "EFBIG" :
-	       strerror(err));
+	       err == ENOSPC  ? "ENOSPC"
+	       : err == EFBIG ? "EFBIG"
+			      : strerror(err));
 	return 0;
 }
 
@@ -312,6 +368,12 @@ int main(int argc, char **argv)
 		    (argc == 7 && (parse_u64(argv[6], &chunk) || !chunk)))
 			return usage();
 		return do_write(argv[2], off, len, seed, chunk);
+	}
+	if (!strcmp(argv[1], "mmapwrite") && argc == 6) {
+		if (parse_u64(argv[3], &off) || parse_u64(argv[4], &len) ||
+		    parse_u64(argv[5], &seed) || !len)
+			return usage();
+		return do_mmapwrite(argv[2], off, len, seed);
 	}
 	if (!strcmp(argv[1], "check") && (argc == 6 || argc == 7)) {
 		if (argc == 7) {
