@@ -7,6 +7,11 @@
 # ctl_server_start runs t/helper/ctl-server, the control server over an
 # image without FUSE, with a command pipe that drives its cache.
 
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	echo "1..0 # SKIP lib-ctl.sh is a library of the t4 tests, not a test"
+	exit 0
+fi
+
 VLRAW=$SRC_DIR/t/helper/vlraw.py
 command -v python3 >/dev/null && test_set_prereq PYTHON3
 [ -x "$HELPER_DIR/ctl-server" ] && test_set_prereq CTL_SERVER
