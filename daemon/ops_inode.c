@@ -575,6 +575,42 @@ void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		fuse_reply_entry(req, &e);
 }
 
+/*
+ * With metadata_csum, a directory block's checksum is seeded with its
+ * inode's generation.  ext2fs_mkdir() sealed the first block with
+ * generation 0; after the generation changed, seal it again.  Inline
+ * directories live in the inode, whose checksum fs_write_inode() sets.
+ */
+static int reseal_dir_block(struct iomapfs *fsx, ext2_ino_t dir,
+			    struct ext2_inode_large *inode)
+{
+	ext2_filsys fs = fsx->fs;
+	int ignore = fs->flags & EXT2_FLAG_IGNORE_CSUM_ERRORS;
+	errcode_t err;
+	blk64_t blk;
+	char *buf;
+	int ret;
+
+	if (!ext2fs_has_feature_metadata_csum(fs->super) ||
+	    (inode->i_flags & EXT4_INLINE_DATA_FL))
+		return 0;
+	err = ext2fs_bmap2(fs, dir, EXT2_INODE(inode), NULL, 0, 0, NULL, &blk);
+	if (err)
+		return translate_error(fsx, err, dir);
+	err = ext2fs_get_mem(fs->blocksize, &buf);
+	if (err)
+		return translate_error(fsx, err, dir);
+	/* the old seal is known to be wrong: read past it */
+	fs->flags |= EXT2_FLAG_IGNORE_CSUM_ERRORS;
+	err = ext2fs_read_dir_block4(fs, blk, buf, 0, dir);
+	fs->flags = (fs->flags & ~EXT2_FLAG_IGNORE_CSUM_ERRORS) | ignore;
+	if (!err)
+		err = ext2fs_write_dir_block4(fs, blk, buf, 0, dir);
+	ret = translate_error(fsx, err, dir);
+	ext2fs_free_mem(&buf);
+	return ret;
+}
+
 void op_mkdir(fuse_req_t req, fuse_ino_t nodeid, const char *name, mode_t mode)
 {
 	struct iomapfs *fsx = req_fs(req);
@@ -644,7 +680,16 @@ void op_mkdir(fuse_req_t req, fuse_ino_t nodeid, const char *name, mode_t mode)
 	fs_inode_set_uid(&inode, uid);
 	fs_inode_set_gid(&inode, gid);
 	init_times(&inode);
+	/*
+	 * ext2fs_mkdir() leaves the generation 0.  A directory whose inode
+	 * number is reused must differ from the old one in generation, or
+	 * the kernel takes it for the old inode it still holds and fails
+	 * the mkdir with ESTALE.
+	 */
+	inode.i_generation = fs_next_generation(fsx);
 	ret = fs_write_inode(fsx, child, &inode);
+	if (!ret)
+		ret = reseal_dir_block(fsx, child, &inode);
 	if (ret)
 		goto out_acl;
 	/* ext2fs_mkdir() counted the new ".." in the parent; dir_nlink */

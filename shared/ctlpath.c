@@ -320,7 +320,8 @@ int ctlpath_list(const char *dir, struct ctlpath_entry **list, size_t *n)
 		free(name);
 		cnt++;
 	}
-	qsort(v, cnt, sizeof(*v), entry_cmp);
+	if (cnt)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(v, cnt, sizeof(*v), entry_cmp);
 	*list = v;
 	*n = cnt;
 	v = NULL;

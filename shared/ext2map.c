@@ -9,6 +9,22 @@
  * every loop is bounded by the file's maximum size, so a corrupt tree gives
  * -EUCLEAN rather than a crash or a hang.  This file is the only place in
  * shared/ where an errcode_t exists.
+ *
+ * Choices the header leaves open:
+ *  - One extent is one mapping, even when the next extent continues it in
+ *    file and on disk (an extent holds at most 32768 blocks): the answers
+ *    then match "debugfs ex" and FIEMAP row for row, and the cache's range
+ *    map merges such neighbours anyway.  Block-mapped runs are merged, as
+ *    they have no rows of their own.
+ *  - LAST is set on every mapping whose end reaches or passes EOF rounded
+ *    up to the block size, so also on extents and holes wholly past EOF
+ *    (fallocate KEEP_SIZE); a mapping without it is followed by more file.
+ *  - Without the inode bitmap loaded, an inode with no mode or no links is
+ *    "not in use" (-ENOENT) for iomap_ext2_lookup() and the walk; an
+ *    open-but-unlinked file must go through iomap_ext2_lookup_inode().
+ *  - The maximum size is libext2fs's (ext2fs_file_block_offset_too_big):
+ *    2^32 - 1 blocks for extent and inline files; for block-mapped files
+ *    also no more than 12 + p + p^2 + p^3 blocks, p pointers a block.
  */
 #include "config.h"
 
@@ -38,83 +54,83 @@ struct ext2_errno_map {
  * is EUCLEAN (the kernel's EFSCORRUPTED), as ext4 and fuse2fs report it.
  */
 static const struct ext2_errno_map ext2_errno_table[] = {
-	{ EXT2_ET_NO_MEMORY, ENOMEM },
-	{ EXT2_ET_MAGIC_EXT2_FILE, ENOMEM },
-	{ EXT2_ET_RO_FILSYS, EROFS },
-	{ EXT2_ET_FILE_RO, EROFS },
-	{ EXT2_ET_RO_UNSUPP_FEATURE, EROFS },
-	{ EXT2_ET_RO_BLOCK_ITERATE, EROFS },
-	{ EXT2_ET_FILE_TOO_BIG, EFBIG },
-	{ EXT2_ET_BLOCK_ALLOC_FAIL, ENOSPC },
-	{ EXT2_ET_INODE_ALLOC_FAIL, ENOSPC },
-	{ EXT2_ET_DIR_NO_SPACE, ENOSPC },
-	{ EXT2_ET_EXTENT_NO_SPACE, ENOSPC },
-	{ EXT2_ET_EA_NO_SPACE, ENOSPC },
-	{ EXT2_ET_INLINE_DATA_NO_SPACE, ENOSPC },
-	{ EXT2_ET_DIR_NO_SPACE_FOR_CSUM, ENOSPC },
-	{ EXT2_ET_TOO_MANY_REFS, EMLINK },
-	{ EXT2_ET_BAD_INODE_NUM, ENOENT },
-	{ EXT2_ET_FILE_NOT_FOUND, ENOENT },
-	{ EXT2_ET_EA_KEY_NOT_FOUND, ENODATA },
-	{ EXT2_ET_NO_INLINE_DATA, ENODATA },
-	{ EXT2_ET_FILE_EXISTS, EEXIST },
-	{ EXT2_ET_DIR_EXISTS, EEXIST },
-	{ EXT2_ET_NO_DIRECTORY, ENOTDIR },
-	{ EXT2_ET_SYMLINK_LOOP, ELOOP },
-	{ EXT2_ET_INVALID_ARGUMENT, EINVAL },
-	{ EXT2_ET_EA_BAD_NAME_LEN, ERANGE },
-	{ EXT2_ET_EA_BAD_VALUE_SIZE, ERANGE },
-	{ EXT2_ET_UNIMPLEMENTED, EOPNOTSUPP },
-	{ EXT2_ET_OP_NOT_SUPPORTED, EOPNOTSUPP },
-	{ EXT2_ET_EXTENT_NOT_SUPPORTED, EOPNOTSUPP },
-	{ EXT2_ET_UNSUPP_FEATURE, EOPNOTSUPP },
-	{ EXT2_ET_INODE_NOT_EXTENT, EOPNOTSUPP },
-	{ EXT2_ET_SHORT_READ, EIO },
-	{ EXT2_ET_SHORT_WRITE, EIO },
-	{ EXT2_ET_LLSEEK_FAILED, EIO },
+	{EXT2_ET_NO_MEMORY, ENOMEM},
+	{EXT2_ET_MAGIC_EXT2_FILE, ENOMEM},
+	{EXT2_ET_RO_FILSYS, EROFS},
+	{EXT2_ET_FILE_RO, EROFS},
+	{EXT2_ET_RO_UNSUPP_FEATURE, EROFS},
+	{EXT2_ET_RO_BLOCK_ITERATE, EROFS},
+	{EXT2_ET_FILE_TOO_BIG, EFBIG},
+	{EXT2_ET_BLOCK_ALLOC_FAIL, ENOSPC},
+	{EXT2_ET_INODE_ALLOC_FAIL, ENOSPC},
+	{EXT2_ET_DIR_NO_SPACE, ENOSPC},
+	{EXT2_ET_EXTENT_NO_SPACE, ENOSPC},
+	{EXT2_ET_EA_NO_SPACE, ENOSPC},
+	{EXT2_ET_INLINE_DATA_NO_SPACE, ENOSPC},
+	{EXT2_ET_DIR_NO_SPACE_FOR_CSUM, ENOSPC},
+	{EXT2_ET_TOO_MANY_REFS, EMLINK},
+	{EXT2_ET_BAD_INODE_NUM, ENOENT},
+	{EXT2_ET_FILE_NOT_FOUND, ENOENT},
+	{EXT2_ET_EA_KEY_NOT_FOUND, ENODATA},
+	{EXT2_ET_NO_INLINE_DATA, ENODATA},
+	{EXT2_ET_FILE_EXISTS, EEXIST},
+	{EXT2_ET_DIR_EXISTS, EEXIST},
+	{EXT2_ET_NO_DIRECTORY, ENOTDIR},
+	{EXT2_ET_SYMLINK_LOOP, ELOOP},
+	{EXT2_ET_INVALID_ARGUMENT, EINVAL},
+	{EXT2_ET_EA_BAD_NAME_LEN, ERANGE},
+	{EXT2_ET_EA_BAD_VALUE_SIZE, ERANGE},
+	{EXT2_ET_UNIMPLEMENTED, EOPNOTSUPP},
+	{EXT2_ET_OP_NOT_SUPPORTED, EOPNOTSUPP},
+	{EXT2_ET_EXTENT_NOT_SUPPORTED, EOPNOTSUPP},
+	{EXT2_ET_UNSUPP_FEATURE, EOPNOTSUPP},
+	{EXT2_ET_INODE_NOT_EXTENT, EOPNOTSUPP},
+	{EXT2_ET_SHORT_READ, EIO},
+	{EXT2_ET_SHORT_WRITE, EIO},
+	{EXT2_ET_LLSEEK_FAILED, EIO},
 	/* Corruption of one kind or another. */
-	{ EXT2_ET_BAD_MAGIC, EUCLEAN },
-	{ EXT2_ET_CORRUPT_SUPERBLOCK, EUCLEAN },
-	{ EXT2_ET_FILESYSTEM_CORRUPTED, EUCLEAN },
-	{ EXT2_ET_BAD_BLOCK_NUM, EUCLEAN },
-	{ EXT2_ET_BAD_IND_BLOCK, EUCLEAN },
-	{ EXT2_ET_BAD_DIND_BLOCK, EUCLEAN },
-	{ EXT2_ET_BAD_TIND_BLOCK, EUCLEAN },
-	{ EXT2_ET_BAD_EA_BLOCK_NUM, EUCLEAN },
-	{ EXT2_ET_BAD_EA_HEADER, EUCLEAN },
-	{ EXT2_ET_BAD_EA_HASH, EUCLEAN },
-	{ EXT2_ET_EA_BAD_VALUE_OFFSET, EUCLEAN },
-	{ EXT2_ET_EA_INODE_CORRUPTED, EUCLEAN },
-	{ EXT2_ET_DIR_CORRUPTED, EUCLEAN },
-	{ EXT2_ET_EXTENT_HEADER_BAD, EUCLEAN },
-	{ EXT2_ET_EXTENT_INDEX_BAD, EUCLEAN },
-	{ EXT2_ET_EXTENT_LEAF_BAD, EUCLEAN },
-	{ EXT2_ET_EXTENT_INVALID_LENGTH, EUCLEAN },
-	{ EXT2_ET_EXTENT_CYCLE, EUCLEAN },
-	{ EXT2_ET_EXTENT_NO_DOWN, EUCLEAN },
-	{ EXT2_ET_INODE_CORRUPTED, EUCLEAN },
-	{ EXT2_ET_INODE_IS_GARBAGE, EUCLEAN },
-	{ EXT2_ET_MISSING_INODE_TABLE, EUCLEAN },
-	{ EXT2_ET_GDESC_BAD_BLOCK_MAP, EUCLEAN },
-	{ EXT2_ET_GDESC_BAD_INODE_MAP, EUCLEAN },
-	{ EXT2_ET_GDESC_BAD_INODE_TABLE, EUCLEAN },
-	{ EXT2_ET_RESIZE_INODE_CORRUPT, EUCLEAN },
-	{ EXT2_ET_CORRUPT_JOURNAL_SB, EUCLEAN },
-	{ EXT2_ET_UNDO_FILE_CORRUPT, EUCLEAN },
-	{ EXT2_ET_BAD_CRC, EUCLEAN },
-	{ EXT2_ET_SB_CSUM_INVALID, EUCLEAN },
-	{ EXT2_ET_INODE_CSUM_INVALID, EUCLEAN },
-	{ EXT2_ET_INODE_BITMAP_CSUM_INVALID, EUCLEAN },
-	{ EXT2_ET_BLOCK_BITMAP_CSUM_INVALID, EUCLEAN },
-	{ EXT2_ET_EXTENT_CSUM_INVALID, EUCLEAN },
-	{ EXT2_ET_DIR_CSUM_INVALID, EUCLEAN },
-	{ EXT2_ET_EXT_ATTR_CSUM_INVALID, EUCLEAN },
-	{ EXT2_ET_MMP_CSUM_INVALID, EUCLEAN },
-	{ EXT2_ET_UNKNOWN_CSUM, EUCLEAN },
+	{EXT2_ET_BAD_MAGIC, EUCLEAN},
+	{EXT2_ET_CORRUPT_SUPERBLOCK, EUCLEAN},
+	{EXT2_ET_FILESYSTEM_CORRUPTED, EUCLEAN},
+	{EXT2_ET_BAD_BLOCK_NUM, EUCLEAN},
+	{EXT2_ET_BAD_IND_BLOCK, EUCLEAN},
+	{EXT2_ET_BAD_DIND_BLOCK, EUCLEAN},
+	{EXT2_ET_BAD_TIND_BLOCK, EUCLEAN},
+	{EXT2_ET_BAD_EA_BLOCK_NUM, EUCLEAN},
+	{EXT2_ET_BAD_EA_HEADER, EUCLEAN},
+	{EXT2_ET_BAD_EA_HASH, EUCLEAN},
+	{EXT2_ET_EA_BAD_VALUE_OFFSET, EUCLEAN},
+	{EXT2_ET_EA_INODE_CORRUPTED, EUCLEAN},
+	{EXT2_ET_DIR_CORRUPTED, EUCLEAN},
+	{EXT2_ET_EXTENT_HEADER_BAD, EUCLEAN},
+	{EXT2_ET_EXTENT_INDEX_BAD, EUCLEAN},
+	{EXT2_ET_EXTENT_LEAF_BAD, EUCLEAN},
+	{EXT2_ET_EXTENT_INVALID_LENGTH, EUCLEAN},
+	{EXT2_ET_EXTENT_CYCLE, EUCLEAN},
+	{EXT2_ET_EXTENT_NO_DOWN, EUCLEAN},
+	{EXT2_ET_INODE_CORRUPTED, EUCLEAN},
+	{EXT2_ET_INODE_IS_GARBAGE, EUCLEAN},
+	{EXT2_ET_MISSING_INODE_TABLE, EUCLEAN},
+	{EXT2_ET_GDESC_BAD_BLOCK_MAP, EUCLEAN},
+	{EXT2_ET_GDESC_BAD_INODE_MAP, EUCLEAN},
+	{EXT2_ET_GDESC_BAD_INODE_TABLE, EUCLEAN},
+	{EXT2_ET_RESIZE_INODE_CORRUPT, EUCLEAN},
+	{EXT2_ET_CORRUPT_JOURNAL_SB, EUCLEAN},
+	{EXT2_ET_UNDO_FILE_CORRUPT, EUCLEAN},
+	{EXT2_ET_BAD_CRC, EUCLEAN},
+	{EXT2_ET_SB_CSUM_INVALID, EUCLEAN},
+	{EXT2_ET_INODE_CSUM_INVALID, EUCLEAN},
+	{EXT2_ET_INODE_BITMAP_CSUM_INVALID, EUCLEAN},
+	{EXT2_ET_BLOCK_BITMAP_CSUM_INVALID, EUCLEAN},
+	{EXT2_ET_EXTENT_CSUM_INVALID, EUCLEAN},
+	{EXT2_ET_DIR_CSUM_INVALID, EUCLEAN},
+	{EXT2_ET_EXT_ATTR_CSUM_INVALID, EUCLEAN},
+	{EXT2_ET_MMP_CSUM_INVALID, EUCLEAN},
+	{EXT2_ET_UNKNOWN_CSUM, EUCLEAN},
 	/* Another user holds the filesystem (MMP). */
-	{ EXT2_ET_MMP_FAILED, EBUSY },
-	{ EXT2_ET_MMP_FSCK_ON, EBUSY },
-	{ EXT2_ET_MMP_CHANGE_ABORT, EBUSY },
+	{EXT2_ET_MMP_FAILED, EBUSY},
+	{EXT2_ET_MMP_FSCK_ON, EBUSY},
+	{EXT2_ET_MMP_CHANGE_ABORT, EBUSY},
 };
 
 int iomap_ext2_errno(errcode_t err)
@@ -176,8 +192,8 @@ struct ext2map_ctx {
 	ext2_ino_t ino;
 	struct ext2_inode *inode;
 	uint64_t bsize;
-	uint64_t eof_blocks;	/* i_size rounded up to whole blocks */
-	uint64_t max_blocks;	/* first logical block past the maximum */
+	uint64_t eof_blocks; /* i_size rounded up to whole blocks */
+	uint64_t max_blocks; /* first logical block past the maximum */
 };
 
 /* Whether the physical run [pblk, pblk + len) lies inside the filesystem. */
@@ -200,8 +216,8 @@ static void ext2map_fill(const struct ext2map_ctx *c, uint64_t lblk,
 	out->offset = lblk * c->bsize;
 	out->length = (end - lblk) * c->bsize;
 	out->type = type;
-	out->addr = iomap_type_has_addr(type) ? pblk * c->bsize :
-						IOMAP_NULL_ADDR;
+	out->addr =
+		iomap_type_has_addr(type) ? pblk * c->bsize : IOMAP_NULL_ADDR;
 	out->flags = end >= c->eof_blocks ? IOMAP_F_LAST : 0;
 }
 
@@ -336,8 +352,9 @@ static int ext2map_extent_lookup(const struct ext2map_ctx *c, uint64_t lblk,
 			goto out_free;
 		}
 		ext2map_fill(c, lblk, e.e_lblk + (uint64_t)e.e_len,
-			     (e.e_flags & EXT2_EXTENT_FLAGS_UNINIT) ?
-				     IOMAP_UNWRITTEN : IOMAP_MAPPED,
+			     (e.e_flags & EXT2_EXTENT_FLAGS_UNINIT)
+				     ? IOMAP_UNWRITTEN
+				     : IOMAP_MAPPED,
 			     e.e_pblk + (lblk - e.e_lblk), out);
 		ret = 0;
 		goto out_free;
@@ -398,8 +415,8 @@ out_free:
  */
 struct ext2map_bm {
 	const struct ext2map_ctx *c;
-	uint64_t ppb;			/* block pointers per block */
-	blk64_t cached[3];		/* block held in buf[level - 1] */
+	uint64_t ppb;	   /* block pointers per block */
+	blk64_t cached[3]; /* block held in buf[level - 1] */
 	uint32_t *buf[3];
 };
 
@@ -409,8 +426,8 @@ struct ext2map_bm {
  * missing indirect block makes a whole subtree one hole).  Returns 0,
  * -EUCLEAN for a pointer outside the filesystem, or -errno from a read.
  */
-static int ext2map_bm_map(struct ext2map_bm *bm, uint64_t lblk,
-			  uint64_t *pblk, uint64_t *span)
+static int ext2map_bm_map(struct ext2map_bm *bm, uint64_t lblk, uint64_t *pblk,
+			  uint64_t *span)
 {
 	const struct ext2map_ctx *c = bm->c;
 	uint64_t rel = lblk, subtree = 1, ptr;
@@ -477,7 +494,7 @@ static int ext2map_bm_map(struct ext2map_bm *bm, uint64_t lblk,
 static int ext2map_blockmap_lookup(const struct ext2map_ctx *c, uint64_t lblk,
 				   struct iomap *out)
 {
-	struct ext2map_bm bm = { .c = c, .ppb = c->bsize / sizeof(uint32_t) };
+	struct ext2map_bm bm = {.c = c, .ppb = c->bsize / sizeof(uint32_t)};
 	uint64_t pblk, next, span, n;
 	char *mem;
 	int ret;
@@ -510,8 +527,8 @@ static int ext2map_blockmap_lookup(const struct ext2map_ctx *c, uint64_t lblk,
 	 * of interest; past it, up to the next block mapped past EOF.
 	 */
 	n = lblk + span;
-	while (n < c->max_blocks && (lblk >= c->eof_blocks ||
-				     n < c->eof_blocks)) {
+	while (n < c->max_blocks &&
+	       (lblk >= c->eof_blocks || n < c->eof_blocks)) {
 		/* As above: a bad pointer ends the hole and errs on its own. */
 		if (ext2map_bm_map(&bm, n, &next, &span) || next)
 			break;
@@ -594,8 +611,8 @@ static int ext2map_read_inode(ext2_filsys fs, ext2_ino_t ino,
 	 * holds the inode, as the daemon does).
 	 */
 	if (fs->inode_map)
-		return ext2fs_test_inode_bitmap2(fs->inode_map, ino) ?
-			       0 : -ENOENT;
+		return ext2fs_test_inode_bitmap2(fs->inode_map, ino) ? 0
+								     : -ENOENT;
 	if (!inode->i_mode || !inode->i_links_count)
 		return -ENOENT;
 	return 0;
@@ -613,8 +630,8 @@ int iomap_ext2_lookup(ext2_filsys fs, ext2_ino_t ino, uint64_t off,
 	return iomap_ext2_lookup_inode(fs, ino, &inode, off, out);
 }
 
-int iomap_ext2_walk(ext2_filsys fs, ext2_ino_t ino, uint64_t off,
-		    uint64_t len, iomap_ext2_walk_fn fn, void *arg)
+int iomap_ext2_walk(ext2_filsys fs, ext2_ino_t ino, uint64_t off, uint64_t len,
+		    iomap_ext2_walk_fn fn, void *arg)
 {
 	struct ext2_inode_large inode;
 	struct iomap m;

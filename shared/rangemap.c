@@ -95,7 +95,7 @@ struct imap_leaf {
 /* The rest of a mapping in a wide leaf. */
 struct imap_rec {
 	uint64_t last;
-	uint64_t addr;		/* IOMAP_NULL_ADDR when the type has none */
+	uint64_t addr;		/* IOMAP_NULL_ADDR for types without */
 };
 
 /* ... and in a compact leaf: last - kbase, addr - abase (0 for none). */
@@ -106,7 +106,7 @@ struct imap_crec {
 
 struct imap_inner {
 	uint16_t count;			/* children */
-	uint64_t key[INNER_MAX - 1];	/* key[i] separates child i, i + 1 */
+	uint64_t key[INNER_MAX - 1];	/* key[i]: child i | child i + 1 */
 	void *child[INNER_MAX];
 };
 
@@ -143,6 +143,28 @@ static size_t alloc_cost(size_t n)
 
 	return c < 32 ? 32 : c;
 }
+
+#ifdef IMAP_FAULT_INJECTION
+/*
+ * Tests only (a test build compiles this file with the macro): when >= 0,
+ * the number of allocations that still succeed before one fails.
+ */
+long imap_fault_countdown = -1;
+
+static void *imap_zalloc(size_t n)
+{
+	if (imap_fault_countdown == 0)
+		return NULL;
+	if (imap_fault_countdown > 0)
+		imap_fault_countdown--;
+	return calloc(1, n);
+}
+#else
+static void *imap_zalloc(size_t n)
+{
+	return calloc(1, n);
+}
+#endif
 
 static size_t leaf_size(unsigned int cap)
 {
@@ -205,7 +227,7 @@ static struct imap_leaf *leaf_alloc(struct imap *map, unsigned int cap)
 	 * Zeroed: leaf_widen() converts every slot, also ones not in use
 	 * yet, and those must not be uninitialized memory.
 	 */
-	struct imap_leaf *l = calloc(1, leaf_size(cap));
+	struct imap_leaf *l = imap_zalloc(leaf_size(cap));
 
 	if (!l)
 		return NULL;
@@ -225,7 +247,7 @@ static void leaf_free(struct imap *map, struct imap_leaf *l)
 
 static struct imap_inner *inner_alloc(struct imap *map)
 {
-	struct imap_inner *n = malloc(sizeof(*n));
+	struct imap_inner *n = imap_zalloc(sizeof(*n));
 
 	if (!n)
 		return NULL;
@@ -238,11 +260,6 @@ static void inner_free(struct imap *map, struct imap_inner *n)
 {
 	map->mem -= alloc_cost(sizeof(*n));
 	free(n);
-}
-
-static inline uint64_t ient_len(const struct ient *e)
-{
-	return e->last - e->start + 1;	/* 0 only for [0, 2^64 - 1] */
 }
 
 static inline unsigned __int128 span_of(uint64_t start, uint64_t last)
@@ -328,8 +345,9 @@ static void ent_put(struct imap_leaf *l, unsigned int i, const struct ient *e)
 }
 
 /*
- * Make full-size leaf @l compact when all its mappings fit 32-bit offsets
- * from its first start and its lowest address; else leave it as it is.
+ * Make wide full-size leaf @l compact when all its mappings fit 32-bit
+ * offsets from its first start and its lowest address; else leave it as
+ * it is.  A compact leaf stays as it is: its bases still fit.
  */
 static void leaf_pack(struct imap_leaf *l)
 {
@@ -337,7 +355,7 @@ static void leaf_pack(struct imap_leaf *l)
 	uint64_t abase = UINT64_MAX;
 	unsigned int i;
 
-	if (l->cap != LEAF_MAX || !l->count)
+	if (l->compact || l->cap != LEAF_MAX || !l->count)
 		return;
 	for (i = 0; i < l->count; i++) {
 		ent_get(l, i, &tmp[i]);
@@ -446,117 +464,55 @@ static bool mergeable(const struct ient *a, const struct ient *b)
 	return end != UINT64_MAX && end + 1 == b->addr;
 }
 
-/* Number of the @n sorted values in @a that are <= @key. */
-static inline unsigned int count_le(const uint64_t *a, unsigned int n,
-				    uint64_t key)
-{
-	const uint64_t *base = a;
-
-	if (!n)
-		return 0;
-	while (n > 1) {
-		unsigned int half = n / 2;
-
-		base = base[half - 1] <= key ? base + half : base;
-		n -= half;
-	}
-	return (unsigned int)(base - a) + (*base <= key);
-}
-
 /*
- * The same count by a full scan, for lookups in inner nodes: no
- * data-dependent branch, so random lookups do not mispredict, and the
- * loads are independent of each other.
+ * Number of the @n sorted values in @a that are <= @key, in two
+ * branch-free scans: the last key of each block of eight says how many
+ * blocks lie wholly at or below @key, then a scan of the next block
+ * finishes the count.  About 16 comparisons for 64 keys, independent of
+ * each other within a scan, and no branch that depends on the data, so
+ * random lookups do not mispredict.  Measured faster here than branchy
+ * or branch-free bisection and than a full scan.
  */
-static inline unsigned int count_le_scan(const uint64_t *a, unsigned int n,
-					 uint64_t key)
-{
-	unsigned int c = 0, j;
-
-	for (j = 0; j < n; j++)
-		c += a[j] <= key;
-	return c;
+#define COUNT_LE_BLOCKED(name, type)					\
+static inline unsigned int name(const type *a, unsigned int n, type key) \
+{									\
+	unsigned int blocks = n / 8, base = 0, c = 0, b, j, end;	\
+									\
+	for (b = 0; b < blocks; b++)					\
+		base += 8u * (a[b * 8 + 7] <= key);			\
+	end = base + 8 < n ? base + 8 : n;				\
+	for (j = base; j < end; j++)					\
+		c += a[j] <= key;					\
+	return base + c;						\
 }
-
-/*
- * The same count by branch-free bisection, for lookups in leaves: no
- * mispredictions and few instructions (measured faster than a scan for
- * 64-entry leaves, slower for inner nodes).
- */
-static inline unsigned int count_le_bl(const uint64_t *a, unsigned int n,
-				       uint64_t key)
-{
-	const uint64_t *base = a;
-
-	if (!n)
-		return 0;
-	while (n > 1) {
-		unsigned int half = n / 2;
-
-		base += half & -(size_t)(base[half - 1] <= key);
-		n -= half;
-	}
-	return (unsigned int)(base - a) + (*base <= key);
-}
-
-static inline unsigned int count_le32_bl(const uint32_t *a, unsigned int n,
-					 uint32_t key)
-{
-	const uint32_t *base = a;
-
-	if (!n)
-		return 0;
-	while (n > 1) {
-		unsigned int half = n / 2;
-
-		base += half & -(size_t)(base[half - 1] <= key);
-		n -= half;
-	}
-	return (unsigned int)(base - a) + (*base <= key);
-}
+COUNT_LE_BLOCKED(count_le_blk, uint64_t)
+COUNT_LE_BLOCKED(count_le32_blk, uint32_t)
 
 /* The child of @n to descend into for @key. */
 static inline unsigned int inner_slot(const struct imap_inner *n,
 				      uint64_t key)
 {
-	return count_le(n->key, n->count - 1u, key);
+	return count_le_blk(n->key, n->count - 1u, key);
 }
 
-/*
- * Keys of compact leaf @l that are <= @key (branch-free when @fast, for
- * lookups).
- */
+/* Keys of compact leaf @l that are <= @key. */
 static inline unsigned int ckey_count_le(const struct imap_leaf *l,
-					 uint64_t key, bool fast)
+					 uint64_t key)
 {
-	const uint32_t *k = lf_ckey(l);
-	unsigned int n = l->count, lo = 0, hi = n;
-	uint32_t d;
-
 	if (key < l->kbase)
 		return 0;
 	if (key - l->kbase > UINT32_MAX)
-		return n;
-	d = (uint32_t)(key - l->kbase);
-	if (fast)
-		return count_le32_bl(k, n, d);
-	while (lo < hi) {
-		unsigned int mid = (lo + hi) / 2;
-
-		if (k[mid] <= d)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+		return l->count;
+	return count_le32_blk(lf_ckey(l), l->count,
+			      (uint32_t)(key - l->kbase));
 }
 
 /* Index of the last entry with start <= @key, or -1. */
 static inline int leaf_slot(const struct imap_leaf *l, uint64_t key)
 {
 	if (l->compact)
-		return (int)ckey_count_le(l, key, false) - 1;
-	return (int)count_le(lf_wkey(l), l->count, key) - 1;
+		return (int)ckey_count_le(l, key) - 1;
+	return (int)count_le_blk(lf_wkey(l), l->count, key) - 1;
 }
 
 /* Fill @p for @key.  p->leaf is NULL when the map is empty. */
@@ -609,6 +565,10 @@ static void fix_upper(const struct imap *map, struct ipath *p, uint64_t last)
 {
 	unsigned int lvl = map->height;
 
+	/* Nothing can follow a mapping that ends at 2^64 - 1: no separator. */
+	if (last == UINT64_MAX)
+		return;
+
 	while (lvl-- > 0) {
 		struct imap_inner *n = p->node[lvl];
 
@@ -638,7 +598,7 @@ static void fix_lower(const struct imap *map, struct ipath *p, uint64_t start)
 
 struct imap *imap_new(void)
 {
-	struct imap *map = calloc(1, sizeof(*map));
+	struct imap *map = imap_zalloc(sizeof(*map));
 
 	if (!map)
 		return NULL;
@@ -725,17 +685,14 @@ int imap_lookup(const struct imap *map, uint64_t off, struct iomap *out)
 	for (h = map->height; h; h--) {
 		const struct imap_inner *in = n;
 
-		n = in->child[count_le_scan(in->key, in->count - 1u, off)];
+		n = in->child[inner_slot(in, off)];
 		prefetch_node(n, h > 1 ? sizeof(struct imap_inner) :
 				     sizeof(struct imap_leaf) + LEAF_MAX *
 				     (sizeof(uint32_t) + 2 +
 				      sizeof(struct imap_crec)));
 	}
 	l = n;
-	if (l->compact)
-		pos = (int)ckey_count_le(l, off, true) - 1;
-	else
-		pos = (int)count_le_bl(lf_wkey(l), l->count, off) - 1;
+	pos = leaf_slot(l, off);
 	if (pos < 0 || lf_last(l, pos) < off) {
 		if (++pos >= l->count) {
 			l = l->next;
@@ -1270,6 +1227,42 @@ int imap_upsert(struct imap *map, const struct iomap *m, unsigned int *merged)
 	e.meta = (uint8_t)(m->type | m->flags << META_TYPE_BITS);
 
 	descend(map, e.start, &p);
+	if (p.leaf) {
+		/*
+		 * The common case in one descent: nothing overlaps @m and at
+		 * most the mapping before it merges with it.
+		 */
+		const struct imap_leaf *nl = p.leaf;
+		int ni = p.pos + 1;
+		bool before = p.pos >= 0;
+
+		if (ni >= nl->count) {
+			nl = nl->next;
+			ni = 0;
+		}
+		/* The mapping before may end the previous leaf: go slow. */
+		if (!before && p.leaf->prev)
+			goto slow;
+		if (before)
+			ent_get(p.leaf, (unsigned int)p.pos, &left);
+		if ((!before || left.last < e.start) &&
+		    (!nl || lf_start(nl, (unsigned int)ni) > e.last)) {
+			if (nl)
+				ent_get(nl, (unsigned int)ni, &right);
+			if (nl && mergeable(&e, &right))
+				goto slow;
+			if (!before || !mergeable(&left, &e))
+				return tree_insert(map, &p, &e);
+			set_last(map, &p, e.last);
+			lf_ref(p.leaf)[p.pos] = 1;
+			if (merged)
+				*merged = 1;
+			return 0;
+		}
+	} else {
+		return tree_insert(map, &p, &e);
+	}
+slow:
 	if (p.leaf && p.pos >= 0 && lf_last(p.leaf, p.pos) >= e.last) {
 		/* One mapping covers all of @m. */
 		ent_get(p.leaf, (unsigned int)p.pos, &old);
@@ -1300,9 +1293,10 @@ int imap_upsert(struct imap *map, const struct iomap *m, unsigned int *merged)
 		}
 	}
 
+	/* No mapping strictly contains @m here, so cut() cannot fail. */
 	ret = cut(map, e.start, e.last, &removed);
 	if (ret)
-		return ret;	/* cannot happen: no mapping strictly contains @m */
+		return ret;
 
 	if (e.start > 0) {
 		descend(map, e.start - 1, &p);

@@ -6,6 +6,11 @@
 # sparse files, and the parsing of `debugfs ex` for comparisons.
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	echo "1..0 # SKIP ${0##*/} is a test library, not a test"
+	exit 0
+fi
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	echo "1..0 # SKIP lib-cli.sh is a library of the t5xxx tests, not a test"
 	exit 0
 fi

@@ -8,7 +8,7 @@
 # image without FUSE, with a command pipe that drives its cache.
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
-	echo "1..0 # SKIP lib-ctl.sh is a library of the t4 tests, not a test"
+	echo "1..0 # SKIP ${0##*/} is a test library, not a test"
 	exit 0
 fi
 

@@ -4,6 +4,8 @@
 # tests again, against a range map compiled with 4-entry leaves and 4-way
 # inner nodes (t/unit/test-rangemap-small), so that a few hundred mappings
 # already make a deep tree and every split, borrow and merge path runs.
+# This build can also make allocations fail: it adds the -ENOMEM cases
+# and a differential run with failing allocations.
 test_description='range map tests with tiny B+tree nodes'
 . "$(dirname "$0")/test-lib.sh"
 

@@ -5,7 +5,7 @@
 # `list` when no mount runs.
 test_description='iomapctl usage, help and exit codes'
 . "$(dirname "$0")/test-lib.sh"
-. "$(dirname "$0")/lib-cli.sh"
+. "$T_DIR/lib-cli.sh"
 
 test_have_prereq IOMAPCTL || skip_all "iomapctl is not built"
 

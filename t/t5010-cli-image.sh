@@ -6,7 +6,7 @@
 # raw, -o, -n, -J) carries the same facts.
 test_description='iomapctl --image inspects an unmounted image'
 . "$(dirname "$0")/test-lib.sh"
-. "$(dirname "$0")/lib-cli.sh"
+. "$T_DIR/lib-cli.sh"
 
 test_have_prereq IOMAPCTL || skip_all "iomapctl is not built"
 test_have_prereq E2FSPROGS || skip_all "e2fsprogs (mke2fs, debugfs) missing"

@@ -6,7 +6,7 @@
 # output matches an expected transcript.
 test_description='iomapctl -c and -f scripts'
 . "$(dirname "$0")/test-lib.sh"
-. "$(dirname "$0")/lib-cli.sh"
+. "$T_DIR/lib-cli.sh"
 
 test_have_prereq IOMAPCTL || skip_all "iomapctl is not built"
 test_have_prereq E2FSPROGS || skip_all "e2fsprogs (mke2fs, debugfs) missing"

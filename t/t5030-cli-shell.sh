@@ -7,7 +7,7 @@
 # and Ctrl-D leaving with status 0.
 test_description='iomapctl shell under a pty'
 . "$(dirname "$0")/test-lib.sh"
-. "$(dirname "$0")/lib-cli.sh"
+. "$T_DIR/lib-cli.sh"
 
 test_have_prereq IOMAPCTL || skip_all "iomapctl is not built"
 test_have_prereq TMUX || skip_all "tmux is not installed"

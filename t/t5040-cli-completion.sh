@@ -5,7 +5,7 @@
 # limit keys, help topics, and paths inside the mount named by -m.
 test_description='iomapctl complete and bash completion'
 . "$(dirname "$0")/test-lib.sh"
-. "$(dirname "$0")/lib-cli.sh"
+. "$T_DIR/lib-cli.sh"
 
 test_have_prereq IOMAPCTL || skip_all "iomapctl is not built"
 

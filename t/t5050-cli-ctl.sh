@@ -8,9 +8,9 @@
 # scripted audit matches its transcript.
 test_description='iomapctl against the control server'
 . "$(dirname "$0")/test-lib.sh"
-. "$(dirname "$0")/lib-cli.sh"
-[ -f "$(dirname "$0")/lib-ctl.sh" ] || skip_all "t/lib-ctl.sh is missing"
-. "$(dirname "$0")/lib-ctl.sh"
+. "$T_DIR/lib-cli.sh"
+[ -f "$T_DIR/lib-ctl.sh" ] || skip_all "t/lib-ctl.sh is missing"
+. "$T_DIR/lib-ctl.sh"
 
 test_have_prereq IOMAPCTL || skip_all "iomapctl is not built"
 test_have_prereq E2FSPROGS || skip_all "e2fsprogs (mke2fs, debugfs) missing"

@@ -6,7 +6,7 @@
 # malformed replies (exit 3), and the exact calls iomapctl sends.
 test_description='iomapctl against a scripted Varlink peer'
 . "$(dirname "$0")/test-lib.sh"
-. "$(dirname "$0")/lib-cli.sh"
+. "$T_DIR/lib-cli.sh"
 
 test_have_prereq IOMAPCTL || skip_all "iomapctl is not built"
 test_have_prereq JQ || skip_all "jq is not installed"

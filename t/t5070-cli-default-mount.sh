@@ -7,7 +7,7 @@
 # sockets are in a runtime directory nothing else uses.
 test_description='iomapctl finds the only mount, or asks'
 . "$(dirname "$0")/test-lib.sh"
-. "$(dirname "$0")/lib-cli.sh"
+. "$T_DIR/lib-cli.sh"
 
 test_have_prereq IOMAPCTL || skip_all "iomapctl is not built"
 test_have_prereq NOBODY || skip_all "needs root and setpriv"

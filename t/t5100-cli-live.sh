@@ -8,7 +8,7 @@
 # find a mount by its default socket.
 test_description='iomapctl against a live mount'
 . "$(dirname "$0")/test-lib.sh"
-. "$(dirname "$0")/lib-cli.sh"
+. "$T_DIR/lib-cli.sh"
 
 test_have_prereq IOMAPCTL || skip_all "iomapctl is not built"
 test_have_prereq FUSE || skip_all "no FUSE (or no iomapfs binary)"

@@ -6,7 +6,7 @@
 # in iomapfs-varlink(7); and `mandoc -Tlint` is clean on every page.
 test_description='man pages agree with the command table and the interface'
 . "$(dirname "$0")/test-lib.sh"
-. "$(dirname "$0")/lib-cli.sh"
+. "$T_DIR/lib-cli.sh"
 
 test_have_prereq IOMAPCTL || skip_all "iomapctl is not built"
 test_have_prereq MANDOC || skip_all "mandoc is not installed"

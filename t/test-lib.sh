@@ -52,11 +52,16 @@ test_ok_() {
 }
 
 test_failure_() {
+	local details
 	test_count=$((test_count + 1))
 	test_failures=$((test_failures + 1))
 	echo "not ok $test_count - $1"
+	# Details go to stderr too, so prove shows them without -v and a
+	# CI log alone explains the failure.
 	shift
-	printf '%s\n' "$@" | sed 's/^/#	/'
+	details=$(printf '%s\n' "$@" | sed 's/^/#	/')
+	printf '%s\n' "$details"
+	printf '%s\n' "$details" >&2
 }
 
 test_skip_() {

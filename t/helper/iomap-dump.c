@@ -39,15 +39,17 @@
 struct dump_state {
 	bool blocks;
 	uint64_t bsize;
-	uint64_t next;		/* where the next mapping must start */
+	uint64_t next; /* where the next mapping must start */
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: iomap-dump [--blocks] IMAGE INODE|PATH [OFFSET [LENGTH]]\n"
-		"Print the mappings of one inode of an ext2/3/4 image, one a line:\n"
-		"  OFFSET LENGTH TYPE ADDR FLAGS  (bytes; --blocks: fs blocks)\n");
+	fprintf(f, "usage: iomap-dump [--blocks] IMAGE INODE|PATH [OFFSET "
+		   "[LENGTH]]\n"
+		   "Print the mappings of one inode of an ext2/3/4 image, one "
+		   "a line:\n"
+		   "  OFFSET LENGTH TYPE ADDR FLAGS  (bytes; --blocks: fs "
+		   "blocks)\n");
 }
 
 /* A whole decimal or 0x number, or false. */
@@ -81,9 +83,9 @@ static int dump_one(const struct iomap *m, void *arg)
 	    m->length % st->bsize || m->offset != st->next) {
 		fprintf(stderr,
 			"iomap-dump: bad mapping from the walk: offset %" PRIu64
-			" length %" PRIu64 " type %u flags 0x%x (expected offset %"
-			PRIu64 ")\n", m->offset, m->length, m->type, m->flags,
-			st->next);
+			" length %" PRIu64
+			" type %u flags 0x%x (expected offset %" PRIu64 ")\n",
+			m->offset, m->length, m->type, m->flags, st->next);
 		return -EPROTO;
 	}
 	st->next = m->offset + m->length;
@@ -131,7 +133,8 @@ static int resolve(ext2_filsys fs, const char *arg, ext2_ino_t *ino)
 	}
 	if (!parse_u64(arg, &v) || v == 0 || v > UINT32_MAX) {
 		fprintf(stderr,
-			"iomap-dump: '%s' is neither an inode number nor an absolute path\n",
+			"iomap-dump: '%s' is neither an inode number nor an "
+			"absolute path\n",
 			arg);
 		return -1;
 	}
@@ -142,11 +145,11 @@ static int resolve(ext2_filsys fs, const char *arg, ext2_ino_t *ino)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "blocks", no_argument, NULL, 'b' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"blocks", no_argument, NULL, 'b'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
-	struct dump_state st = { 0 };
+	struct dump_state st = {0};
 	uint64_t off = 0, len = 0;
 	ext2_filsys fs;
 	ext2_ino_t ino;
@@ -181,8 +184,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	err = ext2fs_open(argv[optind], EXT2_FLAG_64BITS, 0, 0,
-			  unix_io_manager, &fs);
+	err = ext2fs_open(argv[optind], EXT2_FLAG_64BITS, 0, 0, unix_io_manager,
+			  &fs);
 	if (err) {
 		fprintf(stderr, "iomap-dump: %s: cannot open image: %s\n",
 			argv[optind], iomap_ext2_strerror(err));
@@ -196,9 +199,9 @@ int main(int argc, char **argv)
 	ret = iomap_ext2_walk(fs, ino, off, len, dump_one, &st);
 	if (ret) {
 		fprintf(stderr, "iomap-dump: inode %u: %s\n", ino,
-			ret == -ENOENT ? "inode is not in use" :
-			ret == -EINVAL ? "inode has no block mappings" :
-					 strerror(-ret));
+			ret == -ENOENT	 ? "inode is not in use"
+			: ret == -EINVAL ? "inode has no block mappings"
+					 : strerror(-ret));
 		goto out_close;
 	}
 	if (fflush(stdout) || ferror(stdout)) {

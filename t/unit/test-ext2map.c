@@ -83,7 +83,7 @@ static void test_lookups(ext2_filsys fs)
 	ext2_ino_t data = ino_of(fs, "/data"), sparse = ino_of(fs, "/sparse");
 	ext2_ino_t fifo = ino_of(fs, "/fifo");
 	struct ext2_inode_large inode;
-	struct stop_state st = { 0 };
+	struct stop_state st = {0};
 	struct iomap m, m2;
 	int ret;
 
@@ -144,8 +144,7 @@ static void test_lookups(ext2_filsys fs)
 
 	tap_eq_int(iomap_ext2_lookup(fs, fifo, 0, &m), -EINVAL,
 		   "a fifo has no mappings: EINVAL");
-	tap_eq_int(iomap_ext2_lookup(fs, 0, 0, &m), -ENOENT,
-		   "inode 0: ENOENT");
+	tap_eq_int(iomap_ext2_lookup(fs, 0, 0, &m), -ENOENT, "inode 0: ENOENT");
 	tap_eq_int(iomap_ext2_lookup(fs, fs->super->s_inodes_count + 1, 0, &m),
 		   -ENOENT, "an inode past the count: ENOENT");
 	tap_eq_int(iomap_ext2_lookup(fs, fs->super->s_inodes_count, 0, &m),

@@ -499,6 +499,80 @@ static void test_bulk(void)
 	imap_free(map);
 }
 
+#ifdef IMAP_FAULT_INJECTION
+extern long imap_fault_countdown;
+
+/* Failed allocations: never a wrong mapping, never a half-split tree. */
+static void test_enomem(void)
+{
+	struct imap *map;
+	unsigned int merged;
+	uint64_t i;
+	int ret, failed = 0, ok = 1;
+
+	imap_fault_countdown = 0;
+	map = imap_new();
+	tap_ok(map == NULL, "enomem: imap_new fails cleanly");
+	imap_fault_countdown = -1;
+	map = imap_new();
+
+	imap_fault_countdown = 0;
+	tap_eq_int(up(map, mk(0, 0x1000, IOMAP_HOLE, NA, 0), NULL), -ENOMEM,
+		   "enomem: first upsert");
+	imap_fault_countdown = -1;
+	tap_eq_u64(imap_count(map), 0, "enomem: map still empty");
+	tap_eq_int(imap_check(map), 0, "enomem: check");
+
+	/* A split of a lone mapping needs the root leaf to grow. */
+	up(map, mk(0, 0x10000, IOMAP_MAPPED, 0x100000, 0), NULL);
+	imap_fault_countdown = 0;
+	tap_eq_int(up(map, mk(0x4000, 0x1000, IOMAP_HOLE, NA, 0), &merged),
+		   -ENOMEM, "enomem: split upsert fails first");
+	imap_fault_countdown = -1;
+	EXPECT(map, "enomem: ... and leaves the map unchanged",
+	       mk(0, 0x10000, IOMAP_MAPPED, 0x100000, 0));
+	imap_fault_countdown = 1;
+	tap_eq_int(up(map, mk(0x4000, 0x1000, IOMAP_HOLE, NA, 0), &merged),
+		   -ENOMEM, "enomem: split upsert fails second");
+	imap_fault_countdown = -1;
+	EXPECT(map, "enomem: ... and loses only the new range",
+	       mk(0, 0x4000, IOMAP_MAPPED, 0x100000, 0),
+	       mk(0x5000, 0xb000, IOMAP_MAPPED, 0x105000, 0));
+	imap_clear(map);
+
+	up(map, mk(0, 0x10000, IOMAP_MAPPED, 0x100000, 0), NULL);
+	imap_fault_countdown = 0;
+	tap_eq_int(imap_remove(map, 0x4000, 0x1000), -ENOMEM,
+		   "enomem: a remove that must split");
+	imap_fault_countdown = -1;
+	tap_eq_u64(imap_count(map), 0,
+		   "enomem: ... removes the whole mapping instead");
+	tap_eq_int(imap_check(map), 0, "enomem: check after remove");
+
+	/* Inserts into a big tree with no memory: all or nothing. */
+	for (i = 0; i < 3000; i++)
+		up(map, mk(i * 0x4000, 0x1000, IOMAP_HOLE, NA, 0), NULL);
+	for (i = 0; i < 3000 && ok; i++) {
+		size_t before = imap_count(map);
+
+		imap_fault_countdown = (long)(i % 3);
+		ret = up(map, mk(i * 0x4000 + 0x2000, 0x1000, IOMAP_MAPPED,
+				 i * 0x4000, 0), NULL);
+		imap_fault_countdown = -1;
+		if (ret == -ENOMEM) {
+			failed++;
+			ok = imap_count(map) == before;
+		} else {
+			ok = !ret && imap_count(map) == before + 1;
+		}
+		ok = ok && !imap_check(map);
+	}
+	tap_ok(ok && failed > 0, "enomem: failed inserts leave the tree "
+	       "whole (%d of %" PRIu64 " failed)", failed, i);
+	imap_free(map);
+}
+#endif
+
 /* --- the differential test ---------------------------------------------- */
 
 /*
@@ -597,11 +671,38 @@ static uint64_t model_remove(struct model *md, size_t i, size_t end)
 	return n;
 }
 
+#ifdef IMAP_FAULT_INJECTION
+/* Now and then, make one of the next few allocations fail. */
+static bool arm_fault(bool faults)
+{
+	if (!faults || rnd_below(20))
+		return false;
+	imap_fault_countdown = (long)rnd_below(3);
+	return true;
+}
+
+static void disarm_fault(void)
+{
+	imap_fault_countdown = -1;
+}
+#else
+static bool arm_fault(bool faults)
+{
+	return false;
+}
+
+static void disarm_fault(void)
+{
+}
+#endif
+
 struct diff_ctx {
 	struct model *md;
 	unsigned long long seed;
 	unsigned long op;
 	bool failed;
+	bool faults;		/* inject allocation failures */
+	unsigned long enomem;	/* calls that failed with -ENOMEM */
 };
 
 static void diff_fail(struct diff_ctx *cx, const char *fmt, ...)
@@ -720,6 +821,36 @@ static uint64_t rnd_len(void)
 	return 1 + rnd_below(MODEL_N / 4);
 }
 
+/*
+ * An upsert of cells [i, i + len) failed with -ENOMEM: the map may have
+ * lost what it held there, but must not say anything the model does not.
+ * Then both forget that range, and must agree everywhere.
+ */
+static void upsert_enomem(struct diff_ctx *cx, struct imap *map, uint64_t i,
+			  uint64_t len)
+{
+	struct model *md = cx->md;
+	uint64_t j;
+
+	for (j = i; j < i + len && !cx->failed; j++) {
+		uint64_t off = md->base + j * md->unit;
+		const struct cell *c = &md->c[j];
+		struct iomap got;
+
+		if (imap_lookup(map, off, &got) || got.offset > off)
+			continue;	/* lost: allowed */
+		if (!c->present || got.type != c->type ||
+		    got.flags != c->flags ||
+		    (iomap_type_has_addr(c->type) &&
+		     got.addr + (off - got.offset) != c->addr))
+			diff_fail(cx, "after -ENOMEM the map says something "
+				  "new at 0x%" PRIx64, off);
+	}
+	imap_remove(map, md->base + i * md->unit, len * md->unit);
+	model_remove(md, i, i + len);
+	compare_all(cx, map);
+}
+
 /* One random upsert; also checks the merged count against the model. */
 static void diff_upsert(struct diff_ctx *cx, struct imap *map,
 			uint64_t abase)
@@ -727,7 +858,7 @@ static void diff_upsert(struct diff_ctx *cx, struct imap *map,
 	struct model *md = cx->md;
 	uint64_t i = rnd_below(MODEL_N), len = rnd_len(), j;
 	unsigned int type = rnd_type(), flags = 0, merged = 9;
-	bool valid = true;
+	bool valid = true, armed;
 	struct iomap m, want;
 	int ret;
 
@@ -758,7 +889,14 @@ static void diff_upsert(struct diff_ctx *cx, struct imap *map,
 		}
 		valid = false;
 	}
+	armed = arm_fault(cx->faults);
 	ret = imap_upsert(map, &m, &merged);
+	disarm_fault();
+	if (armed && ret == -ENOMEM && valid) {
+		cx->enomem++;
+		upsert_enomem(cx, map, i, len);
+		return;
+	}
 	if (!valid) {
 		if (ret != -EINVAL)
 			diff_fail(cx, "malformed upsert 0x%" PRIx64 "+0x%"
@@ -793,6 +931,8 @@ static void diff_remove(struct diff_ctx *cx, struct imap *map)
 	struct model *md = cx->md;
 	uint64_t i = rnd_below(MODEL_N), len, r = rnd_below(100), want;
 	uint64_t off = md->base + i * md->unit;
+	struct iomap straddler = { 0 };
+	bool armed, inside;
 	int64_t got;
 
 	if (r < 1 && rnd_below(4) == 0)
@@ -800,15 +940,33 @@ static void diff_remove(struct diff_ctx *cx, struct imap *map)
 	else if (r < 2)
 		len = 0;
 	else if (r < 3)
-		len = UINT64_MAX - rnd_below(1000);	/* reaches past 2^64 */
+		len = UINT64_MAX - rnd_below(1000);	/* past 2^64 */
 	else
 		len = rnd_len() * md->unit;
+	inside = md->c[i].present;
+	if (inside)
+		straddler = model_run(md, i);
 	if (len / md->unit >= MODEL_N - i)
 		want = model_remove(md, i, MODEL_N);	/* to the end */
 	else
 		want = model_remove(md, i, i + len / md->unit);
 	want *= md->unit;
+	armed = arm_fault(cx->faults);
 	got = imap_remove(map, off, len);
+	disarm_fault();
+	if (armed && got == -ENOMEM) {
+		/* Only a split fails, and then the whole mapping goes. */
+		cx->enomem++;
+		if (!inside || straddler.offset >= off || !len ||
+		    len - 1 >= iomap_last(&straddler) - off)
+			diff_fail(cx, "remove 0x%" PRIx64 "+0x%" PRIx64
+				  " returned -ENOMEM without a split", off,
+				  len);
+		i = (straddler.offset - md->base) / md->unit;
+		model_remove(md, i, i + straddler.length / md->unit);
+		compare_all(cx, map);
+		return;
+	}
 	if (got < 0 || (uint64_t)got != want)
 		diff_fail(cx, "remove 0x%" PRIx64 "+0x%" PRIx64 " returned %"
 			  PRId64 ", expected %" PRIu64, off, len, got, want);
@@ -861,9 +1019,9 @@ static void diff_iterate(struct diff_ctx *cx, struct imap *map)
 
 static void differential(unsigned long long seed, unsigned long ops,
 			 uint64_t base, uint64_t unit, uint64_t abase,
-			 const char *what)
+			 bool faults, const char *what)
 {
-	struct diff_ctx cx = { .seed = seed };
+	struct diff_ctx cx = { .seed = seed, .faults = faults };
 	struct imap *map = imap_new();
 	struct model *md = calloc(1, sizeof(*md));
 	size_t maxcount = 0;
@@ -899,8 +1057,10 @@ static void differential(unsigned long long seed, unsigned long ops,
 	}
 	if (!cx.failed)
 		compare_all(&cx, map);
-	tap_ok(!cx.failed, "differential %s: %lu operations, seed %llu, up "
-	       "to %zu mappings", what, cx.op, seed, maxcount);
+	tap_ok(!cx.failed && (!faults || cx.enomem),
+	       "differential %s: %lu operations, seed %llu, up to %zu "
+	       "mappings, %lu failed allocations", what, cx.op, seed,
+	       maxcount, cx.enomem);
 out_free:
 	imap_free(map);
 	free(md);
@@ -928,17 +1088,24 @@ int main(void)
 	test_iter();
 	test_evict();
 	test_bulk();
+#ifdef IMAP_FAULT_INJECTION
+	test_enomem();
+#endif
 
 	tap_diag("differential seed %llu (set IMAP_TEST_SEED to repeat)",
 		 seed);
-	differential(seed, ops, 0, 1, 0x100000, "near 0");
+	differential(seed, ops, 0, 1, 0x100000, false, "near 0");
 	/*
 	 * 4 MiB cells: leaves span more than 2^32 bytes now and then, so
 	 * they switch between the compact and the wide layout.
 	 */
-	differential(seed + 2, ops / 4, 0, 1u << 22, 1ull << 40,
+	differential(seed + 2, ops / 4, 0, 1u << 22, 1ull << 40, false,
 		     "4 MiB cells");
 	differential(seed + 1, ops / 4, UINT64_MAX - MODEL_N + 1, 1,
-		     UINT64_MAX - MODEL_N - 1000, "near 2^64");
+		     UINT64_MAX - MODEL_N - 1000, false, "near 2^64");
+#ifdef IMAP_FAULT_INJECTION
+	differential(seed + 3, ops / 4, 0, 1, 0x100000, true,
+		     "with failing allocations");
+#endif
 	return tap_done();
 }
