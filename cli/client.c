@@ -507,6 +507,23 @@ static int client_resolve_image(struct ictl *c, const char *arg,
 	return 0;
 }
 
+/*
+ * Turn the absolute path @abs (in place) into the path from the root of
+ * the mount @mp, as the daemon names files ("/dir/f").  @abs is left alone
+ * when it does not lie under @mp (a bind mount seen elsewhere).
+ */
+static void client_mount_relative(char *abs, const char *mp)
+{
+	size_t mlen = strlen(mp);
+
+	if (!strcmp(mp, "/") || strncmp(abs, mp, mlen) ||
+	    (abs[mlen] != '/' && abs[mlen]))
+		return;
+	memmove(abs, abs + mlen, strlen(abs + mlen) + 1);
+	if (!*abs)
+		strcpy(abs, "/");
+}
+
 int client_resolve(struct ictl *c, const char *arg, uint64_t *ino,
 		   char **path)
 {
@@ -561,6 +578,7 @@ int client_resolve(struct ictl *c, const char *arg, uint64_t *ino,
 		return ret;
 	}
 	*ino = st.st_ino;
+	client_mount_relative(abs, mp);
 	*path = abs;
 	return 0;
 }

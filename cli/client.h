@@ -68,7 +68,8 @@ const char *client_mountpoint(struct ictl *c);
  * Otherwise @arg is a path: with --image, looked up inside the image;
  * else stat'ed (relative paths are tried from the current directory, then
  * from the mountpoint), and it must lie on the mount.  Sets *ino and, for a
- * path, *path to a malloc'd absolute path (NULL for an inode number).
+ * path, *path to a malloc'd path from the root of the mount or image, as
+ * the daemon names it (NULL for an inode number).
  * Prints an error and returns -errno on failure.
  */
 int client_resolve(struct ictl *c, const char *arg, uint64_t *ino,

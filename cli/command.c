@@ -429,6 +429,8 @@ int cmd_help(struct ictl *c, int argc, char **argv)
 		printf("  %-8s %s\n", cmd->name, cmd->oneline);
 	}
 	printf("\n'help COMMAND' explains one; 'man iomapctl' has it all.\n");
+	if (c->in_shell)
+		printf("Tab completes; 'quit' or Ctrl-D leaves the shell.\n");
 	return 0;
 }
 

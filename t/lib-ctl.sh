@@ -12,7 +12,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	exit 0
 fi
 
-VLRAW=$SRC_DIR/t/helper/vlraw.py
+VLRAW=$T_DIR/helper/vlraw.py
 command -v python3 >/dev/null && test_set_prereq PYTHON3
 [ -x "$HELPER_DIR/ctl-server" ] && test_set_prereq CTL_SERVER
 

@@ -6,7 +6,7 @@
 # answers checked against debugfs and blkid.
 test_description='control socket: every method'
 . "$(dirname "$0")/test-lib.sh"
-. "$SRC_DIR/t/lib-ctl.sh"
+. "$T_DIR/lib-ctl.sh"
 
 test_have_prereq PYTHON3,CTL_SERVER,E2FSPROGS,JQ ||
 	skip_all "needs python3, jq, e2fsprogs and t/helper/ctl-server"

@@ -8,7 +8,7 @@
 # it the server must keep answering the others at once.
 test_description='control socket: bad and hostile clients'
 . "$(dirname "$0")/test-lib.sh"
-. "$SRC_DIR/t/lib-ctl.sh"
+. "$T_DIR/lib-ctl.sh"
 
 test_have_prereq PYTHON3,CTL_SERVER,E2FSPROGS,JQ ||
 	skip_all "needs python3, jq, e2fsprogs and t/helper/ctl-server"

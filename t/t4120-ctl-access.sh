@@ -9,7 +9,7 @@
 # useradd when missing.
 test_description='control socket: access and location'
 . "$(dirname "$0")/test-lib.sh"
-. "$SRC_DIR/t/lib-ctl.sh"
+. "$T_DIR/lib-ctl.sh"
 
 test_have_prereq ROOT,PYTHON3,CTL_SERVER,E2FSPROGS,JQ ||
 	skip_all "needs root, python3, jq, e2fsprogs and t/helper/ctl-server"

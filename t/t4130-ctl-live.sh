@@ -10,7 +10,7 @@
 # moves it, and a stale one left by a killed daemon is replaced.
 test_description='control socket of a live mount'
 . "$(dirname "$0")/test-lib.sh"
-. "$SRC_DIR/t/lib-ctl.sh"
+. "$T_DIR/lib-ctl.sh"
 
 test_have_prereq FUSE,ROOT,PYTHON3,E2FSPROGS,JQ ||
 	skip_all "needs FUSE, root, python3, jq and e2fsprogs"

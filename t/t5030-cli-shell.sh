@@ -66,6 +66,7 @@ test_expect_success 'tab completes limit keys and help topics' '
 test_expect_success 'help and help CMD come from the command table' '
 	tm send-keys "help" Enter &&
 	wait_pane "^  watch    print cache events" &&
+	wait_pane "^Tab completes; .quit. or Ctrl-D leaves the shell" &&
 	tm send-keys "help flush" Enter &&
 	wait_pane "^usage: iomapctl flush --all | INODE|PATH"
 '

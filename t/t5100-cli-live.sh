@@ -106,7 +106,10 @@ test_expect_success CTLSOCK 'map is a report from disk that does not fill the ca
 	c -J stats >before &&
 	c -rn -o OFFSET,ADDR,LENGTH map --blocks "$MNT/frag" >out &&
 	test_cmp frag.extents out &&
+	c map "$MNT/frag" >out &&
+	test_grep -q "^inode $FRAG  path /frag  size 40960  block_size 1024  maps $(wc -l <frag.extents)" out &&
 	c -J map "$MNT/sparse" >out &&
+	jq -e ".path == \"/sparse\"" out &&
 	jq -e "[.mappings[].type] == [\"MAPPED\",\"HOLE\",\"MAPPED\",\"HOLE\",\"MAPPED\",\"HOLE\"] and
 		[.mappings[] | select(.type == \"HOLE\") | .addr] == [null,null,null]" out &&
 	c -J stats >after &&
