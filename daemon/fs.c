@@ -564,10 +564,39 @@ static struct fs_inode *fs_itab_lookup(struct iomapfs *fsx, ext2_ino_t ino)
 	return NULL;
 }
 
+/*
+ * io_lock prefers writers: a truncate, punch or allocating write must not
+ * wait for ever behind a steady stream of readers.  (No thread takes
+ * io_lock shared twice, which a writer-preferring lock would deadlock.)
+ */
+static int fs_inode_locks_init(struct fs_inode *fi)
+{
+	pthread_rwlockattr_t attr;
+	int ret;
+
+	ret = pthread_rwlockattr_init(&attr);
+	if (ret)
+		return -ret;
+	ret = pthread_rwlockattr_setkind_np(&attr,
+				PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	if (!ret)
+		ret = pthread_rwlock_init(&fi->io_lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	if (ret)
+		return -ret;
+	ret = pthread_mutex_init(&fi->meta_lock, NULL);
+	if (ret) {
+		pthread_rwlock_destroy(&fi->io_lock);
+		return -ret;
+	}
+	return 0;
+}
+
 struct fs_inode *fs_inode_get(struct iomapfs *fsx, ext2_ino_t ino)
 {
 	struct fs_inode *fi;
 	size_t h;
+	int ret;
 
 	pthread_mutex_lock(&fsx->itab_lock);
 	fi = fs_itab_lookup(fsx, ino);
@@ -583,13 +612,13 @@ struct fs_inode *fs_inode_get(struct iomapfs *fsx, ext2_ino_t ino)
 		return NULL;
 	}
 	fi->ino = ino;
-	if (pthread_rwlock_init(&fi->io_lock, NULL)) {
+	ret = fs_inode_locks_init(fi);
+	if (ret) {
 		free(fi);
 		pthread_mutex_unlock(&fsx->itab_lock);
-		errno = ENOMEM;
+		errno = -ret;
 		return NULL;
 	}
-	pthread_mutex_init(&fi->meta_lock, NULL);
 	fi->refs = 1;
 	if (fsx->itab_count >= fsx->itab_size * 2)
 		fs_itab_grow(fsx);
