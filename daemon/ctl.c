@@ -1622,6 +1622,16 @@ static void accept_one(struct ctl_server *srv)
 	srv->nconns++;
 }
 
+/*
+ * Milliseconds from @then to @now.  @now is read once per poll round, and
+ * a connection serviced in that round may stamp a later time (conn_reap()
+ * does), so @then can be past @now: that is no time at all, not 2^64 ms.
+ */
+static uint64_t ms_since(uint64_t now, uint64_t then)
+{
+	return now > then ? now - then : 0;
+}
+
 /* Whether @c has overstayed: idle with no call, or not reading replies. */
 static bool conn_expired(struct ctl_server *srv, struct ctl_conn *c,
 			 uint64_t now)
@@ -1629,11 +1639,11 @@ static bool conn_expired(struct ctl_server *srv, struct ctl_conn *c,
 	size_t pending = conn_pending(c);
 
 	if (pending)
-		return now - c->last_write_ms > srv->idle_ms &&
-		       now - c->last_read_ms > srv->idle_ms;
+		return ms_since(now, c->last_write_ms) > srv->idle_ms &&
+		       ms_since(now, c->last_read_ms) > srv->idle_ms;
 	if (conn_busy(c))
 		return false;
-	return now - c->last_read_ms > srv->idle_ms;
+	return ms_since(now, c->last_read_ms) > srv->idle_ms;
 }
 
 /* Handle poll results of @c.  Returns false when it must close. */
