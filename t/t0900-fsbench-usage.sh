@@ -1,23 +1,23 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# t0900-fsbench-usage.sh - the benchmark harness bench/fsbench.sh documents
+# t0900-fsbench-usage.sh - the benchmark harness t/bench/fsbench documents
 # itself and rejects bad command lines with a usage error (exit 2) before it
 # touches anything.  No benchmark runs here: every case below must end in
 # option parsing, so none needs root, fio or a mount.
-test_description='fsbench.sh --help and usage errors'
+test_description='fsbench --help and usage errors'
 . "$(dirname "$0")/test-lib.sh"
 
-FSBENCH=$SRC_DIR/bench/fsbench.sh
+FSBENCH=$SRC_DIR/t/bench/fsbench
 
-test_expect_success 'fsbench.sh is there and is valid bash' '
+test_expect_success 'fsbench is there and is valid bash' '
 	test -f "$FSBENCH" &&
 	bash -n "$FSBENCH"
 '
 
 test_expect_success '--help prints the usage on stdout and exits 0' '
 	bash "$FSBENCH" --help >out 2>err &&
-	test_grep "^Usage: fsbench.sh" out &&
+	test_grep "^Usage: fsbench" out &&
 	test_eq "" "$(cat err)" "stderr of --help"
 '
 
@@ -37,7 +37,7 @@ test_expect_success '--help names every option, job and system' '
 	done
 '
 
-# usage_error WHAT ARGS...: fsbench.sh ARGS must exit 2 and say WHAT on
+# usage_error WHAT ARGS...: fsbench ARGS must exit 2 and say WHAT on
 # stderr, with a pointer to --help, and print nothing on stdout.
 usage_error() {
 	local what=$1
