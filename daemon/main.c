@@ -24,6 +24,7 @@
 
 #include <blkid/blkid.h>
 
+#include "ctl.h"
 #include "fs.h"
 #include "ops.h"
 
@@ -603,6 +604,7 @@ static int new_session(struct iomapfs *fsx, struct fuse_args *args)
 
 static int run_session(struct iomapfs *fsx)
 {
+	struct ctl_server *ctl = NULL;
 	struct fuse_loop_config *cfg;
 	int ret = IOMAPFS_EXIT_FAIL, rc;
 
@@ -620,10 +622,18 @@ static int run_session(struct iomapfs *fsx)
 		fprintf(stderr, "iomapfs: cannot detach\n");
 		goto out_unmount;
 	}
+	/* After fuse_daemonize(): the control server's thread must run in
+	 * the process that stays. */
+	rc = ctl_start(fsx, &ctl);
+	if (rc) {
+		fprintf(stderr, "iomapfs: cannot serve the control socket: "
+			"%s\n", strerror(-rc));
+		goto out_unmount;
+	}
 	cfg = fuse_loop_cfg_create();
 	if (!cfg) {
 		fprintf(stderr, "iomapfs: out of memory\n");
-		goto out_unmount;
+		goto out_ctl;
 	}
 	fuse_loop_cfg_set_clone_fd(cfg, 1);
 	fuse_loop_cfg_set_max_threads(cfg, fsx->opts.threads);
@@ -637,6 +647,8 @@ static int run_session(struct iomapfs *fsx)
 		fprintf(stderr,
 			"iomapfs: the session ended with an error: %s\n",
 			strerror(-rc));
+out_ctl:
+	ctl_stop(ctl);
 out_unmount:
 	fuse_session_unmount(fsx->se);
 out_signals:

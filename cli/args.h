@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * args.h - parsers for iomapctl's arguments: sizes with suffixes (4k, 1M),
+ * offsets in decimal or hex, OFF:LEN ranges, and the splitting of a script
+ * or shell line into words with shell-like quoting.
+ */
+#ifndef IOMAPCTL_ARGS_H
+#define IOMAPCTL_ARGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * Parse a byte count or offset: decimal, 0x hex, or octal-free decimal
+ * with a binary suffix k/K, m/M, g/G, t/T, p/P, e/E (optionally followed by
+ * "iB" or "B", e.g. "4k", "1MiB").  Returns 0, -EINVAL for text that is not
+ * such a number, or -ERANGE on overflow of 64 bits.
+ */
+int ictl_parse_size(const char *s, uint64_t *out);
+
+/*
+ * Parse "OFF:LEN" (either side a size as above; LEN may be empty for
+ * "to the end", returned as 0).  Returns 0, -EINVAL or -ERANGE.
+ */
+int ictl_parse_range(const char *s, uint64_t *off, uint64_t *len);
+
+/*
+ * Parse a duration: a number with an optional unit s (default), ms, m, h.
+ * Returns 0 and milliseconds in *ms, or -EINVAL/-ERANGE.
+ */
+int ictl_parse_duration(const char *s, uint64_t *ms);
+
+/* Whether @s is all decimal digits (an inode number rather than a path). */
+bool ictl_is_number(const char *s);
+
+/*
+ * Split @line into words: blanks separate words, '...' and "..." quote,
+ * a backslash escapes the next character, and '#' at the start of a word
+ * begins a comment to the end of the line.  On success *argv is a
+ * NULL-terminated array of *argc strings (free with ictl_free_words());
+ * returns 0, -EINVAL for an unterminated quote, or -ENOMEM.
+ */
+int ictl_split_words(const char *line, int *argc, char ***argv);
+void ictl_free_words(char **argv);
+
+#endif /* IOMAPCTL_ARGS_H */

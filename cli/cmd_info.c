@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * cmd_info.c - the commands that describe: `list` (the running mounts),
+ * `status` (one mount, or with --image the image's filesystem) and `stats`
+ * (the cache's counters, and their reset).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "ctlpath.h"
+#include "image.h"
+#include "output.h"
+#include "proto.h"
+#include "varlink.h"
+
+enum { LCOL_MOUNTPOINT, LCOL_STATE, LCOL_SOCKET, LCOL_IMAGE, LCOL_PID };
+
+static const struct out_col list_cols[] = {
+	[LCOL_MOUNTPOINT] = { "MOUNTPOINT", "where the image is mounted", 0 },
+	[LCOL_STATE] = { "STATE", "live (a daemon answers) or stale", 0 },
+	[LCOL_SOCKET] = { "SOCKET", "the control socket", 0 },
+	[LCOL_IMAGE] = { "IMAGE", "the image file or device", OUT_C_EXTRA },
+	[LCOL_PID] = { "PID", "process id of the daemon",
+		       OUT_C_RIGHT | OUT_C_EXTRA },
+};
+
+/* GetStatus on @path, quickly; NULL when no daemon answers. */
+static json_t *list_probe(const char *path)
+{
+	struct varlink_conn *conn;
+	struct varlink_reply r = { 0 };
+	json_t *st = NULL;
+
+	if (varlink_connect(path, &conn))
+		return NULL;
+	varlink_conn_set_timeout(conn, 2000);
+	if (!varlink_call(conn, PROTO_M_GET_STATUS, NULL, 0) &&
+	    !varlink_recv_reply(conn, &r) && !r.error)
+		st = json_incref(r.params);
+	varlink_reply_clear(&r);
+	varlink_conn_free(conn);
+	return st;
+}
+
+int cmd_list(struct ictl *c, int argc, char **argv)
+{
+	struct ctlpath_entry *list = NULL;
+	struct out_table *t = NULL;
+	size_t n = 0, i;
+	char *dir = NULL;
+	json_t *doc;
+	int ret;
+
+	ret = ctlpath_runtime_dir(&dir);
+	if (ret)
+		return ictl_errno(c, ICTL_EXIT_FAILED, ret,
+				  "cannot find the runtime directory");
+	ret = ctlpath_list(dir, &list, &n);
+	if (ret) {
+		ret = ictl_errno(c, ICTL_EXIT_FAILED, ret, "cannot list %s",
+				 dir);
+		goto out_free;
+	}
+	ret = out_table_new(c, "mounts", list_cols,
+			    sizeof(list_cols) / sizeof(list_cols[0]), &t);
+	if (ret)
+		goto out_free;
+	for (i = 0; i < n && !ret; i++) {
+		json_t *st = list_probe(list[i].path);
+		json_t *pid = json_object_get(st, "pid");
+
+		ret = out_row(t);
+		ret = ret ?: out_set_str(t, LCOL_MOUNTPOINT,
+					 list[i].mountpoint);
+		ret = ret ?: out_set_str(t, LCOL_STATE,
+					 st ? "live" : "stale");
+		ret = ret ?: out_set_str(t, LCOL_SOCKET, list[i].path);
+		ret = ret ?: out_set_str(t, LCOL_IMAGE, json_string_value(
+					 json_object_get(st, "image")));
+		if (!ret && json_is_integer(pid))
+			ret = out_set_s64(t, LCOL_PID, json_integer_value(pid));
+		else if (!ret)
+			ret = out_set_null(t, LCOL_PID, "-");
+		json_decref(st);
+	}
+	if (ret) {
+		ret = ictl_errno(c, ICTL_EXIT_FAILED, ret, "list");
+		goto out_free;
+	}
+	if (c->out_mode == ICTL_OUT_JSON) {
+		doc = out_doc_new(c->cmd_name);
+		if (doc) {
+			json_object_set_new(doc, "runtime_dir",
+					    json_string(dir));
+			json_object_set_new(doc, "mounts", out_table_json(t));
+		}
+		ret = out_doc_print(doc);
+	} else if (!n) {
+		if (!c->noheadings)
+			printf("no iomapfs mount is running (no socket in "
+			       "%s)\n", dir);
+	} else {
+		ret = out_table_print(c, t);
+	}
+out_free:
+	out_table_free(t);
+	ctlpath_list_free(list, n);
+	free(dir);
+	return ret;
+}
+
+/* Print a reply object for people, or as the member @key of a document. */
+static int print_object(struct ictl *c, const char *key, json_t *obj)
+{
+	json_t *doc;
+
+	if (c->out_mode == ICTL_OUT_JSON) {
+		doc = out_doc_new(c->cmd_name);
+		if (doc)
+			json_object_set(doc, key, obj);
+		return out_doc_print(doc);
+	}
+	out_print_object(c, obj, 0);
+	return 0;
+}
+
+int cmd_status(struct ictl *c, int argc, char **argv)
+{
+	json_t *st = NULL;
+	int ret;
+
+	if (c->image_path) {
+		ret = client_image(c);
+		if (ret)
+			return ret;
+		st = image_status(c->image);
+		if (!st)
+			return ictl_errno(c, ICTL_EXIT_FAILED, -ENOMEM,
+					  "status");
+	} else {
+		ret = client_call(c, PROTO_M_GET_STATUS, NULL, &st);
+		if (ret)
+			return ret;
+	}
+	ret = print_object(c, "status", st);
+	json_decref(st);
+	return ret;
+}
+
+int cmd_stats(struct ictl *c, int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "reset", no_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *params = NULL, *st = NULL, *doc, *ino_st;
+	bool reset = false;
+	char *path = NULL;
+	uint64_t ino;
+	int o, ret;
+
+	while ((o = cmd_getopt(c, argc, argv, "", lopts)) != -1) {
+		if (o != 'r')
+			return -EINVAL;
+		reset = true;
+	}
+	if (argc - optind > 1)
+		return ictl_usage(c, "at most one INODE|PATH");
+	if (optind < argc) {
+		ret = client_resolve(c, argv[optind], &ino, &path);
+		if (ret)
+			return ret;
+		free(path);
+		params = json_pack("{s:I}", "ino", (json_int_t)ino);
+		if (!params)
+			return ictl_errno(c, ICTL_EXIT_FAILED, -ENOMEM,
+					  "stats");
+	}
+	ret = client_call(c, PROTO_M_GET_STATS, params, &st);
+	if (ret)
+		return ret;
+	ino_st = json_object_get(st, "inode");
+	if (c->out_mode == ICTL_OUT_JSON) {
+		doc = out_doc_new(c->cmd_name);
+		if (doc) {
+			json_object_set(doc, "stats",
+					json_object_get(st, "stats"));
+			json_object_set(doc, "inode",
+					ino_st ? ino_st : json_null());
+			json_object_set_new(doc, "reset", json_boolean(reset));
+		}
+		ret = out_doc_print(doc);
+	} else {
+		out_print_object(c, json_object_get(st, "stats"), 0);
+		if (json_is_object(ino_st)) {
+			printf("inode:\n");
+			out_print_object(c, ino_st, 1);
+		}
+	}
+	json_decref(st);
+	if (!ret && reset) {
+		ret = client_call(c, PROTO_M_RESET_STATS, NULL, NULL);
+		if (!ret && c->out_mode != ICTL_OUT_JSON)
+			printf("statistics reset\n");
+	}
+	return ret;
+}

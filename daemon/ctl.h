@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ctl.h - the control server: the Varlink interface io.iomapfs.Cache (see
+ * io.iomapfs.Cache.varlink) on a UNIX socket, served by one thread that
+ * polls non-blocking sockets, plus one worker thread per streamed call
+ * (Dump, Map, Audit) so that a call that reads the disk never stalls the
+ * other clients.  No lock is ever held while a client is written to: a
+ * worker that has produced more than a connection's output bound waits
+ * with no lock held, and a watcher that falls behind loses events instead.
+ *
+ * Access: every connection's SO_PEERCRED is checked.  Root and the mount's
+ * owner are admins; members of -o ctl_group may call the read-only
+ * methods; everyone else gets org.varlink.service.PermissionDenied.
+ *
+ * Locks taken: fs_lock (Map, Dump's sizes and paths, briefly and never
+ * across client I/O) and the cache's internal locks through cache.h.  The
+ * caller of ctl_start()/ctl_stop() must hold neither.
+ */
+#ifndef IOMAPFS_CTL_H
+#define IOMAPFS_CTL_H
+
+struct iomapfs;
+struct ctl_server;
+
+/* Connections served at once; past it the longest-idle one is dropped. */
+#define CTL_MAX_CONNS 256
+/* Seconds a connection may stay idle (no call, no progress) before it is
+ * closed.  The environment variable IOMAPFS_CTL_IDLE_MS overrides it
+ * (milliseconds), for tests. */
+#define CTL_IDLE_TIMEOUT_S 60
+/* Bytes of replies queued for one client before the server waits. */
+#define CTL_OUT_BOUND (256u * 1024u)
+
+/*
+ * Create the socket (fsx->opts.ctl_socket, or the default location of
+ * ctlpath.h for fsx->mountpoint) and start serving.  Uses fsx->cache,
+ * fsx->fs (under fs_lock), fsx->source, fsx->mountpoint, fsx->owner_uid,
+ * fsx->opts.ctl_group.  Call it once the filesystem and the cache are set
+ * up, before or after the FUSE session starts.
+ *
+ * A socket left by a daemon that died (connect gives ECONNREFUSED) is
+ * replaced; a socket some live daemon serves gives -EADDRINUSE; anything
+ * else at the path (a symlink, a file) gives -EEXIST and is left alone.
+ * Errors are logged to stderr with the path.  Returns 0 and sets *out, or
+ * -errno.
+ */
+int ctl_start(struct iomapfs *fsx, struct ctl_server **out);
+
+/*
+ * Stop serving: close every connection (running calls are abandoned at
+ * their next step), join the threads and remove the socket if it is still
+ * ours.  Call before the cache and the filesystem are torn down.  NULL is
+ * allowed.
+ */
+void ctl_stop(struct ctl_server *srv);
+
+/* The socket's path (owned by @srv). */
+const char *ctl_socket_path(const struct ctl_server *srv);
+
+#endif /* IOMAPFS_CTL_H */
