@@ -370,9 +370,10 @@ static void run_op(struct imap *map, struct fuzz_in *in, unsigned int op)
 
 		off = get_num(in);
 		len = get_num(in);
-		last = len ? (off + len - 1 < off ? UINT64_MAX
-						  : off + len - 1)
-			   : 0;
+		/* IMAP_TO_EOF, or past 2^64 - 1: to the end. */
+		last = len == IMAP_TO_EOF || off + len - 1 < off
+			       ? UINT64_MAX
+			       : off + len - 1;
 		removed = len ? model_remove(off, last) : 0;
 		want = removed > INT64_MAX ? INT64_MAX : (int64_t)removed;
 		ret64 = imap_remove(map, off, len);
