@@ -45,6 +45,12 @@ static struct model model, seen;
  * map corrupt.  Once that situation arose in an input, an unmerged pair
  * and an imap_check() failure are tolerated, unless IOMAPFS_FUZZ_STRICT
  * is set (the crashers replay strictly).
+ *
+ * Known bug (t/fuzz/crashers/rangemap-small/device-end-null-addr):
+ * iomap_validate() accepts a mapping whose device range ends at byte
+ * 2^64 - 1, and trimming its front can leave a piece whose address is
+ * that byte, which is IOMAP_NULL_ADDR.  Unless strict, such mappings are
+ * not inserted.
  */
 static bool strict, full_pair_seen;
 static struct iomap evicted[256];
@@ -236,6 +242,11 @@ static void compare(const struct imap *map, unsigned int op)
 		    seen.m[i].flags == seen.m[i + 1].flags &&
 		    iomap_last(&seen.m[i]) + 1 == seen.m[i + 1].offset)
 			full_pair_seen = true;
+	for (i = 0; i < seen.n; i++)
+		if (iomap_type_has_addr(seen.m[i].type) &&
+		    seen.m[i].addr == IOMAP_NULL_ADDR)
+			diverged(op, "a mapped piece has IOMAP_NULL_ADDR as its "
+				 "device address");
 	if (imap_check(map) && (strict || !full_pair_seen))
 		diverged(op, "imap_check() found the map corrupt");
 	if (imap_count(map) != seen.n)
@@ -325,6 +336,9 @@ static void op_upsert(struct imap *map, const struct iomap *m,
 	int want = iomap_validate(m) ? -EINVAL : 0;
 	int ret;
 
+	if (!strict && !want && iomap_type_has_addr(m->type) &&
+	    m->addr + (m->length - 1) == UINT64_MAX)
+		return;	/* the known bug above */
 	ret = imap_upsert(map, m, &merged);
 	if (ret != want) {
 		fprintf(stderr, "upsert [0x%" PRIx64 " +0x%" PRIx64 "] type "
