@@ -51,7 +51,7 @@ run_one() { # NAME
 		IOMAPFS_FUZZ_STRICT=0 "$bin" -timeout=10 -rss_limit_mb=2048 \
 			"$a" >"$a.report" 2>&1
 		hit=
-		while IFS='|' read -r kh pat desc; do
+		while IFS='|' read -r kh _ pat desc; do
 			case $kh in '#'* | '') continue ;; esac
 			[ "$kh" = "$h" ] || continue
 			if grep -qE -- "$pat" "$a.report"; then
