@@ -5,8 +5,10 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +46,34 @@ static void remove_scratch(void)
 		unlink(scratch[i]);
 }
 
+/*
+ * A harness that crashes leaves its scratch files behind, and libFuzzer's
+ * fork mode crashes on purpose many times: remove those of processes that
+ * are gone.
+ */
+static void remove_stale(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char path[512];
+		long pid;
+
+		if (sscanf(de->d_name, "iomapfs-fuzz-%ld-", &pid) != 1 ||
+		    pid <= 0 || pid == (long)getpid())
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+				     de->d_name) < sizeof(path))
+			unlink(path);
+	}
+	closedir(d);
+}
+
 const char *fuzz_scratch_path(const char *tag)
 {
 	const char *dir = "/dev/shm";
@@ -60,8 +90,10 @@ const char *fuzz_scratch_path(const char *tag)
 	if ((size_t)snprintf(p, sizeof(scratch[0]), "%s/iomapfs-fuzz-%ld-%s",
 			     dir, (long)getpid(), tag) >= sizeof(scratch[0]))
 		fuzz_fail("scratch path too long in %s", dir);
-	if (!nscratch)
+	if (!nscratch) {
+		remove_stale(dir);
 		atexit(remove_scratch);
+	}
 	nscratch++;
 	return p;
 }
