@@ -237,13 +237,6 @@ static void compare(const struct imap *map, unsigned int op)
 	size_t ia = 0, ib = 0, i;
 	uint64_t pos = 0;
 
-	for (i = 0; i + 1 < seen.n; i++)
-		if (seen.m[i].offset == 0 &&
-		    iomap_last(&seen.m[i + 1]) == UINT64_MAX &&
-		    seen.m[i].type == seen.m[i + 1].type &&
-		    seen.m[i].flags == seen.m[i + 1].flags &&
-		    iomap_last(&seen.m[i]) + 1 == seen.m[i + 1].offset)
-			full_pair_seen = true;
 	for (i = 0; i < seen.n; i++)
 		if (iomap_type_has_addr(seen.m[i].type) &&
 		    seen.m[i].addr == IOMAP_NULL_ADDR)
@@ -329,6 +322,22 @@ static void on_evict(const struct iomap *m, void *arg)
 	if (nevicted >= sizeof(evicted) / sizeof(evicted[0]))
 		fuzz_fail("more mappings evicted than asked for");
 	evicted[nevicted++] = *m;
+}
+
+/* Note when the map holds a pair kept apart by the 2^64 rule (the known
+ * bug above); cheap enough to run after every operation. */
+static void note_full_pair(const struct imap *map)
+{
+	struct imap_iter it;
+	struct iomap a, b;
+
+	imap_iter_start(map, 0, &it);
+	if (!imap_iter_next(&it, &a) || a.offset != 0 ||
+	    !imap_iter_next(&it, &b))
+		return;
+	if (iomap_last(&b) == UINT64_MAX && a.type == b.type &&
+	    a.flags == b.flags && iomap_last(&a) + 1 == b.offset)
+		full_pair_seen = true;
 }
 
 static void op_upsert(struct imap *map, const struct iomap *m,
@@ -500,6 +509,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (model.n >= FUZZ_MAX_MAPPINGS)
 			break;
 		run_op(map, &in, op);
+		note_full_pair(map);
 		if (op < 64 || op % 16 == 0 || !in.left) {
 			collect(map);
 			compare(map, op);
