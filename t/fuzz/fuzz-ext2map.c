@@ -124,8 +124,8 @@ static void walk_inode(ext2_filsys fs, ext2_ino_t ino)
 			check_errno(ret, "iomap_ext2_lookup", ino);
 			continue;
 		}
-		if (m.offset != w.first[i].offset || m.type != w.first[i].type ||
-		    m.addr != w.first[i].addr ||
+		if (m.offset != w.first[i].offset ||
+		    m.type != w.first[i].type || m.addr != w.first[i].addr ||
 		    (m.length != w.first[i].length &&
 		     m.offset + m.length != w.max))
 			fuzz_fail("inode %u: lookup at 0x%" PRIx64 " gives "

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz-image.h - the seed images built into the harnesses (generated from
- * the gzipped images in t/fuzz/images by embed-images.sh, made by make-corpus.sh), and
- * the scratch file in /dev/shm that libext2fs's unix I/O manager opens.
+ * the gzipped images in t/fuzz/images by embed-images.sh; make-corpus.sh
+ * makes them), and the scratch files in /dev/shm that libext2fs's unix
+ * I/O manager opens.
  */
 #ifndef IOMAPFS_FUZZ_IMAGE_H
 #define IOMAPFS_FUZZ_IMAGE_H

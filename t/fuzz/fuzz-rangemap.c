@@ -240,8 +240,8 @@ static void compare(const struct imap *map, unsigned int op)
 	for (i = 0; i < seen.n; i++)
 		if (iomap_type_has_addr(seen.m[i].type) &&
 		    seen.m[i].addr == IOMAP_NULL_ADDR)
-			diverged(op, "a mapped piece has IOMAP_NULL_ADDR as its "
-				 "device address");
+			diverged(op, "a mapped piece has IOMAP_NULL_ADDR as "
+				 "its device address");
 	if (imap_check(map) && (strict || !full_pair_seen))
 		diverged(op, "imap_check() found the map corrupt");
 	if (imap_count(map) != seen.n)
