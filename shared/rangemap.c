@@ -903,7 +903,7 @@ static int tree_insert(struct imap *map, struct ipath *p, const struct ient *e)
 		       (n->count - at) * sizeof(void *));
 		memcpy(keys, n->key, (at - 1) * sizeof(uint64_t));
 		keys[at - 1] = sep;
-		memcpy(keys + at, n->key + at - 1,
+		memcpy(keys + at, n->key + (at - 1),
 		       (n->count - at) * sizeof(uint64_t));
 		total = n->count + 1u;
 		half = total / 2;
