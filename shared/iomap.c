@@ -154,8 +154,13 @@ int iomap_validate(const struct iomap *m)
 	if (!m->length || m->offset + (m->length - 1) < m->offset)
 		return -EINVAL;
 	if (iomap_type_has_addr(m->type)) {
-		if (m->addr == IOMAP_NULL_ADDR ||
-		    m->addr + (m->length - 1) < m->addr)
+		/*
+		 * The last device byte must stay below IOMAP_NULL_ADDR, or a
+		 * trim of the front could leave a piece whose address is the
+		 * null address.
+		 */
+		if (m->addr + (m->length - 1) < m->addr ||
+		    m->addr + (m->length - 1) >= IOMAP_NULL_ADDR)
 			return -EINVAL;
 	} else if (m->addr != IOMAP_NULL_ADDR) {
 		return -EINVAL;

@@ -93,7 +93,8 @@ int iomap_flags_parse(const char *s, unsigned int *flags);
 /*
  * Check that @m is well formed: known type and flags, length > 0, no
  * overflow past 2^64 - 1, addr set exactly for the types that have one,
- * and addr + length - 1 not overflowing.  Returns 0 or -EINVAL.
+ * and the last device byte, addr + length - 1, below IOMAP_NULL_ADDR (so no
+ * trimmed piece can have the null address).  Returns 0 or -EINVAL.
  */
 int iomap_validate(const struct iomap *m);
 
