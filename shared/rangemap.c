@@ -1190,6 +1190,38 @@ static int cut(struct imap *map, uint64_t s, uint64_t l,
 	return 0;
 }
 
+/*
+ * The canonical rule keeps two mergeable neighbours apart only when
+ * together they would cover all 2^64 bytes, so such a pair is the whole
+ * map.  A cut that trims the far end of either makes them mergeable:
+ * take the second out and put it back, and upsert merges the two.
+ * (Putting back a mapping next to one it merges with allocates nothing.)
+ */
+static void remerge_full_span(struct imap *map)
+{
+	unsigned __int128 removed = 0;
+	struct imap_iter it;
+	struct iomap a, b;
+	struct ient ea, eb;
+
+	if (imap_count(map) != 2)
+		return;
+	imap_iter_start(map, 0, &it);
+	if (imap_iter_next(&it, &a) != 1 || imap_iter_next(&it, &b) != 1)
+		return;
+	ea = (struct ient){ .start = a.offset, .last = iomap_last(&a),
+			    .addr = a.addr,
+			    .meta = (uint8_t)(a.type | a.flags << META_TYPE_BITS) };
+	eb = (struct ient){ .start = b.offset, .last = iomap_last(&b),
+			    .addr = b.addr,
+			    .meta = (uint8_t)(b.type | b.flags << META_TYPE_BITS) };
+	if (!mergeable(&ea, &eb))
+		return;
+	if (cut(map, eb.start, eb.last, &removed))
+		return;
+	imap_upsert(map, &b, NULL);
+}
+
 int64_t imap_remove(struct imap *map, uint64_t off, uint64_t len)
 {
 	unsigned __int128 removed = 0;
@@ -1205,6 +1237,8 @@ int64_t imap_remove(struct imap *map, uint64_t off, uint64_t len)
 	ret = cut(map, off, last, &removed);
 	if (ret)
 		return ret;
+	if (removed)
+		remerge_full_span(map);
 	return removed > INT64_MAX ? INT64_MAX : (int64_t)removed;
 }
 
