@@ -847,6 +847,7 @@ int fs_open(struct iomapfs *fsx)
 	 * its threaded bitmap read turns the block cache back on when done.
 	 */
 	int flags = EXT2_FLAG_64BITS;
+	char why[128];
 	errcode_t err;
 	bool needs_fsck;
 	int ret;
@@ -873,6 +874,12 @@ int fs_open(struct iomapfs *fsx)
 	}
 	sb = fsx->fs->super;
 	fsx->blocksize = fsx->fs->blocksize;
+	ret = iomap_ext2_check_super(fsx->fs, why, sizeof(why));
+	if (ret) {
+		fprintf(stderr, "iomapfs: %s: corrupt superblock: %s: run "
+			"e2fsck\n", fsx->source, why);
+		goto out_close;
+	}
 
 	/* See the comment at the top of this file. */
 	err = io_channel_set_options(fsx->fs->io, "cache=off");

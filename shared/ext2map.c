@@ -29,6 +29,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -179,6 +180,22 @@ static uint64_t ext2map_max_blocks(ext2_filsys fs,
 	ppb = fs->blocksize / sizeof(uint32_t);
 	bm = EXT2_NDIR_BLOCKS + ppb + ppb * ppb + ppb * ppb * ppb;
 	return bm < max ? bm : max;
+}
+
+int iomap_ext2_check_super(ext2_filsys fs, char *why, size_t size)
+{
+	const struct ext2_super_block *sb = fs->super;
+	/* e2fsck's rule: block 1 for 1 KiB blocks without clusters, else 0 */
+	uint32_t want = (sb->s_log_block_size == 0 &&
+			 EXT2FS_CLUSTER_RATIO(fs) == 1) ? 1 : 0;
+
+	if (sb->s_first_data_block != want) {
+		snprintf(why, size,
+			 "the superblock's first data block is %u, "
+			 "not %u", sb->s_first_data_block, want);
+		return -EUCLEAN;
+	}
+	return 0;
 }
 
 uint64_t iomap_ext2_max_bytes(ext2_filsys fs, const struct ext2_inode *inode)

@@ -25,6 +25,7 @@
 #ifndef IOMAPFS_EXT2MAP_H
 #define IOMAPFS_EXT2MAP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <ext2fs/ext2fs.h>
@@ -39,6 +40,14 @@ int iomap_ext2_errno(errcode_t err);
 
 /* Human text for @err, from com_err. */
 const char *iomap_ext2_strerror(errcode_t err);
+
+/*
+ * Sanity checks of @fs's superblock that libext2fs 1.47.0 itself skips and
+ * then trusts when it reads the bitmaps (a wrong s_first_data_block makes
+ * ext2fs_read_bitmaps() write past a heap buffer).  The rules are
+ * e2fsck's.  Returns 0, or -EUCLEAN with a one-line reason in @why.
+ */
+int iomap_ext2_check_super(ext2_filsys fs, char *why, size_t size);
 
 /*
  * The largest file size, in bytes, that @fs allows for @ino's kind of file

@@ -172,6 +172,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fuzz_in in;
 	const struct fuzz_image *im;
 	ext2_filsys fs = NULL;
+	char why[128];
 	uint8_t mode;
 	int flags = EXT2_FLAG_64BITS;
 	errcode_t err;
@@ -199,7 +200,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				error_message(err));
 		return 0;
 	}
-	if (mode & 4)
+	/* as the daemon does: only a superblock that passes the checks
+	 * gets its bitmaps read (libext2fs trusts s_first_data_block) */
+	if ((mode & 4) && !iomap_ext2_check_super(fs, why, sizeof(why)))
 		ext2fs_read_bitmaps(fs);	/* may fail: walk without */
 	last = fs->super->s_inodes_count;
 	if (last > FUZZ_MAX_INODES)
