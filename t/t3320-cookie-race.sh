@@ -43,6 +43,11 @@ race() {
 	fi
 }
 
+test_expect_success GENRACE 'the checker catches forged stale blocks' '
+	"$GENRACE" --self-test >self.out 2>&1 ||
+	{ echo "expected every forged case to be judged right:"; cat self.out; false; }
+'
+
 test_expect_success FUSE,E2FSPROGS,GENRACE,JQ 'mount' '
 	: >figures &&
 	make_dirty_image "$IMG" 128M -t ext4 -b 4096 &&

@@ -15,6 +15,10 @@
  * truncate of the block was in progress or began during the read.
  *
  * Usage: genrace DIR SECONDS [READERS]
+ *        genrace --self-test    feed the checker forged blocks (a foreign
+ *                               one, an old generation, a wrong block, an
+ *                               unexpected hole, a torn check) and print
+ *                               TAP: each must be caught, good ones pass
  * Prints "key value" figures on stdout; on a bad read prints what was
  * expected and what was got on stderr and exits 1.  Exit 2 on usage or
  * setup errors.
@@ -151,12 +155,14 @@ static int gr_write_blocks(struct gr_state *st, void *buf, uint64_t b,
 static void gr_fail(struct gr_state *st, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+static bool gr_quiet;	/* --self-test: failures are expected */
+
 static void gr_fail(struct gr_state *st, const char *fmt, ...)
 {
 	va_list ap;
 
 	pthread_mutex_lock(&st->report_lock);
-	if (!atomic_exchange(&st->failed, true)) {
+	if (!atomic_exchange(&st->failed, true) && !gr_quiet) {
 		va_start(ap, fmt);
 		vfprintf(stderr, fmt, ap);
 		va_end(ap);
@@ -417,6 +423,62 @@ static void *gr_reader(void *arg)
 	return NULL;
 }
 
+/* One forged case of --self-test: block 7, floor 5, no punch. */
+static int gr_self_case(int *num, const char *what, bool want_ok,
+			uint32_t file_id, uint64_t block, uint64_t gen,
+			bool holed, bool zero, bool torn)
+{
+	static struct gr_state st;
+	struct gr_snap snap = { 5, holed, 0 };
+	char *buf = gr_alloc(GR_BLOCK);
+	bool ok;
+
+	if (!buf)
+		return 1;
+	pthread_mutex_init(&st.report_lock, NULL);
+	atomic_store(&st.failed, false);
+	atomic_store(&st.blocks[7].changes, 0);
+	if (zero)
+		memset(buf, 0, GR_BLOCK);
+	else
+		gr_fill(buf, file_id, block, gen);
+	if (torn)
+		buf[100] ^= 1;
+	ok = gr_check_block(&st, 7, buf, &snap, 9) == 0 &&
+	     !atomic_load(&st.failed);
+	free(buf);
+	printf("%sok %d - %s is %s\n", ok == want_ok ? "" : "not ", ++*num,
+	       what, want_ok ? "accepted" : "caught");
+	return ok != want_ok;
+}
+
+static int gr_self_test(void)
+{
+	int n = 0, bad = 0;
+
+	gr_quiet = true;
+	bad += gr_self_case(&n, "the last written generation", true,
+			    GR_VICTIM_ID, 7, 5, false, false, false);
+	bad += gr_self_case(&n, "a newer generation", true,
+			    GR_VICTIM_ID, 7, 9, false, false, false);
+	bad += gr_self_case(&n, "a hole while punched", true,
+			    GR_VICTIM_ID, 7, 5, true, true, false);
+	bad += gr_self_case(&n, "a freed block now the thief's", false,
+			    GR_THIEF_ID, 7, 5, false, false, false);
+	bad += gr_self_case(&n, "an older generation", false,
+			    GR_VICTIM_ID, 7, 4, false, false, false);
+	bad += gr_self_case(&n, "a generation not yet begun", false,
+			    GR_VICTIM_ID, 7, 10, false, false, false);
+	bad += gr_self_case(&n, "another block of the file", false,
+			    GR_VICTIM_ID, 8, 5, false, false, false);
+	bad += gr_self_case(&n, "a hole with no punch", false,
+			    GR_VICTIM_ID, 7, 5, false, true, false);
+	bad += gr_self_case(&n, "a record with a bad check", false,
+			    GR_VICTIM_ID, 7, 5, false, false, true);
+	printf("1..%d\n", n);
+	return bad ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct gr_state st;
@@ -428,6 +490,8 @@ int main(int argc, char **argv)
 	void *buf;
 	int ret;
 
+	if (argc == 2 && !strcmp(argv[1], "--self-test"))
+		return gr_self_test();
 	if (argc < 3 || argc > 4) {
 		fprintf(stderr, "usage: genrace DIR SECONDS [READERS]\n");
 		return 2;
