@@ -88,7 +88,8 @@ struct gr_state {
 static uint64_t gr_check(const struct gr_rec *r)
 {
 	return ((uint64_t)r->magic * 0x9e3779b97f4a7c15ull) ^
-	       ((uint64_t)r->file_id << 48) ^ (r->block * 0xff51afd7ed558ccdull) ^
+	       ((uint64_t)r->file_id << 48) ^
+	       (r->block * 0xff51afd7ed558ccdull) ^
 	       (r->gen * 0xc4ceb9fe1a85ec53ull);
 }
 
@@ -197,10 +198,9 @@ static void *gr_writer(void *arg)
 		op = (int)(gr_rand(&seed) % 4);
 		b = gr_rand(&seed) % GR_NBLOCKS;
 		n = 1 + gr_rand(&seed) % 64;
-		if (op == 2) {
-			/* truncate: at most 64 blocks off the end */
+		/* A truncate cuts at most 64 blocks off the end. */
+		if (op == 2)
 			b = GR_NBLOCKS - n;
-		}
 		else if (b + n > GR_NBLOCKS)
 			n = GR_NBLOCKS - b;
 		if (op != 3) {
@@ -212,8 +212,8 @@ static void *gr_writer(void *arg)
 		switch (op) {
 		case 0:
 		case 1:
-			mode = op == 0 ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
-				       : FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
+			mode = FALLOC_FL_KEEP_SIZE | (op == 0 ?
+				FALLOC_FL_PUNCH_HOLE : FALLOC_FL_ZERO_RANGE);
 			ret = fallocate(st->victim_fd, mode,
 					(off_t)(b * GR_BLOCK),
 					(off_t)(n * GR_BLOCK)) ? -errno : 0;
@@ -332,9 +332,10 @@ static int gr_check_block(struct gr_state *st, uint64_t b, const char *data,
 		if (!memcmp(p, zero, GR_REC)) {
 			if (!may_be_zero) {
 				gr_fail(st, "block %" PRIu64 " of the victim, "
-					"byte %u: expected generation %" PRIu64
-					"..%" PRIu64 ", got zeroes with no punch"
-					" or truncate in progress", b,
+					"byte %u: expected generation %"
+					PRIu64 "..%" PRIu64 ", got zeroes "
+					"with no punch or truncate in progress",
+					b,
 					i * GR_REC, before->floor, gen_hi);
 				return -1;
 			}
@@ -346,11 +347,11 @@ static int gr_check_block(struct gr_state *st, uint64_t b, const char *data,
 		    r.file_id != GR_VICTIM_ID || r.block != b ||
 		    r.gen < before->floor || r.gen > gen_hi) {
 			gr_fail(st, "block %" PRIu64 " of the victim, byte %u:"
-				" expected file %u block %" PRIu64 " generation"
-				" %" PRIu64 "..%" PRIu64 "%s; got magic %#x file"
-				" %u block %" PRIu64 " generation %" PRIu64 "%s"
-				"%s", b, i * GR_REC, GR_VICTIM_ID, b,
-				before->floor, gen_hi,
+				" expected file %u block %" PRIu64
+				" generation %" PRIu64 "..%" PRIu64 "%s; got "
+				"magic %#x file %u block %" PRIu64
+				" generation %" PRIu64 "%s%s", b, i * GR_REC,
+				GR_VICTIM_ID, b, before->floor, gen_hi,
 				may_be_zero ? " or zeroes" : "", r.magic,
 				r.file_id, r.block, r.gen,
 				r.check != gr_check(&r) ? " (bad check)" : "",
