@@ -3,7 +3,8 @@
  * genrace.c - the race test of the cache's validity cookie (t3320).  One
  * file, the victim, is read by many O_DIRECT readers (so every read reaches
  * the daemon and fills its cache) while one writer punches holes in it,
- * zeroes ranges, truncates it down and rewrites what it removed, each time
+ * zeroes ranges, truncates it down (and sometimes up again, leaving a hole)
+ * and rewrites what it removed, each time
  * with a new generation; a thief thread keeps writing and truncating a
  * second file so that the victim's freed blocks are handed out again.
  *
@@ -195,11 +196,13 @@ static void *gr_writer(void *arg)
 		return NULL;
 	}
 	while (!atomic_load(&st->stop)) {
-		op = (int)(gr_rand(&seed) % 4);
+		/* 0 punch, 1 zero range, 2 truncate, 3 overwrite, 4 truncate
+		 * down and up again (a hole up to the old size) */
+		op = (int)(gr_rand(&seed) % 5);
 		b = gr_rand(&seed) % GR_NBLOCKS;
 		n = 1 + gr_rand(&seed) % 64;
 		/* A truncate cuts at most 64 blocks off the end. */
-		if (op == 2)
+		if (op == 2 || op == 4)
 			b = GR_NBLOCKS - n;
 		else if (b + n > GR_NBLOCKS)
 			n = GR_NBLOCKS - b;
@@ -223,17 +226,22 @@ static void *gr_writer(void *arg)
 				st->zeroes++;
 			break;
 		case 2:
+		case 4:
 			ret = ftruncate(st->victim_fd, (off_t)(b * GR_BLOCK))
 				? -errno : 0;
+			if (!ret && op == 4)
+				ret = ftruncate(st->victim_fd,
+						(off_t)GR_NBLOCKS * GR_BLOCK)
+					? -errno : 0;
 			st->truncates++;
 			break;
-		default:
+		case 3:
 			st->overwrites++;
 			break;
 		}
 		if (ret) {
 			gr_fail(st, "writer: %s of blocks %" PRIu64 "+%" PRIu64
-				" failed: %s", op == 2 ? "truncate" :
+				" failed: %s", op >= 2 ? "truncate" :
 				op == 1 ? "zero range" : "punch", b, n,
 				strerror(-ret));
 			break;
