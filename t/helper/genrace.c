@@ -3,10 +3,10 @@
  * genrace.c - the race test of the cache's validity cookie (t3320).  One
  * file, the victim, is read by many O_DIRECT readers (so every read reaches
  * the daemon and fills its cache) while one writer punches holes in it,
- * zeroes ranges, truncates it down (and sometimes up again, leaving a hole)
- * and rewrites what it removed, each time
- * with a new generation; a thief thread keeps writing and truncating a
- * second file so that the victim's freed blocks are handed out again.
+ * zeroes ranges, truncates it down (and sometimes up again, leaving a
+ * hole) and rewrites what it removed, each time with a new generation; a
+ * thief thread keeps writing and truncating a second file so that the
+ * victim's freed blocks are handed out again.
  *
  * Every 32-byte record of every 4 KiB block holds (magic, file id, block
  * number, generation, check).  A reader recognises a stale read: a record
