@@ -5,7 +5,8 @@
 # cache) while a writer punches, zeroes and truncates it and rewrites what
 # it removed with a new generation, and a thief thread keeps allocating
 # and freeing a second file so the freed blocks come back with foreign
-# data.  Every 32 bytes of the files say (file, block, generation): a read
+# data (and checks that file: an overwriter rewrites the first file in
+# place during the punches, and must never write into a freed block).  Every 32 bytes of the files say (file, block, generation): a read
 # that returns a freed block, another block, or a generation older than
 # the last completed write is caught and named.  Runs with the default
 # cache, then with the minimum budget while iomapctl flushes, disables and

@@ -5,8 +5,10 @@
  * the daemon and fills its cache) while one writer punches holes in it,
  * zeroes ranges, truncates it down (and sometimes up again, leaving a
  * hole) and rewrites what it removed, each time with a new generation; a
- * thief thread keeps writing and truncating a second file so that the
- * victim's freed blocks are handed out again.
+ * thief thread keeps writing, checking and truncating a second file so
+ * that the victim's freed blocks are handed out again; an overwriter
+ * rewrites victim blocks in place (with the data they hold) during the
+ * punches, so a write through a freed mapping would corrupt the thief.
  *
  * Every 32-byte record of every 4 KiB block holds (magic, file id, block
  * number, generation, check).  A reader recognises a stale read: a record
@@ -82,7 +84,12 @@ struct gr_state {
 	_Atomic uint64_t reads, blocks_read, zero_blocks, short_reads;
 	_Atomic uint64_t old_gen_ok;
 	uint64_t punches, zeroes, truncates, overwrites, rewritten_blocks;
-	uint64_t thief_cycles;
+	uint64_t thief_cycles, thief_blocks_checked;
+	/* The overwriter holds it shared, a rewrite exclusive: so the
+	 * overwriter's copy of a block's floor generation is never older
+	 * than what a rewrite just put there. */
+	pthread_rwlock_t rewrite_lock;
+	_Atomic uint64_t overwriter_writes;
 	pthread_mutex_t report_lock;
 };
 
@@ -249,8 +256,10 @@ static void *gr_writer(void *arg)
 		/* Let the readers see the hole, and the thief take it. */
 		if (op != 3)
 			usleep(200);
+		pthread_rwlock_wrlock(&st->rewrite_lock);
 		gen = atomic_fetch_add(&st->gen, 1) + 1;
 		ret = gr_write_blocks(st, buf, b, n, gen);
+		pthread_rwlock_unlock(&st->rewrite_lock);
 		if (ret) {
 			gr_fail(st, "writer: rewrite of blocks %" PRIu64 "+%"
 				PRIu64 " failed: %s", b, n, strerror(-ret));
@@ -259,6 +268,92 @@ static void *gr_writer(void *arg)
 	}
 	free(buf);
 	return NULL;
+}
+
+/*
+ * The overwriter: rewrites random victim blocks with the data they already
+ * hold (their floor generation), concurrently with the writer's punches and
+ * truncates; a write that used a mapping the punch freed would land in a
+ * block the thief owns by now, and the thief's check catches it.
+ */
+static void *gr_overwriter(void *arg)
+{
+	struct gr_state *st = arg;
+	uint64_t seed = 0xfeedfaceull ^ (uint64_t)time(NULL);
+	void *buf = gr_alloc(16 * GR_BLOCK);
+	uint64_t b, n, i;
+	int ret;
+
+	if (!buf) {
+		gr_fail(st, "overwriter: out of memory");
+		return NULL;
+	}
+	while (!atomic_load(&st->stop)) {
+		b = gr_rand(&seed) % GR_NBLOCKS;
+		n = 1 + gr_rand(&seed) % 16;
+		if (b + n > GR_NBLOCKS)
+			n = GR_NBLOCKS - b;
+		pthread_rwlock_rdlock(&st->rewrite_lock);
+		for (i = 0; i < n; i++)
+			gr_fill((char *)buf + i * GR_BLOCK, GR_VICTIM_ID, b + i,
+				atomic_load(&st->blocks[b + i].floor));
+		ret = gr_pwrite_all(st->victim_fd, buf, n * GR_BLOCK,
+				    (off_t)(b * GR_BLOCK));
+		pthread_rwlock_unlock(&st->rewrite_lock);
+		if (ret) {
+			gr_fail(st, "overwriter: write of blocks %" PRIu64 "+%"
+				PRIu64 " failed: %s", b, n, strerror(-ret));
+			break;
+		}
+		atomic_fetch_add(&st->overwriter_writes, 1);
+		usleep(100);
+	}
+	free(buf);
+	return NULL;
+}
+
+/* Check the thief's whole file: every block its own, of cycle @cycle. */
+static int gr_thief_check(struct gr_state *st, int fd, void *buf,
+			  uint64_t cycle)
+{
+	uint64_t b, i, k;
+	struct gr_rec r, want = { GR_MAGIC, GR_THIEF_ID, 0, cycle, 0 };
+	ssize_t got;
+
+	for (b = 0; b < GR_THIEF_BLOCKS; b += 64) {
+		got = pread(fd, buf, 64 * GR_BLOCK, (off_t)(b * GR_BLOCK));
+		if (got != 64 * GR_BLOCK) {
+			gr_fail(st, "thief: read of blocks %" PRIu64 "+64 "
+				"returned %zd, expected %u bytes%s%s", b, got,
+				64 * GR_BLOCK, got < 0 ? ": " : "",
+				got < 0 ? strerror(errno) : "");
+			return -1;
+		}
+		for (i = 0; i < 64; i++) {
+			want.block = b + i;
+			want.check = gr_check(&want);
+			for (k = 0; k < GR_BLOCK / GR_REC; k++) {
+				memcpy(&r, (char *)buf + i * GR_BLOCK +
+				       k * GR_REC, sizeof(r));
+				if (!memcmp(&r, &want, sizeof(r)))
+					continue;
+				gr_fail(st, "thief block %" PRIu64 ", byte %"
+					PRIu64 ": expected file %u block %"
+					PRIu64 " generation %" PRIu64 ", got "
+					"magic %#x file %u block %" PRIu64
+					" generation %" PRIu64 "%s", b + i,
+					k * GR_REC, GR_THIEF_ID, b + i, cycle,
+					r.magic, r.file_id, r.block, r.gen,
+					r.file_id == GR_VICTIM_ID ?
+					" (a victim write landed in a block "
+					"the thief owns: a stale mapping)" :
+					"");
+				return -1;
+			}
+		}
+		st->thief_blocks_checked += 64;
+	}
+	return 0;
 }
 
 /* The thief: allocate freed blocks again, with foreign data, over and over. */
@@ -291,6 +386,9 @@ static void *gr_thief(void *arg)
 			if (atomic_load(&st->stop))
 				break;
 		}
+		if (!ret && !atomic_load(&st->stop) &&
+		    gr_thief_check(st, fd, buf, st->thief_cycles))
+			break;
 		if (!ret && ftruncate(fd, 0))
 			ret = -errno;
 		if (ret) {
@@ -491,7 +589,7 @@ static int gr_self_test(void)
 int main(int argc, char **argv)
 {
 	static struct gr_state st;
-	pthread_t writer, thief, readers[GR_MAX_READERS];
+	pthread_t writer, thief, overwriter, readers[GR_MAX_READERS];
 	char *victim_path = NULL;
 	unsigned int nreaders = 8, i;
 	struct timespec end, now;
@@ -519,6 +617,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	pthread_mutex_init(&st.report_lock, NULL);
+	pthread_rwlock_init(&st.rewrite_lock, NULL);
 	st.victim_fd = open(victim_path, O_RDWR | O_CREAT | O_TRUNC | O_DIRECT,
 			    0644);
 	if (st.victim_fd < 0) {
@@ -540,7 +639,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (pthread_create(&writer, NULL, gr_writer, &st) ||
-	    pthread_create(&thief, NULL, gr_thief, &st)) {
+	    pthread_create(&thief, NULL, gr_thief, &st) ||
+	    pthread_create(&overwriter, NULL, gr_overwriter, &st)) {
 		fprintf(stderr, "genrace: cannot start threads\n");
 		return 2;
 	}
@@ -559,6 +659,7 @@ int main(int argc, char **argv)
 	atomic_store(&st.stop, true);
 	pthread_join(writer, NULL);
 	pthread_join(thief, NULL);
+	pthread_join(overwriter, NULL);
 	for (i = 0; i < nreaders; i++)
 		pthread_join(readers[i], NULL);
 	close(st.victim_fd);
@@ -568,6 +669,9 @@ int main(int argc, char **argv)
 	       "rewritten_blocks %" PRIu64 "\nthief_cycles %" PRIu64 "\n",
 	       st.punches, st.zeroes, st.truncates, st.overwrites,
 	       st.rewritten_blocks, st.thief_cycles);
+	printf("thief_blocks_checked %" PRIu64 "\noverwriter_writes %" PRIu64
+	       "\n", st.thief_blocks_checked,
+	       atomic_load(&st.overwriter_writes));
 	printf("reads %" PRIu64 "\nblocks_read %" PRIu64 "\n"
 	       "zero_blocks %" PRIu64 "\nshort_reads %" PRIu64 "\n"
 	       "older_generation_blocks %" PRIu64 "\n",
