@@ -14,7 +14,8 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 fi
 
 # STRESS_JOB_SIZE: bytes each of the four fio jobs writes (4 x 32 MiB in
-# CI, 4 x 256 MiB = 1 GiB in the long run); STRESS_IMG: the image size.
+# CI, 4 x 256 MiB = 1 GiB in the long run); STRESS_IMG: the image size;
+# STRESS_SECONDS: how long each genrace run of t3320 lasts.
 if [ -n "${IOMAPFS_STRESS_LONG:-}" ]; then
 	STRESS_JOB_SIZE=256M
 	STRESS_IMG=2G
@@ -26,7 +27,8 @@ else
 fi
 export STRESS_JOB_SIZE STRESS_IMG STRESS_SECONDS
 
-# tick_: sleep 10 ms without a fork (read times out on a FIFO nobody writes).
+# tick_init_: open TICK_FD on a FIFO nobody writes, so that
+# "read -t 0.01 -u $TICK_FD" sleeps 10 ms without a fork.
 tick_init_() {
 	rm -f "$TRASH/.tick" && mkfifo "$TRASH/.tick" &&
 	exec {TICK_FD}<>"$TRASH/.tick"
