@@ -38,7 +38,7 @@ test_expect_success FUSE,E2FSPROGS,DATAIO,FIO,JQ,FALLOCATE 'fio verify, punches 
 		fio_figures fio.json
 		echo "verify errors: $(fio_errors fio.json) (fio exit $fio_rc)"
 		echo "control calls: $(cat ctl.count) in" \
-			"$(echo "$end - $start" | bc) s" \
+			"$(awk "BEGIN {printf \"%.1f\", $end - $start}") s" \
 			"($CTL_NOTCACHED ranged flushes found nothing cached)"
 		echo "punch/check/refill rounds: $(cat punch.count)"
 		echo "cache: $("$IOMAPCTL" -s "$SOCK" -J stats | jq -c ".stats |
