@@ -1,0 +1,144 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# t4200-ctl-live-abuse.sh - the control socket of a LIVE mount under hostile
+# clients (t/abuse/sockabuse.py, raw bytes): 10,000 mutated or random
+# messages over 1,000 connections, calls dribbled byte by byte and calls
+# cut in the middle, 1,000 idle connections (the server keeps at most 256
+# and evicts the idlest: its fd count must stay bounded), and clients that
+# start Dump/Watch streams and never read.  Meanwhile a well-behaved client
+# must get every GetStatus answered within 2 s, and a reader/writer loop on
+# the mount must see no 4 KiB O_DIRECT operation take more than 2 s nor
+# read back wrong data.  The figures are printed as TAP diagnostics.
+test_description='control socket of a live mount: hostile clients'
+. "$(dirname "$0")/test-lib.sh"
+
+command -v python3 >/dev/null || skip_all "needs python3"
+test_have_prereq FUSE,E2FSPROGS || skip_all "needs FUSE and e2fsprogs"
+
+ABUSE="python3 $T_DIR/abuse/sockabuse.py"
+IMG=$TRASH/img
+MNT=$TRASH/mnt
+S=$TRASH/ctl.sock
+MAX_MS=2000
+
+# note TEXT: a figure for the TAP diagnostics (a test body's output is
+# captured, so they are kept in a file and shown by show_notes after it).
+note() {
+	echo "$*" >>"$TRASH/notes"
+}
+
+show_notes() {
+	if [ -s "$TRASH/notes" ]; then
+		sed "s/^/# /" "$TRASH/notes"
+		: >"$TRASH/notes"
+	fi
+}
+
+# val KEY FILE: the value of "KEY value" in FILE.
+val() {
+	sed -n "s/^$1 //p" "$2"
+}
+
+# good_ok FILE: the well-behaved client of that phase was always answered,
+# within MAX_MS; its figures become diagnostics.
+good_ok() {
+	note "$(basename "$1" .out): GetStatus calls $(val good_calls "$1")," \
+		"failed $(val good_failed "$1"), max $(val good_max_ms "$1") ms"
+	test "$(val good_calls "$1")" -gt 0 &&
+	test_eq 0 "$(val good_failed "$1")" "failed GetStatus calls" &&
+	test "$(val good_max_ms "$1")" -le $MAX_MS || {
+		echo "a well-behaved client suffered:"
+		cat "$1"
+		return 1
+	}
+}
+
+# alive: the daemon still runs and the mount still answers.
+alive() {
+	kill -0 "$IOMAPFS_PID" && stat "$MNT" >/dev/null &&
+	mountpoint -q "$MNT"
+}
+
+test_expect_success 'mount an image with a few files and start I/O' '
+	rm -rf src && mkdir src &&
+	dd if=/dev/urandom of=src/f bs=4096 count=64 status=none &&
+	make_image "$IMG" 64M -t ext4 -b 4096 -d src &&
+	iomapfs_mount "$IMG" "$MNT" -o ctl_socket="$S" &&
+	test -S "$S" &&
+	cat "$MNT/f" >/dev/null &&
+	{ $ABUSE ioloop "$MNT/io" 45 >io.out 2>io.err & } &&
+	echo $! >io.pid
+'
+# The order is fixed, the time is the I/O loop's 45 s: the phases below
+# take about 35 s together, so it runs through all of them.
+
+test_expect_success '10,000 mutated and random messages' '
+	$ABUSE "$S" fuzz 10000 4200 >fuzz.out &&
+	cat fuzz.out &&
+	note "fuzz: sent $(val sent fuzz.out) messages over" \
+		"$(val conns fuzz.out) connections, $(val replies fuzz.out)" \
+		"replies, $(val server_closed fuzz.out) closed by the server;" \
+		"$(val kinds fuzz.out)" &&
+	test_eq 1000 "$(val conns fuzz.out)" connections &&
+	test "$(val sent fuzz.out)" -ge 9000 &&
+	test "$(val replies fuzz.out)" -gt 1000 &&
+	good_ok fuzz.out &&
+	alive
+'
+show_notes
+
+test_expect_success 'calls dribbled byte by byte are answered; cut calls are dropped' '
+	$ABUSE "$S" partial 40 >partial.out &&
+	cat partial.out &&
+	note "partial: $(val dribbled partial.out) dribbled," \
+		"$(val dribbled_answered partial.out) answered," \
+		"$(val cut partial.out) cut and closed" &&
+	test_eq 40 "$(val dribbled_answered partial.out)" "dribbled calls answered" &&
+	good_ok partial.out &&
+	alive
+'
+show_notes
+
+test_expect_success '1,000 idle connections: the idlest are evicted, fds stay bounded' '
+	$ABUSE "$S" idle 1000 3 "$IOMAPFS_PID" >idle.out &&
+	cat idle.out &&
+	note "idle: $(val opened idle.out) connections, $(val evicted idle.out)" \
+		"evicted, daemon max $(val daemon_max_fds idle.out) fds" &&
+	test_eq 1000 "$(val opened idle.out)" &&
+	test "$(val evicted idle.out)" -ge 744 &&
+	test "$(val daemon_max_fds idle.out)" -le 600 &&
+	good_ok idle.out &&
+	test "$(ls /proc/$IOMAPFS_PID/fd | wc -l)" -le 100 &&
+	alive
+'
+show_notes
+
+test_expect_success 'clients that never read their Dump and Watch streams' '
+	$ABUSE "$S" noread 50 4 >noread.out &&
+	cat noread.out &&
+	note "noread: $(val noread_clients noread.out) clients sent" \
+		"$(val noread_calls noread.out) calls, the server dropped" \
+		"$(val noread_dropped noread.out)" &&
+	good_ok noread.out &&
+	alive
+'
+show_notes
+
+test_expect_success 'I/O on the mount went on, with bounded latency and right data' '
+	wait "$(cat io.pid)" &&
+	cat io.out io.err &&
+	note "I/O: $(val io_ops io.out) 4 KiB O_DIRECT operations," \
+		"max $(val io_max_ms io.out) ms, $(val io_bad io.out) bad reads" &&
+	test "$(val io_ops io.out)" -gt 1000 &&
+	test_eq 0 "$(val io_bad io.out)" "bad reads" &&
+	test "$(val io_max_ms io.out)" -le $MAX_MS
+'
+show_notes
+
+test_expect_success 'the daemon unmounts cleanly and the image is clean' '
+	iomapfs_unmount "$MNT" &&
+	fsck_clean "$IMG"
+'
+show_notes
+
+test_done
