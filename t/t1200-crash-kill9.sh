@@ -1,0 +1,84 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# t1200-crash-kill9.sh - crash safety: the daemon is killed with SIGKILL
+# in the middle of heavy writes (t/abuse/crashwriter.py: four appenders,
+# an overwriter and a creator of small files in new directories, each
+# logging what an fsync or fdatasync made durable).  After a lazy unmount,
+# e2fsck -fy must bring the image to clean (a second e2fsck -fn finds
+# nothing), and everything fsynced before the kill must read back intact:
+# from a debugfs rdump of the image (an oracle independent of iomapfs) and
+# through a fresh mount.  A few rounds with different timings and kinds.
+# The figures are printed as TAP diagnostics.
+test_description='kill -9 during heavy writes: fsynced data survives'
+. "$(dirname "$0")/test-lib.sh"
+
+command -v python3 >/dev/null || skip_all "needs python3"
+test_have_prereq FUSE,E2FSPROGS || skip_all "needs FUSE and e2fsprogs"
+
+CW="python3 $T_DIR/abuse/crashwriter.py"
+IMG=$TRASH/img
+MNT=$TRASH/mnt
+: >"$TRASH/notes"
+
+note() {
+	echo "$*" >>"$TRASH/notes"
+}
+
+show_notes() {
+	if [ -s "$TRASH/notes" ]; then
+		sed "s/^/# /" "$TRASH/notes"
+		: >"$TRASH/notes"
+	fi
+}
+
+# crash_round KIND DELAY SEED: write for DELAY seconds, kill -9, check.
+crash_round() {
+	local kind=$1 delay=$2 seed=$3 rc
+	rm -rf log dump && mkdir dump &&
+	make_image "$IMG" 160M -t "$kind" -b 4096 &&
+	iomapfs_mount "$IMG" "$MNT" &&
+	{ $CW write "$MNT" log 30 "$seed" >writer.out 2>&1 & } &&
+	wpid=$! &&
+	sleep "$delay" &&
+	kill -KILL "$IOMAPFS_PID" &&
+	{ wait "$IOMAPFS_PID"; true; } &&
+	{ wait $wpid; true; } &&
+	cat writer.out &&
+	{ fusermount3 -u -z "$MNT" 2>/dev/null || umount -l "$MNT"; } &&
+	! grep -q " $MNT " /proc/mounts || return 1
+	test -s log || { echo "nothing was fsynced in $delay s"; return 1; }
+	e2fsck -fy "$IMG" >fsck1.out 2>&1
+	rc=$?
+	cat fsck1.out
+	# 0: clean, 1: errors corrected; anything else is a failure.
+	if [ $rc -gt 1 ]; then
+		echo "e2fsck -fy exited $rc"
+		return 1
+	fi
+	fsck_clean "$IMG" &&
+	debugfs -R "rdump / $TRASH/dump" "$IMG" >/dev/null 2>&1 &&
+	$CW verify log dump >verify-dump.out ||
+		{ cat verify-dump.out; return 1; }
+	cat verify-dump.out &&
+	iomapfs_mount "$IMG" "$MNT" &&
+	$CW verify log "$MNT" >verify-mount.out ||
+		{ cat verify-mount.out; return 1; }
+	cat verify-mount.out &&
+	iomapfs_unmount "$MNT" &&
+	fsck_clean "$IMG" &&
+	note "$kind, kill after $delay s: $(cat writer.out | head -n 1)," \
+		"e2fsck -fy exit $rc ($(grep -c . fsck1.out) lines)," \
+		"verified: $(cat verify-dump.out)"
+}
+
+round=0
+for spec in "ext4 1.5 1" "ext4 3 2" "ext2 2 3" "ext4 0.7 4"; do
+	set -- $spec
+	round=$((round + 1))
+	test_expect_success "round $round: $1, kill -9 after $2 s of writes" "
+		crash_round $1 $2 $3
+	"
+	show_notes
+done
+
+test_done
