@@ -78,9 +78,18 @@ crash_round() {
 		"verified: $(cat verify-dump.out)"
 }
 
+# Four rounds in CI; IOMAPFS_CRASH_ROUNDS=N (make abuse-long) adds rounds
+# up to N, of both kinds, with delays drawn from their seed.
+specs="ext4:1.5:1 ext4:3:2 ext2:2:3 ext4:0.2:4"
+for seed in $(seq 5 "${IOMAPFS_CRASH_ROUNDS:-4}"); do
+	kind=ext4
+	[ $((seed % 3)) -eq 0 ] && kind=ext2
+	specs="$specs $kind:$(((seed * 7919) % 40 / 10)).$(((seed * 7919) % 10)):$seed"
+done
 round=0
-for spec in "ext4 1.5 1" "ext4 3 2" "ext2 2 3" "ext4 0.2 4"; do
-	set -- $spec
+for spec in $specs; do
+	IFS=: read -r -a spec_a <<<"$spec"
+	set -- "${spec_a[@]}"
 	round=$((round + 1))
 	test_expect_success "round $round: $1, kill -9 $2 s after the first fsync" "
 		crash_round $1 $2 $3

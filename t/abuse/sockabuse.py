@@ -20,9 +20,11 @@
 #   sockabuse.py SOCK first METHOD [PARAMS-JSON] [--more]
 #                                      one call; print its first reply only
 #                                      (a Watch need not wait for an event)
-#   sockabuse.py ioloop FILE SECS      4 KiB O_DIRECT reads and writes of
-#                                      FILE (not a socket mode); prints the
-#                                      operation count and worst latency
+#   sockabuse.py ioloop FILE SECS [STOP]
+#                                      4 KiB O_DIRECT reads and writes of
+#                                      FILE (not a socket mode) for SECS,
+#                                      or until the file STOP exists; prints
+#                                      the operation count, worst latency
 import json
 import mmap
 import os
@@ -379,6 +381,7 @@ def first(path, args):
 
 def ioloop(path, args):
     secs = float(args[0])
+    stop = args[1] if len(args) > 1 else None
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_DIRECT, 0o644)
     nblk = 1024
     buf = mmap.mmap(-1, 4096)
@@ -394,6 +397,8 @@ def ioloop(path, args):
     ops = bad = 0
     end = time.monotonic() + secs
     while time.monotonic() < end:
+        if stop and ops % 256 == 0 and os.path.exists(stop):
+            break
         b = rng.randrange(nblk)
         t0 = time.monotonic()
         if rng.random() < 0.5:
