@@ -62,8 +62,13 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/falloc.h>
+#include <linux/fs.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ext2map.h"
@@ -476,6 +481,39 @@ static int io_reply_inline(struct iomapfs *fsx, struct fs_inode *fi,
 	return io_reply_add(r, &b);
 }
 
+/*
+ * Check that the device still holds bytes up to @end (exclusive).  libfuse
+ * turns a short read of the device into a short reply, which the kernel
+ * takes for the end of the file (and shrinks its i_size): an image file
+ * truncated under the mount would silently read as a shorter file.  So a
+ * read of mapped data past the device's current end is an I/O error, and
+ * logged (once).  Returns 0 or -EIO, or the fstat()/ioctl() error.
+ */
+static int io_dev_check_end(struct iomapfs *fsx, uint64_t end)
+{
+	static atomic_bool logged;
+	struct stat st;
+	uint64_t size;
+
+	if (fstat(fsx->dev_fd, &st) < 0)
+		return -errno;
+	if (S_ISBLK(st.st_mode)) {
+		if (ioctl(fsx->dev_fd, BLKGETSIZE64, &size) < 0)
+			return -errno;
+	} else {
+		size = (uint64_t)st.st_size;
+	}
+	if (end <= size)
+		return 0;
+	if (!atomic_exchange(&logged, true))
+		fprintf(stderr,
+			"iomapfs: %s: data at byte %" PRIu64 " is past the end "
+			"of the device (%" PRIu64 " bytes): was the image "
+			"truncated?  Reads there fail with EIO\n",
+			fsx->source, end, size);
+	return -EIO;
+}
+
 void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	     struct fuse_file_info *ffi)
 {
@@ -484,7 +522,7 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct fuse_buf b;
 	struct fs_inode *fi;
 	struct iomap m;
-	uint64_t pos, end, seg_end;
+	uint64_t pos, end, seg_end, dev_end = 0;
 	bool ref;
 	int ret;
 
@@ -524,6 +562,7 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 				.fd = fsx->dev_fd,
 				.pos = (off_t)(m.addr + (pos - m.offset)),
 			};
+			dev_end = io_max(dev_end, (uint64_t)b.pos + b.size);
 			ret = io_reply_add(&r, &b);
 			break;
 		case IOMAP_INLINE:
@@ -541,6 +580,11 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		if (ret)
 			goto out_unlock;
 		pos = seg_end;
+	}
+	if (dev_end) {
+		ret = io_dev_check_end(fsx, dev_end);
+		if (ret)
+			goto out_unlock;
 	}
 	/* Still under io_lock shared: no truncate or punch can free these
 	 * blocks while the kernel reads them.  fuse_reply_data() replies

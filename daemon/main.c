@@ -14,11 +14,13 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/fs.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -519,6 +521,22 @@ static int open_source(struct iomapfs *fsx)
 	if (S_ISBLK(st.st_mode))
 		flags |= O_EXCL;
 	fsx->dev_fd = open(fsx->source, flags);
+	if (fsx->dev_fd >= 0 && S_ISBLK(st.st_mode) && !fsx->opts.ro) {
+		int ro = 0;
+
+		/* A read-only block device (losetup -r, a write-protected
+		 * disk) opens for writing, and only the first write fails:
+		 * refuse it here, with the reason. */
+		if (ioctl(fsx->dev_fd, BLKROGET, &ro) == 0 && ro) {
+			fprintf(stderr,
+				"iomapfs: %s is a read-only block device: "
+				"mount it with -o ro\n",
+				fsx->source);
+			close(fsx->dev_fd);
+			fsx->dev_fd = -1;
+			return IOMAPFS_EXIT_FAIL;
+		}
+	}
 	if (fsx->dev_fd < 0) {
 		int e = errno;
 
