@@ -912,15 +912,26 @@ int fs_open(struct iomapfs *fsx)
 				: ": run e2fsck first (or mount with -o ro)");
 		needs_fsck = true;
 	}
+	/*
+	 * Not cleanly unmounted: after a crash the on-disk bitmaps may miss
+	 * blocks and inodes in use (ours are written only at a flush), and
+	 * allocating from them would give one block to two files.
+	 */
+	if (!(sb->s_state & EXT2_VALID_FS)) {
+		fprintf(stderr,
+			"iomapfs: %s: the filesystem was not cleanly "
+			"unmounted%s\n",
+			fsx->source,
+			fsx->opts.ro
+				? "; mounting read-only anyway"
+				: " and its bitmaps may be stale: run e2fsck "
+				  "first (or mount with -o ro)");
+		needs_fsck = true;
+	}
 	if (needs_fsck && !fsx->opts.ro) {
 		ret = -EUCLEAN;
 		goto out_close;
 	}
-	if (!fsx->opts.ro && !(sb->s_state & EXT2_VALID_FS))
-		fprintf(stderr,
-			"iomapfs: %s: warning: not cleanly unmounted; e2fsck "
-			"is recommended\n",
-			fsx->source);
 	if (!fsx->opts.ro && ext2fs_has_feature_journal(sb))
 		fprintf(stderr,
 			"iomapfs: %s: note: the journal is not used; changes "
