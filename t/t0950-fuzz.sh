@@ -4,7 +4,7 @@
 # with clang, libFuzzer, ASan and UBSan (--enable-fuzzing
 # --enable-sanitizers, as t0990-sanitizers.sh copies it), check that every
 # open bug of t/fuzz/crashers/KNOWN still reproduces, then run each
-# harness for FUZZ_SECONDS (default 60) with t/fuzz/run-fuzz.sh.  A crash,
+# harness for FUZZ_SECONDS (default 60) with t/fuzz/run-fuzz.  A crash,
 # hang, leak or sanitizer report that is not a known bug fails.  The
 # executions per harness are printed as TAP diagnostics.  Skips when clang
 # or libFuzzer (Debian: clang, libclang-rt-14-dev) is missing, or when
@@ -83,7 +83,7 @@ test_expect_success 'the reproducers crash only with their known reports' '
 '
 
 test_expect_success "fuzz each harness for $secs s" '
-	"$SRC_DIR/t/fuzz/run-fuzz.sh" "$copy" "$SRC_DIR" "$secs" "$TRASH/out" \
+	"$SRC_DIR/t/fuzz/run-fuzz" "$copy" "$SRC_DIR" "$secs" "$TRASH/out" \
 		$harnesses >results 2>&1
 	rc=$?
 	cat results

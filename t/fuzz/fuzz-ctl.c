@@ -151,7 +151,7 @@ static void reset_cache(void)
 	if (cache_set_limits(fsx.cache, &lim))
 		fuzz_fail("cache_set_limits refused the defaults");
 	cache_flush(fsx.cache, 0, 0, 0);
-	/* Files of the seed image (make-corpus.sh): some answers are
+	/* Files of the seed image (make-corpus): some answers are
 	 * errors (symlinks, directories past EOF), which is fine. */
 	for (ino = 2; ino <= 20; ino++) {
 		cache_lookup(fsx.cache, ino, 0, &m);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz-image.h - the seed images built into the harnesses (generated from
- * the gzipped images in t/fuzz/images by embed-images.sh; make-corpus.sh
+ * the gzipped images in t/fuzz/images by embed-images; make-corpus
  * makes them), and the scratch files in /dev/shm that libext2fs's unix
  * I/O manager opens.
  */
