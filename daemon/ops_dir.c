@@ -27,7 +27,7 @@ void op_init(void *userdata, struct fuse_conn_info *conn)
 	unsigned int want = FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
 			    FUSE_CAP_SPLICE_MOVE | FUSE_CAP_ASYNC_READ |
 			    FUSE_CAP_PARALLEL_DIROPS | FUSE_CAP_ATOMIC_O_TRUNC |
-			    FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO;
+			    FUSE_CAP_READDIRPLUS;
 
 	/*
 	 * The kernel enforces ACLs only with default_permissions.  It then
@@ -37,6 +37,15 @@ void op_init(void *userdata, struct fuse_conn_info *conn)
 	if (!fsx->opts.fakeroot)
 		want |= FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK;
 	conn->want |= want & conn->capable;
+	/*
+	 * READDIRPLUS for every batch, not only the first (libfuse turns
+	 * READDIRPLUS_AUTO on by default).  Our directories are linear: a
+	 * LOOKUP of one name scans the directory, while the attributes
+	 * readdirplus sends cost one inode read each.  With AUTO, rm -rf of
+	 * a directory of 3000 files sent 2799 LOOKUPs before the UNLINKs;
+	 * with plus on every batch it sends none.
+	 */
+	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
 	/* write_buf wants the data in the pipe, not copied to memory */
 	conn->max_write = OPS_MAX_IO;
 	if (conn->max_readahead > OPS_MAX_IO)

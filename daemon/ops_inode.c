@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -1353,7 +1354,53 @@ static int open_file(struct iomapfs *fsx, ext2_ino_t ino,
 	fi->fh = (uint64_t)(uintptr_t)fsi;
 	/* Every change passes through the kernel: its cache stays valid. */
 	fi->keep_cache = 1;
+	fi->noflush = 1; /* see op_create() */
+	/*
+	 * O_DIRECT: the kernel's direct-I/O mode (FOPEN_DIRECT_IO), which
+	 * op_open() combines with parallel direct writes.  In the cached
+	 * mode a direct write holds the inode's i_rwsem exclusive (so the
+	 * writers of one file run one at a time) and first asks us for
+	 * security.capability (file_remove_privs(), a GETXATTR round trip
+	 * per write).  The direct-I/O mode takes i_rwsem shared for writes
+	 * inside i_size and asks nothing.  It does not kill set-user-ID and
+	 * set-group-ID bits on write either, so files that have them keep
+	 * the cached mode, where the kernel does.
+	 */
+	if ((fi->flags & O_DIRECT) &&
+	    !(inode.i_mode & (LINUX_S_ISUID | LINUX_S_ISGID)))
+		fi->direct_io = 1;
 	return 0;
+}
+
+/* From the kernel's <linux/fuse.h> (ABI 7.36); libfuse 3.14 lacks it. */
+#define OPS_FOPEN_DIRECT_IO		 (1u << 0)
+#define OPS_FOPEN_KEEP_CACHE		 (1u << 1)
+#define OPS_FOPEN_NOFLUSH		 (1u << 5)
+#define OPS_FOPEN_PARALLEL_DIRECT_WRITES (1u << 6)
+
+/*
+ * Reply to an open whose handle is in direct-I/O mode, adding
+ * FOPEN_PARALLEL_DIRECT_WRITES, which libfuse 3.14's fuse_reply_open()
+ * cannot send: the reply is the kernel's struct fuse_open_out (fh,
+ * open_flags, padding), sent as is.  A kernel that does not know the flag
+ * ignores it.  Returns what fuse_reply_open() would.
+ */
+static int reply_open_direct(fuse_req_t req, const struct fuse_file_info *fi)
+{
+	struct {
+		uint64_t fh;
+		uint32_t open_flags;
+		uint32_t padding;
+	} out = {
+		.fh = fi->fh,
+		.open_flags = OPS_FOPEN_DIRECT_IO |
+			      OPS_FOPEN_PARALLEL_DIRECT_WRITES |
+			      (fi->keep_cache ? OPS_FOPEN_KEEP_CACHE : 0) |
+			      (fi->noflush ? OPS_FOPEN_NOFLUSH : 0),
+	};
+	struct iovec iov = { .iov_base = &out, .iov_len = sizeof(out) };
+
+	return fuse_reply_iov(req, &iov, 1);
 }
 
 void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
@@ -1363,7 +1410,8 @@ void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
 
 	if (ret)
 		fuse_reply_err(req, -ret);
-	else if (fuse_reply_open(req, fi) == -ENOENT)
+	else if ((fi->direct_io ? reply_open_direct(req, fi)
+				: fuse_reply_open(req, fi)) == -ENOENT)
 		release_fh(fsx, fi); /* interrupted: the kernel never knew */
 }
 
@@ -1397,6 +1445,16 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	fs_inode_open(fsx, fsi);
 	fi->fh = (uint64_t)(uintptr_t)fsi;
 	fi->keep_cache = 1;
+	/*
+	 * No FLUSH at close (FOPEN_NOFLUSH): our writes reach the device
+	 * before they are answered, so a flush has no error to report, and
+	 * the timestamps a lock-free overwrite left pending are folded into
+	 * every getattr and written by release.  Shared mappings are written
+	 * back when they are unmapped, not at close.  That saves one round
+	 * trip per close(2): two per file in 'printf > file', where the shell
+	 * closes the descriptor it dup2()s.
+	 */
+	fi->noflush = 1;
 	if (fuse_reply_create(req, &e, fi) == -ENOENT)
 		release_fh(fsx, fi);
 }

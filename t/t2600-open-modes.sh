@@ -1,0 +1,68 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# t2600: the open modes the daemon picks for speed keep their promises.
+# O_DIRECT handles get the kernel's direct-I/O mode with parallel direct
+# writes: four fio writers on one file must still write every byte they
+# verify, and a write by an unprivileged user must still clear the
+# set-user-ID bit (such files keep the cached mode).  Handles are opened
+# without FLUSH at close: the mtime of an overwrite must still be seen
+# right after close and be on disk after unmount.
+test_description='O_DIRECT in direct-I/O mode, no FLUSH at close'
+. "$(dirname "$0")/test-lib.sh"
+
+IMG=$TRASH/modes.img
+MNT=$TRASH/mnt
+
+test_expect_success FUSE,E2FSPROGS 'mount' '
+	make_image "$IMG" 128M -t ext4 -b 4096 &&
+	iomapfs_mount "$IMG" "$MNT" -o allow_other &&
+	chmod 755 "$TRASH" "$MNT"
+'
+
+test_expect_success FUSE,E2FSPROGS,FIO 'four O_DIRECT writers on one file, verified' '
+	cat >w.fio <<-EOF &&
+	[global]
+	filename=$MNT/shared
+	size=16M
+	bs=4k
+	direct=1
+	ioengine=psync
+	verify=crc32c
+	verify_fatal=1
+	[fill]
+	rw=write
+	[over]
+	stonewall
+	rw=randwrite
+	numjobs=4
+	offset_increment=4M
+	size=4M
+	EOF
+	fio --output=w.out w.fio || { cat w.out; false; }
+'
+
+test_expect_success FUSE,E2FSPROGS,ROOT 'an unprivileged O_DIRECT write clears set-user-ID' '
+	dd if=/dev/zero of="$MNT/suid" bs=4k count=4 status=none &&
+	chown 65534 "$MNT/suid" &&
+	chmod 4777 "$MNT/suid" &&
+	test_eq 4777 "$(stat -c %a "$MNT/suid")" "mode before" &&
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		dd if=/dev/zero of="$MNT/suid" bs=4k count=1 oflag=direct \
+		conv=notrunc status=none &&
+	test_eq 777 "$(stat -c %a "$MNT/suid")" "mode after the write"
+'
+
+test_expect_success FUSE,E2FSPROGS 'the mtime of an overwrite is seen after close and kept' '
+	dd if=/dev/zero of="$MNT/times" bs=4k count=4 status=none &&
+	touch -d "2001-02-03 04:05:06" "$MNT/times" &&
+	dd if=/dev/zero of="$MNT/times" bs=4k count=1 conv=notrunc \
+		status=none &&
+	now=$(stat -c %Y "$MNT/times") &&
+	test "$now" -gt 981173106 &&
+	iomapfs_unmount "$MNT" &&
+	debugfs -R "stat /times" "$IMG" 2>/dev/null >stat.out &&
+	test_grep "mtime: 0x$(printf %08x "$now")" stat.out &&
+	fsck_clean "$IMG"
+'
+
+test_done
