@@ -35,6 +35,19 @@ for s in "$SRC_DIR"/t/t[0-9]*.sh; do
 	scripts="$scripts $s"
 done
 
+test_expect_success 'test-lib.sh fails a script whose daemon log has a report' '
+	cat >fake.sh <<-EOF &&
+	test_description="a daemon log with a sanitizer report"
+	. "$SRC_DIR/t/test-lib.sh"
+	test_expect_success "the daemon logged" "
+		echo ==1==ERROR: AddressSanitizer: heap-use-after-free >iomapfs-m.log
+	"
+	test_done
+	EOF
+	test_expect_code 1 bash fake.sh >fake.out 2>&1 &&
+	test_grep -q "^# failed: a sanitizer reported an error in the daemon" fake.out
+'
+
 test_expect_success 'build a copy of the tree with --enable-sanitizers' '
 	sanitizer_build
 '
