@@ -11,6 +11,11 @@
 # test-lib.sh; it skips the whole script when the tree is not a git
 # checkout (a dist tarball) or IOMAPFS_SKIP_SANITIZER_BUILD is set.
 
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	echo "1..0 # SKIP lib-sanitizer.sh is a test library, not a test"
+	exit 0
+fi
+
 command -v git >/dev/null && git -C "$SRC_DIR" rev-parse --git-dir >/dev/null 2>&1 ||
 	skip_all "needs the source as a git checkout to copy it"
 [ -n "${IOMAPFS_SKIP_SANITIZER_BUILD:-}" ] &&
