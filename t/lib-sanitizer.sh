@@ -16,7 +16,11 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	exit 0
 fi
 
-command -v git >/dev/null && git -C "$SRC_DIR" rev-parse --git-dir >/dev/null 2>&1 ||
+# The top of a git work tree: a dist tarball unpacked inside a checkout
+# (make distcheck) is not one, and git would list none of its files.
+command -v git >/dev/null &&
+	[ "$(git -C "$SRC_DIR" rev-parse --show-toplevel 2>/dev/null)" = \
+		"$(cd "$SRC_DIR" && pwd -P)" ] ||
 	skip_all "needs the source as a git checkout to copy it"
 [ -n "${IOMAPFS_SKIP_SANITIZER_BUILD:-}" ] &&
 	skip_all "IOMAPFS_SKIP_SANITIZER_BUILD is set"
