@@ -186,6 +186,18 @@ test_cleanup_() {
 	if [ -n "$test_cleanup_cmds" ]; then
 		eval "$test_cleanup_cmds" >/dev/null 2>&1
 	fi
+	# A daemon's sanitizer report fails the script even when no test
+	# looked at its log (the daemon was stopped by the cleanup above).
+	# The report goes to stdout as TAP comments and to stderr for CI logs.
+	local san
+	san=$(test_no_sanitizer_report_ "$TRASH"/iomapfs-*.log)
+	if [ -n "$san" ]; then
+		printf '%s\n' "$san" | sed 's/^/# /'
+		printf '%s\n' "$san" >&2
+		echo "# failed: a sanitizer reported an error in the daemon"
+		[ $rc -ne 0 ] || rc=1
+		test_keep_trash=1
+	fi
 	if [ -z "${test_keep_trash:-}" ] || [ -z "${IOMAPFS_TEST_KEEP:-}" ]; then
 		rm -rf "$TRASH"
 	fi
@@ -297,7 +309,8 @@ iomapfs_unmount() {
 		echo "iomapfs (pid $pid) still runs 10 s after unmount"
 		return 1
 	fi
-	wait "$pid"
+	wait "$pid" || return
+	test_no_sanitizer_report_ "$TRASH/iomapfs-$(basename "$mnt").log"
 }
 
 iomapfs_cleanup_() {
@@ -313,6 +326,26 @@ iomapfs_cleanup_() {
 	fi
 	fusermount3 -u -z "$mnt" 2>/dev/null
 	return 0
+}
+
+# The reports of AddressSanitizer, LeakSanitizer and UBSan (a build made
+# with --enable-sanitizers) start with these.
+SANITIZER_REPORT_RE='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:'
+
+# test_no_sanitizer_report_ FILE...: fail, showing the report, when a file
+# holds a sanitizer report.  A daemon runs in the background with its stderr
+# in $TRASH/iomapfs-*.log: its exit code alone may be lost to the cleanup.
+test_no_sanitizer_report_() {
+	local f rc=0
+	for f in "$@"; do
+		[ -f "$f" ] || continue
+		if grep -Eq "$SANITIZER_REPORT_RE" "$f"; then
+			echo "sanitizer report in $f:"
+			grep -E -A 40 "$SANITIZER_REPORT_RE" "$f" | head -n 80
+			rc=1
+		fi
+	done
+	return $rc
 }
 
 # fsck_clean IMG: e2fsck -fn must find nothing.
