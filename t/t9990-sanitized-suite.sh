@@ -30,14 +30,15 @@ command -v prove >/dev/null || skip_all "needs prove"
 #   in rounds of heavy writes: long, and a killed daemon never reaches
 #   LeakSanitizer) and t4200 (10,000 hostile messages with 2 s latency
 #   bounds: long, and ASan's slowdown would make the bounds flaky; the
-#   same methods run here under t4100 and t4110).
+#   same methods run here under t4100 and t4110), t0950-fuzz (it builds
+#   its own clang ASan+UBSan+libFuzzer copy and fuzzes for minutes).
 # A script that is too long for a second run can also skip itself here:
 # the nested run sets IOMAPFS_SANITIZED_SUITE=1.
 SAN_EXCLUDE='t0990-sanitizers t9990-sanitized-suite t9991-valgrind
 	t0301-cache-valgrind t0302-cache-tsan
 	t1100-corrupt-images t1110-corrupt-regress
 	t3300-stress-control t3310-stress-tiny-budget t3320-cookie-race
-	t1200-crash-kill9 t4200-ctl-live-abuse'
+	t1200-crash-kill9 t4200-ctl-live-abuse t0950-fuzz'
 
 scripts=
 for s in "$SRC_DIR"/t/t[0-9]*.sh; do
