@@ -8,6 +8,7 @@ test_description='corrupted images: regressions found by t1100'
 
 test_have_prereq FUSE || skip_all "no usable /dev/fuse, fusermount3 or iomapfs"
 test_have_prereq E2FSPROGS || skip_all "no e2fsprogs"
+command -v getfattr >/dev/null || skip_all "no getfattr (package attr)"
 
 mkdir -p src/d && echo data >src/d/f
 
@@ -46,6 +47,31 @@ test_expect_success 'a root inode that is no directory: refused' '
 	refused bad-root.img &&
 	test_grep "corrupt root inode" err &&
 	refused bad-root.img -o ro
+'
+
+# inode_offset IMG PATH: the byte offset of PATH's inode record in IMG.
+inode_offset() {
+	debugfs -R "imap $2" "$1" 2>/dev/null |
+		sed -n 's/.*located at block \([0-9]*\), offset \(0x[0-9a-f]*\)/\1 \2/p' |
+		{ read -r blk off && echo $((blk * 1024 + off)); }
+}
+
+test_expect_success 'a bad xattr name length in the inode: EUCLEAN, not ERANGE' '
+	mkdir -p src2 && echo hello >src2/a &&
+	make_image xattr.img 8M -t ext4 -b 1024 -I 256 \
+		-O inline_data,^metadata_csum -d src2 &&
+	off=$(inode_offset xattr.img /a) &&
+	test -n "$off" &&
+	# The in-inode xattrs follow the 128-byte inode, its 32 extra bytes
+	# and the 4-byte magic; the first entry starts with e_name_len.
+	printf "\377" | dd of=xattr.img bs=1 seek=$((off + 164)) \
+		conv=notrunc status=none &&
+	iomapfs_mount xattr.img mnt-x -o ctl_socket="$TRASH/ctl-x.sock" &&
+	test_must_fail cat mnt-x/a 2>err &&
+	test_grep "Structure needs cleaning" err &&
+	test_must_fail getfattr -d mnt-x/a 2>err &&
+	test_grep "Structure needs cleaning" err &&
+	iomapfs_unmount mnt-x
 '
 
 test_done
