@@ -74,4 +74,22 @@ test_expect_success 'a bad xattr name length in the inode: EUCLEAN, not ERANGE' 
 	iomapfs_unmount mnt-x
 '
 
+# Under the sanitizers, a leak makes the daemon exit 86 with a report.
+grep -q '^SAN_CFLAGS = .*-fsanitize' "$BUILD_DIR/Makefile" 2>/dev/null &&
+	test_set_prereq SANITIZED
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86
+
+test_expect_success SANITIZED 'a directory still open when the daemon stops: no leak' '
+	make_image leak.img 8M -t ext4 -d src &&
+	iomapfs_mount leak.img mnt-l -o ctl_socket="$TRASH/ctl-l.sock" &&
+	exec 3<mnt-l/d &&
+	kill -TERM "$IOMAPFS_PID" &&
+	{ wait "$IOMAPFS_PID"; rc=$?; } &&
+	exec 3<&- &&
+	{ fusermount3 -u -z mnt-l 2>/dev/null; true; } &&
+	cat "$TRASH/iomapfs-mnt-l.log" &&
+	test_eq 0 "$rc" "exit code" &&
+	! grep -q LeakSanitizer "$TRASH/iomapfs-mnt-l.log"
+'
+
 test_done
