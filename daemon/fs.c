@@ -839,6 +839,40 @@ void fs_fini(struct iomapfs *fsx)
 	pthread_mutex_destroy(&fsx->fs_lock);
 }
 
+/*
+ * Refuse, as the kernel does at mount, a filesystem whose group
+ * descriptors place bitmaps or inode tables outside their groups, or whose
+ * root is no readable directory: a mount of it would fail every request
+ * (even the stat of the mountpoint) or read inodes from arbitrary blocks.
+ * Prints why.  Returns 0 or -EUCLEAN.
+ */
+static int fs_check_open(struct iomapfs *fsx)
+{
+	struct ext2_inode_large root;
+	errcode_t err;
+
+	err = ext2fs_check_desc(fsx->fs);
+	if (err) {
+		fprintf(stderr,
+			"iomapfs: %s: corrupt group descriptors: %s: run "
+			"e2fsck\n",
+			fsx->source, iomap_ext2_strerror(err));
+		return -EUCLEAN;
+	}
+	memset(&root, 0, sizeof(root));
+	err = ext2fs_read_inode_full(fsx->fs, EXT2_ROOT_INO, EXT2_INODE(&root),
+				     sizeof(root));
+	if (!err && !LINUX_S_ISDIR(root.i_mode))
+		err = EXT2_ET_NO_DIRECTORY;
+	if (err) {
+		fprintf(stderr,
+			"iomapfs: %s: corrupt root inode: %s: run e2fsck\n",
+			fsx->source, iomap_ext2_strerror(err));
+		return -EUCLEAN;
+	}
+	return 0;
+}
+
 int fs_open(struct iomapfs *fsx)
 {
 	struct ext2_super_block *sb;
@@ -932,6 +966,9 @@ int fs_open(struct iomapfs *fsx)
 		ret = -EUCLEAN;
 		goto out_close;
 	}
+	ret = fs_check_open(fsx);
+	if (ret)
+		goto out_close;
 	if (!fsx->opts.ro && ext2fs_has_feature_journal(sb))
 		fprintf(stderr,
 			"iomapfs: %s: note: the journal is not used; changes "

@@ -53,21 +53,6 @@ void op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->time_gran = 1;
 }
 
-void op_destroy(void *userdata)
-{
-	struct iomapfs *fsx = userdata;
-	int ret;
-
-	if (!fsx->fs)
-		return;
-	fs_lock(fsx);
-	ret = fs_flush_all(fsx);
-	fs_unlock(fsx);
-	if (ret)
-		fprintf(stderr, "iomapfs: %s: flush at unmount failed: %s\n",
-			fsx->source, strerror(-ret));
-}
-
 struct dir_ent {
 	ext2_ino_t ino;
 	uint32_t name_off; /* into dir_handle.names */
@@ -83,7 +68,16 @@ struct dir_handle {
 	size_t n, cap;
 	char *names;
 	size_t names_len, names_cap;
+	struct dir_handle *prev, *next; /* dir_handles, under its lock */
 };
+
+/*
+ * Every open directory handle.  The kernel queues RELEASEDIR in the
+ * background and drops what is still queued when the filesystem is
+ * unmounted right after the last close: op_destroy frees those handles.
+ */
+static pthread_mutex_t dir_handles_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct dir_handle *dir_handles;
 
 static void dir_handle_clear(struct dir_handle *dh)
 {
@@ -93,6 +87,51 @@ static void dir_handle_clear(struct dir_handle *dh)
 	dh->names = NULL;
 	dh->n = dh->cap = dh->names_len = dh->names_cap = 0;
 	dh->loaded = false;
+}
+
+static void dir_handle_link(struct dir_handle *dh)
+{
+	pthread_mutex_lock(&dir_handles_lock);
+	dh->prev = NULL;
+	dh->next = dir_handles;
+	if (dir_handles)
+		dir_handles->prev = dh;
+	dir_handles = dh;
+	pthread_mutex_unlock(&dir_handles_lock);
+}
+
+/* Unlink @dh from dir_handles and free it. */
+static void dir_handle_free(struct dir_handle *dh)
+{
+	pthread_mutex_lock(&dir_handles_lock);
+	if (dh->prev)
+		dh->prev->next = dh->next;
+	else
+		dir_handles = dh->next;
+	if (dh->next)
+		dh->next->prev = dh->prev;
+	pthread_mutex_unlock(&dir_handles_lock);
+	dir_handle_clear(dh);
+	pthread_mutex_destroy(&dh->lock);
+	free(dh);
+}
+
+void op_destroy(void *userdata)
+{
+	struct iomapfs *fsx = userdata;
+	int ret;
+
+	/* No request runs any more: free what RELEASEDIR did not. */
+	while (dir_handles)
+		dir_handle_free(dir_handles);
+	if (!fsx->fs)
+		return;
+	fs_lock(fsx);
+	ret = fs_flush_all(fsx);
+	fs_unlock(fsx);
+	if (ret)
+		fprintf(stderr, "iomapfs: %s: flush at unmount failed: %s\n",
+			fsx->source, strerror(-ret));
 }
 
 static int dir_snap_cb(ext2_ino_t dir, int entry, struct ext2_dir_entry *dirent,
@@ -194,12 +233,11 @@ void op_opendir(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
 		return;
 	}
 	pthread_mutex_init(&dh->lock, NULL);
+	dir_handle_link(dh);
 	fi->fh = (uint64_t)(uintptr_t)dh;
 	fi->cache_readdir = 0;
-	if (fuse_reply_open(req, fi) == -ENOENT) {
-		pthread_mutex_destroy(&dh->lock);
-		free(dh);
-	}
+	if (fuse_reply_open(req, fi) == -ENOENT)
+		dir_handle_free(dh);
 }
 
 /* DT_* of an EXT2_FT_* type, as st_mode type bits. */
@@ -326,11 +364,8 @@ void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct dir_handle *dh = (struct dir_handle *)(uintptr_t)fi->fh;
 
-	if (dh) {
-		dir_handle_clear(dh);
-		pthread_mutex_destroy(&dh->lock);
-		free(dh);
-	}
+	if (dh)
+		dir_handle_free(dh);
 	fuse_reply_err(req, 0);
 }
 

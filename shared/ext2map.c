@@ -79,8 +79,6 @@ static const struct ext2_errno_map ext2_errno_table[] = {
 	{EXT2_ET_NO_DIRECTORY, ENOTDIR},
 	{EXT2_ET_SYMLINK_LOOP, ELOOP},
 	{EXT2_ET_INVALID_ARGUMENT, EINVAL},
-	{EXT2_ET_EA_BAD_NAME_LEN, ERANGE},
-	{EXT2_ET_EA_BAD_VALUE_SIZE, ERANGE},
 	{EXT2_ET_UNIMPLEMENTED, EOPNOTSUPP},
 	{EXT2_ET_OP_NOT_SUPPORTED, EOPNOTSUPP},
 	{EXT2_ET_EXTENT_NOT_SUPPORTED, EOPNOTSUPP},
@@ -101,6 +99,12 @@ static const struct ext2_errno_map ext2_errno_table[] = {
 	{EXT2_ET_BAD_EA_HEADER, EUCLEAN},
 	{EXT2_ET_BAD_EA_HASH, EUCLEAN},
 	{EXT2_ET_EA_BAD_VALUE_OFFSET, EUCLEAN},
+	/*
+	 * libext2fs returns these two only when it parses an xattr area
+	 * whose entries overrun it: corruption, not the caller's ERANGE.
+	 */
+	{EXT2_ET_EA_BAD_NAME_LEN, EUCLEAN},
+	{EXT2_ET_EA_BAD_VALUE_SIZE, EUCLEAN},
 	{EXT2_ET_EA_INODE_CORRUPTED, EUCLEAN},
 	{EXT2_ET_DIR_CORRUPTED, EUCLEAN},
 	{EXT2_ET_EXTENT_HEADER_BAD, EUCLEAN},
