@@ -24,7 +24,7 @@ command -v prove >/dev/null || skip_all "needs prove"
 # - t0302: builds its own ThreadSanitizer binary from the sources, whatever
 #   the build directory, so a second run would test exactly the same thing;
 # - the hardening scripts of issue 6 that are long or make their own
-#   sanitizer builds: t1100/t1110 (corrupted images, already run against
+#   sanitizer builds: t1100 (corrupted images, already run against
 #   their own ASan build), t3300/t3310/t3320 (timed stress runs: a second
 #   run would double their time in a CI budget of 15 min), t1200 (kill -9
 #   in rounds of heavy writes: long, and a killed daemon never reaches
@@ -36,7 +36,7 @@ command -v prove >/dev/null || skip_all "needs prove"
 # the nested run sets IOMAPFS_SANITIZED_SUITE=1.
 SAN_EXCLUDE='t0990-sanitizers t9990-sanitized-suite t9991-valgrind
 	t0301-cache-valgrind t0302-cache-tsan
-	t1100-corrupt-images t1110-corrupt-regress
+	t1100-corrupt-images
 	t3300-stress-control t3310-stress-tiny-budget t3320-cookie-race
 	t1200-crash-kill9 t4200-ctl-live-abuse t0950-fuzz'
 
