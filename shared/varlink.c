@@ -675,6 +675,12 @@ int varlink_recv_reply(struct varlink_conn *c, struct varlink_reply *r)
 		json_decref(msg);
 		return -EBADMSG;
 	}
+	/* An error reply names its error; "" would read as no error. */
+	if (error && !*json_string_value(error)) {
+		set_err(c->err, "malformed reply: an empty error name");
+		json_decref(msg);
+		return -EBADMSG;
+	}
 	if (!params) {
 		params = json_object();
 		if (!params || json_object_set_new(msg, "parameters", params)) {

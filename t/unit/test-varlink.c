@@ -247,7 +247,7 @@ static void test_client(void)
 	int sv[2];
 	static const char replies[] =
 		"{\"parameters\":{\"a\":1},\"continues\":true}\0"
-		"{\"error\":\"x.Y\"}\0{\"parameters\":7}";
+		"{\"error\":\"x.Y\"}\0{\"error\":\"\"}\0{\"parameters\":7}";
 
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
 		exit(2);
@@ -270,6 +270,8 @@ static void test_client(void)
 	tap_ok(r.error && !strcmp(r.error, "x.Y") && json_is_object(r.params),
 	       "its error name, and empty parameters");
 	varlink_reply_clear(&r);
+	tap_eq_int(varlink_recv_reply(c, &r), -EBADMSG,
+		   "an empty error name is refused (found by fuzz-varlink)");
 	tap_eq_int(varlink_recv_reply(c, &r), -EBADMSG,
 		   "parameters that are not an object are refused");
 	tap_eq_int(varlink_recv_reply(c, &r), -ECONNRESET,
