@@ -16,7 +16,10 @@ secs=${FUZZ_SECONDS:-60}
 harnesses="rangemap rangemap-small varlink ctl ext2map"
 
 [ -n "${IOMAPFS_SKIP_FUZZ:-}" ] && skip_all "IOMAPFS_SKIP_FUZZ is set"
-command -v git >/dev/null && git -C "$SRC_DIR" rev-parse --git-dir >/dev/null 2>&1 ||
+# The source must be the top of its own git work tree: a tarball unpacked
+# inside another checkout (make distcheck) has nothing for git to list.
+top=$(git -C "$SRC_DIR" rev-parse --show-toplevel 2>/dev/null)
+[ -n "$top" ] && [ "$(realpath "$top")" = "$(realpath "$SRC_DIR")" ] ||
 	skip_all "needs the source as a git checkout to copy it"
 command -v clang >/dev/null ||
 	skip_all "clang is not installed (Debian packages clang and libclang-rt-14-dev)"
