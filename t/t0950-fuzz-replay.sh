@@ -45,17 +45,15 @@ for h in rangemap varlink ext2map; do
 	"
 done
 
-# Open bugs the harnesses found (t/fuzz/crashers/KNOWN): each reproducer
-# must still run into its bug, until it is fixed.
-crashers=$SRC_DIR/t/fuzz/crashers
-test_expect_failure 'range map: neighbours apart for the 2^64 rule re-merge after a trim' "
-	IOMAPFS_FUZZ_STRICT=1 '$fuzz/replay-rangemap' '$crashers/rangemap/remerge-full-range'
+# Bugs the harnesses found, fixed: their reproducers are corpus/*/fixed-*.
+test_expect_success 'range map: neighbours apart for the 2^64 rule re-merge after a trim' "
+	IOMAPFS_FUZZ_STRICT=1 '$fuzz/replay-rangemap' '$corpus/rangemap/fixed-remerge-full-range'
 "
-test_expect_failure 'range map: a trim never leaves a piece at device address IOMAP_NULL_ADDR' "
-	IOMAPFS_FUZZ_STRICT=1 '$fuzz/replay-rangemap-small' '$crashers/rangemap-small/device-end-null-addr'
+test_expect_success 'range map: a trim never leaves a piece at device address IOMAP_NULL_ADDR' "
+	IOMAPFS_FUZZ_STRICT=1 '$fuzz/replay-rangemap-small' '$corpus/rangemap/fixed-device-end-null-addr'
 "
-test_expect_failure VALGRIND 'ext2map: reading the bitmaps of an image with a bad s_first_data_block is memory-safe' "
-	valgrind -q --error-exitcode=99 '$fuzz/replay-ext2map' '$crashers/ext2map/bitmaps-first-data-block'
+test_expect_success VALGRIND 'ext2map: reading the bitmaps of an image with a bad s_first_data_block is memory-safe' "
+	valgrind -q --error-exitcode=99 '$fuzz/replay-ext2map' '$corpus/ext2map/fixed-bitmaps-first-data-block'
 "
 
 test_done
