@@ -159,7 +159,7 @@ int cmd_stats(struct ictl *c, int argc, char **argv)
 		{ "reset", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
-	json_t *params = NULL, *st = NULL, *doc, *ino_st;
+	json_t *params = NULL, *st = NULL, *doc, *ino_st, *dix_st;
 	bool reset = false;
 	char *path = NULL;
 	uint64_t ino;
@@ -186,6 +186,7 @@ int cmd_stats(struct ictl *c, int argc, char **argv)
 	if (ret)
 		return ret;
 	ino_st = json_object_get(st, "inode");
+	dix_st = json_object_get(st, "dir_index");
 	if (c->out_mode == ICTL_OUT_JSON) {
 		doc = out_doc_new(c->cmd_name);
 		if (doc) {
@@ -193,11 +194,17 @@ int cmd_stats(struct ictl *c, int argc, char **argv)
 					json_object_get(st, "stats"));
 			json_object_set(doc, "inode",
 					ino_st ? ino_st : json_null());
+			json_object_set(doc, "dir_index",
+					dix_st ? dix_st : json_null());
 			json_object_set_new(doc, "reset", json_boolean(reset));
 		}
 		ret = out_doc_print(doc);
 	} else {
 		out_print_object(c, json_object_get(st, "stats"), 0);
+		if (json_is_object(dix_st)) {
+			printf("dir_index:\n");
+			out_print_object(c, dix_st, 1);
+		}
 		if (json_is_object(ino_st)) {
 			printf("inode:\n");
 			out_print_object(c, ino_st, 1);

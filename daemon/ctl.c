@@ -37,6 +37,7 @@
 #include "cache.h"
 #include "ctl.h"
 #include "ctlpath.h"
+#include "dirindex.h"
 #include "ext2map.h"
 #include "fs.h"
 #include "proto.h"
@@ -213,6 +214,17 @@ static json_t *inode_stats_json(const struct cache_inode_stats *st)
 			 "mappings", jint(st->mappings),
 			 "bytes", jint(st->bytes),
 			 "last_use_ns", jint(st->last_use_ns));
+}
+
+static json_t *dix_stats_json(const struct dix_stats *st)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			 "bytes", jint(st->bytes), "bytes_max",
+			 jint(st->bytes_max), "dirs", jint(st->dirs), "entries",
+			 jint(st->entries), "builds", jint(st->builds), "hits",
+			 jint(st->hits), "fallbacks", jint(st->fallbacks),
+			 "evictions", jint(st->evictions), "too_big",
+			 jint(st->too_big));
 }
 
 static json_t *stats_json(const struct cache_stats *st)
@@ -751,6 +763,17 @@ static json_t *m_get_stats(struct ctl_conn *c, const json_t *params)
 	p = json_pack("{s:o}", "stats", stats_json(&st));
 	if (!p)
 		return NULL;
+	if (c->srv->fsx->dix) {
+		struct dix_stats ds;
+
+		fs_lock(c->srv->fsx);
+		dix_get_stats(c->srv->fsx->dix, &ds);
+		fs_unlock(c->srv->fsx);
+		if (json_object_set_new(p, "dir_index", dix_stats_json(&ds))) {
+			json_decref(p);
+			return NULL;
+		}
+	}
 	if (varlink_param_int(params, "ino", &ino)) {
 		if (cache_get_inode_stats(cache, (uint64_t)ino, &ist)) {
 			json_decref(p);
@@ -767,6 +790,11 @@ static json_t *m_get_stats(struct ctl_conn *c, const json_t *params)
 static json_t *m_reset_stats(struct ctl_conn *c, const json_t *params)
 {
 	cache_reset_stats(c->srv->fsx->cache);
+	if (c->srv->fsx->dix) {
+		fs_lock(c->srv->fsx);
+		dix_reset_stats(c->srv->fsx->dix);
+		fs_unlock(c->srv->fsx);
+	}
 	return varlink_reply_new(NULL, NULL, false);
 }
 

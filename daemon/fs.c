@@ -39,6 +39,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "dirindex.h"
 #include "ext2map.h"
 #include "fs.h"
 #include "io.h"
@@ -747,6 +748,8 @@ int fs_free_inode(struct iomapfs *fsx, ext2_ino_t ino)
 		return 0; /* linked again meanwhile (never by us) */
 	if (!inode.i_dtime && !inode.i_mode)
 		return 0; /* already free */
+	if (LINUX_S_ISDIR(inode.i_mode))
+		dix_forget(fsx, ino);
 	err = ext2fs_free_ext_attr(fsx->fs, ino, &inode);
 	if (err)
 		return translate_error(fsx, err, ino);

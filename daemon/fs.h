@@ -44,6 +44,8 @@ enum fs_errors_mode {
 };
 
 /* Mount options, parsed once in main.c; read-only afterwards. */
+struct dix;
+
 struct iomapfs_opts {
 	bool ro;
 	bool fakeroot; /* act as root: any uid may do anything */
@@ -53,6 +55,7 @@ struct iomapfs_opts {
 	bool debug;
 	uint64_t cache_max;	  /* bytes */
 	uint64_t cache_inode_max; /* bytes */
+	uint64_t dir_index_max;	  /* bytes; 0: no directory index */
 	char *ctl_socket;	  /* NULL: the default location */
 	char *ctl_group;	  /* NULL: no read-only group */
 	unsigned int threads;	  /* max FUSE worker threads */
@@ -109,6 +112,7 @@ struct iomapfs {
 	/* Guards fs and every libext2fs call. */
 	pthread_mutex_t fs_lock;
 	ext2_filsys fs;
+	struct dix *dix; /* the directory index (dirindex.h) */
 	bool ro_now;		  /* read-only (option, or errors=remount-ro) */
 	bool mounted_rw;	  /* EXT2_VALID_FS cleared on disk */
 	uint32_t next_generation; /* for new inodes */

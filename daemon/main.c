@@ -27,6 +27,7 @@
 #include <blkid/blkid.h>
 
 #include "ctl.h"
+#include "dirindex.h"
 #include "fs.h"
 #include "ops.h"
 
@@ -59,6 +60,7 @@ enum {
 	KEY_CACHE_OFF,
 	KEY_CACHE_MAX,
 	KEY_CACHE_INODE_MAX,
+	KEY_DIR_INDEX_MAX,
 	KEY_CTL_SOCKET,
 	KEY_CTL_GROUP,
 	KEY_THREADS,
@@ -91,6 +93,7 @@ static const struct fuse_opt iomapfs_optspec[] = {
 	FUSE_OPT_KEY("noiomap_cache", KEY_CACHE_OFF),
 	FUSE_OPT_KEY("cache_max=", KEY_CACHE_MAX),
 	FUSE_OPT_KEY("cache_inode_max=", KEY_CACHE_INODE_MAX),
+	FUSE_OPT_KEY("dir_index_max=", KEY_DIR_INDEX_MAX),
 	FUSE_OPT_KEY("ctl_socket=", KEY_CTL_SOCKET),
 	FUSE_OPT_KEY("ctl_group=", KEY_CTL_GROUP),
 	FUSE_OPT_KEY("threads=", KEY_THREADS),
@@ -134,6 +137,9 @@ static void help(void)
 	       "(default: %lluM)\n"
 	       "    -o cache_inode_max=SIZE  per-inode cap of the cache "
 	       "(default: %lluM)\n"
+	       "    -o dir_index_max=SIZE  memory budget of the directory "
+	       "index (default: %lluM;\n"
+	       "                           0: no index)\n"
 	       "                           SIZE is bytes, or a number with k, "
 	       "M or G\n"
 	       "    -o ctl_socket=PATH     control socket (default: "
@@ -152,7 +158,8 @@ static void help(void)
 	       "\n"
 	       "FUSE options:\n",
 	       CACHE_DEFAULT_MAX_BYTES >> 20,
-	       CACHE_DEFAULT_INODE_MAX_BYTES >> 20, IOMAPFS_MAX_THREADS,
+	       CACHE_DEFAULT_INODE_MAX_BYTES >> 20,
+	       DIX_DEFAULT_MAX_BYTES >> 20, IOMAPFS_MAX_THREADS,
 	       IOMAPFS_DEFAULT_THREADS);
 	fflush(stdout);
 	fuse_lowlevel_help();
@@ -282,6 +289,15 @@ static int opt_proc(void *data, const char *arg, int key,
 				"iomapfs: bad value in '%s': want a size of at "
 				"least %llu bytes (e.g. 16M)\n",
 				arg, CACHE_MIN_INODE_MAX_BYTES);
+			cl->bad = true;
+		}
+		return 0;
+	case KEY_DIR_INDEX_MAX:
+		if (parse_size(val, &o->dir_index_max)) {
+			fprintf(stderr,
+				"iomapfs: bad value in '%s': want a size "
+				"(e.g. 64M, or 0 for no index)\n",
+				arg);
 			cl->bad = true;
 		}
 		return 0;
@@ -692,6 +708,7 @@ int main(int argc, char *argv[])
 	fsx->opts.iomap_cache = true;
 	fsx->opts.cache_max = CACHE_DEFAULT_MAX_BYTES;
 	fsx->opts.cache_inode_max = CACHE_DEFAULT_INODE_MAX_BYTES;
+	fsx->opts.dir_index_max = DIX_DEFAULT_MAX_BYTES;
 	fsx->opts.threads = IOMAPFS_DEFAULT_THREADS;
 	fsx->opts.errors = FS_ERRORS_CONTINUE;
 	cl.opts = &fsx->opts;
@@ -775,6 +792,13 @@ int main(int argc, char *argv[])
 		goto out_fs;
 	}
 
+	fsx->dix = dix_new(fsx->opts.dir_index_max);
+	if (!fsx->dix) {
+		fprintf(stderr, "iomapfs: out of memory\n");
+		ret = IOMAPFS_EXIT_FAIL;
+		goto out_cache;
+	}
+
 	ret = run_session(fsx);
 
 	/* Calls op_destroy when the kernel did not (fuse mounts). */
@@ -788,11 +812,14 @@ int main(int argc, char *argv[])
 		if (!ret)
 			ret = IOMAPFS_EXIT_FAIL;
 	}
+out_cache:
 	cache_free(fsx->cache);
 	fsx->cache = NULL;
 out_fs:
 	fs_close(fsx);
 out_fini:
+	dix_free(fsx->dix);
+	fsx->dix = NULL;
 	fs_fini(fsx);
 out_close_fd:
 	if (fsx->dev_fd >= 0)

@@ -20,6 +20,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "dirindex.h"
 #include "io.h"
 #include "ops.h"
 
@@ -64,12 +65,7 @@ static int ext2_ftype(mode_t mode)
 static int dir_lookup(struct iomapfs *fsx, ext2_ino_t dir, const char *name,
 		      ext2_ino_t *ino)
 {
-	errcode_t err;
-
-	err = ext2fs_lookup(fsx->fs, dir, name, (int)strlen(name), NULL, ino);
-	if (err == EXT2_ET_FILE_NOT_FOUND)
-		return -ENOENT;
-	return translate_error(fsx, err, dir);
+	return dix_lookup(fsx, dir, name, ino);
 }
 
 /* Read directory @dir, which must be a live directory.  fs_lock held. */
@@ -85,22 +81,6 @@ static int read_dir_inode(struct iomapfs *fsx, ext2_ino_t dir,
 	if (inode->i_links_count == 0)
 		return -ENOENT; /* removed while the kernel held it */
 	return 0;
-}
-
-/* Add a directory entry, growing the directory when it is full. */
-static int link_expand(struct iomapfs *fsx, ext2_ino_t dir, const char *name,
-		       ext2_ino_t ino, int ftype)
-{
-	errcode_t err;
-
-	err = ext2fs_link(fsx->fs, dir, name, ino, ftype);
-	if (err == EXT2_ET_DIR_NO_SPACE) {
-		err = ext2fs_expand_dir(fsx->fs, dir);
-		if (err)
-			return translate_error(fsx, err, dir);
-		err = ext2fs_link(fsx->fs, dir, name, ino, ftype);
-	}
-	return translate_error(fsx, err, dir);
 }
 
 /* A directory's contents changed: mtime and ctime become now. */
@@ -128,6 +108,22 @@ static int touch_dir(struct iomapfs *fsx, ext2_ino_t dir, int link_delta)
 			inode.i_links_count--;
 	}
 	return fs_write_inode(fsx, dir, &inode);
+}
+
+/*
+ * Undo a new inode that could not be linked: free it with what it holds.
+ * Best effort: the error that made us undo it is the one reported.
+ */
+static void unmake_inode(struct iomapfs *fsx, ext2_ino_t ino)
+{
+	struct ext2_inode_large inode;
+
+	if (fs_read_inode(fsx, ino, &inode))
+		return;
+	inode.i_links_count = 0;
+	if (fs_write_inode(fsx, ino, &inode))
+		return;
+	fs_free_inode(fsx, ino);
 }
 
 /* A new inode number is in use again: forget what we knew of the old. */
@@ -281,7 +277,7 @@ static int make_node(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t parent,
 		goto out_acl;
 	ext2fs_inode_alloc_stats2(fsx->fs, child, +1, 0);
 
-	ret = link_expand(fsx, parent, name, child, ext2_ftype(mode));
+	ret = dix_link(fsx, parent, name, child, ext2_ftype(mode));
 	if (ret) {
 		inode->i_links_count = 0;
 		inode->i_dtime = (uint32_t)time(NULL);
@@ -657,19 +653,22 @@ void op_mkdir(fuse_req_t req, fuse_ino_t nodeid, const char *name, mode_t mode)
 				     &mode, &ai);
 	if (ret)
 		goto out_unlock;
-	err = ext2fs_mkdir(fsx->fs, parent, 0, name);
-	if (err == EXT2_ET_DIR_NO_SPACE) {
-		err = ext2fs_expand_dir(fsx->fs, parent);
-		if (!err)
-			err = ext2fs_mkdir(fsx->fs, parent, 0, name);
-	}
+	/* made unlinked, then linked through the directory index */
+	err = ext2fs_new_inode(fsx->fs, parent, LINUX_S_IFDIR | 0755, NULL,
+			       &child);
+	if (!err)
+		err = ext2fs_mkdir(fsx->fs, parent, child, NULL);
 	if (err) {
 		ret = translate_error(fsx, err, parent);
 		goto out_acl;
 	}
-	ret = dir_lookup(fsx, parent, name, &child);
-	if (ret)
+	ret = dix_link(fsx, parent, name, child, EXT2_FT_DIR);
+	if (ret) {
+		unmake_inode(fsx, child);
+		if (plinks != 1 && plinks < EXT2_LINK_MAX - 1)
+			touch_dir(fsx, parent, -1); /* the ".." it counted */
 		goto out_acl;
+	}
 	reset_fs_inode(fsx, child);
 	ret = fs_read_inode(fsx, child, &inode);
 	if (ret)
@@ -741,34 +740,6 @@ static int drop_link(struct iomapfs *fsx, ext2_ino_t ino)
 	return fs_drop_inode(fsx, ino, &inode);
 }
 
-static int dir_is_empty_cb(ext2_ino_t dir, int entry,
-			   struct ext2_dir_entry *dirent, int offset,
-			   int blocksize, char *buf, void *priv)
-{
-	int *empty = priv;
-	int len = ext2fs_dirent_name_len(dirent);
-
-	if (dirent->inode == 0)
-		return 0;
-	if ((len == 1 && dirent->name[0] == '.') ||
-	    (len == 2 && dirent->name[0] == '.' && dirent->name[1] == '.'))
-		return 0;
-	*empty = 0;
-	return DIRENT_ABORT;
-}
-
-static int dir_is_empty(struct iomapfs *fsx, ext2_ino_t dir)
-{
-	errcode_t err;
-	int empty = 1;
-
-	err = ext2fs_dir_iterate2(fsx->fs, dir, 0, NULL, dir_is_empty_cb,
-				  &empty);
-	if (err)
-		return translate_error(fsx, err, dir);
-	return empty ? 0 : -ENOTEMPTY;
-}
-
 /* Remove empty directory @child: its entry is already gone. */
 static int drop_dir(struct iomapfs *fsx, ext2_ino_t child)
 {
@@ -776,6 +747,7 @@ static int drop_dir(struct iomapfs *fsx, ext2_ino_t child)
 	struct timespec now;
 	int ret;
 
+	dix_forget(fsx, child);
 	ret = fs_read_inode(fsx, child, &inode);
 	if (ret)
 		return ret;
@@ -790,7 +762,6 @@ void op_unlink(fuse_req_t req, fuse_ino_t nodeid, const char *name)
 	struct iomapfs *fsx = req_fs(req);
 	ext2_ino_t parent = fs_ino(nodeid), child;
 	struct ext2_inode_large inode;
-	errcode_t err;
 	int ret;
 
 	if (fs_is_ro(fsx)) {
@@ -813,8 +784,7 @@ void op_unlink(fuse_req_t req, fuse_ino_t nodeid, const char *name)
 		ret = -EISDIR;
 		goto out_unlock;
 	}
-	err = ext2fs_unlink(fsx->fs, parent, name, child, 0);
-	ret = translate_error(fsx, err, parent);
+	ret = dix_unlink(fsx, parent, name, child);
 	if (ret)
 		goto out_unlock;
 	ret = touch_dir(fsx, parent, 0);
@@ -831,7 +801,6 @@ void op_rmdir(fuse_req_t req, fuse_ino_t nodeid, const char *name)
 	struct iomapfs *fsx = req_fs(req);
 	ext2_ino_t parent = fs_ino(nodeid), child;
 	struct ext2_inode_large inode;
-	errcode_t err;
 	int ret;
 
 	if (fs_is_ro(fsx)) {
@@ -866,11 +835,10 @@ void op_rmdir(fuse_req_t req, fuse_ino_t nodeid, const char *name)
 		ret = -EBUSY;
 		goto out_unlock;
 	}
-	ret = dir_is_empty(fsx, child);
+	ret = dix_is_empty(fsx, child);
 	if (ret)
 		goto out_unlock;
-	err = ext2fs_unlink(fsx->fs, parent, name, child, 0);
-	ret = translate_error(fsx, err, parent);
+	ret = dix_unlink(fsx, parent, name, child);
 	if (ret)
 		goto out_unlock;
 	ret = touch_dir(fsx, parent, -1);
@@ -918,18 +886,19 @@ void op_symlink(fuse_req_t req, const char *target, fuse_ino_t nodeid,
 	}
 	if (ret != -ENOENT)
 		goto out_unlock;
-	err = ext2fs_symlink(fsx->fs, parent, 0, name, target);
-	if (err == EXT2_ET_DIR_NO_SPACE) {
-		err = ext2fs_expand_dir(fsx->fs, parent);
-		if (!err)
-			err = ext2fs_symlink(fsx->fs, parent, 0, name, target);
-	}
+	/* made unlinked, then linked through the directory index */
+	err = ext2fs_new_inode(fsx->fs, parent, LINUX_S_IFLNK | 0755, NULL,
+			       &child);
+	if (!err)
+		err = ext2fs_symlink(fsx->fs, parent, child, NULL, target);
 	ret = translate_error(fsx, err, parent);
 	if (ret)
 		goto out_unlock;
-	ret = dir_lookup(fsx, parent, name, &child);
-	if (ret)
+	ret = dix_link(fsx, parent, name, child, EXT2_FT_SYMLINK);
+	if (ret) {
+		unmake_inode(fsx, child);
 		goto out_unlock;
+	}
 	reset_fs_inode(fsx, child);
 	ret = fs_read_inode(fsx, child, &inode);
 	if (ret)
@@ -951,51 +920,6 @@ out_unlock:
 		fuse_reply_err(req, -ret);
 	else
 		fuse_reply_entry(req, &e);
-}
-
-/* Point entry @name of @dir at @ino (type @ftype), in place. */
-struct dirent_set {
-	const char *name;
-	size_t len;
-	ext2_ino_t ino;
-	int ftype;
-	bool filetype;
-	bool done;
-};
-
-static int dirent_set_cb(ext2_ino_t dir, int entry,
-			 struct ext2_dir_entry *dirent, int offset,
-			 int blocksize, char *buf, void *priv)
-{
-	struct dirent_set *ds = priv;
-
-	if (dirent->inode == 0 ||
-	    (size_t)ext2fs_dirent_name_len(dirent) != ds->len ||
-	    memcmp(dirent->name, ds->name, ds->len))
-		return 0;
-	dirent->inode = ds->ino;
-	if (ds->filetype)
-		ext2fs_dirent_set_file_type(dirent, ds->ftype);
-	ds->done = true;
-	return DIRENT_CHANGED | DIRENT_ABORT;
-}
-
-static int dirent_set(struct iomapfs *fsx, ext2_ino_t dir, const char *name,
-		      ext2_ino_t ino, int ftype)
-{
-	struct dirent_set ds = {
-		.name = name,
-		.len = strlen(name),
-		.ino = ino,
-		.ftype = ftype,
-		.filetype = ext2fs_has_feature_filetype(fsx->fs->super),
-	};
-	errcode_t err;
-
-	err = ext2fs_dir_iterate2(fsx->fs, dir, 0, NULL, dirent_set_cb, &ds);
-	if (err)
-		return translate_error(fsx, err, dir);
-	return ds.done ? 0 : -ENOENT;
 }
 
 static int dotdot_set_cb(ext2_ino_t dir, int entry,
@@ -1047,10 +971,10 @@ static int rename_exchange(struct iomapfs *fsx, ext2_ino_t odir,
 	bool ddir = LINUX_S_ISDIR(dinode->i_mode);
 	int ret;
 
-	ret = dirent_set(fsx, odir, oname, dst, ext2_ftype(dinode->i_mode));
+	ret = dix_set(fsx, odir, oname, dst, ext2_ftype(dinode->i_mode));
 	if (ret)
 		return ret;
-	ret = dirent_set(fsx, ndir, nname, src, ext2_ftype(sinode->i_mode));
+	ret = dix_set(fsx, ndir, nname, src, ext2_ftype(sinode->i_mode));
 	if (ret)
 		return ret;
 	if (odir != ndir) {
@@ -1108,7 +1032,6 @@ void op_rename(fuse_req_t req, fuse_ino_t oparent, const char *oname,
 	struct ext2_inode_large sinode, dinode, dirinode;
 	ext2_ino_t src, dst = 0;
 	bool sdir, ddir = false;
-	errcode_t err;
 	int ret;
 
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE) ||
@@ -1191,12 +1114,12 @@ void op_rename(fuse_req_t req, fuse_ino_t oparent, const char *oname,
 			goto out_unlock;
 		}
 		if (ddir) {
-			ret = dir_is_empty(fsx, dst);
+			ret = dix_is_empty(fsx, dst);
 			if (ret)
 				goto out_unlock;
 		}
 		/* Replace in place: no new space needed, never ENOSPC. */
-		ret = dirent_set(fsx, ndir, nname, src,
+		ret = dix_set(fsx, ndir, nname, src,
 				 ext2_ftype(sinode.i_mode));
 	} else {
 		if (sdir && odir != ndir) {
@@ -1209,13 +1132,12 @@ void op_rename(fuse_req_t req, fuse_ino_t oparent, const char *oname,
 				goto out_unlock;
 			}
 		}
-		ret = link_expand(fsx, ndir, nname, src,
+		ret = dix_link(fsx, ndir, nname, src,
 				  ext2_ftype(sinode.i_mode));
 	}
 	if (ret)
 		goto out_unlock;
-	err = ext2fs_unlink(fsx->fs, odir, oname, src, 0);
-	ret = translate_error(fsx, err, odir);
+	ret = dix_unlink(fsx, odir, oname, src);
 	if (ret)
 		goto out_unlock;
 	if (sdir && odir != ndir) {
@@ -1287,7 +1209,7 @@ void op_link(fuse_req_t req, fuse_ino_t nodeid, fuse_ino_t nparent,
 	}
 	if (ret != -ENOENT)
 		goto out_unlock;
-	ret = link_expand(fsx, dir, nname, ino, ext2_ftype(inode.i_mode));
+	ret = dix_link(fsx, dir, nname, ino, ext2_ftype(inode.i_mode));
 	if (ret)
 		goto out_unlock;
 	inode.i_links_count++;

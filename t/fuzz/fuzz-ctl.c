@@ -56,17 +56,6 @@ static char *inbuf;
 static size_t inbuf_cap;
 static bool verbose;		/* IOMAPFS_FUZZ_VERBOSE: show the replies */
 
-/* The daemon's fs.c defines these; the harness has no fs.c. */
-void fs_lock(struct iomapfs *f)
-{
-	pthread_mutex_lock(&f->fs_lock);
-}
-
-void fs_unlock(struct iomapfs *f)
-{
-	pthread_mutex_unlock(&f->fs_lock);
-}
-
 static int source(void *arg, uint64_t ino, uint64_t off, struct iomap *out)
 {
 	struct iomapfs *f = arg;

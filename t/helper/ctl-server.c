@@ -31,21 +31,11 @@
 
 #include "cache.h"
 #include "ctl.h"
+#include "dirindex.h"
 #include "ext2map.h"
 #include "fs.h"
 
 static volatile sig_atomic_t stop;
-
-/* The daemon's fs.c defines these; the helper has no fs.c. */
-void fs_lock(struct iomapfs *fsx)
-{
-	pthread_mutex_lock(&fsx->fs_lock);
-}
-
-void fs_unlock(struct iomapfs *fsx)
-{
-	pthread_mutex_unlock(&fsx->fs_lock);
-}
 
 static int source(void *arg, uint64_t ino, uint64_t off, struct iomap *out)
 {
@@ -167,6 +157,11 @@ int main(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
+	fsx.dix = dix_new(DIX_DEFAULT_MAX_BYTES);
+	if (!fsx.dix) {
+		fprintf(stderr, "ctl-server: dix_new: out of memory\n");
+		return 1;
+	}
 	ret = ctl_start(&fsx, &srv);
 	if (ret) {
 		fprintf(stderr, "ctl-server: ctl_start: %s\n",
@@ -183,6 +178,7 @@ int main(int argc, char **argv)
 		command(&fsx, line);
 	ctl_stop(srv);
 	cache_free(fsx.cache);
+	dix_free(fsx.dix);
 	ext2fs_close_free(&fsx.fs);
 	free(img);
 	return 0;
