@@ -218,7 +218,7 @@ static json_t *inode_stats_json(const struct cache_inode_stats *st)
 
 static json_t *dix_stats_json(const struct dix_stats *st)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 			 "bytes", jint(st->bytes), "bytes_max",
 			 jint(st->bytes_max), "dirs", jint(st->dirs), "entries",
 			 jint(st->entries), "builds", jint(st->builds), "hits",

@@ -7,6 +7,7 @@ test_have_prereq E2FSPROGS || skip_all "no e2fsprogs"
 command -v python3 >/dev/null || skip_all "no python3"
 
 CHURN="python3 $HELPER_DIR/dirchurn.py"
+[ -x "$IOMAPCTL" ] && test_set_prereq IOMAPCTL
 
 # names_on_disk IMG DIR: the names in DIR as debugfs reads them, sorted
 # (debugfs also shows unused records, which have inode number 0).
