@@ -42,6 +42,13 @@ static int name_check(const char *name)
 	return 0;
 }
 
+/* Whether a name may be added to or removed from a directory: not on a
+ * read-only mount (EROFS), and only a name ext2 can hold. */
+static int may_add_or_remove(struct iomapfs *fsx, const char *name)
+{
+	return fs_is_ro(fsx) ? -EROFS : name_check(name);
+}
+
 static int ext2_ftype(mode_t mode)
 {
 	if (LINUX_S_ISREG(mode))
@@ -203,9 +210,7 @@ static int make_node(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t parent,
 	int ret;
 
 	memset(&ai, 0, sizeof(ai));
-	if (fs_is_ro(fsx))
-		return -EROFS;
-	ret = name_check(name);
+	ret = may_add_or_remove(fsx, name);
 	if (ret)
 		return ret;
 	if (!S_ISREG(mode) && !S_ISCHR(mode) && !S_ISBLK(mode) &&
@@ -622,11 +627,7 @@ void op_mkdir(fuse_req_t req, fuse_ino_t nodeid, const char *name, mode_t mode)
 	int ret;
 
 	memset(&ai, 0, sizeof(ai));
-	if (fs_is_ro(fsx)) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
-	ret = name_check(name);
+	ret = may_add_or_remove(fsx, name);
 	if (ret) {
 		fuse_reply_err(req, -ret);
 		return;
@@ -764,11 +765,7 @@ void op_unlink(fuse_req_t req, fuse_ino_t nodeid, const char *name)
 	struct ext2_inode_large inode;
 	int ret;
 
-	if (fs_is_ro(fsx)) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
-	ret = name_check(name);
+	ret = may_add_or_remove(fsx, name);
 	if (ret) {
 		fuse_reply_err(req, -ret);
 		return;
@@ -803,11 +800,7 @@ void op_rmdir(fuse_req_t req, fuse_ino_t nodeid, const char *name)
 	struct ext2_inode_large inode;
 	int ret;
 
-	if (fs_is_ro(fsx)) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
-	ret = name_check(name);
+	ret = may_add_or_remove(fsx, name);
 	if (ret) {
 		fuse_reply_err(req, -ret);
 		return;
@@ -862,11 +855,7 @@ void op_symlink(fuse_req_t req, const char *target, fuse_ino_t nodeid,
 	gid_t gid;
 	int ret;
 
-	if (fs_is_ro(fsx)) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
-	ret = name_check(name);
+	ret = may_add_or_remove(fsx, name);
 	if (ret) {
 		fuse_reply_err(req, -ret);
 		return;
@@ -1174,11 +1163,7 @@ void op_link(fuse_req_t req, fuse_ino_t nodeid, fuse_ino_t nparent,
 	struct timespec now;
 	int ret;
 
-	if (fs_is_ro(fsx)) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
-	ret = name_check(nname);
+	ret = may_add_or_remove(fsx, nname);
 	if (ret) {
 		fuse_reply_err(req, -ret);
 		return;
