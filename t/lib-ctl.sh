@@ -137,3 +137,28 @@ with open(sys.argv[1], "wb") as f:
 ' "$d/sparse" &&
 	make_image "$img" 32M -t ext4 -b 4096 -d "$d"
 }
+
+# ctl_access_setup: for the access tests (t4120, t4210), skip unless they
+# can run, and make their users when missing: U1, a stranger, and U2, a
+# member of group G, the read-only group.  Sets PY, U1, U2 and G.
+ctl_access_setup() {
+	local u
+	test_have_prereq ROOT,PYTHON3,CTL_SERVER,E2FSPROGS,JQ ||
+		skip_all "needs root, python3, jq, e2fsprogs and t/helper/ctl-server"
+	PY=/usr/bin/python3
+	[ -x $PY ] || skip_all "needs /usr/bin/python3 for the test users"
+	command -v setpriv >/dev/null || skip_all "needs setpriv"
+	U1=iomapfs-t1
+	U2=iomapfs-t2
+	G=iomapfs-ro
+	getent group $G >/dev/null || groupadd --system $G ||
+		skip_all "groupadd failed"
+	for u in $U1 $U2; do
+		id $u >/dev/null 2>&1 ||
+			useradd --system --no-create-home \
+				--shell /usr/sbin/nologin $u ||
+			skip_all "useradd $u failed"
+	done
+	id -nG $U2 | grep -qw $G || usermod -a -G $G $U2 ||
+		skip_all "usermod failed"
+}

@@ -15,22 +15,7 @@ test_description='control socket: access, for every method'
 . "$(dirname "$0")/test-lib.sh"
 . "$T_DIR/lib-ctl.sh"
 
-test_have_prereq ROOT,PYTHON3,CTL_SERVER,E2FSPROGS,JQ ||
-	skip_all "needs root, python3, jq, e2fsprogs and t/helper/ctl-server"
-PY=/usr/bin/python3
-[ -x $PY ] || skip_all "needs /usr/bin/python3 for the test users"
-command -v setpriv >/dev/null || skip_all "needs setpriv"
-
-U1=iomapfs-t1	# a stranger
-U2=iomapfs-t2	# a member of the read-only group
-G=iomapfs-ro
-getent group $G >/dev/null || groupadd --system $G || skip_all "groupadd failed"
-for u in $U1 $U2; do
-	id $u >/dev/null 2>&1 ||
-		useradd --system --no-create-home --shell /usr/sbin/nologin $u ||
-		skip_all "useradd $u failed"
-done
-id -nG $U2 | grep -qw $G || usermod -a -G $G $U2 || skip_all "usermod failed"
+ctl_access_setup
 
 FIRST=$T_DIR/abuse/sockabuse.py
 
