@@ -35,6 +35,11 @@ import sys
 import threading
 import time
 
+# The Varlink framing helpers are shared with the protocol tests.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "helper"))
+import vlraw  # noqa: E402
+
 M = "io.iomapfs.Cache."
 VALID = [
     {"method": M + "GetStatus"},
@@ -112,18 +117,7 @@ class Good(threading.Thread):
 
 
 def connect(path, timeout=5.0):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    deadline = time.time() + timeout
-    while True:
-        try:
-            s.connect(path)
-            break
-        except BlockingIOError:
-            if time.time() > deadline:
-                raise
-            time.sleep(0.01)
-    s.settimeout(timeout)
-    return s
+    return vlraw.connect(path, timeout)
 
 
 def enc(obj):
