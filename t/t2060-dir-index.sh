@@ -6,7 +6,7 @@ test_have_prereq FUSE || skip_all "no usable /dev/fuse, fusermount3 or iomapfs"
 test_have_prereq E2FSPROGS || skip_all "no e2fsprogs"
 command -v python3 >/dev/null || skip_all "no python3"
 
-CHURN="python3 $HELPER_DIR/dirchurn.py"
+CHURN="python3 $T_DIR/helper/dirchurn.py"
 [ -x "$IOMAPCTL" ] && test_set_prereq IOMAPCTL
 
 # names_on_disk IMG DIR: the names in DIR as debugfs reads them, sorted
@@ -34,15 +34,18 @@ churn_and_check() {
 	local img=$1 ops=$2 seed=$3
 	shift 3
 	iomapfs_mount "$img" mnt "$@" &&
-	mkdir -p mnt/c &&
-	$CHURN run mnt/c "$ops" "$seed" model.json &&
+	if ! { mkdir -p mnt/c && $CHURN run mnt/c "$ops" "$seed" model.json; }
+	then
+		iomapfs_unmount mnt
+		return 1
+	fi &&
 	iomapfs_unmount mnt &&
 	fsck_clean "$img" &&
 	$CHURN names model.json | LC_ALL=C sort >expect &&
 	names_on_disk "$img" /c >actual &&
 	test_cmp expect actual &&
 	iomapfs_mount "$img" mnt "$@" &&
-	$CHURN verify mnt/c model.json &&
+	{ $CHURN verify mnt/c model.json || { iomapfs_unmount mnt; false; }; } &&
 	iomapfs_unmount mnt
 }
 
@@ -84,8 +87,8 @@ test_expect_success 'a hashed-tree (htree) directory made by e2fsck -D stays one
 '
 
 test_expect_success 'a big directory is not empty until its last name goes' '
-	make_image img 64M -t ext4 &&
-	iomapfs_mount img mnt &&
+	make_image img7 64M -t ext4 &&
+	iomapfs_mount img7 mnt &&
 	mkdir mnt/big mnt/other &&
 	for i in $(seq 1 400); do
 		: >mnt/big/entry-with-a-longer-name-$i || return 1
@@ -98,7 +101,7 @@ test_expect_success 'a big directory is not empty until its last name goes' '
 	test_eq 0 "$(ls -A mnt/big | wc -l)" &&
 	rmdir mnt/big &&
 	iomapfs_unmount mnt &&
-	fsck_clean img
+	fsck_clean img7
 '
 
 test_expect_success 'a directory on a reused inode number starts empty' '
