@@ -221,6 +221,35 @@ static int io_dev_write(struct iomapfs *fsx, const void *buf, uint64_t len,
 }
 
 /*
+ * Write the next @len bytes of @src at device byte address @addr, and
+ * advance @src past them.  @src is the request's data as libfuse hands it
+ * over: memory, or a pipe that the kernel spliced the request into, in
+ * which case the data moves from the pipe to the device without a copy
+ * through our memory.  Returns 0 or -errno (-EIO when @src runs short).
+ */
+static int io_dev_write_buf(struct iomapfs *fsx, struct fuse_bufvec *src,
+			    uint64_t len, uint64_t addr)
+{
+	struct fuse_bufvec dst;
+	ssize_t n;
+
+	while (len > 0) {
+		dst = FUSE_BUFVEC_INIT((size_t)io_min(len, SSIZE_MAX));
+		dst.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+		dst.buf[0].fd = fsx->dev_fd;
+		dst.buf[0].pos = (off_t)addr;
+		n = fuse_buf_copy(&dst, src, 0);
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			return -EIO;
+		len -= (uint64_t)n;
+		addr += (uint64_t)n;
+	}
+	return 0;
+}
+
+/*
  * The mapping of file byte @off from disk (not through the cache: the
  * caller is about to change it or reports it).  Call with fs_lock held.
  */
@@ -1026,15 +1055,16 @@ static errcode_t io_convert_range(ext2_extent_handle_t h, blk64_t start,
 
 /*
  * Allocate, write, convert: the slow path for a block-backed (not inline)
- * inode, in the iomap ioend order.  Writes @len bytes of @data at @off and
+ * inode, in the iomap ioend order.  Writes the first @len bytes of @data
+ * (consumed from its start, in order; see io_dev_write_buf()) at @off and
  * raises i_size to cover them; on ENOSPC or EFBIG it writes the longest
  * prefix it can and reports it in res->written (an error only when nothing
  * could be written).  @inode is the caller's copy of the on-disk inode; it
  * is written back.  Call with io_lock exclusive and fs_lock held.
  */
 static int io_write_blocks(struct iomapfs *fsx, struct fs_inode *fi,
-			   struct ext2_inode_large *inode, const char *data,
-			   uint64_t len, uint64_t off,
+			   struct ext2_inode_large *inode,
+			   struct fuse_bufvec *data, uint64_t len, uint64_t off,
 			   struct io_write_result *res)
 {
 	ext2_filsys fs = fsx->fs;
@@ -1192,8 +1222,9 @@ static int io_write_blocks(struct iomapfs *fsx, struct fs_inode *fi,
 			if (ret)
 				goto out_free;
 		}
-		ret = io_dev_write(fsx, data + (cs - off), ce - cs,
-				   addr + (cs - pos));
+		/* cs is where the last data write ended (off at first):
+		 * @data is consumed in order. */
+		ret = io_dev_write_buf(fsx, data, ce - cs, addr + (cs - pos));
 		if (ret)
 			goto out_free;
 	}
@@ -1348,6 +1379,7 @@ static int io_inline_to_blocks(struct iomapfs *fsx, struct fs_inode *fi,
 			       struct ext2_inode_large *inode)
 {
 	struct io_write_result res;
+	struct fuse_bufvec src;
 	size_t len = 0;
 	char *old = NULL;
 	int ret;
@@ -1356,7 +1388,9 @@ static int io_inline_to_blocks(struct iomapfs *fsx, struct fs_inode *fi,
 	if (ret)
 		return ret;
 	cache_invalidate(fsx->cache, fi->ino, 0, UINT64_MAX, CACHE_R_WRITE);
-	ret = io_write_blocks(fsx, fi, inode, old, len, 0, &res);
+	src = FUSE_BUFVEC_INIT(len);
+	src.buf[0].mem = old;
+	ret = io_write_blocks(fsx, fi, inode, &src, len, 0, &res);
 	if (!ret && res.written != len)
 		ret = -ENOSPC;
 	free(old);
@@ -1366,15 +1400,20 @@ static int io_inline_to_blocks(struct iomapfs *fsx, struct fs_inode *fi,
 
 /*
  * The slow path of a write, with io_lock exclusive and fs_lock held:
- * inline or blocks, then the cache invalidations for what changed.  Returns
- * the bytes written (> 0), or -errno.
+ * inline or blocks, then the cache invalidations for what changed.  The
+ * data is the first @len bytes of @bufv.  Returns the bytes written
+ * (> 0), or -errno.
  */
 static int64_t io_write_locked(struct iomapfs *fsx, struct fs_inode *fi,
-			       const char *data, uint64_t len, uint64_t off)
+			       struct fuse_bufvec *bufv, uint64_t len,
+			       uint64_t off)
 {
 	struct ext2_inode_large inode;
 	struct io_write_result res = {0};
+	struct fuse_bufvec copy;
 	uint64_t size, bs = fsx->blocksize;
+	const char *mem = NULL;
+	char *owned = NULL;
 	int ret;
 
 	ret = io_ext2_nocache(fsx, fi->ino);
@@ -1385,20 +1424,30 @@ static int64_t io_write_locked(struct iomapfs *fsx, struct fs_inode *fi,
 		return ret;
 	size = EXT2_I_SIZE(&inode);
 	if (inode.i_flags & EXT4_INLINE_DATA_FL) {
-		ret = io_write_inline(fsx, fi, &inode, data, len, off);
-		if (ret < 0)
+		/* Inline data is edited in memory: take the data out of a
+		 * pipe first, and write blocks from that copy if it does not
+		 * fit inline. */
+		ret = io_buf_mem(bufv, (size_t)len, &mem, &owned);
+		if (ret)
 			return ret;
+		copy = FUSE_BUFVEC_INIT((size_t)len);
+		copy.buf[0].mem = (void *)(uintptr_t)mem;
+		bufv = &copy;
+		ret = io_write_inline(fsx, fi, &inode, mem, len, off);
+		if (ret < 0)
+			goto out_free;
 		if (ret == 1) {
 			if (off + len > size)
 				cache_invalidate(fsx->cache, fi->ino, 0,
 						 UINT64_MAX, CACHE_R_EXTEND);
+			free(owned);
 			return (int64_t)len;
 		}
 		ret = io_inline_to_blocks(fsx, fi, &inode);
 		if (ret)
-			return ret;
+			goto out_free;
 	}
-	ret = io_write_blocks(fsx, fi, &inode, data, len, off, &res);
+	ret = io_write_blocks(fsx, fi, &inode, bufv, len, off, &res);
 	/* Invalidate whatever may have changed, also after a failure part
 	 * way: still under both locks, so before anyone can look. */
 	if (res.allocated)
@@ -1414,6 +1463,8 @@ static int64_t io_write_locked(struct iomapfs *fsx, struct fs_inode *fi,
 	if (fi->size_valid && fi->size > size)
 		cache_invalidate(fsx->cache, fi->ino, size - size % bs,
 				 UINT64_MAX, CACHE_R_EXTEND);
+out_free:
+	free(owned);
 	if (ret)
 		return ret;
 	return (int64_t)res.written;
@@ -1424,8 +1475,6 @@ void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 {
 	struct iomapfs *fsx = req_fs(req);
 	size_t len = fuse_buf_size(bufv);
-	const char *mem = NULL;
-	char *owned = NULL;
 	struct fs_inode *fi;
 	int64_t n;
 	bool ref;
@@ -1465,15 +1514,11 @@ void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 	if (ret < 0)
 		goto out_err;
 
-	ret = io_buf_mem(bufv, len, &mem, &owned);
-	if (ret)
-		goto out_err;
 	io_wrlock(fi);
 	fs_lock(fsx);
-	n = io_write_locked(fsx, fi, mem, len, (uint64_t)off);
+	n = io_write_locked(fsx, fi, bufv, len, (uint64_t)off);
 	fs_unlock(fsx);
 	io_unlock(fi);
-	free(owned);
 	if (n < 0) {
 		ret = (int)n;
 		goto out_err;
