@@ -8,8 +8,9 @@
  * the way iomapfs is (low-level API, default_permissions, the same
  * capabilities, multi-threaded loop with clone_fd, 8 threads) and answers
  * from a table in memory: one root holding directories, which hold
- * files; file data is thrown away, every file reads as empty, and there
- * are no extended attributes.
+ * files; file data is thrown away, a file reads as zeroes up to the size
+ * written, and there are no extended attributes.  O_DIRECT opens get
+ * FUSE's direct-I/O mode, as in iomapfs.
  *
  *   fuse-null MOUNTPOINT      serve until unmounted (fusermount3 -u)
  */
@@ -18,6 +19,7 @@
 #define FUSE_USE_VERSION 314
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -31,6 +33,7 @@
 #define NULL_MAX_NODES (1u << 20)
 #define NULL_THREADS 8
 #define NULL_BUCKETS (1u << 16)
+#define NULL_MAX_IO (1u << 20)
 
 struct null_node {
 	char *name;
@@ -102,6 +105,7 @@ static void null_init(void *data, struct fuse_conn_info *conn)
 	(void)data;
 	conn->want |= want & conn->capable;
 	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+	conn->max_write = NULL_MAX_IO;
 }
 
 static void null_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -205,7 +209,24 @@ static void null_open(fuse_req_t req, fuse_ino_t ino,
 {
 	(void)ino;
 	fi->noflush = 1;
+	if (fi->flags & O_DIRECT)
+		fi->direct_io = 1;
 	fuse_reply_open(req, fi);
+}
+
+static void null_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+			 int to_set, struct fuse_file_info *fi)
+{
+	struct stat st;
+
+	(void)fi;
+	if (to_set & FUSE_SET_ATTR_SIZE) {
+		pthread_mutex_lock(&nodes_lock);
+		nodes[ino - 1].size = (uint64_t)attr->st_size;
+		pthread_mutex_unlock(&nodes_lock);
+	}
+	fill_attr(ino, &st);
+	fuse_reply_attr(req, &st, 1.0);
 }
 
 static void null_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
@@ -223,11 +244,20 @@ static void null_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 static void null_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		      struct fuse_file_info *fi)
 {
-	(void)ino;
-	(void)size;
-	(void)off;
+	static const char zeroes[NULL_MAX_IO];
+	uint64_t fsize;
+
 	(void)fi;
-	fuse_reply_buf(req, NULL, 0);
+	pthread_mutex_lock(&nodes_lock);
+	fsize = nodes[ino - 1].size;
+	pthread_mutex_unlock(&nodes_lock);
+	if ((uint64_t)off >= fsize)
+		size = 0;
+	else if (size > fsize - (uint64_t)off)
+		size = (size_t)(fsize - (uint64_t)off);
+	if (size > sizeof(zeroes))
+		size = sizeof(zeroes);
+	fuse_reply_buf(req, zeroes, size);
 }
 
 static void null_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
@@ -302,6 +332,7 @@ static const struct fuse_lowlevel_ops null_ops = {
 	.forget = null_forget,
 	.forget_multi = null_forget_multi,
 	.getattr = null_getattr,
+	.setattr = null_setattr,
 	.mkdir = null_mkdir,
 	.unlink = null_remove,
 	.rmdir = null_remove,
