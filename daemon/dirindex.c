@@ -450,7 +450,9 @@ static int dir_block_write(struct iomapfs *fsx, ext2_ino_t dir, blk64_t pblk,
 
 /*
  * Read directory @dir (inode @inode) in whole and index it.  Returns 0
- * with *out set (a stub when it is too big), or -errno.
+ * with *out set (a stub when it is too big), -EAGAIN when it is not one
+ * to index (a size that is no whole number of blocks, or huge: libext2fs
+ * serves it, and reports what is wrong with it), or -errno.
  */
 static int dir_build(struct iomapfs *fsx, ext2_ino_t dir,
 		     const struct ext2_inode_large *inode,
@@ -467,7 +469,7 @@ static int dir_build(struct iomapfs *fsx, ext2_ino_t dir,
 	int ret;
 
 	if (size % fsx->blocksize || size / fsx->blocksize > DIX_MAX_BLOCKS)
-		return -EUCLEAN;
+		return -EAGAIN;
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
@@ -586,6 +588,8 @@ static int dix_get(struct iomapfs *fsx, ext2_ino_t dir, struct dix_dir **out)
 	}
 	if (!d) {
 		ret = dir_build(fsx, dir, &inode, &d);
+		if (ret == -EAGAIN)
+			return 0;
 		if (ret)
 			return ret;
 	} else {

@@ -167,6 +167,22 @@ test_expect_success IOMAPCTL,JQ 'iomapctl stats shows the index at work, and its
 	fsck_clean img10
 '
 
+test_expect_success IOMAPCTL,JQ 'a directory whose size is no whole number of blocks is left to libext2fs' '
+	mkdir -p src11/c &&
+	for i in $(seq 1 200); do
+		echo "$i" >src11/c/file-$i || return 1
+	done &&
+	make_image img11 64M -t ext4 -d src11 &&
+	debugfs -w -R "sif /c size 6000" img11 2>/dev/null &&
+	iomapfs_mount img11 mnt &&
+	test_eq 150 "$(cat mnt/c/file-150)" &&
+	test_must_fail stat mnt/c/nothing 2>err &&
+	test_grep "No such file" err &&
+	test_eq 200 "$(ls mnt/c | wc -l)" &&
+	test "$(dix_stat fallbacks)" -ge 2 &&
+	iomapfs_unmount mnt
+'
+
 test_expect_success 'dir_index_max takes a size, and refuses what is none' '
 	make_image img9 16M -t ext4 &&
 	mkdir -p mnt2 &&
