@@ -132,8 +132,7 @@ void dix_reset_stats(struct dix *dix)
 	dix->st.too_big = 0;
 }
 
-static uint32_t name_hash(const struct dix *dix, const char *name,
-			  size_t len)
+static uint32_t name_hash(const struct dix *dix, const char *name, size_t len)
 {
 	uint64_t h = 0xcbf29ce484222325ULL ^ dix->seed;
 	size_t i;
@@ -365,7 +364,8 @@ static int block_walk(ext2_filsys fs, char *buf, uint32_t *avail,
 	int ret;
 
 	while (off < bs) {
-		struct ext2_dir_entry *de = (struct ext2_dir_entry *)(buf + off);
+		struct ext2_dir_entry *de =
+			(struct ext2_dir_entry *)(buf + off);
 
 		if (bs - off < 8 || ext2fs_get_rec_len(fs, de, &rec_len))
 			return -EUCLEAN;
@@ -455,12 +455,11 @@ static int dir_block_write(struct iomapfs *fsx, ext2_ino_t dir, blk64_t pblk,
  * serves it, and reports what is wrong with it), or -errno.
  */
 static int dir_build(struct iomapfs *fsx, ext2_ino_t dir,
-		     const struct ext2_inode_large *inode,
-		     struct dix_dir **out)
+		     const struct ext2_inode_large *inode, struct dix_dir **out)
 {
 	struct dix *dix = fsx->dix;
 	uint64_t size = EXT2_I_SIZE(inode);
-	struct build_ctx bc = { .dix = dix };
+	struct build_ctx bc = {.dix = dix};
 	struct blocks_ctx bx;
 	struct dix_dir *d;
 	char *buf = NULL;
@@ -483,8 +482,8 @@ static int dir_build(struct iomapfs *fsx, ext2_ino_t dir,
 	d->tab = calloc(d->tab_size, sizeof(*d->tab));
 	d->pblk = calloc(d->nblocks ? d->nblocks : 1, sizeof(*d->pblk));
 	if (!d->htree)
-		d->avail = calloc(d->nblocks ? d->nblocks : 1,
-				  sizeof(*d->avail));
+		d->avail =
+			calloc(d->nblocks ? d->nblocks : 1, sizeof(*d->avail));
 	if (!d->tab || !d->pblk || (!d->htree && !d->avail)) {
 		ret = -ENOMEM;
 		goto out_free;
@@ -577,11 +576,11 @@ static int dix_get(struct iomapfs *fsx, ext2_ino_t dir, struct dix_dir **out)
 	    (EXT4_INLINE_DATA_FL | EXT4_CASEFOLD_FL | EXT4_ENCRYPT_FL))
 		return 0;
 	d = *dir_slot(dix, dir);
-	if (d && (d->generation != inode.i_generation ||
-		  d->htree != !!(inode.i_flags & EXT2_INDEX_FL) ||
-		  (d->indexed && !d->htree &&
-		   (uint64_t)d->nblocks * fsx->blocksize !=
-			   EXT2_I_SIZE(&inode)))) {
+	if (d &&
+	    (d->generation != inode.i_generation ||
+	     d->htree != !!(inode.i_flags & EXT2_INDEX_FL) ||
+	     (d->indexed && !d->htree &&
+	      (uint64_t)d->nblocks * fsx->blocksize != EXT2_I_SIZE(&inode)))) {
 		/* a new directory on an old number, or changed behind us */
 		dir_drop(dix, d);
 		d = NULL;
@@ -657,8 +656,8 @@ int dix_lookup(struct iomapfs *fsx, ext2_ino_t dir, const char *name,
  * Put a record for @name -> @ino in block @buf where one fits (the first
  * fit, as ext2fs_link() and the kernel do).  Returns 0 or -ENOSPC.
  */
-static int block_insert(ext2_filsys fs, char *buf, const char *name,
-			size_t len, ext2_ino_t ino, int ftype)
+static int block_insert(ext2_filsys fs, char *buf, const char *name, size_t len,
+			ext2_ino_t ino, int ftype)
 {
 	unsigned int bs = fs->blocksize, off = 0, rec_len, need, used;
 	bool csum = ext2fs_has_feature_metadata_csum(fs->super);
@@ -751,8 +750,8 @@ static int dir_expand(struct iomapfs *fsx, struct dix_dir *d)
 }
 
 /* Add @name to linear directory @d by editing the one block with room. */
-static int dir_insert(struct iomapfs *fsx, struct dix_dir *d,
-		      const char *name, size_t len, ext2_ino_t ino, int ftype)
+static int dir_insert(struct iomapfs *fsx, struct dix_dir *d, const char *name,
+		      size_t len, ext2_ino_t ino, int ftype)
 {
 	uint32_t need = EXT2_DIR_REC_LEN(len), i, lblk = 0;
 	bool found = false;
@@ -798,8 +797,8 @@ out_free:
 }
 
 /* libext2fs adds the entry (unindexed and htree directories). */
-static int link_fallback(struct iomapfs *fsx, ext2_ino_t dir,
-			 const char *name, ext2_ino_t ino, int ftype)
+static int link_fallback(struct iomapfs *fsx, ext2_ino_t dir, const char *name,
+			 ext2_ino_t ino, int ftype)
 {
 	errcode_t err;
 
@@ -887,11 +886,10 @@ static bool adjacent(ext2_filsys fs, struct ext2_dir_entry *a,
  * point at @expect (0: any).  Returns 0, -EAGAIN when the block does not
  * hold it (the index is stale), or -errno.
  */
-static int dir_edit(struct iomapfs *fsx, struct dix_dir *d,
-		    struct dix_ent *e, ext2_ino_t expect, bool set,
-		    ext2_ino_t ino, int ftype)
+static int dir_edit(struct iomapfs *fsx, struct dix_dir *d, struct dix_ent *e,
+		    ext2_ino_t expect, bool set, ext2_ino_t ino, int ftype)
 {
-	struct find_ctx fc = { .name = e->name, .len = e->len };
+	struct find_ctx fc = {.name = e->name, .len = e->len};
 	unsigned int rec_len, prev_len;
 	uint32_t avail = 0;
 	char *buf;
@@ -1022,8 +1020,8 @@ static int dirent_set_cb(ext2_ino_t dir, int entry,
 	return DIRENT_CHANGED | DIRENT_ABORT;
 }
 
-static int set_fallback(struct iomapfs *fsx, ext2_ino_t dir,
-			const char *name, ext2_ino_t ino, int ftype)
+static int set_fallback(struct iomapfs *fsx, ext2_ino_t dir, const char *name,
+			ext2_ino_t ino, int ftype)
 {
 	struct dirent_set ds = {
 		.name = name,

@@ -44,15 +44,15 @@ struct dix;
 
 /* Counters, since mount. */
 struct dix_stats {
-	uint64_t bytes;	     /* memory held now */
-	uint64_t bytes_max;  /* the budget */
-	uint64_t dirs;	     /* directories indexed now */
-	uint64_t entries;    /* names indexed now */
-	uint64_t builds;     /* directories read in whole to index them */
-	uint64_t hits;	     /* operations served by an index */
-	uint64_t fallbacks;  /* operations left to libext2fs */
-	uint64_t evictions;  /* indexes dropped for memory */
-	uint64_t too_big;    /* directories too big for the budget */
+	uint64_t bytes;	    /* memory held now */
+	uint64_t bytes_max; /* the budget */
+	uint64_t dirs;	    /* directories indexed now */
+	uint64_t entries;   /* names indexed now */
+	uint64_t builds;    /* directories read in whole to index them */
+	uint64_t hits;	    /* operations served by an index */
+	uint64_t fallbacks; /* operations left to libext2fs */
+	uint64_t evictions; /* indexes dropped for memory */
+	uint64_t too_big;   /* directories too big for the budget */
 };
 
 /* A directory index with a budget of @max_bytes (0: never index).

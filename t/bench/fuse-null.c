@@ -31,9 +31,9 @@
 #include <fuse_lowlevel.h>
 
 #define NULL_MAX_NODES (1u << 20)
-#define NULL_THREADS 8
-#define NULL_BUCKETS (1u << 16)
-#define NULL_MAX_IO (1u << 20)
+#define NULL_THREADS   8
+#define NULL_BUCKETS   (1u << 16)
+#define NULL_MAX_IO    (1u << 20)
 
 struct null_node {
 	char *name;
@@ -204,8 +204,7 @@ static void null_remove(fuse_req_t req, fuse_ino_t parent, const char *name)
 	fuse_reply_err(req, ino ? 0 : ENOENT);
 }
 
-static void null_open(fuse_req_t req, fuse_ino_t ino,
-		      struct fuse_file_info *fi)
+static void null_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
 	fi->noflush = 1;
