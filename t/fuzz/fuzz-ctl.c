@@ -56,17 +56,6 @@ static char *inbuf;
 static size_t inbuf_cap;
 static bool verbose;		/* IOMAPFS_FUZZ_VERBOSE: show the replies */
 
-static int source(void *arg, uint64_t ino, uint64_t off, struct iomap *out)
-{
-	struct iomapfs *f = arg;
-	int ret;
-
-	fs_lock(f);
-	ret = iomap_ext2_lookup(f->fs, (ext2_ino_t)ino, off, out);
-	fs_unlock(f);
-	return ret;
-}
-
 static void stop_server(void)
 {
 	ctl_stop(srv);
@@ -116,7 +105,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (err)
 		fuzz_fail("%s: %s", img, iomap_ext2_strerror(err));
 	fsx.blocksize = fsx.fs->blocksize;
-	fsx.cache = cache_new(NULL, true, source, &fsx);
+	fsx.cache = cache_new(NULL, true, fs_map_source, &fsx);
 	if (!fsx.cache)
 		fuzz_fail("cache_new: %s", strerror(errno));
 	ret = ctl_start(&fsx, &srv);

@@ -37,17 +37,6 @@
 
 static volatile sig_atomic_t stop;
 
-static int source(void *arg, uint64_t ino, uint64_t off, struct iomap *out)
-{
-	struct iomapfs *fsx = arg;
-	int ret;
-
-	fs_lock(fsx);
-	ret = iomap_ext2_lookup(fsx->fs, (ext2_ino_t)ino, off, out);
-	fs_unlock(fsx);
-	return ret;
-}
-
 static void on_signal(int sig)
 {
 	stop = 1;
@@ -151,7 +140,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fsx.blocksize = fsx.fs->blocksize;
-	fsx.cache = cache_new(NULL, true, source, &fsx);
+	fsx.cache = cache_new(NULL, true, fs_map_source, &fsx);
 	if (!fsx.cache) {
 		fprintf(stderr, "ctl-server: cache_new: %s\n",
 			strerror(errno));

@@ -2,11 +2,15 @@
 /*
  * fs-stubs.c - the few functions of the daemon's fs.c that the control
  * server (daemon/ctl.c) and the directory index (daemon/dirindex.c) call,
- * for the programs that run them without a mount: the protocol tests'
- * t/helper/ctl-server and the control fuzzer t/fuzz/fuzz-ctl.  They go
- * straight to libext2fs, under the same fs_lock.
+ * and the mapping source the cache is filled from, for the programs that
+ * run them without a mount: the protocol tests' t/helper/ctl-server and
+ * the control fuzzer t/fuzz/fuzz-ctl.  They go straight to libext2fs,
+ * under the same fs_lock.
  */
 #include "config.h"
+
+#include <errno.h>
+#include <stdint.h>
 
 #include "ext2map.h"
 #include "fs.h"
@@ -26,6 +30,20 @@ int fs_read_inode(struct iomapfs *fsx, ext2_ino_t ino,
 {
 	return iomap_ext2_errno(ext2fs_read_inode_full(
 		fsx->fs, ino, EXT2_INODE(inode), sizeof(*inode)));
+}
+
+/* As fs.c's: the cache's source of mappings. */
+int fs_map_source(void *arg, uint64_t ino, uint64_t off, struct iomap *out)
+{
+	struct iomapfs *fsx = arg;
+	int ret;
+
+	if (ino == 0 || ino > UINT32_MAX)
+		return -EINVAL;
+	fs_lock(fsx);
+	ret = iomap_ext2_lookup(fsx->fs, (ext2_ino_t)ino, off, out);
+	fs_unlock(fsx);
+	return ret;
 }
 
 /* No error policy here: just the errno. */
