@@ -557,7 +557,7 @@ out_free:
  * is not indexed (the caller goes to libext2fs).  Errors reading the
  * directory are returned; the fallback would meet them too.
  */
-static int dix_get(struct iomapfs *fsx, ext2_ino_t dir, struct dix_dir **out)
+static int dir_find(struct iomapfs *fsx, ext2_ino_t dir, struct dix_dir **out)
 {
 	struct dix *dix = fsx->dix;
 	struct ext2_inode_large inode;
@@ -601,6 +601,21 @@ static int dix_get(struct iomapfs *fsx, ext2_ino_t dir, struct dix_dir **out)
 	return 0;
 }
 
+/* dir_find(), counted: an operation served by the index or left to
+ * libext2fs. */
+static int dix_get(struct iomapfs *fsx, ext2_ino_t dir, struct dix_dir **out)
+{
+	int ret = dir_find(fsx, dir, out);
+
+	if (!ret && fsx->dix) {
+		if (*out)
+			fsx->dix->st.hits++;
+		else
+			fsx->dix->st.fallbacks++;
+	}
+	return ret;
+}
+
 /* Forget what is known of @dir after a failed edit: rebuilt next time. */
 static void dir_reset(struct iomapfs *fsx, struct dix_dir *d)
 {
@@ -633,17 +648,16 @@ int dix_lookup(struct iomapfs *fsx, ext2_ino_t dir, const char *name,
 		ret = dix_get(fsx, dir, &d);
 		if (ret)
 			return ret;
+	} else if (fsx->dix) {
+		fsx->dix->st.fallbacks++;
 	}
 	if (d) {
-		fsx->dix->st.hits++;
 		e = *ent_slot(fsx->dix, d, name, len, NULL);
 		if (!e)
 			return -ENOENT;
 		*ino = e->ino;
 		return 0;
 	}
-	if (fsx->dix)
-		fsx->dix->st.fallbacks++;
 	err = ext2fs_lookup(fsx->fs, dir, name, (int)len, NULL, ino);
 	if (err == EXT2_ET_FILE_NOT_FOUND)
 		return -ENOENT;
@@ -822,12 +836,8 @@ int dix_link(struct iomapfs *fsx, ext2_ino_t dir, const char *name,
 	ret = dix_get(fsx, dir, &d);
 	if (ret)
 		return ret;
-	if (!d) {
-		if (fsx->dix)
-			fsx->dix->st.fallbacks++;
+	if (!d)
 		return link_fallback(fsx, dir, name, ino, ftype);
-	}
-	fsx->dix->st.hits++;
 	if (d->htree) {
 		ret = link_fallback(fsx, dir, name, ino, ftype);
 		if (!ret)
@@ -955,7 +965,6 @@ int dix_unlink(struct iomapfs *fsx, ext2_ino_t dir, const char *name,
 	if (ret)
 		return ret;
 	if (d) {
-		fsx->dix->st.hits++;
 		pp = ent_slot(fsx->dix, d, name, len, NULL);
 		if (!*pp)
 			return -ENOENT;
@@ -982,8 +991,6 @@ int dix_unlink(struct iomapfs *fsx, ext2_ino_t dir, const char *name,
 			ent_del(fsx->dix, d, pp);
 		return 0;
 	}
-	if (fsx->dix)
-		fsx->dix->st.fallbacks++;
 	err = ext2fs_unlink(fsx->fs, dir, name, ino, 0);
 	return translate_error(fsx, err, dir);
 }
@@ -1049,12 +1056,8 @@ int dix_set(struct iomapfs *fsx, ext2_ino_t dir, const char *name,
 	ret = dix_get(fsx, dir, &d);
 	if (ret)
 		return ret;
-	if (!d) {
-		if (fsx->dix)
-			fsx->dix->st.fallbacks++;
+	if (!d)
 		return set_fallback(fsx, dir, name, ino, ftype);
-	}
-	fsx->dix->st.hits++;
 	e = *ent_slot(fsx->dix, d, name, len, NULL);
 	if (!e)
 		return -ENOENT;
@@ -1111,10 +1114,8 @@ int dix_is_empty(struct iomapfs *fsx, ext2_ino_t dir)
 
 		if (ret)
 			return ret;
-		if (cur) {
-			fsx->dix->st.hits++;
+		if (cur)
 			return cur->count ? -ENOTEMPTY : 0;
-		}
 	}
 	err = ext2fs_dir_iterate2(fsx->fs, dir, 0, NULL, dir_is_empty_cb,
 				  &empty);
