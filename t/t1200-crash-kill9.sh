@@ -18,18 +18,6 @@ test_have_prereq FUSE,E2FSPROGS || skip_all "needs FUSE and e2fsprogs"
 CW="python3 $T_DIR/abuse/crashwriter.py"
 IMG=$TRASH/img
 MNT=$TRASH/mnt
-: >"$TRASH/notes"
-
-note() {
-	echo "$*" >>"$TRASH/notes"
-}
-
-show_notes() {
-	if [ -s "$TRASH/notes" ]; then
-		sed "s/^/# /" "$TRASH/notes"
-		: >"$TRASH/notes"
-	fi
-}
 
 # crash_round KIND DELAY SEED: write until DELAY seconds after the first
 # fsync, kill -9, check.
@@ -73,7 +61,7 @@ crash_round() {
 	cat verify-mount.out &&
 	iomapfs_unmount "$MNT" &&
 	fsck_clean "$IMG" &&
-	note "$kind, kill $delay s after the first fsync: $(cat writer.out | head -n 1)," \
+	test_note "$kind, kill $delay s after the first fsync: $(cat writer.out | head -n 1)," \
 		"e2fsck -fy exit $rc ($(grep -c . fsck1.out) lines)," \
 		"verified: $(cat verify-dump.out)"
 }
@@ -94,7 +82,7 @@ for spec in $specs; do
 	test_expect_success "round $round: $1, kill -9 $2 s after the first fsync" "
 		crash_round $1 $2 $3
 	"
-	show_notes
+	test_show_notes
 done
 
 # The promises of iomapfs(8), CRASH SAFETY, one by one.

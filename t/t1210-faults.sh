@@ -24,18 +24,6 @@ mount_log() {
 	echo "$TRASH/iomapfs-$(basename "$MNT").log"
 }
 
-# note TEXT: a figure for the TAP diagnostics, shown after the test.
-note() {
-	echo "$*" >>"$TRASH/notes"
-}
-
-show_notes() {
-	if [ -s "$TRASH/notes" ]; then
-		sed "s/^/# /" "$TRASH/notes"
-		: >"$TRASH/notes"
-	fi
-}
-
 # unmount_quietly: after a failed test, leave no mount for the next one.
 unmount_quietly() {
 	if mountpoint -q "$MNT"; then
@@ -199,9 +187,9 @@ except OSError as e:
 	debugfs -R "dump /fill fill.dump" small/img 2>/dev/null &&
 	python3 -c "$CHECK" fill.dump "$n" &&
 	cat fsck.out &&
-	note "full disk: $(tr "\n" " " <fill.log); then $(cat meta.out);" \
+	test_note "full disk: $(tr "\n" " " <fill.log); then $(cat meta.out);" \
 		"e2fsck -fy: $(grep -c "^Fix" fsck.out) fixes; $n bytes verified"
 '
 
-show_notes
+test_show_notes
 test_done

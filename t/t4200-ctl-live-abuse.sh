@@ -25,19 +25,6 @@ MAX_MS=${IOMAPFS_ABUSE_MAX_MS:-2000}
 # The number of hostile messages (make check-hardening-long sends more).
 MESSAGES=${IOMAPFS_ABUSE_MESSAGES:-10000}
 
-# note TEXT: a figure for the TAP diagnostics (a test body's output is
-# captured, so they are kept in a file and shown by show_notes after it).
-note() {
-	echo "$*" >>"$TRASH/notes"
-}
-
-show_notes() {
-	if [ -s "$TRASH/notes" ]; then
-		sed "s/^/# /" "$TRASH/notes"
-		: >"$TRASH/notes"
-	fi
-}
-
 # val KEY FILE: the value of "KEY value" in FILE.
 val() {
 	sed -n "s/^$1 //p" "$2"
@@ -46,7 +33,7 @@ val() {
 # good_ok FILE: the well-behaved client of that phase was always answered,
 # within MAX_MS; its figures become diagnostics.
 good_ok() {
-	note "$(basename "$1" .out): GetStatus calls $(val good_calls "$1")," \
+	test_note "$(basename "$1" .out): GetStatus calls $(val good_calls "$1")," \
 		"failed $(val good_failed "$1"), max $(val good_max_ms "$1") ms"
 	test "$(val good_calls "$1")" -gt 0 &&
 	test_eq 0 "$(val good_failed "$1")" "failed GetStatus calls" &&
@@ -85,7 +72,7 @@ test_expect_success 'mount an image with a few files and start I/O' '
 test_expect_success "$MESSAGES mutated and random messages" '
 	$ABUSE "$S" fuzz $MESSAGES 4200 >fuzz.out &&
 	cat fuzz.out &&
-	note "fuzz: sent $(val sent fuzz.out) messages over" \
+	test_note "fuzz: sent $(val sent fuzz.out) messages over" \
 		"$(val conns fuzz.out) connections, $(val replies fuzz.out)" \
 		"replies, $(val server_closed fuzz.out) closed by the server;" \
 		"$(val kinds fuzz.out)" &&
@@ -95,24 +82,24 @@ test_expect_success "$MESSAGES mutated and random messages" '
 	good_ok fuzz.out &&
 	alive
 '
-show_notes
+test_show_notes
 
 test_expect_success 'calls dribbled byte by byte are answered; cut calls are dropped' '
 	$ABUSE "$S" partial 40 >partial.out &&
 	cat partial.out &&
-	note "partial: $(val dribbled partial.out) dribbled," \
+	test_note "partial: $(val dribbled partial.out) dribbled," \
 		"$(val dribbled_answered partial.out) answered," \
 		"$(val cut partial.out) cut and closed" &&
 	test_eq 40 "$(val dribbled_answered partial.out)" "dribbled calls answered" &&
 	good_ok partial.out &&
 	alive
 '
-show_notes
+test_show_notes
 
 test_expect_success '1,000 idle connections: the idlest are evicted, fds stay bounded' '
 	$ABUSE "$S" idle 1000 3 "$IOMAPFS_PID" >idle.out &&
 	cat idle.out &&
-	note "idle: $(val opened idle.out) connections, $(val evicted idle.out)" \
+	test_note "idle: $(val opened idle.out) connections, $(val evicted idle.out)" \
 		"evicted, daemon max $(val daemon_max_fds idle.out) fds" &&
 	test_eq 1000 "$(val opened idle.out)" &&
 	test "$(val evicted idle.out)" -ge 744 &&
@@ -121,12 +108,12 @@ test_expect_success '1,000 idle connections: the idlest are evicted, fds stay bo
 	test "$(ls /proc/$IOMAPFS_PID/fd | wc -l)" -le 100 &&
 	alive
 '
-show_notes
+test_show_notes
 
 test_expect_success 'clients that never read their Dump and Watch streams' '
 	$ABUSE "$S" noread 50 4 >noread.out &&
 	cat noread.out &&
-	note "noread: $(val noread_clients noread.out) clients sent" \
+	test_note "noread: $(val noread_clients noread.out) clients sent" \
 		"$(val noread_calls noread.out) calls, the server dropped" \
 		"$(val noread_dropped noread.out)" &&
 	good_ok noread.out &&
@@ -137,23 +124,23 @@ test_expect_success 'clients that never read their Dump and Watch streams' '
 	test "$(ls /proc/$IOMAPFS_PID/fd | wc -l)" -le 100 &&
 	alive
 '
-show_notes
+test_show_notes
 
 test_expect_success 'I/O on the mount went on, with bounded latency and right data' '
 	touch io.stop &&
 	wait "$(cat io.pid)" &&
 	cat io.out io.err &&
-	note "I/O: $(val io_ops io.out) 4 KiB O_DIRECT operations," \
+	test_note "I/O: $(val io_ops io.out) 4 KiB O_DIRECT operations," \
 		"max $(val io_max_ms io.out) ms, $(val io_bad io.out) bad reads" &&
 	test "$(val io_ops io.out)" -gt 100 &&
 	test_eq 0 "$(val io_bad io.out)" "bad reads" &&
 	test "$(val io_max_ms io.out)" -le $MAX_MS
 '
-show_notes
+test_show_notes
 
 test_expect_success 'the daemon holds no more memory than before, give or take' '
 	start=$(cat rss.start) && now=$(rss $IOMAPFS_PID) &&
-	note "daemon RSS: $start KiB before, $now KiB after" &&
+	test_note "daemon RSS: $start KiB before, $now KiB after" &&
 	# (ASan keeps freed memory in quarantine, up to 256 MiB and more.)
 	if ldd "$IOMAPFS" | grep -q libasan; then
 		slack=1048576
@@ -162,13 +149,13 @@ test_expect_success 'the daemon holds no more memory than before, give or take' 
 	fi &&
 	test "$now" -le $((start + slack))
 '
-show_notes
+test_show_notes
 
 test_expect_success 'the daemon unmounts cleanly and the image is clean' '
 	! grep -E "ERROR: (Address|Leak)Sanitizer|runtime error" "$TRASH/iomapfs-mnt.log" &&
 	iomapfs_unmount "$MNT" &&
 	fsck_clean "$IMG"
 '
-show_notes
+test_show_notes
 
 test_done

@@ -110,6 +110,20 @@ test_when_finished() {
 	test_finish_cmds="$1; $test_finish_cmds"
 }
 
+# test_note TEXT: a figure for the TAP diagnostics.  A test body's output
+# is captured, so notes are kept in a file until test_show_notes prints
+# them as "# " lines, after the test.
+test_note() {
+	echo "$*" >>"$TRASH/.notes"
+}
+
+test_show_notes() {
+	if [ -s "$TRASH/.notes" ]; then
+		sed "s/^/# /" "$TRASH/.notes"
+		: >"$TRASH/.notes"
+	fi
+}
+
 # test_atexit CMD: run CMD when the script ends (for mounts and daemons).
 test_atexit() {
 	test_cleanup_cmds="$1; $test_cleanup_cmds"
