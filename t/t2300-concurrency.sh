@@ -14,6 +14,20 @@ IMG=$TRASH/conc.img
 MNT=$TRASH/mnt
 export IMG MNT
 
+# fio_with_readers N JOBFILE OUT: run fio on JOBFILE (its output in OUT)
+# while N readers check the shared file; both must succeed.
+fio_with_readers() {
+	local rpid
+	(readers "$1" >readers.out 2>&1; echo $? >readers.rc) &
+	rpid=$! &&
+	fio --output="$3" "$2" &&
+	wait $rpid &&
+	test_eq 0 "$(cat readers.rc)" "readers exit code" || {
+		cat "$3" readers.out
+		false
+	}
+}
+
 test_expect_success FUSE,E2FSPROGS,DATAIO,FIO 'mount; a shared pattern file' '
 	make_dirty_image "$IMG" 384M -t ext4 -b 4096 &&
 	iomapfs_mount "$IMG" "$MNT" &&
@@ -51,13 +65,7 @@ test_expect_success FUSE,E2FSPROGS,DATAIO,FIO 'four writers with verify, two rea
 	bs=12k
 	fallocate=none
 	EOF
-	(readers 6 >readers.out 2>&1; echo $? >readers.rc) &
-	rpid=$! &&
-	fio --output=w.out w.fio &&
-	wait $rpid &&
-	test_eq 0 "$(cat readers.rc)" "readers exit code" || {
-		cat w.out readers.out; false
-	}
+	fio_with_readers 6 w.fio w.out
 '
 
 test_expect_success FUSE,E2FSPROGS,DATAIO,FIO 'four jobs of random reads and overwrites with verify' '
@@ -76,13 +84,7 @@ test_expect_success FUSE,E2FSPROGS,DATAIO,FIO 'four jobs of random reads and ove
 	[holes]
 	numjobs=2
 	EOF
-	(readers 4 >readers.out 2>&1; echo $? >readers.rc) &
-	rpid=$! &&
-	fio --output=rw.out rw.fio &&
-	wait $rpid &&
-	test_eq 0 "$(cat readers.rc)" "readers exit code" || {
-		cat rw.out readers.out; false
-	}
+	fio_with_readers 4 rw.fio rw.out
 '
 
 test_expect_success FUSE,E2FSPROGS,DATAIO,FIO 'unmount; e2fsck clean; the shared file is intact' '
