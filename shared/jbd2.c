@@ -130,8 +130,7 @@ uint32_t jbd2_tail_csum(uint32_t seed, const void *block, uint32_t blocksize)
 	return ext2fs_crc32c_le(crc, zero, sizeof(zero));
 }
 
-uint32_t jbd2_commit_csum(uint32_t seed, const void *block,
-			  uint32_t blocksize)
+uint32_t jbd2_commit_csum(uint32_t seed, const void *block, uint32_t blocksize)
 {
 	const size_t at = offsetof(struct jbd2_commit, h_chksum);
 	static const uint8_t zero[sizeof(uint32_t)];
@@ -220,9 +219,8 @@ int jbd2_super_check(const struct jbd2_super *sb, uint64_t inode_blocks,
 		return -EUCLEAN;
 	}
 	if (start != 0 && (start < first || start >= maxlen)) {
-		snprintf(why, why_len,
-			 "journal's log start %u outside %u..%u", start, first,
-			 maxlen - 1);
+		snprintf(why, why_len, "journal's log start %u outside %u..%u",
+			 start, first, maxlen - 1);
 		return -EUCLEAN;
 	}
 	if (type == JBD2_SUPERBLOCK_V1)

@@ -63,10 +63,10 @@ enum jbd2_csum_type {
 #define JBD2_FLAG_DELETED   0x4u /* unused by the kernel */
 #define JBD2_FLAG_LAST_TAG  0x8u /* the descriptor's last tag */
 
-#define JBD2_UUID_SIZE	  16
-#define JBD2_USERS_MAX	  48
-#define JBD2_SB_SIZE	  1024u /* bytes of the journal superblock */
-#define JBD2_MIN_BLOCKS	  1024u /* the smallest journal mke2fs makes */
+#define JBD2_UUID_SIZE	    16
+#define JBD2_USERS_MAX	    48
+#define JBD2_SB_SIZE	    1024u /* bytes of the journal superblock */
+#define JBD2_MIN_BLOCKS	    1024u /* the smallest journal mke2fs makes */
 #define JBD2_CHECKSUM_WORDS 8
 
 /* The header of every journal metadata block. */
@@ -78,15 +78,15 @@ struct jbd2_header {
 
 /* The journal superblock: log block 0, JBD2_SB_SIZE bytes. */
 struct jbd2_super {
-	struct jbd2_header s_header; /* 0x00 */
-	uint32_t s_blocksize;	     /* 0x0c: journal block size */
-	uint32_t s_maxlen;	     /* 0x10: log blocks in the journal */
-	uint32_t s_first;	     /* 0x14: first log block of the log */
-	uint32_t s_sequence;	     /* 0x18: first transaction expected */
-	uint32_t s_start;	     /* 0x1c: log block of it; 0: log empty */
-	uint32_t s_errno;	     /* 0x20: an error the kernel recorded */
-	uint32_t s_feature_compat;   /* 0x24 */
-	uint32_t s_feature_incompat; /* 0x28 */
+	struct jbd2_header s_header;  /* 0x00 */
+	uint32_t s_blocksize;	      /* 0x0c: journal block size */
+	uint32_t s_maxlen;	      /* 0x10: log blocks in the journal */
+	uint32_t s_first;	      /* 0x14: first log block of the log */
+	uint32_t s_sequence;	      /* 0x18: first transaction expected */
+	uint32_t s_start;	      /* 0x1c: log block of it; 0: log empty */
+	uint32_t s_errno;	      /* 0x20: an error the kernel recorded */
+	uint32_t s_feature_compat;    /* 0x24 */
+	uint32_t s_feature_incompat;  /* 0x28 */
 	uint32_t s_feature_ro_compat; /* 0x2c */
 	uint8_t s_uuid[JBD2_UUID_SIZE]; /* 0x30 */
 	uint32_t s_nr_users;		/* 0x40 */
@@ -194,8 +194,7 @@ uint32_t jbd2_super_csum(const struct jbd2_super *sb);
 /* A descriptor or revoke block's tail checksum (the tail taken as zero). */
 uint32_t jbd2_tail_csum(uint32_t seed, const void *block, uint32_t blocksize);
 /* A commit block's checksum (h_chksum[0] taken as zero), csum v2/v3. */
-uint32_t jbd2_commit_csum(uint32_t seed, const void *block,
-			  uint32_t blocksize);
+uint32_t jbd2_commit_csum(uint32_t seed, const void *block, uint32_t blocksize);
 /* A logged data block's checksum for its tag: crc32c(seed, seq, data). */
 uint32_t jbd2_data_csum(uint32_t seed, uint32_t sequence, const void *data,
 			uint32_t blocksize);
