@@ -1,0 +1,254 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
+#
+# lib-journal.sh - helpers of the journal tests (t6xxx): journals written
+# by others (debugfs's journal writer, the kernel's ext4), the two replays
+# of one image (e2fsck -E journal_only, and an iomapfs read-write mount
+# and unmount) and their block-for-block comparison (t/helper/jtool.py).
+# Source it after test-lib.sh.
+
+JTOOL=$SRC_DIR/t/helper/jtool.py
+# jtool ARGS: the image and journal tool, by python3 (a dist tarball may
+# lose its mode).
+jtool() {
+	python3 "$JTOOL" "$@"
+}
+
+command -v python3 >/dev/null && test_set_prereq PYTHON3
+
+# jnl_bs IMG: the filesystem's block size.
+jnl_bs() {
+	dumpe2fs -h "$1" 2>/dev/null | sed -n 's/^Block size: *//p'
+}
+
+# jnl_blocks IMG: the filesystem's block count.
+jnl_blocks() {
+	dumpe2fs -h "$1" 2>/dev/null | sed -n 's/^Block count: *//p'
+}
+
+# jnl_src DIR: a small tree for mke2fs -d: files, a directory, a larger
+# file, a symlink.
+jnl_src() {
+	local d=$1 i
+	rm -rf "$d" && mkdir -p "$d/dir/sub" || return 1
+	for i in $(seq 1 40); do
+		echo "file $i" >"$d/f$i" || return 1
+	done
+	head -c 300000 /dev/urandom >"$d/big" &&
+	ln -s f1 "$d/link" &&
+	echo inner >"$d/dir/sub/inner"
+}
+
+# jnl_base IMG SIZE [mke2fs options]: a fresh, populated image.
+jnl_base() {
+	local img=$1 size=$2
+	shift 2
+	jnl_src "$TRASH/jsrc" &&
+	make_image "$img" "$size" -d "$TRASH/jsrc" "$@"
+}
+
+# jnl_modify IMG: metadata changes by debugfs (the state a journal will
+# carry): creates, a new directory with files, removals, a hard link, a
+# symlink, an inode change, a rename by link and unlink.  The result must
+# be a consistent filesystem (debugfs's ln leaves the link count to us).
+jnl_modify() {
+	jnl_modify_ "$1" &&
+	fsck_clean "$1"
+}
+
+jnl_modify_() {
+	debugfs -w -f - "$1" >/dev/null 2>&1 <<-EOF
+	mkdir newdir
+	write /etc/hostname newdir/host
+	write /etc/passwd newdir/passwd
+	mkdir newdir/deeper
+	rm f3
+	rm f4
+	rm big
+	ln f5 f5link
+	sif f5 links_count 2
+	symlink sl /some/where/else
+	sif f6 mode 0100600
+	sif f7 uid 1234
+	ln f8 dir/f8moved
+	unlink f8
+	EOF
+}
+
+# jnl_diff A B: the blocks that differ between two images, one per line.
+jnl_diff() {
+	local bs
+	bs=$(jnl_bs "$1")
+	cmp -l "$1" "$2" | awk -v bs="$bs" '{ print int(($1 - 1) / bs) }' |
+		uniq
+}
+
+# jnl_blocks_of IMG OUT BLOCK...: the contents of the blocks, in order.
+jnl_blocks_of() {
+	local img=$1 out=$2 bs b
+	shift 2
+	bs=$(jnl_bs "$img")
+	: >"$out" || return 1
+	for b in "$@"; do
+		dd if="$img" bs="$bs" skip="$b" count=1 status=none >>"$out" ||
+			return 1
+	done
+}
+
+# jnl_pattern BS OUT TEXT [MAGIC]: one block of TEXT repeated; with MAGIC,
+# it starts with the journal's magic number (debugfs escapes it).
+jnl_pattern() {
+	local bs=$1 out=$2 text=$3
+	{
+		[ -z "${4:-}" ] || printf '\xc0\x3b\x39\x98'
+		yes "$text" | head -c "$bs"
+	} | head -c "$bs" >"$out"
+}
+
+# jnl_three IMG MOD [jo options]: write into IMG's journal, with debugfs,
+# four transactions that turn IMG into MOD, three of blocks and one of
+# revokes (T3: debugfs places the commit block of a transaction with both
+# blocks and revokes where its next transaction starts), and besides:
+#  - block $J_REV (free): logged in T1 and revoked in T3: never written;
+#  - block $J_AGAIN (free): logged in T1, revoked in T3, logged twice in
+#    T4 (junk one, then junk two): a revoke covers older transactions
+#    only, and within a transaction the later copy wins;
+#  - block $J_ESC (free): logged in T1 starting with the journal magic:
+#    debugfs escapes it, replay must restore the magic;
+#  - MOD's last changed block: logged in T1 with junk, in T4 with MOD's
+#    copy: the newest transaction wins.
+# With JNL_REVOKE=0 there is no T3 (debugfs's v1 commit checksum covers
+# its revoke block, the kernel's does not: such a transaction is corrupt
+# to e2fsck and the kernel), and $J_REV keeps T1's junk.
+# Sets J_REV, J_AGAIN, J_ESC, and J_TXN (the transactions written).
+jnl_three() {
+	local img=$1 mod=$2 bs n i l1 l2 l3 last revoke=
+	shift 2
+	local opts=$*
+	local -a diff a b c
+	bs=$(jnl_bs "$img") &&
+	n=$(jnl_blocks "$img") &&
+	mapfile -t diff < <(jnl_diff "$img" "$mod") &&
+	test "${#diff[@]}" -ge 4 || {
+		echo "jnl_three: $mod differs from $img in ${#diff[@]} blocks"
+		return 1
+	}
+	J_REV=$((n - 3)) J_AGAIN=$((n - 4)) J_ESC=$((n - 5))
+	# The last changed block (file data, not the superblock): T1 logs
+	# junk for it, which T4 replaces.
+	last=${diff[${#diff[@]} - 1]}
+	unset "diff[${#diff[@]} - 1]"
+	for i in "${!diff[@]}"; do
+		case $((i % 3)) in
+		0) a+=("${diff[$i]}") ;;
+		1) b+=("${diff[$i]}") ;;
+		*) c+=("${diff[$i]}") ;;
+		esac
+	done
+	jnl_pattern "$bs" "$TRASH/junk1" "junk one" &&
+	jnl_pattern "$bs" "$TRASH/junk2" "junk two" &&
+	jnl_pattern "$bs" "$TRASH/esc" "escaped" magic &&
+	jnl_blocks_of "$mod" "$TRASH/t1" "${a[@]}" &&
+	cat "$TRASH/junk1" "$TRASH/junk1" "$TRASH/junk1" "$TRASH/esc" \
+		>>"$TRASH/t1" &&
+	jnl_blocks_of "$mod" "$TRASH/t2" "${b[@]}" &&
+	jnl_blocks_of "$mod" "$TRASH/t3" "${c[@]}" "$last" &&
+	cat "$TRASH/junk1" "$TRASH/junk2" >>"$TRASH/t3" || return 1
+	l1=$(printf '%s,' "${a[@]}" "$J_REV" "$J_AGAIN" "$last")$J_ESC
+	l2=$(printf '%s,' "${b[@]}")
+	l3=$(printf '%s,' "${c[@]}" "$last" "$J_AGAIN")$J_AGAIN
+	J_TXN=3
+	if [ "${JNL_REVOKE:-1}" = 1 ]; then
+		revoke="jw -r $J_REV,$J_AGAIN /dev/null"
+		J_TXN=4
+	fi
+	debugfs -w -f - "$img" >"$TRASH/debugfs.out" 2>&1 <<-EOF
+	jo $opts
+	jw -b ${l1} $TRASH/t1
+	jw -b ${l2%,} $TRASH/t2
+	$revoke
+	jw -b ${l3} $TRASH/t3
+	jc
+	EOF
+	test "$(jtool log "$img" | grep -c " commit$")" -eq "$J_TXN" || {
+		echo "jnl_three: debugfs did not write $J_TXN transactions:"
+		cat "$TRASH/debugfs.out"
+		jtool log "$img"
+		return 1
+	}
+}
+
+# replay_e2fsck IMG OUT: OUT is IMG replayed by e2fsck -E journal_only.
+replay_e2fsck() {
+	local rc
+	cp --sparse=always "$1" "$2" &&
+	e2fsck -y -E journal_only "$2" >"$2.e2fsck" 2>&1
+	rc=$?
+	# 0, or 1 (fixed), or 4 (uncorrected: a recovery error reports it)
+	if [ "$rc" -gt 4 ]; then
+		echo "e2fsck -E journal_only $2 exited $rc:"
+		cat "$2.e2fsck"
+		return 1
+	fi
+}
+
+# replay_iomapfs IMG OUT [CODE]: OUT is IMG replayed by an iomapfs
+# read-write mount and unmount.  With CODE, the mount must be refused with
+# that exit code after the replay (a damaged log marks the filesystem for
+# e2fsck).  The daemon's messages are in OUT.log.
+replay_iomapfs() {
+	local img=$1 out=$2 code=${3:-} mnt
+	mnt=$TRASH/rmnt
+	cp --sparse=always "$img" "$out" || return 1
+	if [ -n "$code" ]; then
+		mkdir -p "$mnt" &&
+		test_expect_code "$code" timeout 60 "$IOMAPFS" -f \
+			-o ctl_socket="$TRASH/r.sock" "$out" "$mnt" \
+			>"$out.log" 2>&1 || {
+			cat "$out.log"
+			return 1
+		}
+		! mountpoint -q "$mnt"
+		return
+	fi
+	iomapfs_mount "$out" "$mnt" -o ctl_socket="$TRASH/r.sock" &&
+	iomapfs_unmount "$mnt" &&
+	cp "$TRASH/iomapfs-rmnt.log" "$out.log"
+}
+
+# replay_compare IMG [CODE]: replay IMG both ways and compare the results
+# block for block (jtool.py cmp lists the fields any mount changes).
+# Leaves IMG.e and IMG.i.
+replay_compare() {
+	local img=$1
+	replay_e2fsck "$img" "$img.e" &&
+	replay_iomapfs "$img" "$img.i" "${2:-}" &&
+	jtool cmp "$img.e" "$img.i" >"$img.cmp" || {
+		cat "$img.cmp" 2>/dev/null
+		echo "e2fsck said:"
+		cat "$img.e.e2fsck"
+		echo "iomapfs said:"
+		cat "$img.i.log"
+		return 1
+	}
+	cat "$img.cmp"
+}
+
+# block_is IMG BLOCK FILE: block BLOCK of IMG holds FILE's bytes.
+block_is() {
+	local bs
+	bs=$(jnl_bs "$1")
+	dd if="$1" bs="$bs" skip="$2" count=1 status=none | cmp - "$3"
+}
+
+# tree_of IMG OUT [mount options]: jtool.py tree of IMG mounted read-only
+# by iomapfs.
+tree_of() {
+	local img=$1 out=$2 mnt=$TRASH/tmnt
+	shift 2
+	local o=ro
+	[ $# -gt 0 ] && o=ro,$1
+	iomapfs_mount "$img" "$mnt" -o "$o,ctl_socket=$TRASH/t.sock" &&
+	jtool tree "$mnt" >"$out" &&
+	iomapfs_unmount "$mnt"
+}
