@@ -47,32 +47,50 @@ jnl_base() {
 	make_image "$img" "$size" -d "$TRASH/jsrc" "$@"
 }
 
-# jnl_modify IMG: metadata changes by debugfs (the state a journal will
-# carry): creates, a new directory with files, removals, a hard link, a
-# symlink, an inode change, a rename by link and unlink.  The result must
-# be a consistent filesystem (debugfs's ln leaves the link count to us).
-jnl_modify() {
-	jnl_modify_ "$1" &&
-	fsck_clean "$1"
+# jnl_stage N IMG: the Nth of three steps of metadata changes by debugfs
+# (the states a journal will carry): creates, a new directory with files,
+# removals, a hard link, a symlink, inode changes, a rename by link and
+# unlink.  Each step leaves a consistent filesystem (debugfs's ln leaves
+# the link count to us), so that a log replayed up to any of them does.
+jnl_stage() {
+	jnl_stage_"$1" "$2" >/dev/null 2>&1 &&
+	fsck_clean "$2"
 }
 
-jnl_modify_() {
-	debugfs -w -f - "$1" >/dev/null 2>&1 <<-EOF
+jnl_stage_1() {
+	debugfs -w -f - "$1" <<-EOF
 	mkdir newdir
 	write /etc/hostname newdir/host
+	rm f3
+	sif f6 mode 0100600
+	EOF
+}
+
+jnl_stage_2() {
+	debugfs -w -f - "$1" <<-EOF
 	write /etc/passwd newdir/passwd
 	mkdir newdir/deeper
-	rm f3
 	rm f4
-	rm big
 	ln f5 f5link
 	sif f5 links_count 2
+	EOF
+}
+
+jnl_stage_3() {
+	debugfs -w -f - "$1" <<-EOF
+	rm big
 	symlink sl /some/where/else
-	sif f6 mode 0100600
 	sif f7 uid 1234
 	ln f8 dir/f8moved
 	unlink f8
 	EOF
+}
+
+# jnl_stages BASE: BASE.1, BASE.2 and BASE.3, the states after each step.
+jnl_stages() {
+	cp "$1" "$1.1" && jnl_stage 1 "$1.1" &&
+	cp "$1.1" "$1.2" && jnl_stage 2 "$1.2" &&
+	cp "$1.2" "$1.3" && jnl_stage 3 "$1.3"
 }
 
 # jnl_diff A B: the blocks that differ between two images, one per line.
@@ -105,58 +123,50 @@ jnl_pattern() {
 	} | head -c "$bs" >"$out"
 }
 
-# jnl_three IMG MOD [jo options]: write into IMG's journal, with debugfs,
-# four transactions that turn IMG into MOD, three of blocks and one of
-# revokes (T3: debugfs places the commit block of a transaction with both
-# blocks and revokes where its next transaction starts), and besides:
+# jnl_three IMG BASE [jo options]: write into IMG's journal (IMG is a copy
+# of BASE, and jnl_stages made BASE.1 to BASE.3), with debugfs, four
+# transactions: T1, T2 and T4 carry the blocks that the steps of
+# jnl_stages change, with their new contents, and T3 revokes (debugfs
+# places the commit block of a transaction with both blocks and revokes
+# where its next transaction starts, so revokes get one of their own).
+# Replayed up to any transaction, the filesystem is consistent.  Besides:
 #  - block $J_REV (free): logged in T1 and revoked in T3: never written;
 #  - block $J_AGAIN (free): logged in T1, revoked in T3, logged twice in
 #    T4 (junk one, then junk two): a revoke covers older transactions
-#    only, and within a transaction the later copy wins;
+#    only, the newest transaction wins, and within one the later copy;
 #  - block $J_ESC (free): logged in T1 starting with the journal magic:
-#    debugfs escapes it, replay must restore the magic;
-#  - MOD's last changed block: logged in T1 with junk, in T4 with MOD's
-#    copy: the newest transaction wins.
+#    debugfs escapes it, replay must restore the magic.
 # With JNL_REVOKE=0 there is no T3 (debugfs's v1 commit checksum covers
 # its revoke block, the kernel's does not: such a transaction is corrupt
 # to e2fsck and the kernel), and $J_REV keeps T1's junk.
 # Sets J_REV, J_AGAIN, J_ESC, and J_TXN (the transactions written).
 jnl_three() {
-	local img=$1 mod=$2 bs n i l1 l2 l3 last revoke=
+	local img=$1 base=$2 bs n l1 l2 l3 revoke=
 	shift 2
 	local opts=$*
-	local -a diff a b c
+	local -a d1 d2 d3
 	bs=$(jnl_bs "$img") &&
 	n=$(jnl_blocks "$img") &&
-	mapfile -t diff < <(jnl_diff "$img" "$mod") &&
-	test "${#diff[@]}" -ge 4 || {
-		echo "jnl_three: $mod differs from $img in ${#diff[@]} blocks"
+	mapfile -t d1 < <(jnl_diff "$base" "$base.1") &&
+	mapfile -t d2 < <(jnl_diff "$base.1" "$base.2") &&
+	mapfile -t d3 < <(jnl_diff "$base.2" "$base.3") &&
+	test "${#d1[@]}" -gt 0 && test "${#d2[@]}" -gt 0 &&
+	test "${#d3[@]}" -gt 0 || {
+		echo "jnl_three: a step of jnl_stages changed no block"
 		return 1
 	}
 	J_REV=$((n - 3)) J_AGAIN=$((n - 4)) J_ESC=$((n - 5))
-	# The last changed block (file data, not the superblock): T1 logs
-	# junk for it, which T4 replaces.
-	last=${diff[${#diff[@]} - 1]}
-	unset "diff[${#diff[@]} - 1]"
-	for i in "${!diff[@]}"; do
-		case $((i % 3)) in
-		0) a+=("${diff[$i]}") ;;
-		1) b+=("${diff[$i]}") ;;
-		*) c+=("${diff[$i]}") ;;
-		esac
-	done
 	jnl_pattern "$bs" "$TRASH/junk1" "junk one" &&
 	jnl_pattern "$bs" "$TRASH/junk2" "junk two" &&
 	jnl_pattern "$bs" "$TRASH/esc" "escaped" magic &&
-	jnl_blocks_of "$mod" "$TRASH/t1" "${a[@]}" &&
-	cat "$TRASH/junk1" "$TRASH/junk1" "$TRASH/junk1" "$TRASH/esc" \
-		>>"$TRASH/t1" &&
-	jnl_blocks_of "$mod" "$TRASH/t2" "${b[@]}" &&
-	jnl_blocks_of "$mod" "$TRASH/t3" "${c[@]}" "$last" &&
+	jnl_blocks_of "$base.1" "$TRASH/t1" "${d1[@]}" &&
+	cat "$TRASH/junk1" "$TRASH/junk1" "$TRASH/esc" >>"$TRASH/t1" &&
+	jnl_blocks_of "$base.2" "$TRASH/t2" "${d2[@]}" &&
+	jnl_blocks_of "$base.3" "$TRASH/t3" "${d3[@]}" &&
 	cat "$TRASH/junk1" "$TRASH/junk2" >>"$TRASH/t3" || return 1
-	l1=$(printf '%s,' "${a[@]}" "$J_REV" "$J_AGAIN" "$last")$J_ESC
-	l2=$(printf '%s,' "${b[@]}")
-	l3=$(printf '%s,' "${c[@]}" "$last" "$J_AGAIN")$J_AGAIN
+	l1=$(printf '%s,' "${d1[@]}" "$J_REV" "$J_AGAIN")$J_ESC
+	l2=$(printf '%s,' "${d2[@]}")
+	l3=$(printf '%s,' "${d3[@]}" "$J_AGAIN")$J_AGAIN
 	J_TXN=3
 	if [ "${JNL_REVOKE:-1}" = 1 ]; then
 		revoke="jw -r $J_REV,$J_AGAIN /dev/null"

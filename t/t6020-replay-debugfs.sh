@@ -20,8 +20,8 @@ test_have_prereq PYTHON3 || skip_all "no python3"
 
 # one_case NAME SIZE "MKE2FS OPTIONS" "JO OPTIONS" WANT_INCOMPAT WANT_COMPAT
 #          [ROTATE]
-# A journal of four transactions (jnl_three) turning a base image into a modified
-# one; WANT_* are the journal's feature words after debugfs wrote it (so
+# A journal of four transactions (jnl_three) turning a base image into a
+# modified one in three steps; WANT_* are the journal's feature words after debugfs wrote it (so
 # that each case is known to test the format it names); ROTATE moves the
 # log to wrap around the end of the journal.
 one_case() {
@@ -34,10 +34,10 @@ one_case_() {
 	rm -rf "$name" && mkdir "$name" && cd "$name" || return 1
 	# shellcheck disable=SC2086
 	jnl_base base.img "$size" $mkfs &&
-	cp base.img mod.img && jnl_modify mod.img &&
+	jnl_stages base.img &&
 	cp base.img j.img &&
 	# shellcheck disable=SC2086
-	jnl_three j.img mod.img $jo || return 1
+	jnl_three j.img base.img $jo || return 1
 	if [ -n "$rotate" ]; then
 		jtool rotate j.img "$rotate" &&
 		jtool log j.img >log &&
@@ -72,7 +72,7 @@ one_case_() {
 	block_is j.img.i "$J_REV" rev.want &&
 	block_is j.img.i "$J_AGAIN" "$TRASH/junk2" &&
 	block_is j.img.i "$J_ESC" "$TRASH/esc" &&
-	tree_of mod.img mod.tree &&
+	tree_of base.img.3 mod.tree &&
 	tree_of j.img.i replayed.tree &&
 	test_cmp mod.tree replayed.tree &&
 	grep -q "newdir/passwd" replayed.tree
@@ -131,8 +131,8 @@ test_expect_success 'a wrapping log with 4 KiB blocks, 32-bit, no checksums' '
 test_expect_success 'async_commit' '
 	rm -rf async && mkdir async && (cd async &&
 	jnl_base base.img 64M -t ext4 &&
-	cp base.img mod.img && jnl_modify mod.img &&
-	cp base.img j.img && jnl_three j.img mod.img -c &&
+	jnl_stages base.img &&
+	cp base.img j.img && jnl_three j.img base.img -c &&
 	jtool jsb j.img incompat+=0x4 &&
 	replay_compare j.img &&
 	test_grep "replayed $J_TXN transactions" j.img.i.log &&
