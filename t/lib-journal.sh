@@ -262,3 +262,139 @@ tree_of() {
 	jtool tree "$mnt" >"$out" &&
 	iomapfs_unmount "$mnt"
 }
+
+# --- journals the kernel wrote -----------------------------------------
+
+# kernel_prereq: set KERNEL when this machine can mount an ext4 image on a
+# loop device (root, loop devices, ext4 in the kernel).
+kernel_prereq() {
+	test_have_prereq ROOT || return 0
+	make_image "$TRASH/kprobe.img" 8M -t ext4 &&
+	mkdir -p "$TRASH/kprobe" &&
+	mount -o loop "$TRASH/kprobe.img" "$TRASH/kprobe" 2>/dev/null &&
+	umount "$TRASH/kprobe" &&
+	test_set_prereq KERNEL
+	rm -rf "$TRASH/kprobe.img" "$TRASH/kprobe"
+	return 0
+}
+
+# kmount IMG MNT OPTS: the kernel's ext4 mounts IMG (loop) on MNT (ext3
+# too); unmounted at the end of the script whatever happens.
+kmount() {
+	mkdir -p "$2" &&
+	mount -t ext4 -o "loop,$3" "$1" "$2" &&
+	test_atexit "umount '$2' 2>/dev/null || umount -l '$2' 2>/dev/null"
+}
+
+# kwork DIR: metadata-heavy work: creates, renames (of files and of a
+# directory), unlinks, mkdir and rmdir, xattrs set and removed, truncates
+# up and down, appends, hard and symbolic links, chmod, chown, utimes,
+# fsync of some files.
+kwork() {
+	local d=$1 i
+	mkdir -p "$d/a/b/c" "$d/gone" || return 1
+	for i in $(seq 1 120); do
+		echo "file $i" >"$d/f$i" || return 1
+	done
+	mv "$d/f1" "$d/a/moved" &&
+	mv "$d/f2" "$d/a/b/c/deep" &&
+	mv "$d/a/b" "$d/b2" &&
+	rm "$d/f3" "$d/f4" "$d/f5" &&
+	rmdir "$d/gone" &&
+	mkdir "$d/tmp" && touch "$d/tmp/x" && rm -r "$d/tmp" &&
+	setfattr -n user.small -v hello "$d/f6" &&
+	setfattr -n user.big -v "$(head -c 900 /dev/zero | tr '\0' y)" \
+		"$d/f7" &&
+	setfattr -n user.gone -v bye "$d/f6" &&
+	setfattr -x user.gone "$d/f6" &&
+	truncate -s 200000 "$d/f8" &&
+	truncate -s 0 "$d/f9" &&
+	printf 'appended\n' >>"$d/f10" &&
+	head -c 70000 /dev/urandom >>"$d/f11" &&
+	head -c 1000000 /dev/urandom >"$d/big" &&
+	sync "$d/big" &&
+	truncate -s 300000 "$d/big" &&
+	ln "$d/f12" "$d/hard" &&
+	ln -s f13 "$d/sym" &&
+	ln -s "$(printf 'long/%.0s' $(seq 1 60))" "$d/longsym" &&
+	chmod 600 "$d/f14" &&
+	chown 1000:1000 "$d/f15" &&
+	touch -d @1000000000 "$d/f16" &&
+	for i in $(seq 20 60); do
+		rm "$d/f$i" || return 1
+	done &&
+	sync "$d/f17"
+}
+
+# kernel_crash IMG SIZE "MKE2FS OPTIONS" "MOUNT OPTIONS" [shutdown]: a
+# filesystem the kernel mounted (commit=1, nodelalloc: file data is
+# allocated and, data=ordered, written before the commit that links it),
+# did kwork in, and that was copied to IMG while still mounted, 3 s after
+# the work: committed to the journal, not yet written home (the kernel
+# writes home after 30 s).  With "shutdown", FS_IOC_SHUTDOWN (without a log
+# flush) stops the filesystem first, so that no checkpoint can run while
+# it is copied.  IMG.live is the tree the kernel showed before the copy.
+kernel_crash() {
+	local img=$1 size=$2 mkfs=$3 opts=$4 how=${5:-} mnt=$TRASH/kmnt
+	# shellcheck disable=SC2086
+	make_image "$img.src" "$size" $mkfs &&
+	kmount "$img.src" "$mnt" "commit=1,nodelalloc${opts:+,$opts}" &&
+	kwork "$mnt" &&
+	sleep 3 &&
+	jtool tree "$mnt" >"$img.live" &&
+	if [ "$how" = shutdown ]; then
+		xfs_io -x -c shutdown "$mnt"
+	fi &&
+	cp --sparse=always "$img.src" "$img" &&
+	umount "$mnt" &&
+	rm -f "$img.src" &&
+	kernel_needs_journal "$img"
+}
+
+# kernel_needs_journal IMG: IMG's journal holds transactions to replay.
+kernel_needs_journal() {
+	local info
+	dumpe2fs -h "$1" 2>/dev/null | grep -q "^Filesystem features:.*needs_recovery" &&
+	info=$(jtool info "$1") &&
+	set -- $info &&
+	test "$5" -ne 0 || {
+		echo "the kernel left no journal to replay in $1 ($info)"
+		return 1
+	}
+}
+
+# log_wraps IMG: the log of IMG runs past the end of the journal.
+log_wraps() {
+	jtool log "$1" | awk 'NR > 1 && $1 < prev { w = 1 } { prev = $1 }
+		END { exit !w }'
+}
+
+# kernel_crash_wrap IMG: as kernel_crash, with a journal of 1024 blocks
+# and work that goes on until the log runs past the end of the journal;
+# then FS_IOC_SHUTDOWN and the copy.  Tries three filesystems at most.
+kernel_crash_wrap() {
+	local img=$1 mnt=$TRASH/kmnt try round i
+	for try in 1 2 3; do
+		make_image "$img.src" 64M -t ext4 -J size=1 &&
+		kmount "$img.src" "$mnt" commit=1,nodelalloc || return 1
+		for round in $(seq 1 90); do
+			for i in $(seq 1 60); do
+				echo "$round" >"$mnt/f$round-$i" || return 1
+			done
+			rm -f "$mnt/f$((round - 2))-"*
+			sleep 1.2
+			log_wraps "$img.src" 2>/dev/null && break
+		done
+		sleep 1.2 &&
+		jtool tree "$mnt" >"$img.live" &&
+		xfs_io -x -c shutdown "$mnt" &&
+		cp --sparse=always "$img.src" "$img" &&
+		umount "$mnt" &&
+		rm -f "$img.src" || return 1
+		if kernel_needs_journal "$img" >/dev/null && log_wraps "$img"; then
+			return 0
+		fi
+	done
+	echo "the kernel's log did not wrap around in three tries"
+	return 1
+}
