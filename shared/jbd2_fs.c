@@ -219,14 +219,15 @@ void jbd2_fs_describe(ext2_filsys fs, char *buf, size_t len)
 	if (!ext2fs_has_feature_journal(sb))
 		snprintf(buf, len, "none");
 	else if (ext)
-		snprintf(buf, len,
-			 "external (UUID %02x%02x%02x%02x-%02x%02x-%02x%02x-"
-			 "%02x%02x-%02x%02x%02x%02x%02x%02x, device 0x%x)",
-			 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8],
-			 u[9], u[10], u[11], u[12], u[13], u[14], u[15],
-			 sb->s_journal_dev);
+		snprintf(
+			buf, len,
+			"external: device 0x%x, UUID %02x%02x%02x%02x-%02x%02x-"
+			"%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+			sb->s_journal_dev, u[0], u[1], u[2], u[3], u[4], u[5],
+			u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
+			u[14], u[15]);
 	else
-		snprintf(buf, len, "internal (inode %u)", sb->s_journal_inum);
+		snprintf(buf, len, "internal: inode %u", sb->s_journal_inum);
 }
 
 int jbd2_fs_open(ext2_filsys fs, struct jbd2_fs **jp, char *why, size_t why_len)

@@ -59,8 +59,8 @@ int jbd2_fs_bmap(struct jbd2_fs *j, uint32_t lblk, uint64_t *pblk);
 int jbd2_fs_read(void *arg, uint32_t lblk, void *buf);
 
 /*
- * The filesystem's journal state, for people: "internal (inode 8)",
- * "external (UUID ...)", "none".  Into @buf of @len bytes.
+ * Where the filesystem's journal is, for people: "internal: inode 8",
+ * "external: device 0x801, UUID ...", "none".  Into @buf of @len bytes.
  */
 void jbd2_fs_describe(ext2_filsys fs, char *buf, size_t len);
 
