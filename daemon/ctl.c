@@ -41,6 +41,7 @@
 #include "ext2map.h"
 #include "fs.h"
 #include "proto.h"
+#include "replay.h"
 #include "varlink.h"
 
 /* Mappings per reply when a result is streamed. */
@@ -710,6 +711,13 @@ static json_t *m_get_interface_description(struct ctl_conn *c,
 				 NULL, false);
 }
 
+/* The journal as the mount found it (replay.h). */
+static json_t *m_get_journal(struct ctl_conn *c, const json_t *params)
+{
+	(void)params;
+	return varlink_reply_new(replay_describe(c->srv->fsx), NULL, false);
+}
+
 static json_t *m_get_status(struct ctl_conn *c, const json_t *params)
 {
 	struct ctl_server *srv = c->srv;
@@ -1130,6 +1138,7 @@ static const struct ctl_method ctl_methods[] = {
 	STREAM(PROTO_M_AUDIT, 0, p_ino, w_audit),
 	STREAM(PROTO_M_DUMP, 0, p_range, w_dump),
 	METHOD(PROTO_M_FLUSH, CTL_M_ADMIN, p_range, m_flush),
+	METHOD0(PROTO_M_GET_JOURNAL, 0, m_get_journal),
 	METHOD0(PROTO_M_GET_LIMITS, 0, m_get_limits),
 	METHOD(PROTO_M_GET_STATS, 0, p_ino, m_get_stats),
 	METHOD0(PROTO_M_GET_STATUS, 0, m_get_status),

@@ -39,6 +39,7 @@ declare -A PARAMS=(
 	[io.iomapfs.Cache.Flush]='{"ino":12}'
 	[io.iomapfs.Cache.SetCaching]='{"enabled":true}'
 	[io.iomapfs.Cache.GetLimits]='{}'
+	[io.iomapfs.Cache.GetJournal]='{}'
 	[io.iomapfs.Cache.SetLimits]='{}'
 	[org.varlink.service.GetInfo]='{}'
 	[org.varlink.service.GetInterfaceDescription]='{"interface":"io.iomapfs.Cache"}'
