@@ -128,6 +128,8 @@ const char *jbd2_log_stop_name(enum jbd2_log_stop stop)
 		return "read error";
 	case JBD2_STOP_LOG_RANGE:
 		return "log block out of range";
+	case JBD2_STOP_LOOP:
+		return "log runs around";
 	}
 	return "unknown";
 }
@@ -709,10 +711,30 @@ static int jbd2_pass(struct jbd2_log *log, enum jbd2_pass pass)
 	bool ok, v1ok, v1checked;
 	int status = 0, ret;
 	uint8_t *b = log->buf;
+	/*
+	 * Log blocks the pass has moved over.  A log is shorter than the log
+	 * area (the kernel never lets it reach its own tail), so a walk
+	 * longer than that goes round in a circle: descriptors of one
+	 * transaction whose tag counts add up to the log area.  The kernel
+	 * and e2fsck would walk it for ever; the log ends here.
+	 */
+	uint64_t walked = 0;
 
 	for (;;) {
 		if (!scan && jbd2_tid_geq(next_seq, log->end_seq))
 			break;
+		if (walked >= log->last - log->first) {
+			if (scan) {
+				jbd2_stop(log, false, JBD2_STOP_LOOP, next,
+					  "transaction %u runs around the "
+					  "whole journal: the end of the log",
+					  next_seq);
+				goto done;
+			}
+			/* The scan ended the log before this. */
+			break;
+		}
+		walked++;
 		lblk = next;
 		ret = jbd2_read(log, lblk, b);
 		if (ret) {
@@ -782,6 +804,7 @@ static int jbd2_pass(struct jbd2_log *log, enum jbd2_pass pass)
 					goto done;
 				}
 			}
+			walked += jbd2_count_tags(log, b);
 			if (pass == JBD2_PASS_REPLAY) {
 				jbd2_replay_desc(log, b, &next, seq, &status,
 						 &block_error);

@@ -13,12 +13,15 @@
  * recovery does (e2fsck/recovery.c, a copy of the kernel's
  * fs/jbd2/recovery.c), so that a replay by iomapfs and one by
  * `e2fsck -E journal_only` leave the same image, including on damaged
- * logs.  Two deliberate differences, both written at the code:
+ * logs.  Three deliberate differences, each written at the code:
  *  - a tag naming a block outside the filesystem ends the log before its
  *    transaction (e2fsck writes it wherever it lands; the kernel fails);
  *  - with fast commits the log wraps at the end of the ordinary log area,
  *    as the kernel does since 6.5 (e2fsck 1.47 wraps at the end of the
- *    fast-commit area and so misses a wrapped log's tail).
+ *    fast-commit area and so misses a wrapped log's tail);
+ *  - a log that would run around the whole journal (descriptors of one
+ *    transaction whose tag counts lead back to the first: e2fsck and the
+ *    kernel walk it for ever) ends where it would come round.
  */
 #ifndef IOMAPFS_JBD2_LOG_H
 #define IOMAPFS_JBD2_LOG_H
@@ -41,6 +44,7 @@ enum jbd2_log_stop {
 	JBD2_STOP_BAD_BLOCKNR, /* a tag names a block past the filesystem */
 	JBD2_STOP_READ,	       /* a log block could not be read */
 	JBD2_STOP_LOG_RANGE,   /* a log block number past the journal */
+	JBD2_STOP_LOOP,	       /* the log runs around the journal */
 };
 
 /* A short name for @stop ("end of log", "commit checksum", ...). */

@@ -178,6 +178,16 @@ test_expect_success 'the kernel'"'"'s error in the journal (s_errno) becomes err
 	test_grep "errors are recorded" errno.img.i.log
 '
 
+test_expect_success 'a log that leads round the journal ends (e2fsck walks it for ever)' '
+	make_image circle.img 64M -t ext4 -O ^64bit,^metadata_csum &&
+	jtool circle circle.img &&
+	debugfs -w -R "feature needs_recovery" circle.img >/dev/null 2>&1 &&
+	replay_iomapfs circle.img circle.img.i &&
+	replayed circle.img.i.log 0 &&
+	test_grep "runs around the whole journal" circle.img.i.log &&
+	fsck_clean circle.img.i
+'
+
 test_expect_success 'a corrupt journal superblock: refused, nothing written' '
 	damaged jsb.img v3.img &&
 	jtool jsb jsb.img maxlen=1 &&

@@ -34,6 +34,10 @@
 #       blocks before the end of the log area: a log that wraps around.
 #   jtool.py info IMG
 #       "blocksize BLOCKS first maxlen start sequence incompat compat".
+#   jtool.py circle IMG
+#       replace the log with descriptors of one transaction (32-bit tags,
+#       no checksums) whose tag counts lead round the whole journal back
+#       to the first: a log e2fsck 1.47 and the kernel walk for ever.
 import hashlib
 import os
 import re
@@ -400,6 +404,29 @@ def cmd_rotate(img, k):
     return 0
 
 
+def cmd_circle(img):
+    j = Journal(img)
+    if j.incompat & ~INCOMPAT_REVOKE or j.compat:
+        raise SystemExit("circle: wants a journal without checksums and "
+                         "64-bit tags")
+    per = (j.bs - 12) // 8
+    ring = j.maxlen - j.first
+    pos, left = j.first, ring
+    while left > 0:
+        n = min(per, left - 1)
+        b = bytearray(j.bs)
+        struct.pack_into(">III", b, 0, JBD2_MAGIC, 1, j.sequence)
+        for i in range(n):
+            # SAME_UUID on every tag, LAST_TAG on the last.
+            struct.pack_into(">IHH", b, 12 + 8 * i, 5000 + i, 0,
+                             2 | (8 if i == n - 1 else 0))
+        j.write(pos, b)
+        pos += n + 1
+        left -= n + 1
+    j.set_super([(0x1C, j.first)])
+    return 0
+
+
 def main(argv):
     if len(argv) < 3:
         print(__doc__ or "see the comment at the top", file=sys.stderr)
@@ -424,6 +451,8 @@ def main(argv):
         return cmd_jsb(argv[2], argv[3:])
     if cmd == "rotate":
         return cmd_rotate(argv[2], int(argv[3]))
+    if cmd == "circle":
+        return cmd_circle(argv[2])
     if cmd == "info":
         j = Journal(argv[2])
         print("%d %d %d %d %d %d 0x%x 0x%x" % (

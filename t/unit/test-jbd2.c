@@ -925,6 +925,28 @@ static void test_edges(void)
 	       "reset after a failed recovery: the sequence unchanged");
 	free(m.mem);
 
+	/* Descriptors whose tag counts lead round the journal: 126 tags of
+	 * 8 bytes after the one at block 10 of a 128-block journal bring
+	 * the walk back to block 10, for ever in e2fsck and the kernel. */
+	mj_init(&m, 1024, 128);
+	tj_init(&t, &m, 0, 0, 10, 1);
+	tj_seal(&t);
+	{
+		uint8_t *d = mj_block(&m, 10);
+
+		tj_header(d, JBD2_DESCRIPTOR_BLOCK, 1);
+		for (i = 0; i < 126; i++) {
+			jbd2_put_be32(d + 12 + 8 * i, 200 + i);
+			jbd2_put_be16(d + 12 + 8 * i + 6, JBD2_FLAG_SAME_UUID);
+		}
+	}
+	tap_eq_int(mj_run(&m, 1 << 20, 0, &res), 0, "a circular log: runs");
+	tap_ok(res.stop == JBD2_STOP_LOOP && res.transactions == 0 &&
+		       m.nreplay == 0,
+	       "a circular log ends where it comes round (%d, %u)", res.stop,
+	       res.transactions);
+	free(m.mem);
+
 	/* Superblocks the reader refuses. */
 	mj_init(&m, 1024, 1024);
 	tj_init(&t, &m, V3_64 | 0x100, 0, 1, 1);
