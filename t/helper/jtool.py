@@ -34,6 +34,11 @@
 #       blocks before the end of the log area: a log that wraps around.
 #   jtool.py info IMG
 #       "blocksize BLOCKS first maxlen start sequence incompat compat".
+#   jtool.py extract IMG OUT [FLAGS] [--all]
+#       the journal as an input of the journal fuzz harness
+#       (t/fuzz/fuzz-jbd2.c): an 8-byte header (FLAGS, 0, the filesystem's
+#       block count) and log blocks 0 to one past the end of the log (the
+#       whole journal when the log wraps, or with --all).
 #   jtool.py circle IMG
 #       replace the log with descriptors of one transaction (32-bit tags,
 #       no checksums) whose tag counts lead round the whole journal back
@@ -404,6 +409,31 @@ def cmd_rotate(img, k):
     return 0
 
 
+def cmd_extract(img, out, flags, whole):
+    j = Journal(img)
+    end = j.first + 1
+    prev = 0
+    r = [] if whole else subprocess.run(
+        ["python3", __file__, "log", img], capture_output=True, text=True,
+        check=True).stdout.split("\n")
+    if whole:
+        end = j.maxlen
+    for line in r:
+        if not line:
+            continue
+        lblk = int(line.split()[0])
+        if lblk < prev:
+            end = j.maxlen
+            break
+        prev = lblk
+        end = max(end, lblk + 2)
+    with open(out, "wb") as f:
+        f.write(struct.pack("<BBIH", flags, 0, j.fs.blocks & 0xFFFFFFFF, 0))
+        for lblk in range(min(end, j.maxlen)):
+            f.write(bytes(j.read(lblk)))
+    return 0
+
+
 def cmd_circle(img):
     j = Journal(img)
     if j.incompat & ~INCOMPAT_REVOKE or j.compat:
@@ -451,6 +481,10 @@ def main(argv):
         return cmd_jsb(argv[2], argv[3:])
     if cmd == "rotate":
         return cmd_rotate(argv[2], int(argv[3]))
+    if cmd == "extract":
+        rest = [a for a in argv[4:] if a != "--all"]
+        return cmd_extract(argv[2], argv[3], int(rest[0], 0) if rest else 0,
+                           "--all" in argv[4:])
     if cmd == "circle":
         return cmd_circle(argv[2])
     if cmd == "info":
