@@ -59,6 +59,11 @@ struct jio_hooks {
  * open come through the hooks (a read-only mount of a filesystem whose
  * journal holds a newer superblock must see the newer one).
  * jio_set_next_hooks() is not thread-safe: call it at mount, then open.
+ * The next open takes the hooks and forgets them (NULL: none), so that a
+ * later open never calls hooks whose argument is gone.  Hooks count in
+ * filesystem blocks, learnt from the primary superblock at open: with
+ * hooks set, an open of something with no valid superblock fails
+ * (EXT2_ET_BAD_MAGIC).
  */
 extern io_manager jio_io_manager;
 void jio_set_next_hooks(const struct jio_hooks *hooks);
@@ -66,8 +71,14 @@ void jio_set_next_hooks(const struct jio_hooks *hooks);
 /* The jio state of a channel jio_io_manager opened (fs->io), or NULL. */
 struct jio *jio_of(io_channel io);
 
-/* Replace the hooks (NULL: none). */
+/*
+ * Replace the hooks (NULL: none).  Ignored (no hooks) on a channel whose
+ * filesystem block size is unknown (jio_block_size() is 0).
+ */
 void jio_set_hooks(struct jio *j, const struct jio_hooks *hooks);
+
+/* The filesystem block size the hooks count in, or 0 when unknown. */
+uint32_t jio_block_size(const struct jio *j);
 
 /*
  * Read or write @count whole filesystem blocks at device block @blk
@@ -83,11 +94,11 @@ int jio_raw_flush(struct jio *j);
 
 /* Counters, for tests and statistics. */
 struct jio_stats {
-	uint64_t reads_hooked;	   /* blocks the read hook answered */
-	uint64_t reads_device;	   /* blocks read from the device */
-	uint64_t writes_hooked;	   /* blocks the write hook took */
-	uint64_t writes_device;	   /* blocks written through */
-	uint64_t partial_writes;   /* sub-block writes merged into a block */
+	uint64_t reads_hooked;	 /* blocks the read hook answered */
+	uint64_t reads_device;	 /* blocks read from the device */
+	uint64_t writes_hooked;	 /* blocks the write hook took */
+	uint64_t writes_device;	 /* blocks written through */
+	uint64_t partial_writes; /* sub-block writes merged into a block */
 };
 void jio_get_stats(const struct jio *j, struct jio_stats *out);
 
