@@ -899,8 +899,8 @@ int fs_open(struct iomapfs *fsx)
 	ret = replay_prepare(fsx);
 	if (ret)
 		return ret;
-	err = ext2fs_open2(fsx->source, NULL, flags, 0, 0, unix_io_manager,
-			   &fsx->fs);
+	err = ext2fs_open2(fsx->source, NULL, flags, 0, 0,
+			   replay_io_manager(fsx), &fsx->fs);
 	if (err == EXT2_ET_RO_UNSUPP_FEATURE) {
 		fprintf(stderr,
 			"iomapfs: %s: the filesystem has read-only compatible "

@@ -30,6 +30,7 @@
 
 #include "ext2map.h"
 #include "jbd2_fs.h"
+#include "jio.h"
 #include "replay.h"
 
 /* One replayed block kept in memory (read-only mounts). */
@@ -185,6 +186,39 @@ uint64_t replay_next(const struct replay *rp, uint64_t blk, uint64_t count)
 	return UINT64_MAX;
 }
 
+/*
+ * The journal io_manager's hooks of a read-only mount (jio.h): every
+ * block libext2fs reads comes from the replayed set when it is there, the
+ * superblock and group descriptors at open included.  Such a mount never
+ * writes: a write that got this far is refused.
+ */
+static int replay_jio_read(void *arg, uint64_t blk, void *buf)
+{
+	const struct replay *rp = arg;
+	const void *b = replay_block(rp, blk);
+
+	if (!b)
+		return 0;
+	memcpy(buf, b, rp->blocksize);
+	return 1;
+}
+
+static int replay_jio_write(void *arg, uint64_t blk, const void *buf)
+{
+	(void)arg;
+	(void)blk;
+	(void)buf;
+	return -EROFS;
+}
+
+io_manager replay_io_manager(const struct iomapfs *fsx)
+{
+	const struct replay *rp = fsx->replay;
+
+	return rp && rp->mode == REPLAY_MEMORY ? jio_io_manager
+					       : unix_io_manager;
+}
+
 /* --- writing to the device ------------------------------------------------ */
 
 static int replay_pwrite(int fd, const void *buf, size_t len, uint64_t off)
@@ -266,15 +300,15 @@ static int replay_replay_cb(void *arg, uint64_t blk, const void *data)
 
 /* One line about what the reader found, for the mount's messages. */
 static void replay_summary(const char *src, const struct jbd2_log_result *res,
-			   const char *what)
+			   const char *where)
 {
 	fprintf(stderr,
-		"iomapfs: %s: %s %u transaction%s (%u to %u, %" PRIu64
-		" blocks, %" PRIu64 " revoked); the log ended at log block "
+		"iomapfs: %s: replayed %u transaction%s (%u to %u, %" PRIu64
+		" blocks, %" PRIu64 " revoked) %s; the log ended at log block "
 		"%u: %s\n",
-		src, what, res->transactions, res->transactions == 1 ? "" : "s",
+		src, res->transactions, res->transactions == 1 ? "" : "s",
 		res->start_seq, res->end_seq - 1, res->replayed,
-		res->revoke_hits, res->stop_block, res->why);
+		res->revoke_hits, where, res->stop_block, res->why);
 }
 
 /* Messages for what e2fsck would flag after this replay. */
@@ -344,17 +378,6 @@ static int replay_needed(struct iomapfs *fsx, ext2_filsys tfs,
 			res->transactions == 1 ? "" : "s");
 		return 0;
 	}
-	if (fsx->opts.ro) {
-		/* Until the journal io_manager (jio.h) can serve replayed
-		 * blocks to libext2fs: the old read-only behaviour. */
-		rp->mode = REPLAY_SKIPPED;
-		fprintf(stderr,
-			"iomapfs: %s: the journal needs recovery; mounting "
-			"read-only without replaying it, recent changes may "
-			"be missing\n",
-			src);
-		return 0;
-	}
 	if (res->fc_tags && !fsx->opts.ro) {
 		replay_warn_fc(src, res, false);
 		return -REPLAY_E_FASTCOMMIT;
@@ -397,11 +420,22 @@ static int replay_needed(struct iomapfs *fsx, ext2_filsys tfs,
 			return ret;
 		}
 		rp->mode = REPLAY_DEVICE;
-		replay_summary(src, res, "replayed");
+		replay_summary(src, res, "to the device");
 	} else {
+		static const struct jio_hooks hooks = {
+			.read_block = replay_jio_read,
+			.write_block = replay_jio_write,
+		};
+		struct jio_hooks h = hooks;
+
 		replay_store_sort(rp);
 		rp->mode = REPLAY_MEMORY;
-		replay_summary(src, res, "replayed into memory (read-only)");
+		/* The open that follows reads through these. */
+		h.arg = rp;
+		jio_set_next_hooks(&h);
+		replay_summary(
+			src, res,
+			"into memory (a read-only mount writes nothing)");
 	}
 	rp->finish = true;
 	replay_warn_damage(src, res);

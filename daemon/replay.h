@@ -67,6 +67,13 @@ struct replay;
 int replay_prepare(struct iomapfs *fsx);
 
 /*
+ * The io_manager fs_open() opens the filesystem with, after
+ * replay_prepare(): the journal's (jio.h), whose read hook serves the
+ * blocks a read-only mount replayed into memory, or unix_io.
+ */
+io_manager replay_io_manager(const struct iomapfs *fsx);
+
+/*
  * After the filesystem is opened (fsx->fs): finish a replay.  Read-write:
  * mark the filesystem as e2fsck would after the same replay (errors or a
  * needed check), empty the journal, clear needs_recovery and recount the
