@@ -980,8 +980,8 @@ int fs_open(struct iomapfs *fsx)
 		goto out_close;
 	if (!fsx->opts.ro && ext2fs_has_feature_journal(sb))
 		fprintf(stderr,
-			"iomapfs: %s: note: the journal is not used; changes "
-			"are written in place\n",
+			"iomapfs: %s: note: iomapfs does not write the "
+			"journal; its changes are written in place\n",
 			fsx->source);
 
 	if (!fsx->opts.ro) {
