@@ -226,7 +226,7 @@ static int mj_run(struct mj *m, uint64_t fs_blocks, unsigned int flags,
 {
 	struct jbd2_log_ops ops = mj_ops;
 	struct jbd2_log *log;
-	char why[160];
+	char why[160] = "";
 	int ret;
 
 	ops.arg = m;
@@ -255,7 +255,7 @@ static void test_kernel_vectors(void)
 	struct jbd2_log_result res;
 	struct mj m;
 	uint32_t seed;
-	char why[160];
+	char why[160] = "";
 	size_t i;
 
 	vec_block(k_jsb, jsb, VBS);
@@ -322,7 +322,7 @@ static void test_debugfs_v2(void)
 	const struct jbd2_super *sb;
 	uint32_t seed;
 	struct mj m;
-	char why[160];
+	char why[160] = "";
 	size_t i;
 
 	mj_init(&m, VBS, 1024);
@@ -854,7 +854,7 @@ static void test_edges(void)
 	struct tj t;
 	struct mj m;
 	uint64_t *many;
-	char why[160];
+	char why[160] = "";
 	unsigned int i;
 
 	/* An empty log. */
@@ -865,6 +865,7 @@ static void test_edges(void)
 	tap_ok(res.stop == JBD2_STOP_EMPTY && res.next_seq == 42 &&
 		       res.transactions == 0,
 	       "empty: next sequence is s_sequence + 1 (%u)", res.next_seq);
+	free(m.mem);
 
 	/* Sequence numbers that wrap around 2^32, and revoke records of
 	 * transactions on both sides of it. */
