@@ -44,9 +44,14 @@ struct replay {
 	bool has_journal;
 	bool external;
 	char where[128]; /* jbd2_fs_describe() */
-	/* The journal superblock as the mount found it. */
+	/* The journal superblock as the mount found it, and as it is on
+	 * the device now (after emptying a stale log). */
 	struct jbd2_super jsb;
+	struct jbd2_super jsb_disk;
 	bool jsb_valid;
+	/* Only an error the kernel left in a journal with nothing to
+	 * replay (s_errno): replay_finish() carries it into the superblock. */
+	bool errno_only;
 	uint64_t jsb_dev_blk; /* the device block of log block 0 */
 	uint32_t blocksize;
 	/* What the reader found (and did, unless REPLAY_SKIPPED). */
@@ -483,6 +488,8 @@ static int replay_stale_log(struct iomapfs *fsx, struct jbd2_fs *j,
 	ret = replay_write_jsb(fsx, &jsb);
 	if (!ret)
 		ret = replay_sync(fsx);
+	if (!ret)
+		rp->jsb_disk = jsb;
 	return ret;
 }
 
@@ -563,6 +570,7 @@ int replay_prepare(struct iomapfs *fsx)
 		goto out_close;
 	if (!ret) {
 		memcpy(&rp->jsb, jbd2_fs_super(j), sizeof(rp->jsb));
+		rp->jsb_disk = rp->jsb;
 		rp->jsb_valid = true;
 		rr.j = j;
 		ret = jbd2_log_new(&rp->jsb, jbd2_fs_blocks(j),
@@ -608,6 +616,20 @@ int replay_prepare(struct iomapfs *fsx)
 		ret = replay_needed(fsx, tfs, j, log, &rr);
 	else if (jbd2_be32(&rp->jsb.s_start))
 		ret = replay_stale_log(fsx, j, log);
+	if (!ret && !needs && jbd2_be32(&rp->jsb.s_errno)) {
+		/* The kernel aborted the journal and recorded why: e2fsck
+		 * and the kernel's next mount carry it into the superblock
+		 * as recorded errors, and clear it. */
+		fprintf(stderr,
+			"iomapfs: %s: the journal holds an error the kernel "
+			"recorded (errno %d): the filesystem is marked as "
+			"having errors\n",
+			src, (int32_t)jbd2_be32(&rp->jsb.s_errno));
+		rp->errno_only = true;
+		rp->finish = true;
+		if (!fsx->opts.ro)
+			ret = jbd2_fs_bmap(j, 0, &rp->jsb_dev_blk);
+	}
 
 out_close:
 	jbd2_log_free(log);
@@ -657,6 +679,29 @@ int replay_finish(struct iomapfs *fsx)
 	if (!rp || !rp->finish)
 		return 0;
 	rp->finish = false;
+	if (rp->errno_only) {
+		sb->s_state |= EXT2_ERROR_FS;
+		if (fsx->opts.ro)
+			return 0;
+		/* The mark first, then the journal's copy is cleared, as
+		 * e2fsck does: a crash in between marks again. */
+		ret = replay_flush(fsx, "the superblock's error state");
+		if (ret)
+			return ret;
+		jsb = rp->jsb_disk;
+		jbd2_put_be32(&jsb.s_errno, 0);
+		if (jbd2_has_csum_v2or3(&jsb))
+			jbd2_put_be32(&jsb.s_checksum, jbd2_super_csum(&jsb));
+		ret = replay_write_jsb(fsx, &jsb);
+		return ret ? ret : replay_sync(fsx);
+	}
+	if (sb->s_last_orphan || ext2fs_has_feature_orphan_present(sb))
+		fprintf(stderr,
+			"iomapfs: %s: note: the filesystem lists orphan inodes "
+			"(files deleted or truncated while still open when it "
+			"went down): iomapfs leaves them to the kernel's next "
+			"mount or to e2fsck, which release them\n",
+			fsx->source);
 	/*
 	 * e2fsck's marks first: a recovery that failed needs a full check,
 	 * and a failed commit or an error the kernel left in the journal

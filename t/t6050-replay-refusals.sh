@@ -103,6 +103,18 @@ test_expect_success 'a log without needs_recovery: ignored, and emptied' '
 	fsck_clean nonr.img
 '
 
+test_expect_success 'the kernel'"'"'s error in a journal with nothing to replay' '
+	make_image errno.img 32M -t ext4 &&
+	jtool jsb errno.img errno=0xffffff94 &&
+	replay_compare errno.img 8 &&
+	test_grep "holds an error the kernel recorded (errno -108)" \
+		errno.img.i.log &&
+	test_grep "errors are recorded" errno.img.i.log &&
+	dumpe2fs -h errno.img 2>/dev/null | grep -q "^Journal errno" &&
+	! dumpe2fs -h errno.img.i 2>/dev/null | grep "^Journal errno" &&
+	dumpe2fs -h errno.img.i 2>/dev/null | test_grep "with errors"
+'
+
 test_expect_success 'ext2 not cleanly unmounted: still refused read-write (8)' '
 	make_image e2.img 32M -t ext2 &&
 	debugfs -w -R "ssv state 0" e2.img >/dev/null 2>&1 &&
