@@ -81,7 +81,8 @@ struct jscan {
 	int err;
 };
 
-static struct jrow *jscan_row(struct jscan *s)
+/* A new row for a block of @note's kind, place, transaction, checksum. */
+static struct jrow *jscan_row(struct jscan *s, const struct jbd2_log_note *note)
 {
 	struct jrow *n;
 
@@ -96,6 +97,10 @@ static struct jrow *jscan_row(struct jscan *s)
 	}
 	n = &s->rows[s->n++];
 	memset(n, 0, sizeof(*n));
+	n->seq = note->sequence;
+	n->lblk = note->lblk;
+	n->kind = note->kind;
+	n->csum = note->csum;
 	return n;
 }
 
@@ -113,13 +118,9 @@ static void jscan_note(void *arg, const struct jbd2_log_note *note)
 			const uint8_t *p =
 				note->records + i * note->record_bytes;
 
-			r = jscan_row(s);
+			r = jscan_row(s, note);
 			if (!r)
 				return;
-			r->seq = note->sequence;
-			r->lblk = note->lblk;
-			r->kind = note->kind;
-			r->csum = note->csum;
 			r->has_home = true;
 			r->home = note->record_bytes == 8 ? jbd2_be64(p)
 							  : jbd2_be32(p);
@@ -127,13 +128,9 @@ static void jscan_note(void *arg, const struct jbd2_log_note *note)
 		}
 		return;
 	}
-	r = jscan_row(s);
+	r = jscan_row(s, note);
 	if (!r)
 		return;
-	r->seq = note->sequence;
-	r->lblk = note->lblk;
-	r->kind = note->kind;
-	r->csum = note->csum;
 	if (note->kind == JBD2_NOTE_COMMIT && note->csum_v1 != JBD2_CSUM_NONE) {
 		r->csum = note->csum_v1;
 		r->v1 = true;

@@ -484,6 +484,21 @@ static int jbd2_calc_v1(struct jbd2_log *log, const uint8_t *desc,
 	return 0;
 }
 
+/* A note of @kind about log block @lblk of transaction @seq, whose v2/v3
+ * checksum is @ok. */
+static void jbd2_note_init(const struct jbd2_log *log, struct jbd2_log_note *n,
+			   enum jbd2_note_kind kind, uint32_t lblk,
+			   uint32_t seq, bool ok)
+{
+	memset(n, 0, sizeof(*n));
+	n->kind = kind;
+	n->lblk = lblk;
+	n->sequence = seq;
+	n->csum = !log->csum_v2or3 ? JBD2_CSUM_NONE
+		  : ok		   ? JBD2_CSUM_GOOD
+				   : JBD2_CSUM_BAD;
+}
+
 /*
  * For listings (JBD2_LOG_VERIFY_DATA): read each block a descriptor
  * describes, check its tag's checksum and note it.  Changes nothing the
@@ -500,10 +515,7 @@ static void jbd2_note_data(struct jbd2_log *log, const uint8_t *desc,
 
 	jbd2_tags_begin(log, desc, &it);
 	while ((tag = jbd2_tags_next(log, &it, &flags, &home))) {
-		memset(&n, 0, sizeof(n));
-		n.kind = JBD2_NOTE_DATA;
-		n.lblk = lblk;
-		n.sequence = seq;
+		jbd2_note_init(log, &n, JBD2_NOTE_DATA, lblk, seq, false);
 		n.home = home;
 		n.tag_flags = flags;
 		n.csum = log->csum_v2or3 ? JBD2_CSUM_UNREAD : JBD2_CSUM_NONE;
@@ -612,13 +624,7 @@ static void jbd2_note_revoke(struct jbd2_log *log, const uint8_t *b,
 	size_t rec = jbd2_revoke_record_bytes(&log->sb);
 	struct jbd2_log_note n;
 
-	memset(&n, 0, sizeof(n));
-	n.kind = JBD2_NOTE_REVOKE;
-	n.lblk = lblk;
-	n.sequence = seq;
-	n.csum = !log->csum_v2or3 ? JBD2_CSUM_NONE
-		 : csum_ok	  ? JBD2_CSUM_GOOD
-				  : JBD2_CSUM_BAD;
+	jbd2_note_init(log, &n, JBD2_NOTE_REVOKE, lblk, seq, csum_ok);
 	n.record_bytes = (uint32_t)rec;
 	n.records = b + JBD2_REVOKE_HDR_BYTES;
 	if (rcount > log->blocksize)
@@ -658,13 +664,7 @@ static void jbd2_note_desc(struct jbd2_log *log, uint32_t lblk, uint32_t seq,
 {
 	struct jbd2_log_note n;
 
-	memset(&n, 0, sizeof(n));
-	n.kind = JBD2_NOTE_DESCRIPTOR;
-	n.lblk = lblk;
-	n.sequence = seq;
-	n.csum = !log->csum_v2or3 ? JBD2_CSUM_NONE
-		 : ok		  ? JBD2_CSUM_GOOD
-				  : JBD2_CSUM_BAD;
+	jbd2_note_init(log, &n, JBD2_NOTE_DESCRIPTOR, lblk, seq, ok);
 	jbd2_note(log, &n);
 }
 
@@ -675,15 +675,10 @@ static void jbd2_note_commit(struct jbd2_log *log, const uint8_t *b,
 	const struct jbd2_commit *cb = (const struct jbd2_commit *)b;
 	struct jbd2_log_note n;
 
-	memset(&n, 0, sizeof(n));
-	n.kind = JBD2_NOTE_COMMIT;
-	n.lblk = lblk;
-	n.sequence = jbd2_be32(&cb->h_header.h_sequence);
+	jbd2_note_init(log, &n, JBD2_NOTE_COMMIT, lblk,
+		       jbd2_be32(&cb->h_header.h_sequence), v2ok);
 	n.commit_sec = jbd2_be64(&cb->h_commit_sec);
 	n.commit_nsec = jbd2_be32(&cb->h_commit_nsec);
-	n.csum = !log->csum_v2or3 ? JBD2_CSUM_NONE
-		 : v2ok		  ? JBD2_CSUM_GOOD
-				  : JBD2_CSUM_BAD;
 	n.csum_v1 = !v1checked ? JBD2_CSUM_NONE
 		    : v1ok     ? JBD2_CSUM_GOOD
 			       : JBD2_CSUM_BAD;

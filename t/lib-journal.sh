@@ -7,6 +7,11 @@
 # and unmount) and their block-for-block comparison (t/helper/jtool.py).
 # Source it after test-lib.sh.
 
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	echo "1..0 # SKIP lib-journal.sh is a test library, not a test"
+	exit 0
+fi
+
 JTOOL=$SRC_DIR/t/helper/jtool.py
 # jtool ARGS: the image and journal tool, by python3 (a dist tarball may
 # lose its mode).

@@ -189,17 +189,24 @@ def hexline(b):
 def cmd_cmp(a, b):
     fs = Fs(a)
     bs = fs.bs
+    # Whole chunks first (most of an image is equal), blocks where they
+    # differ.
+    chunk = max(bs, 1 << 20)
     diffs = 0
     with open(a, "rb") as fa, open(b, "rb") as fb:
-        blk = 0
+        pos = 0
         while True:
-            x = fa.read(bs)
-            y = fb.read(bs)
+            x = fa.read(chunk)
+            y = fb.read(chunk)
             if not x and not y:
                 break
             if x != y:
-                diffs += cmp_block(fs, blk, x, y)
-            blk += 1
+                for off in range(0, max(len(x), len(y)), bs):
+                    bx = x[off:off + bs]
+                    by = y[off:off + bs]
+                    if bx != by:
+                        diffs += cmp_block(fs, (pos + off) // bs, bx, by)
+            pos += chunk
     if diffs:
         print("%d difference(s) between %s and %s" % (diffs, a, b))
         return 1
