@@ -22,6 +22,7 @@
 #include "ctlpath.h"
 #include "image.h"
 #include "proto.h"
+#include "size.h"
 #include "varlink.h"
 
 struct ictl_client {
@@ -534,7 +535,7 @@ int client_resolve(struct ictl *c, const char *arg, uint64_t *ino,
 
 	*path = NULL;
 	if (ictl_is_number(arg)) {
-		if (ictl_parse_size(arg, ino) || !*ino || *ino > UINT32_MAX)
+		if (size_parse(arg, ino, NULL) || !*ino || *ino > UINT32_MAX)
 			return ictl_fail(c, ICTL_EXIT_FAILED, -EINVAL,
 					 "inode number %s is out of range",
 					 arg);

@@ -16,6 +16,7 @@
 #include "client.h"
 #include "output.h"
 #include "proto.h"
+#include "size.h"
 
 enum { ACOL_INO, ACOL_OFFSET, ACOL_LENGTH, ACOL_CACHED, ACOL_DISK };
 
@@ -265,16 +266,20 @@ int cmd_watch(struct ictl *c, int argc, char **argv)
 	};
 	struct watch_state st = { 0 };
 	uint64_t ms = 0, deadline = 0;
+	const char *why = NULL;
 	json_t *params;
 	int o, ret;
 
 	while ((o = cmd_getopt(c, argc, argv, "", lopts)) != -1) {
 		switch (o) {
 		case 'c':
-			if (ictl_parse_size(optarg, &st.count) || !st.count ||
-			    st.count > PROTO_MAX_INT)
-				return ictl_usage(c, "bad --count '%s': want "
-						  "a positive number", optarg);
+			if (!size_parse(optarg, &st.count, &why) &&
+			    (!st.count || st.count > PROTO_MAX_INT))
+				why = st.count ? "too large" : "zero";
+			if (why)
+				return ictl_usage(c, "bad --count '%s': %s; "
+						  "want a positive number",
+						  optarg, why);
 			break;
 		case 'd':
 			if (ictl_parse_duration(optarg, &ms) || !ms)

@@ -16,6 +16,7 @@
 #include "client.h"
 #include "output.h"
 #include "proto.h"
+#include "size.h"
 
 int cmd_flush(struct ictl *c, int argc, char **argv)
 {
@@ -26,6 +27,7 @@ int cmd_flush(struct ictl *c, int argc, char **argv)
 	};
 	uint64_t ino = 0, off = 0, len = 0;
 	bool all = false, range = false;
+	const char *why;
 	json_t *params, *reply = NULL, *doc;
 	char *path = NULL;
 	int o, ret;
@@ -36,9 +38,10 @@ int cmd_flush(struct ictl *c, int argc, char **argv)
 			all = true;
 			break;
 		case 'R':
-			if (ictl_parse_range(optarg, &off, &len))
-				return ictl_usage(c, "bad --range '%s': want "
-						  "OFF:LEN, e.g. 0:1M", optarg);
+			if (ictl_parse_range(optarg, &off, &len, &why))
+				return ictl_usage(c, "bad --range '%s': %s; "
+						  "want OFF:LEN, e.g. 0:1M",
+						  optarg, why);
 			range = true;
 			break;
 		default:
@@ -158,6 +161,7 @@ int cmd_limits(struct ictl *c, int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *eq = strchr(argv[i], '=');
 		size_t k, klen = eq ? (size_t)(eq - argv[i]) : 0;
+		const char *why = NULL;
 		uint64_t v;
 
 		for (k = 0; eq && k < sizeof(limit_keys) / sizeof(*limit_keys);
@@ -172,11 +176,12 @@ int cmd_limits(struct ictl *c, int argc, char **argv)
 					  "cache_inode_max or event_ring",
 					  argv[i]);
 		}
-		if (ictl_parse_size(eq + 1, &v) || v > PROTO_MAX_INT) {
+		if (!size_parse(eq + 1, &v, &why) && v > PROTO_MAX_INT)
+			why = "too large (2^63 or more)";
+		if (why) {
 			json_decref(params);
-			return ictl_usage(c, "bad value in '%s': want a "
-					  "number (suffixes k, M, G)",
-					  argv[i]);
+			return ictl_usage(c, "bad value in '%s': %s; want a "
+					  "SIZE, e.g. 1024 or 64M", argv[i], why);
 		}
 		json_object_set_new(params, limit_keys[k],
 				    json_integer((json_int_t)v));

@@ -21,6 +21,7 @@
 #include "image.h"
 #include "output.h"
 #include "proto.h"
+#include "size.h"
 
 enum { COL_INO, COL_OFFSET, COL_LENGTH, COL_END, COL_TYPE, COL_ADDR,
 	COL_FLAGS };
@@ -415,6 +416,7 @@ static int map_getopts(struct ictl *c, int argc, char **argv,
 		{ "blocks", no_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *why;
 	int opt, ret;
 
 	while ((opt = cmd_getopt(c, argc, argv, "", lopts)) != -1) {
@@ -423,11 +425,11 @@ static int map_getopts(struct ictl *c, int argc, char **argv,
 			if (!range_opt)
 				return ictl_usage(c, "--range is for dump; "
 						  "map takes OFF [LEN]");
-			ret = ictl_parse_range(optarg, &o->off, &o->len);
+			ret = ictl_parse_range(optarg, &o->off, &o->len, &why);
 			if (ret)
-				return ictl_usage(c, "bad --range '%s': "
+				return ictl_usage(c, "bad --range '%s': %s; "
 						  "want OFF:LEN, e.g. 0:1M "
-						  "or 0x1000:4k", optarg);
+						  "or 0x1000:4k", optarg, why);
 			o->have_range = true;
 			break;
 		case 'b':
@@ -500,6 +502,7 @@ int cmd_map(struct ictl *c, int argc, char **argv)
 	struct map_opts o = { 0 };
 	struct map_view v = { 0 };
 	json_t *doc, *arr;
+	const char *why = NULL;
 	char *path = NULL;
 	int nargs, ret;
 
@@ -511,13 +514,17 @@ int cmd_map(struct ictl *c, int argc, char **argv)
 	if (nargs < 1 || nargs > 3)
 		return ictl_usage(c, "want INODE|PATH [OFF [LEN]]");
 	if (nargs > 1) {
-		if (ictl_parse_size(argv[1], &o.off))
-			return ictl_usage(c, "bad offset '%s'", argv[1]);
+		if (size_parse(argv[1], &o.off, &why))
+			return ictl_usage(c, "bad offset '%s': %s", argv[1],
+					  why);
 		o.have_range = true;
 	}
 	if (nargs > 2) {
-		if (ictl_parse_size(argv[2], &o.len) || !o.len)
-			return ictl_usage(c, "bad length '%s'", argv[2]);
+		if (!size_parse(argv[2], &o.len, &why) && !o.len)
+			why = "zero";
+		if (why)
+			return ictl_usage(c, "bad length '%s': %s", argv[2],
+					  why);
 		if (o.off + o.len - 1 < o.off)
 			return ictl_usage(c, "OFF + LEN passes 2^64");
 	}
