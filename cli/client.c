@@ -52,24 +52,38 @@ void ictl_close(struct ictl *c)
 	c->mountpoint_abs = NULL;
 }
 
+int client_sockets(struct ictl *c, int exit_code, char **dir,
+		   struct ctlpath_entry **list, size_t *n)
+{
+	int ret;
+
+	*dir = NULL;
+	*list = NULL;
+	*n = 0;
+	ret = ctlpath_runtime_dir(dir);
+	if (ret)
+		return ictl_errno(c, exit_code, ret,
+				  "cannot find the runtime directory");
+	ret = ctlpath_list(*dir, list, n);
+	if (ret) {
+		ret = ictl_errno(c, exit_code, ret, "cannot list %s", *dir);
+		free(*dir);
+		*dir = NULL;
+	}
+	return ret;
+}
+
 /* Which socket to use when neither -m nor -s is given. */
 static int client_pick_socket(struct ictl *c, char **path)
 {
-	struct ctlpath_entry *list = NULL;
-	char *dir = NULL;
-	size_t n = 0, i, live = 0, pick = 0;
+	struct ctlpath_entry *list;
+	char *dir;
+	size_t n, i, live = 0, pick = 0;
 	int ret;
 
-	ret = ctlpath_runtime_dir(&dir);
+	ret = client_sockets(c, ICTL_EXIT_DAEMON, &dir, &list, &n);
 	if (ret)
-		return ictl_errno(c, ICTL_EXIT_DAEMON, ret,
-				  "cannot find the runtime directory");
-	ret = ctlpath_list(dir, &list, &n);
-	if (ret) {
-		ret = ictl_errno(c, ICTL_EXIT_DAEMON, ret, "cannot list %s",
-				 dir);
-		goto out_free;
-	}
+		return ret;
 	/* A stale socket of a killed daemon does not count as a mount. */
 	for (i = 0; i < n; i++) {
 		struct varlink_conn *probe;
@@ -95,7 +109,6 @@ static int client_pick_socket(struct ictl *c, char **path)
 		ret = *path ? 0 : -ENOMEM;
 	}
 	ctlpath_list_free(list, n);
-out_free:
 	free(dir);
 	return ret;
 }
@@ -189,7 +202,7 @@ static const struct {
 };
 
 static int client_verror(struct ictl *c, const char *method,
-			 const struct varlink_reply *r)
+			 const struct varlink_reply *r, const char *expected)
 {
 	const char *name = r->error, *shortname = strrchr(name, '.');
 	char detail[256] = "";
@@ -199,7 +212,7 @@ static int client_verror(struct ictl *c, const char *method,
 	json_t *v;
 	size_t i, used = 0;
 
-	if (c->expect_verror && !strcmp(name, c->expect_verror))
+	if (expected && !strcmp(name, expected))
 		return -ENODATA;
 	for (i = 0; i < sizeof(client_errors) / sizeof(client_errors[0]); i++)
 		if (!strcmp(client_errors[i].name, name)) {
@@ -323,9 +336,11 @@ uint64_t client_now_ms(void)
 }
 
 
-int client_call_stream(struct ictl *c, const char *method, json_t *params,
-		       int (*fn)(struct ictl *c, json_t *reply, void *arg),
-		       void *arg, uint64_t deadline_ms, bool interruptible)
+/* client_call_stream() with the @expected error of client_call_more(). */
+static int client_stream(struct ictl *c, const char *method, json_t *params,
+			 const char *expected,
+			 int (*fn)(struct ictl *c, json_t *reply, void *arg),
+			 void *arg, uint64_t deadline_ms, bool interruptible)
 {
 	struct varlink_reply r = { 0 };
 	struct sigaction sa = { 0 }, old;
@@ -363,7 +378,7 @@ int client_call_stream(struct ictl *c, const char *method, json_t *params,
 		}
 		have = false;
 		if (r.error) {
-			ret = client_verror(c, method, &r);
+			ret = client_verror(c, method, &r, expected);
 			/* an error ends the call, even mid-stream */
 			break;
 		}
@@ -387,11 +402,20 @@ out_signal:
 	return ret;
 }
 
+int client_call_stream(struct ictl *c, const char *method, json_t *params,
+		       int (*fn)(struct ictl *c, json_t *reply, void *arg),
+		       void *arg, uint64_t deadline_ms, bool interruptible)
+{
+	return client_stream(c, method, params, NULL, fn, arg, deadline_ms,
+			     interruptible);
+}
+
 int client_call_more(struct ictl *c, const char *method, json_t *params,
+		     const char *expected,
 		     int (*fn)(struct ictl *c, json_t *reply, void *arg),
 		     void *arg)
 {
-	return client_call_stream(c, method, params, fn, arg, 0, false);
+	return client_stream(c, method, params, expected, fn, arg, 0, false);
 }
 
 static int client_keep_one(struct ictl *c, json_t *reply, void *arg)
@@ -414,7 +438,7 @@ int client_call(struct ictl *c, const char *method, json_t *params,
 	if (ret)
 		goto out_put;
 	if (r.error) {
-		ret = client_verror(c, method, &r);
+		ret = client_verror(c, method, &r, NULL);
 	} else if (r.continues) {
 		ret = client_transport(c, "reading the reply", -EPROTO);
 	} else {

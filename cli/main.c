@@ -16,31 +16,56 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "client.h"
 #include "command.h"
 #include "shell.h"
 
+/* Room for the global options in getopt_long()'s tables. */
+#define MAIN_MAX_GOPTS 16
+
+/* --help, from the declarations of the global options (cmd_gopts). */
 static void main_usage(FILE *f)
 {
-	fprintf(f,
-"usage: iomapctl [options] [COMMAND [ARGS...]]\n"
-"\n"
-"Target (default: the only running mount):\n"
-"  -m, --mount MOUNTPOINT  the iomapfs mount at MOUNTPOINT\n"
-"  -s, --socket SOCKET     the control socket SOCKET\n"
-"  -i, --image IMG         an unmounted image (dump, map, status)\n"
-"Output:\n"
-"  -J, --json              JSON, one document per command\n"
-"  -o, --output COLS       table columns (comma list; +COLS adds)\n"
-"  -r, --raw               raw tables (no alignment)\n"
-"  -n, --noheadings        tables without a heading line\n"
-"Scripts:\n"
-"  -c, --command CMD       run CMD (repeatable, in order)\n"
-"  -f, --file FILE         run the commands in FILE ('-': stdin)\n"
-"  -k, --keep-going        do not stop at the first failing command\n"
-"  -h, --help              this text;  -V, --version  the version\n"
-"\n"
+	const struct cmd_gopt *g;
+	char spell[64];
+
+	fprintf(f, "usage: iomapctl [options] [COMMAND [ARGS...]]\n");
+	for (g = cmd_gopts; g->name; g++) {
+		if (g->group)
+			fprintf(f, "%s%s:\n", g == cmd_gopts ? "\n" : "",
+				g->group);
+		snprintf(spell, sizeof(spell), "-%c, --%s%s%s", g->key,
+			 g->name, g->arg ? " " : "", g->arg ? g->arg : "");
+		fprintf(f, "  %-22s  %s\n", spell, g->help);
+	}
+	fprintf(f, "\n"
 "With no command on a terminal, iomapctl starts its shell.\n"
 "'iomapctl help' lists the commands; 'man iomapctl' explains them.\n");
+}
+
+/*
+ * getopt_long()'s tables for the global options: @lopts gets one entry per
+ * option and a zero one, @shortopts "+m:s:..." ('+': the first word that
+ * is no option is the command, and what follows is its own).
+ */
+static void main_getopt_tables(struct option *lopts, char *shortopts)
+{
+	const struct cmd_gopt *g;
+	char *p = shortopts;
+	int n = 0;
+
+	*p++ = '+';
+	for (g = cmd_gopts; g->name && n < MAIN_MAX_GOPTS; g++, lopts++, n++) {
+		lopts->name = g->name;
+		lopts->has_arg = g->arg ? required_argument : no_argument;
+		lopts->flag = NULL;
+		lopts->val = g->key;
+		*p++ = g->key;
+		if (g->arg)
+			*p++ = ':';
+	}
+	memset(lopts, 0, sizeof(*lopts));
+	*p = '\0';
 }
 
 struct main_script {
@@ -155,40 +180,22 @@ static int run_script(struct ictl *c, const struct main_script *s,
 
 int main(int argc, char **argv)
 {
-	static const struct option lopts[] = {
-		{ "mount", required_argument, NULL, 'm' },
-		{ "socket", required_argument, NULL, 's' },
-		{ "image", required_argument, NULL, 'i' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "raw", no_argument, NULL, 'r' },
-		{ "noheadings", no_argument, NULL, 'n' },
-		{ "command", required_argument, NULL, 'c' },
-		{ "file", required_argument, NULL, 'f' },
-		{ "keep-going", no_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct option lopts[MAIN_MAX_GOPTS + 1];
+	char shortopts[2 * MAIN_MAX_GOPTS + 2];
 	struct ictl c = { 0 };
 	struct main_script script = { 0 };
 	bool keep_going = false;
 	int o, ret, targets = 0;
 
-	/* '+': the first non-option is the command; its options are its own */
-	while ((o = getopt_long(argc, argv, "+m:s:i:Jo:rnc:f:khV", lopts,
-				NULL)) != -1) {
+	main_getopt_tables(lopts, shortopts);
+	while ((o = getopt_long(argc, argv, shortopts, lopts, NULL)) != -1) {
 		switch (o) {
 		case 'm':
-			c.mountpoint = optarg;
-			targets++;
-			break;
 		case 's':
-			c.socket_path = optarg;
-			targets++;
-			break;
 		case 'i':
-			c.image_path = optarg;
+			*(o == 'm'   ? &c.mountpoint
+			  : o == 's' ? &c.socket_path
+				     : &c.image_path) = optarg;
 			targets++;
 			break;
 		case 'J':

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * output.c - iomapctl's printers: libsmartcols tables for people and
- * jansson documents for -J.  Cells are kept twice, as text and as typed
- * JSON, so one table serves both forms and -o selects columns in both.
+ * their rows as JSON for -J, and key/value objects.  Cells are kept twice,
+ * as text and as typed JSON, so one table serves both forms and -o selects
+ * columns in both.
  */
 #include "config.h"
 
@@ -315,27 +316,6 @@ out_free:
 	return NULL;
 }
 
-json_t *out_doc_new(const char *cmd)
-{
-	return json_pack("{s:i, s:s}", "schema_version", ICTL_JSON_SCHEMA,
-			 "command", cmd ? cmd : "");
-}
-
-int out_doc_print(json_t *doc)
-{
-	int ret;
-
-	if (!doc)
-		return -ENOMEM;
-	ret = json_dumpf(doc, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(doc);
-	if (ret)
-		return -EIO;
-	if (putchar('\n') == EOF || fflush(stdout))
-		return -EIO;
-	return 0;
-}
-
 static void out_scalar(json_t *v, char *buf, size_t size)
 {
 	switch (json_typeof(v)) {
@@ -428,27 +408,4 @@ void out_print_object(struct ictl *c, json_t *obj, int indent)
 			printf("%*s%s:%*s %s\n", indent * 2, "", key,
 			       (int)(w - strlen(key)), "", buf);
 	}
-}
-
-void out_error(struct ictl *c, int exit_code, const char *verror,
-	       const char *msg)
-{
-	json_t *doc;
-
-	fflush(stdout);
-	if (c->out_mode != ICTL_OUT_JSON) {
-		if (c->cmd_name)
-			fprintf(stderr, "iomapctl: %s: %s\n", c->cmd_name,
-				msg);
-		else
-			fprintf(stderr, "iomapctl: %s\n", msg);
-		return;
-	}
-	doc = out_doc_new(c->cmd_name);
-	if (doc)
-		json_object_set_new(doc, "error",
-			json_pack("{s:i, s:s?, s:s}", "exit_code", exit_code,
-				  "varlink_error", verror, "message", msg));
-	if (out_doc_print(doc))
-		fprintf(stderr, "iomapctl: %s\n", msg);
 }

@@ -7,7 +7,7 @@
 #ifndef IOMAPCTL_SHELL_H
 #define IOMAPCTL_SHELL_H
 
-#include "command.h"
+#include "ictl.h"
 
 /*
  * Run the shell until Ctrl-D or `quit`.  Errors of single commands are
