@@ -83,8 +83,7 @@ const char *client_mountpoint(struct ictl *c);
  * the daemon names it (NULL for an inode number).
  * Prints an error and returns -errno on failure.
  */
-int client_resolve(struct ictl *c, const char *arg, uint64_t *ino,
-		   char **path);
+int client_resolve(struct ictl *c, const char *arg, uint64_t *ino, char **path);
 
 /* Open the --image of @c once per process; prints why on failure. */
 int client_image(struct ictl *c);

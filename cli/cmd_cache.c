@@ -43,7 +43,8 @@ int cmd_flush(struct ictl *c, const struct cmd_args *a)
 			json_object_set_new(params, "offset",
 					    json_integer((json_int_t)a->off));
 			if (a->len)
-				json_object_set_new(params, "length",
+				json_object_set_new(
+					params, "length",
 					json_integer((json_int_t)a->len));
 		}
 	}
@@ -59,24 +60,28 @@ int cmd_flush(struct ictl *c, const struct cmd_args *a)
 		if (doc) {
 			json_object_update(doc, reply);
 			if (!all)
-				json_object_set_new(doc, "ino",
+				json_object_set_new(
+					doc, "ino",
 					json_integer((json_int_t)ino));
 		}
 		ret = ictl_doc_print(doc);
 	} else {
-		json_int_t n = json_integer_value(
-			json_object_get(reply, "flushed"));
+		json_int_t n =
+			json_integer_value(json_object_get(reply, "flushed"));
 
 		if (all)
 			printf("flushed %" JSON_INTEGER_FORMAT
-			       " mappings of every inode\n", n);
+			       " mappings of every inode\n",
+			       n);
 		else if (a->range)
 			printf("flushed %" JSON_INTEGER_FORMAT " mappings of "
-			       "inode %" PRIu64 " in 0x%" PRIx64 ":0x%"
-			       PRIx64 "\n", n, ino, a->off, a->len);
+			       "inode %" PRIu64 " in 0x%" PRIx64 ":0x%" PRIx64
+			       "\n",
+			       n, ino, a->off, a->len);
 		else
 			printf("flushed %" JSON_INTEGER_FORMAT " mappings of "
-			       "inode %" PRIu64 "\n", n, ino);
+			       "inode %" PRIu64 "\n",
+			       n, ino);
 	}
 	json_decref(reply);
 out_free:
@@ -119,7 +124,8 @@ int cmd_disable(struct ictl *c, const struct cmd_args *a)
 }
 
 static const char *const limit_keys[] = {
-	PROTO_LIMIT_CACHE_MAX, PROTO_LIMIT_CACHE_INODE_MAX,
+	PROTO_LIMIT_CACHE_MAX,
+	PROTO_LIMIT_CACHE_INODE_MAX,
 	PROTO_LIMIT_EVENT_RING,
 };
 
@@ -149,7 +155,8 @@ int cmd_limits(struct ictl *c, const struct cmd_args *a)
 				break;
 		if (!eq || k == sizeof(limit_keys) / sizeof(*limit_keys)) {
 			json_decref(params);
-			return ictl_usage(c, "bad limit '%s': want KEY=VALUE "
+			return ictl_usage(c,
+					  "bad limit '%s': want KEY=VALUE "
 					  "with KEY cache_max, "
 					  "cache_inode_max or event_ring",
 					  arg);
@@ -158,8 +165,10 @@ int cmd_limits(struct ictl *c, const struct cmd_args *a)
 			why = "too large (2^63 or more)";
 		if (why) {
 			json_decref(params);
-			return ictl_usage(c, "bad value in '%s': %s; want a "
-					  "SIZE, e.g. 1024 or 64M", arg, why);
+			return ictl_usage(c,
+					  "bad value in '%s': %s; want a "
+					  "SIZE, e.g. 1024 or 64M",
+					  arg, why);
 		}
 		json_object_set_new(params, limit_keys[k],
 				    json_integer((json_int_t)v));

@@ -23,19 +23,19 @@
 enum { LCOL_MOUNTPOINT, LCOL_STATE, LCOL_SOCKET, LCOL_IMAGE, LCOL_PID };
 
 static const struct out_col list_cols[] = {
-	[LCOL_MOUNTPOINT] = { "MOUNTPOINT", "where the image is mounted", 0 },
-	[LCOL_STATE] = { "STATE", "live (a daemon answers) or stale", 0 },
-	[LCOL_SOCKET] = { "SOCKET", "the control socket", 0 },
-	[LCOL_IMAGE] = { "IMAGE", "the image file or device", OUT_C_EXTRA },
-	[LCOL_PID] = { "PID", "process id of the daemon",
-		       OUT_C_RIGHT | OUT_C_EXTRA },
+	[LCOL_MOUNTPOINT] = {"MOUNTPOINT", "where the image is mounted", 0},
+	[LCOL_STATE] = {"STATE", "live (a daemon answers) or stale", 0},
+	[LCOL_SOCKET] = {"SOCKET", "the control socket", 0},
+	[LCOL_IMAGE] = {"IMAGE", "the image file or device", OUT_C_EXTRA},
+	[LCOL_PID] = {"PID", "process id of the daemon",
+		      OUT_C_RIGHT | OUT_C_EXTRA},
 };
 
 /* GetStatus on @path, quickly; NULL when no daemon answers. */
 static json_t *list_probe(const char *path)
 {
 	struct varlink_conn *conn;
-	struct varlink_reply r = { 0 };
+	struct varlink_reply r = {0};
 	json_t *st = NULL;
 
 	if (varlink_connect(path, &conn))
@@ -70,13 +70,15 @@ int cmd_list(struct ictl *c, const struct cmd_args *a)
 		json_t *pid = json_object_get(st, "pid");
 
 		ret = out_row(t);
-		ret = ret ?: out_set_str(t, LCOL_MOUNTPOINT,
-					 list[i].mountpoint);
-		ret = ret ?: out_set_str(t, LCOL_STATE,
-					 st ? "live" : "stale");
+		ret = ret
+			      ?: out_set_str(t, LCOL_MOUNTPOINT,
+					     list[i].mountpoint);
+		ret = ret ?: out_set_str(t, LCOL_STATE, st ? "live" : "stale");
 		ret = ret ?: out_set_str(t, LCOL_SOCKET, list[i].path);
-		ret = ret ?: out_set_str(t, LCOL_IMAGE, json_string_value(
-					 json_object_get(st, "image")));
+		ret = ret
+			      ?: out_set_str(t, LCOL_IMAGE,
+					     json_string_value(json_object_get(
+						     st, "image")));
 		if (!ret && json_is_integer(pid))
 			ret = out_set_s64(t, LCOL_PID, json_integer_value(pid));
 		else if (!ret)
@@ -98,7 +100,8 @@ int cmd_list(struct ictl *c, const struct cmd_args *a)
 	} else if (!n) {
 		if (!c->noheadings)
 			printf("no iomapfs mount is running (no socket in "
-			       "%s)\n", dir);
+			       "%s)\n",
+			       dir);
 	} else {
 		ret = out_table_print(c, t);
 	}
@@ -180,7 +183,8 @@ int cmd_stats(struct ictl *c, const struct cmd_args *a)
 					ino_st ? ino_st : json_null());
 			json_object_set(doc, "dir_index",
 					dix_st ? dix_st : json_null());
-			json_object_set_new(doc, "reset", json_boolean(a->reset));
+			json_object_set_new(doc, "reset",
+					    json_boolean(a->reset));
 		}
 		ret = ictl_doc_print(doc);
 	} else {

@@ -34,13 +34,14 @@ static void main_usage(FILE *f)
 		if (g->group)
 			fprintf(f, "%s%s:\n", g == cmd_gopts ? "\n" : "",
 				g->group);
-		snprintf(spell, sizeof(spell), "-%c, --%s%s%s", g->key,
-			 g->name, g->arg ? " " : "", g->arg ? g->arg : "");
+		snprintf(spell, sizeof(spell), "-%c, --%s%s%s", g->key, g->name,
+			 g->arg ? " " : "", g->arg ? g->arg : "");
 		fprintf(f, "  %-22s  %s\n", spell, g->help);
 	}
 	fprintf(f, "\n"
-"With no command on a terminal, iomapctl starts its shell.\n"
-"'iomapctl help' lists the commands; 'man iomapctl' explains them.\n");
+		   "With no command on a terminal, iomapctl starts its shell.\n"
+		   "'iomapctl help' lists the commands; 'man iomapctl' "
+		   "explains them.\n");
 }
 
 /*
@@ -69,7 +70,7 @@ static void main_getopt_tables(struct option *lopts, char *shortopts)
 }
 
 struct main_script {
-	const char **cmds;	/* -c and -f, in order; -f entries are files */
+	const char **cmds; /* -c and -f, in order; -f entries are files */
 	bool *is_file;
 	int n;
 };
@@ -113,15 +114,14 @@ static int run_line(struct ictl *c, const char *line, const char *where)
 	}
 	ret = argc ? cmd_run(c, argc, argv) : 0;
 	if (ret && argc)
-		fprintf(stderr, "iomapctl: %s: '%s' failed (exit %d)\n",
-			where, argv[0], ret);
+		fprintf(stderr, "iomapctl: %s: '%s' failed (exit %d)\n", where,
+			argv[0], ret);
 	ictl_free_words(argv);
 	return ret;
 }
 
 /* Run the lines of @f; returns the first failure's exit code, or 0. */
-static int run_file(struct ictl *c, FILE *f, const char *name,
-		    bool keep_going)
+static int run_file(struct ictl *c, FILE *f, const char *name, bool keep_going)
 {
 	char *line = NULL, where[512];
 	size_t cap = 0;
@@ -161,8 +161,8 @@ static int run_script(struct ictl *c, const struct main_script *s,
 						 s->cmds[i]);
 				ret = c->exit_code;
 			} else {
-				ret = run_file(c, f, std ? "stdin"
-						   : s->cmds[i], keep_going);
+				ret = run_file(c, f, std ? "stdin" : s->cmds[i],
+					       keep_going);
 				if (!std)
 					fclose(f);
 			}
@@ -182,8 +182,8 @@ int main(int argc, char **argv)
 {
 	struct option lopts[MAIN_MAX_GOPTS + 1];
 	char shortopts[2 * MAIN_MAX_GOPTS + 2];
-	struct ictl c = { 0 };
-	struct main_script script = { 0 };
+	struct ictl c = {0};
+	struct main_script script = {0};
 	bool keep_going = false;
 	int o, ret, targets = 0;
 
@@ -234,18 +234,20 @@ int main(int argc, char **argv)
 			/* getopt named the option; a command's own options
 			 * go after the command */
 			fprintf(stderr, "iomapctl: options of a command go "
-				"after it; see 'iomapctl --help' and "
-				"'iomapctl help COMMAND'\n");
+					"after it; see 'iomapctl --help' and "
+					"'iomapctl help COMMAND'\n");
 			ret = ICTL_EXIT_USAGE;
 			goto out_free;
 		}
 	}
 	if (targets > 1) {
-		ictl_fail(&c, ICTL_EXIT_USAGE, -EINVAL, "-m, -s and --image "
+		ictl_fail(&c, ICTL_EXIT_USAGE, -EINVAL,
+			  "-m, -s and --image "
 			  "name the target: give at most one");
 		ret = c.exit_code;
 	} else if (script.n && optind < argc) {
-		ictl_fail(&c, ICTL_EXIT_USAGE, -EINVAL, "give either a "
+		ictl_fail(&c, ICTL_EXIT_USAGE, -EINVAL,
+			  "give either a "
 			  "COMMAND or -c/-f scripts, not both (found '%s')",
 			  argv[optind]);
 		ret = c.exit_code;
@@ -256,7 +258,8 @@ int main(int argc, char **argv)
 	} else if (isatty(STDIN_FILENO)) {
 		ret = shell_run(&c);
 	} else {
-		ictl_fail(&c, ICTL_EXIT_USAGE, -EINVAL, "no command given and "
+		ictl_fail(&c, ICTL_EXIT_USAGE, -EINVAL,
+			  "no command given and "
 			  "stdin is not a terminal (try 'iomapctl help', or "
 			  "-f - for a script on stdin)");
 		ret = c.exit_code;

@@ -17,14 +17,14 @@
 #include "ictl.h"
 
 /* Column flags. */
-#define OUT_C_RIGHT	0x01u	/* right-aligned (numbers) */
-#define OUT_C_EXTRA	0x02u	/* shown only when -o names it */
-#define OUT_C_WRAP	0x04u	/* may be wrapped/truncated on a terminal */
+#define OUT_C_RIGHT 0x01u /* right-aligned (numbers) */
+#define OUT_C_EXTRA 0x02u /* shown only when -o names it */
+#define OUT_C_WRAP  0x04u /* may be wrapped/truncated on a terminal */
 
 struct out_col {
-	const char *name;	/* upper case, as -o takes it */
-	const char *help;	/* one line, for `help` and the man page */
-	unsigned int flags;	/* OUT_C_* */
+	const char *name;   /* upper case, as -o takes it */
+	const char *help;   /* one line, for `help` and the man page */
+	unsigned int flags; /* OUT_C_* */
 };
 
 struct out_table;

@@ -55,8 +55,8 @@ static void complete_paths(const char *base, const char *cur,
 	struct dirent *de;
 	DIR *d;
 
-	if (asprintf(&dir, "%s%s%.*s", base, *base ? "/" : "", (int)dlen,
-		     cur) < 0)
+	if (asprintf(&dir, "%s%s%.*s", base, *base ? "/" : "", (int)dlen, cur) <
+	    0)
 		return;
 	d = opendir(*dir ? dir : "/");
 	if (!d)
@@ -110,7 +110,7 @@ static int ino_reply(struct ictl *c, json_t *r, void *arg)
 static void complete_files(struct ictl *c, const char *cur,
 			   void (*emit)(const char *, void *), void *arg)
 {
-	struct ino_collect ic = { cur, emit, arg };
+	struct ino_collect ic = {cur, emit, arg};
 	const char *mp;
 	bool quiet = c->quiet;
 	int exit_code = c->exit_code;
@@ -143,13 +143,14 @@ static const struct cmd_opt *shell_option(const struct cmd_def *cmd,
 	return NULL;
 }
 
-void shell_complete(struct ictl *c, int nwords, char **words,
-		    const char *cur,
+void shell_complete(struct ictl *c, int nwords, char **words, const char *cur,
 		    void (*emit)(const char *cand, void *arg), void *arg)
 {
 	static const char *const limit_keys[] = {
-		PROTO_LIMIT_CACHE_MAX "=", PROTO_LIMIT_CACHE_INODE_MAX "=",
-		PROTO_LIMIT_EVENT_RING "=", NULL,
+		PROTO_LIMIT_CACHE_MAX "=",
+		PROTO_LIMIT_CACHE_INODE_MAX "=",
+		PROTO_LIMIT_EVENT_RING "=",
+		NULL,
 	};
 	const struct cmd_def *cmd;
 	const struct cmd_opt *o;
@@ -191,7 +192,7 @@ void shell_complete(struct ictl *c, int nwords, char **words,
 	case CMD_ARG_FILE_ONE:
 		if (args)
 			return; /* what follows the file is no file */
-		/* fall through */
+				/* fall through */
 	case CMD_ARG_FILE:
 		complete_files(c, cur, emit, arg);
 		break;
@@ -333,7 +334,7 @@ static char **shell_attempt(const char *text, int start, int end)
 	char *before, **words = NULL;
 	int nwords = 0;
 
-	rl_attempted_completion_over = 1;	/* no filename fallback */
+	rl_attempted_completion_over = 1; /* no filename fallback */
 	cands_clear(&shell_cands);
 	before = strndup(rl_line_buffer, (size_t)start);
 	if (!before)
@@ -371,12 +372,14 @@ static char *shell_history_path(void)
 	} else {
 		return NULL;
 	}
-	for (p = strchr(dir + 1, '/'); ; p = strchr(p + 1, '/')) {
+	for (p = strchr(dir + 1, '/');; p = strchr(p + 1, '/')) {
 		if (p)
 			*p = '\0';
 		if (mkdir(dir, 0700) && errno != EEXIST) {
-			fprintf(stderr, "iomapctl: history: cannot create %s: "
-				"%s\n", dir, strerror(errno));
+			fprintf(stderr,
+				"iomapctl: history: cannot create %s: "
+				"%s\n",
+				dir, strerror(errno));
 			free(dir);
 			return NULL;
 		}
@@ -391,8 +394,8 @@ static char *shell_history_path(void)
 		return NULL;
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		fprintf(stderr, "iomapctl: history: cannot open %s: %s\n",
-			path, strerror(errno));
+		fprintf(stderr, "iomapctl: history: cannot open %s: %s\n", path,
+			strerror(errno));
 		free(path);
 		return NULL;
 	}
@@ -416,8 +419,8 @@ static char *shell_prompt(struct ictl *c)
 		c->quiet = false;
 		c->exit_code = exit_code;
 	}
-	if (asprintf(&prompt, "iomapctl %s> ", where ? where : "(no mount)")
-	    < 0)
+	if (asprintf(&prompt, "iomapctl %s> ", where ? where : "(no mount)") <
+	    0)
 		return NULL;
 	return prompt;
 }
@@ -436,13 +439,13 @@ int cmd_shell(struct ictl *c, const struct cmd_args *a)
 
 int shell_run(struct ictl *c)
 {
-	struct sigaction sa = { 0 }, old_sa;
+	struct sigaction sa = {0}, old_sa;
 	char *hist, *line, *prompt, **argv;
 	int argc, ret;
 
 	if (!isatty(STDIN_FILENO))
 		fprintf(stderr, "iomapctl: shell: stdin is not a terminal; "
-			"reading commands anyway\n");
+				"reading commands anyway\n");
 	c->in_shell = true;
 	shell_ctx = c;
 	sa.sa_handler = shell_on_sigint;
@@ -470,13 +473,16 @@ int shell_run(struct ictl *c)
 		}
 		ret = ictl_split_words(line, &argc, &argv);
 		if (ret) {
-			fprintf(stderr, "iomapctl: %s\n", ret == -EINVAL ?
-				"unterminated quote" : strerror(-ret));
+			fprintf(stderr, "iomapctl: %s\n",
+				ret == -EINVAL ? "unterminated quote"
+					       : strerror(-ret));
 		} else if (argc) {
 			add_history(line);
 			if (hist && append_history(1, hist))
-				fprintf(stderr, "iomapctl: history: cannot "
-					"write %s\n", hist);
+				fprintf(stderr,
+					"iomapctl: history: cannot "
+					"write %s\n",
+					hist);
 			if (!strcmp(argv[0], "quit") ||
 			    !strcmp(argv[0], "exit")) {
 				ictl_free_words(argv);

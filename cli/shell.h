@@ -23,8 +23,7 @@ int shell_run(struct ictl *c);
  * keys, paths inside the mount (relative ones from the mountpoint;
  * directories end in '/') and cached inode numbers.  Never prints errors.
  */
-void shell_complete(struct ictl *c, int nwords, char **words,
-		    const char *cur,
+void shell_complete(struct ictl *c, int nwords, char **words, const char *cur,
 		    void (*emit)(const char *cand, void *arg), void *arg);
 
 #endif /* IOMAPCTL_SHELL_H */
