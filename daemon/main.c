@@ -30,6 +30,7 @@
 #include "dirindex.h"
 #include "fs.h"
 #include "ops.h"
+#include "size.h"
 
 /* Exit codes; iomapfs(8) lists them. */
 enum {
@@ -140,8 +141,8 @@ static void help(void)
 	       "    -o dir_index_max=SIZE  memory budget of the directory "
 	       "index (default: %lluM;\n"
 	       "                           0: no index)\n"
-	       "                           SIZE is bytes, or a number with k, "
-	       "M or G\n"
+	       "                           SIZE is bytes: 4096, 64M, 0x1000, "
+	       "... (man page: SIZES)\n"
 	       "    -o ctl_socket=PATH     control socket (default: "
 	       "/run/iomapfs/ for root,\n"
 	       "                           else $XDG_RUNTIME_DIR/iomapfs/, one "
@@ -176,43 +177,34 @@ static void version(void)
 	       ext2_date ? ext2_date : "?");
 }
 
-/* Parse SIZE: bytes, or a number with k, M or G (powers of 1024). */
-static int parse_size(const char *s, uint64_t *out)
+/*
+ * Parse the SIZE (shared/size.h) of the option @arg, whose value is @val,
+ * into *out; it must be at least @min.  Returns 0, or -EINVAL after a
+ * message naming the option, the value and what is wrong with it.
+ */
+static int opt_size(const char *arg, const char *val, uint64_t min,
+		    const char *example, uint64_t *out)
 {
-	unsigned long long v;
-	char *end;
-	int shift = 0;
+	const char *why = NULL;
+	uint64_t v;
 
-	if (!*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case '\0':
-		break;
-	case 'k':
-	case 'K':
-		shift = 10;
-		break;
-	case 'm':
-	case 'M':
-		shift = 20;
-		break;
-	case 'g':
-	case 'G':
-		shift = 30;
-		break;
-	default:
-		return -EINVAL;
+	if (!size_parse(val, &v, &why) && v < min)
+		why = "too small";
+	if (!why) {
+		*out = v;
+		return 0;
 	}
-	if (*end && end[1] && strcmp(end + 1, "iB") && strcmp(end + 1, "B"))
-		return -EINVAL;
-	if (shift && v > (UINT64_MAX >> shift))
-		return -ERANGE;
-	*out = (uint64_t)v << shift;
-	return 0;
+	if (min)
+		fprintf(stderr,
+			"iomapfs: bad value in '%s': %s; want a SIZE of at "
+			"least %" PRIu64 " bytes (e.g. %s)\n",
+			arg, why, min, example);
+	else
+		fprintf(stderr,
+			"iomapfs: bad value in '%s': %s; want a SIZE (e.g. "
+			"%s)\n",
+			arg, why, example);
+	return -EINVAL;
 }
 
 static int opt_proc(void *data, const char *arg, int key,
@@ -273,33 +265,19 @@ static int opt_proc(void *data, const char *arg, int key,
 		o->iomap_cache = false;
 		return 0;
 	case KEY_CACHE_MAX:
-		if (parse_size(val, &o->cache_max) ||
-		    o->cache_max < CACHE_MIN_MAX_BYTES) {
-			fprintf(stderr,
-				"iomapfs: bad value in '%s': want a size of at "
-				"least %llu bytes (e.g. 64M)\n",
-				arg, CACHE_MIN_MAX_BYTES);
+		if (opt_size(arg, val, CACHE_MIN_MAX_BYTES, "64M",
+			     &o->cache_max))
 			cl->bad = true;
-		}
 		return 0;
 	case KEY_CACHE_INODE_MAX:
-		if (parse_size(val, &o->cache_inode_max) ||
-		    o->cache_inode_max < CACHE_MIN_INODE_MAX_BYTES) {
-			fprintf(stderr,
-				"iomapfs: bad value in '%s': want a size of at "
-				"least %llu bytes (e.g. 16M)\n",
-				arg, CACHE_MIN_INODE_MAX_BYTES);
+		if (opt_size(arg, val, CACHE_MIN_INODE_MAX_BYTES, "16M",
+			     &o->cache_inode_max))
 			cl->bad = true;
-		}
 		return 0;
 	case KEY_DIR_INDEX_MAX:
-		if (parse_size(val, &o->dir_index_max)) {
-			fprintf(stderr,
-				"iomapfs: bad value in '%s': want a size "
-				"(e.g. 64M, or 0 for no index)\n",
-				arg);
+		if (opt_size(arg, val, 0, "64M, or 0 for no index",
+			     &o->dir_index_max))
 			cl->bad = true;
-		}
 		return 0;
 	case KEY_CTL_SOCKET:
 		if (!*val || strlen(val) >= 108) {
