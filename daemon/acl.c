@@ -267,12 +267,63 @@ int acl_chmod(struct iomapfs *fsx, ext2_ino_t ino, mode_t mode)
 	return ret;
 }
 
-/* A new access ACL: the mode follows it; an ACL equal to a mode is not
- * stored (as the kernel's posix_acl_update_mode()). */
+/*
+ * Whether two ACLs in xattr form say the same.  The ids of the owner,
+ * group, mask and other entries mean nothing (libext2fs reads them back
+ * as 0, the kernel sends ACL_UNDEFINED_ID).
+ */
+static bool acl_same(const void *a, size_t alen, const void *b, size_t blen)
+{
+	struct acl_xattr_entry *ea, *eb;
+	size_t na, nb, i;
+	uint16_t tag;
+
+	if (acl_entries(a, alen, &ea, &na) || acl_entries(b, blen, &eb, &nb) ||
+	    na != nb)
+		return false;
+	for (i = 0; i < na; i++) {
+		tag = le16toh(ea[i].tag);
+		if (ea[i].tag != eb[i].tag || ea[i].perm != eb[i].perm ||
+		    ((tag == ACL_TAG_USER || tag == ACL_TAG_GROUP) &&
+		     ea[i].id != eb[i].id))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Store ACL @val as @name, unless that very ACL is stored already: ext4
+ * then changes nothing, not even ctime.
+ */
+static int acl_store(struct iomapfs *fsx, ext2_ino_t ino, const char *name,
+		     const void *val, size_t len, int flags)
+{
+	void *old = NULL;
+	size_t old_len;
+	bool same;
+	int ret;
+
+	ret = xattr_get(fsx, ino, name, &old, &old_len);
+	if (ret && ret != -ENODATA)
+		return ret;
+	same = !ret && acl_same(old, old_len, val, len);
+	free(old);
+	if (same)
+		return (flags & XATTR_CREATE) ? -EEXIST : 0;
+	return xattr_set(fsx, ino, name, val, len, flags);
+}
+
+/*
+ * A new access ACL: the mode follows it; an ACL equal to a mode is not
+ * stored (as the kernel's posix_acl_update_mode()).  As ext4_set_acl(),
+ * a mode that changes moves ctime, as does a stored ACL that changes
+ * (xattr.c), and nothing moves when neither changes.
+ */
 static int acl_set_access(struct iomapfs *fsx, ext2_ino_t ino, const void *val,
 			  size_t len, int flags)
 {
 	struct ext2_inode_large inode;
+	struct timespec now;
 	mode_t mode;
 	int ret, equiv;
 
@@ -284,15 +335,17 @@ static int acl_set_access(struct iomapfs *fsx, ext2_ino_t ino, const void *val,
 		if (ret == -ENODATA)
 			ret = (flags & XATTR_REPLACE) ? -ENODATA : 0;
 	} else {
-		ret = xattr_set(fsx, ino, XATTR_NAME_ACL_ACCESS, val, len,
+		ret = acl_store(fsx, ino, XATTR_NAME_ACL_ACCESS, val, len,
 				flags);
 	}
 	if (ret)
 		return ret;
-	ret = fs_read_inode(fsx, ino, &inode);
-	if (ret)
+	ret = fs_load_inode(fsx, ino, &inode);
+	if (ret || (inode.i_mode & 0777) == mode)
 		return ret;
 	inode.i_mode = (inode.i_mode & ~0777u) | mode;
+	fs_now(&now);
+	fs_set_time(&inode, FS_CTIME, &now);
 	return fs_write_inode(fsx, ino, &inode);
 }
 
@@ -303,12 +356,14 @@ int acl_set(struct iomapfs *fsx, ext2_ino_t ino, const char *name,
 	size_t n;
 	int ret;
 
-	if (!val)
-		return xattr_remove(fsx, ino, name);
-	if (!strcmp(name, XATTR_NAME_ACL_ACCESS))
+	if (val && !strcmp(name, XATTR_NAME_ACL_ACCESS))
 		return acl_set_access(fsx, ino, val, len, flags);
-	if (len <= sizeof(uint32_t)) {
-		/* an empty default ACL: none */
+	if (!val || len <= sizeof(uint32_t)) {
+		/*
+		 * Removal, or an empty default ACL: none.  As ext4 (whose
+		 * set_acl(NULL) is what removexattr(2) of an ACL calls),
+		 * removing an ACL that is not there succeeds.
+		 */
 		ret = xattr_remove(fsx, ino, name);
 		if (ret == -ENODATA && !(flags & XATTR_REPLACE))
 			ret = 0;
@@ -316,5 +371,5 @@ int acl_set(struct iomapfs *fsx, ext2_ino_t ino, const char *name,
 	}
 	if (acl_entries(val, len, &e, &n))
 		return -EINVAL;
-	return xattr_set(fsx, ino, name, val, len, flags);
+	return acl_store(fsx, ino, name, val, len, flags);
 }

@@ -63,12 +63,14 @@ int xattr_get(struct iomapfs *fsx, ext2_ino_t ino, const char *name, void **val,
 
 /*
  * Set @name to @val, or remove it (@val NULL); @flags as setxattr(2).
- * ext4 moves ctime on every change that succeeds, and so do we.
+ * As ext4, a change that succeeds moves ctime, and setting the value an
+ * attribute already has changes nothing.
  */
 static int xattr_change(struct iomapfs *fsx, ext2_ino_t ino, const char *name,
 			const void *val, size_t len, int flags)
 {
 	struct ext2_xattr_handle *h;
+	bool same = false;
 	void *old = NULL;
 	size_t old_len;
 	errcode_t err;
@@ -78,8 +80,10 @@ static int xattr_change(struct iomapfs *fsx, ext2_ino_t ino, const char *name,
 	if (ret)
 		return ret;
 	err = ext2fs_xattr_get(h, name, &old, &old_len);
-	if (!err)
+	if (!err) {
+		same = val && old_len == len && !memcmp(old, val, len);
 		ext2fs_free_mem(&old);
+	}
 	if (err && err != EXT2_ET_EA_KEY_NOT_FOUND)
 		ret = translate_error(fsx, err, ino);
 	else if (err && (!val || (flags & XATTR_REPLACE)))
@@ -88,13 +92,13 @@ static int xattr_change(struct iomapfs *fsx, ext2_ino_t ino, const char *name,
 		ret = -EEXIST;
 	else if (!val)
 		ret = translate_error(fsx, ext2fs_xattr_remove(h, name), ino);
-	else if ((err = ext2fs_xattr_set(h, name, val, len)))
+	else if (!same && (err = ext2fs_xattr_set(h, name, val, len)))
 		/* no room in the inode nor in one block: ENOSPC, as ext4 */
 		ret = err == EXT2_ET_EA_NO_SPACE
 			      ? -ENOSPC
 			      : translate_error(fsx, err, ino);
 	ext2fs_xattrs_close(&h);
-	if (!ret)
+	if (!ret && !same)
 		ret = inode_touch(fsx, ino, 0);
 	return ret;
 }
