@@ -27,6 +27,15 @@ static void release_fh(struct iomapfs *fsx, struct fuse_file_info *ffi)
 
 	if (!fi)
 		return;
+	/*
+	 * op_read() replies first and drops io_lock after: the kernel may
+	 * have sent this RELEASE, and a FORGET once it evicted the inode,
+	 * before that read is done with fi.  Taking io_lock once waits for
+	 * such a tail, so that the handle's reference outlives every request
+	 * made through the handle.
+	 */
+	pthread_rwlock_wrlock(&fi->io_lock);
+	pthread_rwlock_unlock(&fi->io_lock);
 	last = fs_inode_close(fsx, fi);
 	fs_lock(fsx);
 	if (!fs_is_ro(fsx))
