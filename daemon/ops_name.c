@@ -27,6 +27,50 @@
 #define RENAME_EXCHANGE (1 << 1)
 #endif
 
+/*
+ * LOOKUP of "." on any node id: how the kernel finds the inode of a file
+ * handle it no longer holds (FUSE_CAP_EXPORT_SUPPORT; the node id is the
+ * handle's).  The kernel compares the generation we answer with the
+ * handle's, so a number a new inode reuses gives ESTALE.  Anything else
+ * than a live inode - a node id that names no inode of ours, a reserved
+ * or free inode, one whose last link is gone and that no handle holds
+ * open - is -ENOENT, which the kernel turns into ESTALE, as ext4's
+ * ext4_nfs_get_inode() gives.  fs_lock held.
+ */
+static int lookup_self(struct iomapfs *fsx, fuse_ino_t nodeid, ext2_ino_t *ino,
+		       struct ext2_inode_large *inode)
+{
+	ext2_filsys fs = fsx->fs;
+	struct fs_inode *fi;
+	bool open = false;
+	int ret;
+
+	/* not a number fs_nodeid() gives: past 32 bits, or 2 (root is 1) */
+	*ino = fs_ino(nodeid);
+	if (fs_nodeid(*ino) != nodeid)
+		return -ENOENT;
+	if ((*ino < EXT2_FIRST_INO(fs->super) && *ino != EXT2_ROOT_INO) ||
+	    *ino > fs->super->s_inodes_count)
+		return -ENOENT;
+	if (!fs->inode_map || !ext2fs_test_inode_bitmap2(fs->inode_map, *ino))
+		return -ENOENT;
+	ret = fs_load_inode(fsx, *ino, inode);
+	if (ret || inode->i_links_count)
+		return ret;
+	fi = fs_inode_find(fsx, *ino);
+	if (fi) {
+		pthread_mutex_lock(&fsx->itab_lock);
+		open = fi->open_count > 0;
+		pthread_mutex_unlock(&fsx->itab_lock);
+		fs_inode_put(fsx, fi);
+	}
+	return open ? 0 : -ENOENT;
+}
+
+/*
+ * Names, and "." and ".." for file handles: the kernel asks ".." of a
+ * directory when it connects a directory's handle to the tree.
+ */
 void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct iomapfs *fsx = req_fs(req);
@@ -41,9 +85,16 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	fs_lock(fsx);
-	ret = dix_lookup(fsx, fs_ino(parent), name, &ino);
-	if (!ret)
-		ret = fs_load_inode(fsx, ino, &inode);
+	if (!strcmp(name, ".")) {
+		ret = lookup_self(fsx, parent, &ino, &inode);
+	} else {
+		if (!strcmp(name, ".."))
+			ret = inode_read_dir(fsx, fs_ino(parent), &inode);
+		if (!ret)
+			ret = dix_lookup(fsx, fs_ino(parent), name, &ino);
+		if (!ret)
+			ret = fs_load_inode(fsx, ino, &inode);
+	}
 	if (!ret)
 		ret = fs_fill_entry(fsx, ino, &inode, &e);
 	fs_unlock(fsx);

@@ -22,7 +22,7 @@ void op_init(void *userdata, struct fuse_conn_info *conn)
 	unsigned int want = FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
 			    FUSE_CAP_SPLICE_MOVE | FUSE_CAP_ASYNC_READ |
 			    FUSE_CAP_PARALLEL_DIROPS | FUSE_CAP_ATOMIC_O_TRUNC |
-			    FUSE_CAP_READDIRPLUS;
+			    FUSE_CAP_READDIRPLUS | FUSE_CAP_EXPORT_SUPPORT;
 
 	/*
 	 * The kernel enforces ACLs only with default_permissions.  It then
@@ -31,6 +31,11 @@ void op_init(void *userdata, struct fuse_conn_info *conn)
 	 */
 	if (!fsx->opts.fakeroot)
 		want |= FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK;
+	/*
+	 * EXPORT_SUPPORT: file handles (NFS, open_by_handle_at) of inodes
+	 * the kernel no longer holds are found by LOOKUP of "." on the
+	 * handle's node id, the ext2 inode number (ops_name.c).
+	 */
 	conn->want |= want & conn->capable;
 	/*
 	 * READDIRPLUS for every batch, not only the first (libfuse turns
