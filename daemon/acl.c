@@ -349,27 +349,45 @@ static int acl_set_access(struct iomapfs *fsx, ext2_ino_t ino, const void *val,
 	return fs_write_inode(fsx, ino, &inode);
 }
 
+/*
+ * No ACL @name on @ino any more.  As ext4 (whose set_acl(NULL) is what
+ * removexattr(2) of an ACL calls), removing one that is not there
+ * succeeds.
+ */
+static int acl_remove(struct iomapfs *fsx, ext2_ino_t ino, const char *name,
+		      int flags)
+{
+	int ret = xattr_remove(fsx, ino, name);
+
+	return ret == -ENODATA && !(flags & XATTR_REPLACE) ? 0 : ret;
+}
+
 int acl_set(struct iomapfs *fsx, ext2_ino_t ino, const char *name,
 	    const void *val, size_t len, int flags)
 {
 	struct acl_xattr_entry *e;
+	void *acl;
 	size_t n;
 	int ret;
 
-	if (val && !strcmp(name, XATTR_NAME_ACL_ACCESS))
-		return acl_set_access(fsx, ino, val, len, flags);
-	if (!val || len <= sizeof(uint32_t)) {
-		/*
-		 * Removal, or an empty default ACL: none.  As ext4 (whose
-		 * set_acl(NULL) is what removexattr(2) of an ACL calls),
-		 * removing an ACL that is not there succeeds.
-		 */
-		ret = xattr_remove(fsx, ino, name);
-		if (ret == -ENODATA && !(flags & XATTR_REPLACE))
-			ret = 0;
-		return ret;
-	}
-	if (acl_entries(val, len, &e, &n))
-		return -EINVAL;
-	return acl_store(fsx, ino, name, val, len, flags);
+	if (!val)
+		return acl_remove(fsx, ino, name, flags);
+	/*
+	 * The value follows the name in the kernel's message, at any
+	 * address: its entries are read from an aligned copy.
+	 */
+	acl = malloc(len ? len : 1);
+	if (!acl)
+		return -ENOMEM;
+	memcpy(acl, val, len);
+	if (acl_entries(acl, len, &e, &n))
+		ret = -EINVAL;
+	else if (n == 0)
+		ret = acl_remove(fsx, ino, name, flags); /* empty: none */
+	else if (!strcmp(name, XATTR_NAME_ACL_ACCESS))
+		ret = acl_set_access(fsx, ino, acl, len, flags);
+	else
+		ret = acl_store(fsx, ino, name, acl, len, flags);
+	free(acl);
+	return ret;
 }
