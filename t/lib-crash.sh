@@ -287,13 +287,24 @@ crash_powercut() {
 	crash_result "$name: $fs, seed $seed, ${secs}s of work" \
 		"($(head -n 1 "$dir/work.out" | cut -d' ' -f1-6))," \
 		"log: $($LOGREPLAY info "$dir/dev.log" | awk '$1=="writes"||$1=="flushes"{printf "%s %s ", $1, $2}')" \
-		"replay by $replay: $(tail -n 1 "$dir/states.out")"
+		"replay by $replay: $(tail -n 1 "$dir/states.out");" \
+		"failed states: replay $(grep -c '^FAIL.*replay=FAIL' "$dir/states.out")," \
+		"e2fsck $(grep -c '^FAIL.*fsck=FAIL' "$dir/states.out")," \
+		"tree $(grep -c '^FAIL.*tree=FAIL' "$dir/states.out")"
 	if [ $rc -ne 0 ]; then
 		grep -v '^ok ' "$dir/states.out" | head -n 20
 		sed -n '1,30p' "$dir/states/fail-1.out" 2>/dev/null
 		return 1
 	fi
 	rm -rf "$dir"
+}
+
+# crash_flush_points N: how many flush points a power-cut run checks: N,
+# or CRASH_FLUSH_POINTS ("all": an empty word, every one).
+crash_flush_points() {
+	local n=${CRASH_FLUSH_POINTS:-$1}
+	[ "$n" = all ] && n=
+	echo "$n"
 }
 
 # crash_summary: the sums of $TRASH/crash.results, as a note.

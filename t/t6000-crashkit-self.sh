@@ -167,6 +167,31 @@ test_expect_success 'logdev stops cleanly and leaves base + log = image' '
 	$LOGREPLAY build base log out end && cmp img out
 '
 
+test_expect_success 'random states keep 4 KiB pieces whole and in log order: never old data over newer' '
+	truncate -s 64k img2 && cp img2 base2 &&
+	crash_logdev_up img2 log2 "$DEV" &&
+	client "
+fd = os.open(D, os.O_RDWR)
+os.pwrite(fd, b\"a\" * 2048, 0)
+os.pwrite(fd, b\"b\" * 2048, 1024)
+os.fdatasync(fd)
+" &&
+	crash_logdev_down "$DEV" &&
+	for s in $(seq 1 40); do
+		$LOGREPLAY build base2 log2 r flush:0+rand:$s >/dev/null &&
+		python3 -c "
+d = open(\"r\", \"rb\").read(3072)
+print({d[0:1024]: \"A\", bytes(1024): \"-\"}.get(d[0:1024], \"?\") +
+      {d[1024:2048]: \"?\", b\"a\" * 1024: \"A\", b\"b\" * 1024: \"B\", bytes(1024): \"-\"}[d[1024:2048]] +
+      {d[2048:3072]: \"?\", b\"b\" * 1024: \"B\", bytes(1024): \"-\"}[d[2048:3072]])
+" || return 1
+	done >kinds &&
+	sort kinds | uniq -c &&
+	sort -u kinds >got &&
+	printf "%s\n" --- -BB AA- ABB >expect &&
+	test_cmp expect got
+'
+
 test_expect_success 'the fault mode fails exactly the writes touching the range, from the N-th' '
 	cp base img &&
 	crash_logdev_up img log "$DEV" --fail=65536,8192,2 &&
