@@ -80,6 +80,19 @@ crash_image() {
 	make_image "$1" "$CRASH_IMAGE_SIZE" -t ext4 -b 4096
 }
 
+# crash_journal_ranges IMG: the journal's extents (inode 8), one
+# "START,LEN" in bytes a line: logdev's --fail ranges for the journal.
+crash_journal_ranges() {
+	local bs
+	bs=$(dumpe2fs -h "$1" 2>/dev/null | sed -n 's/^Block size: *//p') &&
+	[ -n "$bs" ] &&
+	debugfs -R "stat <8>" "$1" 2>/dev/null | sed -n '/^EXTENTS:/{n;p;}' |
+		tr ',' '\n' |
+		sed -n 's/^ *([0-9-]*):\([0-9]*\)-\{0,1\}\([0-9]*\)$/\1 \2/p' |
+		awk -v bs="$bs" '{ e = $2 == "" ? $1 : $2
+			print $1 * bs "," (e - $1 + 1) * bs }'
+}
+
 # crash_delay SEED: the kill's delay in seconds, 0.1 to 3.0, from SEED.
 crash_delay() {
 	local ms

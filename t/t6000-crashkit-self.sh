@@ -213,7 +213,8 @@ os.close(fd)
 	printf "%s\n" "ok ok" "ok" "EIO EIO" "ok EIO" >expect &&
 	test_cmp expect got &&
 	grep -x "failed 3" "$DEV/ctl" &&
-	grep -x "fail on 65536 8192 2" "$DEV/ctl" &&
+	grep -x "fail_range 65536 8192" "$DEV/ctl" &&
+	grep -x "fail_from 2" "$DEV/ctl" &&
 	echo "fail off" >"$DEV/ctl" &&
 	client "fd = os.open(D, os.O_RDWR); os.pwrite(fd, b\"y\" * 8192, 65536)" &&
 	echo "fail 0 4096 1" >"$DEV/ctl" &&
@@ -224,6 +225,62 @@ os.close(fd)
 	$LOGREPLAY dump log | grep -c "^[0-9]* failed" >nfailed &&
 	echo 4 >expect && test_cmp expect nfailed &&
 	$LOGREPLAY build base log out end && cmp img out
+'
+
+test_expect_success 'the fault mode with several ranges counts writes touching any of them' '
+	cp base img &&
+	crash_logdev_up img log "$DEV" --fail=0,4096,3 --fail=1044480,4096,3 &&
+	client "
+import errno
+fd = os.open(D, os.O_RDWR)
+def w(off):
+    try:
+        os.pwrite(fd, b\"x\" * 512, off)
+        return \"ok\"
+    except OSError as e:
+        return errno.errorcode[e.errno]
+print(w(0), w(1044480), w(8192), w(1048064), w(512))
+os.close(fd)
+" >got &&
+	echo "ok ok ok EIO EIO" >expect &&
+	test_cmp expect got &&
+	grep -x "fail_ranges 2" "$DEV/ctl" &&
+	echo "fail off" >"$DEV/ctl" &&
+	grep -x "fail_ranges 0" "$DEV/ctl" &&
+	crash_logdev_down "$DEV"
+'
+
+test_expect_success KEXT4 'EIO on the journal of the kernel ext4: its fsync fails, nothing is reported durable' '
+	crash_image img &&
+	crash_journal_ranges img >ranges &&
+	cat ranges &&
+	test -s ranges &&
+	args=() &&
+	while read -r r; do args+=("--fail=$r,1"); done <ranges &&
+	crash_logdev_up img log "$DEV" "${args[@]}" &&
+	grep -x "fail_ranges $(wc -l <ranges)" "$DEV/ctl" &&
+	crash_kmount "$DEV/disk" "$TRASH/k" &&
+	test_must_fail python3 -c "
+import os
+fd = os.open(\"$TRASH/k/f\", os.O_WRONLY | os.O_CREAT)
+os.write(fd, b\"k\" * 100000)
+os.fsync(fd)
+" 2>err &&
+	test_grep "Input/output error\|Read-only file system" err &&
+	{ crash_kumount "$TRASH/k"; true; } &&
+	grep "^failed [1-9]" "$DEV/ctl" &&
+	crash_logdev_down "$DEV" &&
+	$LOGREPLAY dump log >dump &&
+	python3 - ranges dump <<-\EOF
+	import sys
+	ranges = [tuple(map(int, l.split(","))) for l in open(sys.argv[1])]
+	hit = lambda o, n: any(o < s + l and o + n > s for s, l in ranges)
+	for line in open(sys.argv[2]):
+	    w = line.split()
+	    if len(w) == 4 and w[1] in ("write", "failed") and hit(int(w[2]), int(w[3])):
+	        if w[1] == "write":
+	            sys.exit("a write to the journal got through: " + line)
+	EOF
 '
 
 test_expect_success 'the log stops at its bound with EIO, a FULL record and a clear error' '

@@ -28,8 +28,11 @@
  *     fail START LEN N     the fault mode: from the N-th write (counted
  *                          from 1, by FUSE request) that touches the bytes
  *                          [START, START+LEN) on, such writes fail with EIO
- *                          (and are logged as FAILED, not applied)
- *     fail off             the end of the fault mode
+ *                          (and are logged as FAILED, not applied); each
+ *                          "fail" adds a range (up to LOGDEV_FAIL_RANGES,
+ *                          for a fragmented journal), and the count, from
+ *                          its last N, is of writes touching any of them
+ *     fail off             the end of the fault mode: no range left
  * and reads back as "key value" lines: the counts and the state.
  *
  * The log is bounded: LOGDEV_LOG_MAX_DEFAULT bytes, or --log-max.  A write
@@ -37,7 +40,7 @@
  * after it; a FULL record ends the log, logdev says why on stderr and ctl
  * shows "full 1".
  *
- * Usage: logdev [--log-max=BYTES] [--fail=START,LEN,N] [-d] IMAGE LOG MNT
+ * Usage: logdev [--log-max=BYTES] [--fail=START,LEN,N]... [-d] IMAGE LOG MNT
  * Exit 0 after an unmount; 2 on a usage error; 1 on other errors.
  */
 #include "config.h"
@@ -64,6 +67,8 @@
 #define LOGDEV_CTL_MAX	4096u
 /* The largest write the kernel may send (the session clamps it). */
 #define LOGDEV_MAX_WRITE (1u << 20)
+/* The fault mode's ranges: enough for the extents of a journal. */
+#define LOGDEV_FAIL_RANGES 16
 
 #define LOGDEV_INO_ROOT FUSE_ROOT_ID
 #define LOGDEV_INO_DISK 2
@@ -117,10 +122,11 @@ struct logdev {
 	uint64_t log_bytes;
 	uint64_t seq;
 	bool full;
-	/* The fault mode: writes touching [fail_start, fail_end) fail from
-	 * the fail_from-th on; fail_seen counts those seen so far. */
-	bool fail_on;
-	uint64_t fail_start, fail_end, fail_from, fail_seen;
+	/* The fault mode: writes touching any [fail_start[i], fail_end[i])
+	 * fail from the fail_from-th on; fail_seen counts those seen. */
+	unsigned int fail_ranges;
+	uint64_t fail_start[LOGDEV_FAIL_RANGES], fail_end[LOGDEV_FAIL_RANGES];
+	uint64_t fail_from, fail_seen;
 	uint64_t writes, write_bytes, flushes, zeroes, marks, closes;
 	uint64_t failed;
 };
@@ -322,26 +328,38 @@ static void ld_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *ffi)
 
 static int ld_ctl_status(const struct logdev *ld, char *buf, size_t len)
 {
-	return snprintf(buf, len,
-			"records %" PRIu64 "\n"
-			"log_bytes %" PRIu64 "\n"
-			"log_max %" PRIu64 "\n"
-			"full %d\n"
-			"writes %" PRIu64 "\n"
-			"write_bytes %" PRIu64 "\n"
-			"flushes %" PRIu64 "\n"
-			"zeroes %" PRIu64 "\n"
-			"marks %" PRIu64 "\n"
-			"closes %" PRIu64 "\n"
-			"failed %" PRIu64 "\n"
-			"fail %s %" PRIu64 " %" PRIu64 " %" PRIu64 "\n"
-			"fail_seen %" PRIu64 "\n",
-			ld->seq, ld->log_bytes, ld->log_max, ld->full ? 1 : 0,
-			ld->writes, ld->write_bytes, ld->flushes, ld->zeroes,
-			ld->marks, ld->closes, ld->failed,
-			ld->fail_on ? "on" : "off", ld->fail_start,
-			ld->fail_end - ld->fail_start, ld->fail_from,
-			ld->fail_seen);
+	unsigned int i;
+	int n, m;
+
+	n = snprintf(buf, len,
+		     "records %" PRIu64 "\n"
+		     "log_bytes %" PRIu64 "\n"
+		     "log_max %" PRIu64 "\n"
+		     "full %d\n"
+		     "writes %" PRIu64 "\n"
+		     "write_bytes %" PRIu64 "\n"
+		     "flushes %" PRIu64 "\n"
+		     "zeroes %" PRIu64 "\n"
+		     "marks %" PRIu64 "\n"
+		     "closes %" PRIu64 "\n"
+		     "failed %" PRIu64 "\n"
+		     "fail_ranges %u\n"
+		     "fail_from %" PRIu64 "\n"
+		     "fail_seen %" PRIu64 "\n",
+		     ld->seq, ld->log_bytes, ld->log_max, ld->full ? 1 : 0,
+		     ld->writes, ld->write_bytes, ld->flushes, ld->zeroes,
+		     ld->marks, ld->closes, ld->failed, ld->fail_ranges,
+		     ld->fail_from, ld->fail_seen);
+	for (i = 0; i < ld->fail_ranges && n >= 0 && (size_t)n < len; i++) {
+		m = snprintf(buf + n, len - (size_t)n,
+			     "fail_range %" PRIu64 " %" PRIu64 "\n",
+			     ld->fail_start[i],
+			     ld->fail_end[i] - ld->fail_start[i]);
+		if (m < 0)
+			return m;
+		n += m;
+	}
+	return n < 0 || (size_t)n < len ? n : (int)len - 1;
 }
 
 static void ld_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -387,11 +405,15 @@ static void ld_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 /* Whether a write of [off, off + len) is to fail in the fault mode. */
 static bool ld_fault(struct logdev *ld, uint64_t off, uint64_t len)
 {
-	if (!ld->fail_on || !len || off >= ld->fail_end ||
-	    off + len <= ld->fail_start)
-		return false;
-	ld->fail_seen++;
-	return ld->fail_seen >= ld->fail_from;
+	unsigned int i;
+
+	for (i = 0; i < ld->fail_ranges && len; i++) {
+		if (off < ld->fail_end[i] && off + len > ld->fail_start[i]) {
+			ld->fail_seen++;
+			return ld->fail_seen >= ld->fail_from;
+		}
+	}
+	return false;
 }
 
 static int ld_pwrite_all(int fd, const char *buf, size_t len, off_t off)
@@ -441,7 +463,7 @@ static int ld_parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* "START,LEN,N" or "START LEN N": set the fault mode. */
+/* "START,LEN,N" or "START LEN N": add a range to the fault mode. */
 static int ld_set_fail(struct logdev *ld, const char *spec)
 {
 	char copy[128], a[32], b[32], c[32], extra[2];
@@ -458,9 +480,11 @@ static int ld_set_fail(struct logdev *ld, const char *spec)
 	if (ld_parse_u64(a, &start) || ld_parse_u64(b, &len) ||
 	    ld_parse_u64(c, &from) || !len || !from || start + len < start)
 		return -EINVAL;
-	ld->fail_on = true;
-	ld->fail_start = start;
-	ld->fail_end = start + len;
+	if (ld->fail_ranges == LOGDEV_FAIL_RANGES)
+		return -ENOSPC;
+	ld->fail_start[ld->fail_ranges] = start;
+	ld->fail_end[ld->fail_ranges] = start + len;
+	ld->fail_ranges++;
 	ld->fail_from = from;
 	ld->fail_seen = 0;
 	return 0;
@@ -479,7 +503,7 @@ static int ld_ctl_line(struct logdev *ld, const char *line)
 		return ld_log(ld, LOGDEV_MARK, 0, n, 0, line + 5, n);
 	}
 	if (!strcmp(line, "fail off")) {
-		ld->fail_on = false;
+		ld->fail_ranges = 0;
 		return 0;
 	}
 	if (!strncmp(line, "fail ", 5))
@@ -706,7 +730,8 @@ int main(int argc, char **argv)
 	char *fargv[] = {argv[0], "-o", "fsname=logdev,subtype=logdev", NULL,
 			 NULL};
 	struct fuse_args args = FUSE_ARGS_INIT(3, fargv);
-	const char *fail = NULL;
+	const char *fail[LOGDEV_FAIL_RANGES];
+	int nfail = 0, j;
 	struct fuse_session *se;
 	int i, ret = 1;
 
@@ -721,7 +746,14 @@ int main(int argc, char **argv)
 				return 2;
 			}
 		} else if (!strncmp(argv[i], "--fail=", 7)) {
-			fail = argv[i] + 7;
+			if (nfail == LOGDEV_FAIL_RANGES) {
+				fprintf(stderr,
+					"logdev: at most %d --fail "
+					"ranges\n",
+					LOGDEV_FAIL_RANGES);
+				return 2;
+			}
+			fail[nfail++] = argv[i] + 7;
 		} else if (!strcmp(argv[i], "-d")) {
 			fargv[args.argc++] = "-d";
 		} else {
@@ -733,12 +765,14 @@ int main(int argc, char **argv)
 		ld_usage();
 		return 2;
 	}
-	if (fail && ld_set_fail(&ld, fail)) {
-		fprintf(stderr,
-			"logdev: --fail: '%s' is not START,LEN,N "
-			"(LEN and N at least 1)\n",
-			fail);
-		return 2;
+	for (j = 0; j < nfail; j++) {
+		if (ld_set_fail(&ld, fail[j])) {
+			fprintf(stderr,
+				"logdev: --fail: '%s' is not START,LEN,N "
+				"(LEN and N at least 1)\n",
+				fail[j]);
+			return 2;
+		}
 	}
 	if (ld_open_files(&ld, argv[i], argv[i + 1]))
 		goto out_close;
