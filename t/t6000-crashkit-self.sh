@@ -341,6 +341,27 @@ os.fsync(fd)
 	fsck_clean img
 '
 
+test_expect_success FUSE 'iomapfs on logdev: its fsync is a flush record, and its image replays' '
+	crash_image img && cp --sparse=always img base &&
+	crash_logdev_up img log "$DEV" &&
+	crash_daemon_up "$DEV/disk" "$TRASH/i" &&
+	echo "mark mounted" >"$DEV/ctl" &&
+	python3 -c "
+import os
+fd = os.open(\"$TRASH/i/f\", os.O_WRONLY | os.O_CREAT)
+os.write(fd, b\"i\" * 100000)
+os.fdatasync(fd)
+" &&
+	echo "mark fsynced" >"$DEV/ctl" &&
+	crash_daemon_down "$TRASH/i" &&
+	crash_logdev_down "$DEV" &&
+	$LOGREPLAY dump log | sed -n "/mark mounted/,/mark fsynced/p" >between &&
+	test_grep " write " between &&
+	test_grep "flush:[0-9]* f" between &&
+	$LOGREPLAY build base log out end && cmp img out &&
+	fsck_clean img
+'
+
 test_expect_success 'metawork: a tree it left whole passes the check' '
 	mkdir tree &&
 	$METAWORK run tree wlog 3 --seconds 0.7 >run.out &&
