@@ -174,13 +174,13 @@ crash_kumount() {
 
 # crash_logdev_up IMG LOG MNT [logdev options]: serve IMG as MNT/disk.
 crash_logdev_up() {
-	local img=$1 log=$2 mnt=$3 i
+	local img=$1 log=$2 mnt=$3
 	shift 3
 	mkdir -p "$mnt" &&
 	crash_track_mount_ "$mnt" || return 1
 	"$LOGDEV" "$@" "$img" "$log" "$mnt" 2>"$TRASH/logdev.err" &
 	CRASH_LOGDEV=$!
-	for i in $(seq 1 200); do
+	for _ in $(seq 1 200); do
 		[ -f "$mnt/disk" ] && return 0
 		if ! kill -0 "$CRASH_LOGDEV" 2>/dev/null; then
 			echo "logdev exited before serving $mnt; it said:"
@@ -246,7 +246,7 @@ crash_kill_round() {
 	if [ "$fs" = kernel ]; then
 		crash_kumount "$TRASH/mnt" || return 1
 	fi
-	CRASH_WORK=$dir/check "$CRASHCHECK" "$dir/img" "$dir/work.log" \
+	CRASH_WORK=$dir/check bash "$CRASHCHECK" "$dir/img" "$dir/work.log" \
 		"$replay" >"$dir/check.out" 2>&1
 	rc=$?
 	crash_result "round $n seed $seed $fs $how at ${delay}s, replay by" \
@@ -294,7 +294,7 @@ crash_powercut() {
 	[ -n "$nflush" ] && fp=(--flush-points "$nflush")
 	$LOGREPLAY states "$dir/base" "$dir/dev.log" "$dir/states" \
 		--seed "$seed" --random "$nrand" "${fp[@]}" \
-		--check "CRASH_WORK=\$CRASH_WORK '$CRASHCHECK' \"\$CRASH_IMAGE\" '$dir/work.log' $replay \"\$CRASH_MARKS\"" \
+		--check "CRASH_WORK=\$CRASH_WORK bash '$CRASHCHECK' \"\$CRASH_IMAGE\" '$dir/work.log' $replay \"\$CRASH_MARKS\"" \
 		>"$dir/states.out" 2>&1
 	rc=$?
 	crash_result "$name: $fs, seed $seed, ${secs}s of work" \

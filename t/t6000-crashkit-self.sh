@@ -432,12 +432,12 @@ test_expect_success KEXT4 'crashcheck.sh passes a clean image and fails one with
 	crash_kmount img "$TRASH/k" &&
 	$METAWORK run "$TRASH/k" klog 4 --seconds 1 >/dev/null &&
 	crash_kumount "$TRASH/k" &&
-	"$CRASHCHECK" img klog kernel >ok.out &&
+	bash "$CRASHCHECK" img klog kernel >ok.out &&
 	test_grep -x "replay=ok fsck=ok tree=ok" ok.out &&
 	blk=$(debugfs -R "stat /w0" img 2>/dev/null | sed -n "s/.*(0):\([0-9]*\).*/\1/p") &&
 	test -n "$blk" &&
 	debugfs -w -R "freeb $blk" img &&
-	test_must_fail "$CRASHCHECK" img klog none >bad.out &&
+	test_must_fail bash "$CRASHCHECK" img klog none >bad.out &&
 	cat bad.out &&
 	test_grep "^replay=ok fsck=FAIL([0-9]* lines) tree=ok" bad.out &&
 	test_grep "Block bitmap differences" bad.out
