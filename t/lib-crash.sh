@@ -46,24 +46,44 @@ fi
 
 # The pids and devices of the current round: one cleanup, registered once,
 # stops what is still up at the end of the script (never a pid of an
-# earlier round: pids are reused quickly here).
+# earlier round: pids are reused quickly here); a test that mounts runs it
+# with test_when_finished too, so that a failure leaves nothing to the next.
 CRASH_DAEMON=
 CRASH_LOGDEV=
 CRASH_LOOPS=
 CRASH_MOUNTS=
 crash_cleanup_() {
-	local m l
+	local m l mounts=
+	# Newest first: a kernel mount, then its loop device, then the FUSE
+	# file under it.
 	for m in $CRASH_MOUNTS; do
-		if mountpoint -q "$m" 2>/dev/null; then
-			umount "$m" 2>/dev/null || fusermount3 -u -z "$m" 2>/dev/null ||
-				umount -l "$m" 2>/dev/null
-		fi
+		mounts="$m $mounts"
 	done
-	[ -n "$CRASH_DAEMON" ] && kill -KILL "$CRASH_DAEMON" 2>/dev/null
+	for m in $mounts; do
+		mountpoint -q "$m" 2>/dev/null || continue
+		case $(findmnt -n -o FSTYPE "$m") in
+		fuse*) ;;
+		*) umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null ;;
+		esac
+	done
 	for l in $CRASH_LOOPS; do
 		losetup -d "$l" 2>/dev/null
 	done
-	[ -n "$CRASH_LOGDEV" ] && kill -TERM "$CRASH_LOGDEV" 2>/dev/null
+	for m in $mounts; do
+		if mountpoint -q "$m" 2>/dev/null; then
+			fusermount3 -u "$m" 2>/dev/null ||
+				fusermount3 -u -z "$m" 2>/dev/null
+		fi
+	done
+	if [ -n "$CRASH_DAEMON" ]; then
+		kill -KILL "$CRASH_DAEMON" 2>/dev/null
+		wait "$CRASH_DAEMON" 2>/dev/null
+	fi
+	if [ -n "$CRASH_LOGDEV" ]; then
+		kill -TERM "$CRASH_LOGDEV" 2>/dev/null
+		wait "$CRASH_LOGDEV" 2>/dev/null
+	fi
+	CRASH_DAEMON= CRASH_LOGDEV= CRASH_LOOPS= CRASH_MOUNTS=
 	return 0
 }
 test_atexit crash_cleanup_

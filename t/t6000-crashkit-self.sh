@@ -162,12 +162,14 @@ test_expect_success 'the marks of a state are those logged before its flush' '
 '
 
 test_expect_success 'logdev stops cleanly and leaves base + log = image' '
+	test_when_finished crash_cleanup_ &&
 	crash_logdev_down "$DEV" &&
 	test_grep "logdev: .* records" "$TRASH/logdev.err" &&
 	$LOGREPLAY build base log out end && cmp img out
 '
 
 test_expect_success 'random states keep 4 KiB pieces whole and in log order: never old data over newer' '
+	test_when_finished crash_cleanup_ &&
 	truncate -s 64k img2 && cp img2 base2 &&
 	crash_logdev_up img2 log2 "$DEV" &&
 	client "
@@ -193,6 +195,7 @@ print({d[0:1024]: \"A\", bytes(1024): \"-\"}.get(d[0:1024], \"?\") +
 '
 
 test_expect_success 'the fault mode fails exactly the writes touching the range, from the N-th' '
+	test_when_finished crash_cleanup_ &&
 	cp base img &&
 	crash_logdev_up img log "$DEV" --fail=65536,8192,2 &&
 	client "
@@ -228,6 +231,7 @@ os.close(fd)
 '
 
 test_expect_success 'the fault mode with several ranges counts writes touching any of them' '
+	test_when_finished crash_cleanup_ &&
 	cp base img &&
 	crash_logdev_up img log "$DEV" --fail=0,4096,3 --fail=1044480,4096,3 &&
 	client "
@@ -251,6 +255,7 @@ os.close(fd)
 '
 
 test_expect_success KEXT4 'EIO on the journal of the kernel ext4: its fsync fails, nothing is reported durable' '
+	test_when_finished crash_cleanup_ &&
 	crash_image img &&
 	crash_journal_ranges img >ranges &&
 	cat ranges &&
@@ -284,6 +289,7 @@ os.fsync(fd)
 '
 
 test_expect_success 'the log stops at its bound with EIO, a FULL record and a clear error' '
+	test_when_finished crash_cleanup_ &&
 	cp base img &&
 	crash_logdev_up img log "$DEV" --log-max=64K &&
 	client "
@@ -314,6 +320,7 @@ except OSError as e:
 '
 
 test_expect_success KEXT4 'the kernel ext4 on a loop device over logdev: its fsync is a flush record' '
+	test_when_finished crash_cleanup_ &&
 	crash_image img && cp --sparse=always img base &&
 	crash_logdev_up img log "$DEV" &&
 	crash_kmount "$DEV/disk" "$TRASH/k" &&
@@ -342,6 +349,7 @@ os.fsync(fd)
 '
 
 test_expect_success FUSE 'iomapfs on logdev: its fsync is a flush record, and its image replays' '
+	test_when_finished crash_cleanup_ &&
 	crash_image img && cp --sparse=always img base &&
 	crash_logdev_up img log "$DEV" &&
 	crash_daemon_up "$DEV/disk" "$TRASH/i" &&
@@ -428,6 +436,7 @@ for f in sorted(glob.glob(\"w*/**/f*\", recursive=True)):
 '
 
 test_expect_success KEXT4 'crashcheck.sh passes a clean image and fails one with a wrong bitmap' '
+	test_when_finished crash_cleanup_ &&
 	crash_image img &&
 	crash_kmount img "$TRASH/k" &&
 	$METAWORK run "$TRASH/k" klog 4 --seconds 1 >/dev/null &&

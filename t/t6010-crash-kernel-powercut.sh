@@ -19,6 +19,7 @@ test_have_prereq PYTHON,E2FSPROGS,LOGDEV,KEXT4,SETFACL ||
 
 seed=${CRASH_SEED:-1}
 test_expect_success "ext4 on logdev, seed $seed: every flush point and random state replays clean" "
+	test_when_finished crash_cleanup_ &&
 	crash_powercut pc $seed kernel kernel ${CRASH_SECONDS:-2} \
 		\"$(crash_flush_points 8)\" ${CRASH_STATES:-8}
 "

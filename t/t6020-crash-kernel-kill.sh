@@ -20,6 +20,7 @@ seed=${CRASH_SEED:-1}
 for n in $(seq 1 "${CRASH_ROUNDS:-4}"); do
 	s=$((seed * 1000 + n))
 	test_expect_success "round $n (seed $s): ext4 shut down at $(crash_delay $s) s, replayed by the kernel" "
+		test_when_finished crash_cleanup_ &&
 		crash_kill_round $n $s kernel kernel
 	"
 	test_show_notes

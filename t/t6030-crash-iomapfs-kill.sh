@@ -23,6 +23,7 @@ for n in $(seq 1 "${CRASH_ROUNDS:-4}"); do
 	replay=iomapfs
 	[ $((n % 3)) -eq 0 ] && replay=kernel
 	test_expect_failure "round $n (seed $s): kill -9 at $(crash_delay $s) s, replayed by $replay" "
+		test_when_finished crash_cleanup_ &&
 		crash_kill_round $n $s iomapfs $replay
 	"
 	test_show_notes

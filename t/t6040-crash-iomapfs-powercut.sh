@@ -19,11 +19,13 @@ test_have_prereq FUSE,PYTHON,E2FSPROGS,LOGDEV,KEXT4,SETFACL ||
 
 seed=${CRASH_SEED:-1}
 test_expect_failure "iomapfs on logdev, seed $seed: every state replays clean by iomapfs" "
+	test_when_finished crash_cleanup_ &&
 	crash_powercut pc-iomapfs $seed iomapfs iomapfs ${CRASH_SECONDS:-2} \
 		\"$(crash_flush_points 6)\" ${CRASH_STATES:-6}
 "
 test_show_notes
 test_expect_failure "iomapfs on logdev, seed $((seed + 1)): every state replays clean by the kernel" "
+	test_when_finished crash_cleanup_ &&
 	crash_powercut pc-kernel $((seed + 1)) iomapfs kernel ${CRASH_SECONDS:-2} \
 		\"$(crash_flush_points 4)\" ${CRASH_STATES:-4}
 "
