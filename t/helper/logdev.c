@@ -113,6 +113,7 @@ struct logdev_rec {
 	uint32_t pad;
 };
 
+/* All of it is touched by the session's one thread only: no lock. */
 struct logdev {
 	int img_fd;
 	int log_fd;
