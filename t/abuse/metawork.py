@@ -383,7 +383,9 @@ class Worker:
                 fn()
                 self.stats["ops"] += 1
             except OSError as e:
-                if e.errno not in EXPECTED:
+                # A refusal is the tree as it is, unless the tree is gone
+                # (a mount that died and was dropped).
+                if e.errno not in EXPECTED or not os.path.isdir(self.top):
                     raise
                 self.stats["refused"] += 1
 
