@@ -26,19 +26,19 @@
 #   flush:K          everything logged before the K-th FLUSH record (K from
 #                    1; flush:0 is BASE: nothing before the first flush is
 #                    durable)
-#   flush:K+rand:S   flush:K plus a random subset, drawn from seed S, of
-#                    the writes logged after the K-th flush and before the
-#                    next (or the end of the log): those writes may each
-#                    have reached the disk or not.  Writes are cut into
-#                    pieces at multiples of --piece bytes (default 4096,
-#                    a sector a disk writes whole) and each piece survives
-#                    on its own, so a long write may be torn.  The pieces
-#                    that survive are applied in log order.  Between pieces
-#                    that do not overlap every order gives the same image,
-#                    so that covers "in any order".  For pieces that overlap, the
-#                    newer data is what a disk holds once both reached it:
-#                    an older write cannot come back over a newer one that
-#                    the disk had already taken.
+#   flush:K+rand:S   flush:K plus, drawn from seed S, what the writes
+#                    logged after the K-th flush and before the next (or
+#                    the end of the log) may have left on the disk: they
+#                    reach it in any order, or not at all, one block (of
+#                    --piece bytes, default 4096, what a disk writes whole)
+#                    at a time.  Each block holds what it held at some
+#                    instant: its content after a prefix, in log order, of
+#                    the writes to it (none, some or all of them; never a
+#                    later write without an earlier one to the same block,
+#                    which no disk under a page cache or a block layer can
+#                    show, since it writes a block whole, as it is then).
+#                    Blocks are drawn independently, so a long write may be
+#                    torn at block boundaries.
 #   rec:N            every record before the N-th (from 0), durable or not
 #   end              every record (the image as logdev left it)
 # The marks of a state are the MARK records before its last durable
@@ -204,16 +204,22 @@ def pieces(log, first, last, piece):
 
 
 def apply_subset(log, fd, k, seed, piece):
-    """Apply a random subset (from seed) of the pieces of flush K's epoch;
-    returns (kept, total)."""
+    """Apply what the writes of flush K's epoch may have left, drawn from
+    seed: for each block, a prefix of the pieces that write to it.
+    Returns (pieces kept, pieces)."""
     first, last = epoch(log, k)
     ps = pieces(log, first, last, piece)
     rng = random.Random(seed)
     keep = rng.random()
+    stopped = set()     # blocks whose prefix has ended
     kept = 0
     data_rec, data = -1, b""
     for i, off, length in ps:
+        blk = off // piece
+        if blk in stopped:
+            continue
         if rng.random() >= keep:
+            stopped.add(blk)
             continue
         kept += 1
         typ, roff = log.recs[i][:2]
