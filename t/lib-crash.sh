@@ -75,15 +75,26 @@ crash_cleanup_() {
 				fusermount3 -u -z "$m" 2>/dev/null
 		fi
 	done
-	if [ -n "$CRASH_DAEMON" ]; then
-		kill -KILL "$CRASH_DAEMON" 2>/dev/null
-		wait "$CRASH_DAEMON" 2>/dev/null
-	fi
-	if [ -n "$CRASH_LOGDEV" ]; then
-		kill -TERM "$CRASH_LOGDEV" 2>/dev/null
-		wait "$CRASH_LOGDEV" 2>/dev/null
-	fi
+	[ -n "$CRASH_DAEMON" ] && crash_stop_ "$CRASH_DAEMON" KILL
+	[ -n "$CRASH_LOGDEV" ] && crash_stop_ "$CRASH_LOGDEV" TERM
 	CRASH_DAEMON= CRASH_LOGDEV= CRASH_LOOPS= CRASH_MOUNTS=
+	return 0
+}
+
+# crash_stop_ PID SIGNAL: signal a child of this shell and reap it; KILL
+# it if it still runs 5 s later.
+crash_stop_() {
+	local _
+	kill -"$2" "$1" 2>/dev/null || {
+		wait "$1" 2>/dev/null
+		return 0
+	}
+	for _ in $(seq 1 100); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
 	return 0
 }
 test_atexit crash_cleanup_
