@@ -77,14 +77,16 @@ crash_cleanup_() {
 	done
 	[ -n "$CRASH_DAEMON" ] && crash_stop_ "$CRASH_DAEMON" KILL
 	[ -n "$CRASH_LOGDEV" ] && crash_stop_ "$CRASH_LOGDEV" TERM
-	CRASH_DAEMON= CRASH_LOGDEV= CRASH_LOOPS= CRASH_MOUNTS=
+	CRASH_DAEMON=
+	CRASH_LOGDEV=
+	CRASH_LOOPS=
+	CRASH_MOUNTS=
 	return 0
 }
 
 # crash_stop_ PID SIGNAL: signal a child of this shell and reap it; KILL
 # it if it still runs 5 s later.
 crash_stop_() {
-	local _
 	kill -"$2" "$1" 2>/dev/null || {
 		wait "$1" 2>/dev/null
 		return 0
@@ -146,13 +148,12 @@ crash_wait_start() {
 
 # crash_daemon_up IMG MNT: iomapfs on IMG at MNT (CRASH_DAEMON).
 crash_daemon_up() {
-	local i
 	mkdir -p "$2" &&
 	crash_track_mount_ "$2" || return 1
 	"$IOMAPFS" -f -o "ctl_socket=$TRASH/crash-ctl.sock" "$1" "$2" \
 		>"$TRASH/iomapfs-crash.log" 2>&1 &
 	CRASH_DAEMON=$!
-	for i in $(seq 1 200); do
+	for _ in $(seq 1 200); do
 		grep -q " $2 fuse" /proc/mounts && return 0
 		if ! kill -0 "$CRASH_DAEMON" 2>/dev/null; then
 			echo "iomapfs exited before mounting $2; its log:"
