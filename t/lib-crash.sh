@@ -136,8 +136,7 @@ crash_delay() {
 
 # crash_wait_start WORKLOG: until the work has set up (its "S start").
 crash_wait_start() {
-	local i
-	for i in $(seq 1 600); do
+	for _ in $(seq 1 600); do
 		grep -q '^S start' "$1" 2>/dev/null && return 0
 		sleep 0.05
 	done
