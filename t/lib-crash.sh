@@ -145,6 +145,28 @@ crash_wait_start() {
 	return 1
 }
 
+# crash_wait_up_ PID LOG WHAT CMD...: wait up to 10 s for CMD to succeed;
+# fail, showing LOG, when PID exits first.  The caller forgets PID then
+# (the shell has reaped it, or it is killed here).
+crash_wait_up_() {
+	local pid=$1 log=$2 what=$3
+	shift 3
+	for _ in $(seq 1 200); do
+		"$@" && return 0
+		if ! kill -0 "$pid" 2>/dev/null; then
+			echo "$what: it exited first; its log:"
+			cat "$log"
+			wait "$pid" 2>/dev/null
+			return 1
+		fi
+		sleep 0.05
+	done
+	echo "$what: not up within 10 s; its log:"
+	cat "$log"
+	crash_stop_ "$pid" KILL
+	return 1
+}
+
 # crash_daemon_up IMG MNT: iomapfs on IMG at MNT (CRASH_DAEMON).
 crash_daemon_up() {
 	mkdir -p "$2" &&
@@ -152,18 +174,10 @@ crash_daemon_up() {
 	"$IOMAPFS" -f -o "ctl_socket=$TRASH/crash-ctl.sock" "$1" "$2" \
 		>"$TRASH/iomapfs-crash.log" 2>&1 &
 	CRASH_DAEMON=$!
-	for _ in $(seq 1 200); do
-		grep -q " $2 fuse" /proc/mounts && return 0
-		if ! kill -0 "$CRASH_DAEMON" 2>/dev/null; then
-			echo "iomapfs exited before mounting $2; its log:"
-			cat "$TRASH/iomapfs-crash.log"
-			CRASH_DAEMON=
-			return 1
-		fi
-		sleep 0.05
-	done
-	echo "iomapfs did not mount $2 within 10 s"
-	return 1
+	crash_wait_up_ "$CRASH_DAEMON" "$TRASH/iomapfs-crash.log" \
+		"iomapfs mounting $2" grep -q " $2 fuse" /proc/mounts ||
+		CRASH_DAEMON=
+	[ -n "$CRASH_DAEMON" ]
 }
 
 # crash_daemon_down MNT [kill]: unmount cleanly, or kill -9 the daemon
@@ -212,18 +226,10 @@ crash_logdev_up() {
 	crash_track_mount_ "$mnt" || return 1
 	"$LOGDEV" "$@" "$img" "$log" "$mnt" 2>"$TRASH/logdev.err" &
 	CRASH_LOGDEV=$!
-	for _ in $(seq 1 200); do
-		[ -f "$mnt/disk" ] && return 0
-		if ! kill -0 "$CRASH_LOGDEV" 2>/dev/null; then
-			echo "logdev exited before serving $mnt; it said:"
-			cat "$TRASH/logdev.err"
-			CRASH_LOGDEV=
-			return 1
-		fi
-		sleep 0.05
-	done
-	echo "logdev did not serve $mnt/disk within 10 s"
-	return 1
+	crash_wait_up_ "$CRASH_LOGDEV" "$TRASH/logdev.err" \
+		"logdev serving $mnt/disk" test -f "$mnt/disk" ||
+		CRASH_LOGDEV=
+	[ -n "$CRASH_LOGDEV" ]
 }
 
 crash_logdev_down() {
