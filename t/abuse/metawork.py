@@ -539,8 +539,11 @@ class Checker:
             self.bad(path, "size %d is past the work's %d" % (st.st_size,
                                                              MAX_FILE))
             return
-        with open(path, "rb") as f:
-            data = f.read()
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            return self.bad(path, "read: %s" % e)
         if len(data) != st.st_size:
             self.bad(path, "read %d bytes of %d" % (len(data), st.st_size))
         self.count["bytes"] += len(data)
@@ -663,7 +666,11 @@ class Checker:
                 self.check_xattrs(path)
             elif kind == "s" and S.S_ISLNK(st.st_mode):
                 self.count["symlinks"] += 1
-                t = os.readlink(path)
+                try:
+                    t = os.readlink(path)
+                except OSError as ex:
+                    self.bad(path, "readlink: %s" % ex)
+                    continue
                 base = t[:-len(LONG_TAIL)] if t.endswith(LONG_TAIL) else t
                 if not base.startswith("target-of-") or \
                         base[10:] not in self.symlinks:
@@ -682,17 +689,29 @@ class Checker:
         self.seen_markers = set()
         allowed = {"lost+found", "m"} | {"w%d" % k
                                           for k in range(self.workers)}
-        for e in sorted(os.scandir(self.root), key=lambda e: e.name):
+        try:
+            top = sorted(os.scandir(self.root), key=lambda e: e.name)
+        except OSError as e:
+            top = []
+            self.bad(self.root, "readdir: %s" % e)
+        for e in top:
             self.count["entries"] += 1
             if e.name not in allowed:
                 self.bad(e.path, "the work never made this at the root")
                 continue
-            st = os.lstat(e.path)
+            try:
+                st = os.lstat(e.path)
+            except OSError as ex:
+                self.bad(e.path, "lstat: %s" % ex)
+                continue
             if not S.S_ISDIR(st.st_mode):
                 self.bad(e.path, "is no directory")
                 continue
             if e.name == "lost+found":
-                left = os.listdir(e.path)
+                try:
+                    left = os.listdir(e.path)
+                except OSError as ex:
+                    left = ["(readdir: %s)" % ex]
                 if left:
                     self.bad(e.path, "holds %d entries: %s" %
                              (len(left), " ".join(sorted(left)[:5])))
