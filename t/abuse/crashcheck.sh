@@ -5,7 +5,10 @@
 #   1. replay: "kernel" mounts the image (mount on a loop device) and
 #      unmounts it, "iomapfs" mounts it read-write with $IOMAPFS and
 #      unmounts it, "none" does nothing;
-#   2. e2fsck -fn must exit 0: no problem found, nothing repaired;
+#   2. e2fsck -fn must exit 0: no problem found, nothing repaired (an
+#      optimisation it merely offers, "extent tree could be shorter",
+#      leaves the exit 0: libext2fs never shortens a tree, so a clean
+#      unmount by iomapfs may show it);
 #   3. the tree, read through the kernel's read-only mount of the replayed
 #      image (-o ro,noload: what the replay left, nothing replayed again),
 #      must be one the work could have produced, with every marker intact:
