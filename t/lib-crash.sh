@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 #
-# lib-crash.sh - the crash-test kit of the journal (the t6 family), sourced
-# after test-lib.sh.  Two ways to crash a filesystem and one check:
+# lib-crash.sh - the crash-test kit of the journal (the t68xx scripts, in
+# the journal's t6 family), sourced after test-lib.sh.  Two ways to crash
+# a filesystem and one check:
 #
 # - The kill loop (crash_kill_round): t/abuse/metawork.py works in a fresh
 #   mount; at a random instant, 0.1 to 3 s after the work began, the mount

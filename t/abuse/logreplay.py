@@ -3,7 +3,7 @@
 # logreplay.py - the image rebuilder of the power-cut tests: from the image
 # as it was before a run (BASE) and the log t/helper/logdev wrote during
 # it (LOG), write the images a power cut could have left, and run a
-# caller's check on each (t/lib-crash.sh, t/t6xxx).
+# caller's check on each (t/lib-crash.sh, t/t68xx).
 #
 #   logreplay.py dump LOG            one line per record
 #   logreplay.py info LOG            "key value" counts

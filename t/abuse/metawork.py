@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 # metawork.py - the metadata-heavy work of the crash tests, and the check
-# of a tree it leaves after a crash (t/lib-crash.sh, t/t6xxx).
+# of a tree it leaves after a crash (t/lib-crash.sh, t/t68xx).
 #
 #   metawork.py run ROOT LOG SEED [--seconds S] [--workers W] [--ctl CTL]
 #       W worker threads (default 3), each in its own directory ROOT/wK,

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# t6020-crash-kernel-kill.sh - the kill loop validated against the
+# t6820-crash-kernel-kill.sh - the kill loop validated against the
 # kernel's ext4: t/abuse/metawork.py works in an ext4 mount on a loop
 # device, and 0.1 to 3 s after the work began the filesystem is shut down
 # where it stands (xfs_io -x -c shutdown, the log flushed first with -f in

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# t6010-crash-kernel-powercut.sh - the power-cut check validated against
+# t6810-crash-kernel-powercut.sh - the power-cut check validated against
 # the kernel's ext4, a journalling filesystem known to be correct: ext4 on
 # a loop device over t/helper/logdev's file runs t/abuse/metawork.py, and
 # every state t/abuse/logreplay.py rebuilds from the log (flush points,

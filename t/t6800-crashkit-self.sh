@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# t6000-crashkit-self.sh - the crash-test kit tests itself before anyone
+# t6800-crashkit-self.sh - the crash-test kit tests itself before anyone
 # trusts it (t/lib-crash.sh): t/helper/logdev logs writes, flushes and
 # zeroings in the order a client made them (an fdatasync is a flush
 # record, a close is none), fails exactly the writes its fault mode names,

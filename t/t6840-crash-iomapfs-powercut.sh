@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# t6040-crash-iomapfs-powercut.sh - the power cut against iomapfs (issue
+# t6840-crash-iomapfs-powercut.sh - the power cut against iomapfs (issue
 # 13): iomapfs serves an image that t/helper/logdev serves and logs, while
 # t/abuse/metawork.py works in the mount; every state t/abuse/logreplay.py
 # rebuilds from the log (flush points, and random subsets of the writes

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# t6030-crash-iomapfs-kill.sh - the kill loop against iomapfs (issue 13):
+# t6830-crash-iomapfs-kill.sh - the kill loop against iomapfs (issue 13):
 # t/abuse/metawork.py works in a mount, and 0.1 to 3 s after the work
 # began the daemon is killed with SIGKILL.  After each round the image
 # must replay (by iomapfs's read-write mount and unmount; by the kernel's
