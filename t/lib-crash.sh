@@ -15,7 +15,7 @@
 #   t/abuse/logreplay.py rebuilds the image at every flush point and at
 #   random subsets of the writes after one, which is what a disk could
 #   hold after a power cut.
-# - The check (t/abuse/crashcheck.sh) of each image: replay by a mount
+# - The check (t/abuse/crashcheck) of each image: replay by a mount
 #   (iomapfs's, or the kernel's), e2fsck -fn clean, and the tree one the
 #   work could have produced with every durable marker intact.
 #
@@ -24,10 +24,15 @@
 # up.  CRASH_ROUNDS, CRASH_SEED, CRASH_STATES and CRASH_SECONDS let "make
 # crash" run the same scripts long (see the Makefile and the README).
 
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	echo "1..0 # SKIP ${0##*/} is a test library, not a test"
+	exit 0
+fi
+
 CRASH_ABUSE=$SRC_DIR/t/abuse
 METAWORK="python3 $CRASH_ABUSE/metawork.py"
 LOGREPLAY="python3 $CRASH_ABUSE/logreplay.py"
-CRASHCHECK=$CRASH_ABUSE/crashcheck.sh
+CRASHCHECK=$CRASH_ABUSE/crashcheck
 LOGDEV=$HELPER_DIR/logdev
 # The image of every crash test: big enough for a few seconds of work,
 # small enough that e2fsck and copies are quick.

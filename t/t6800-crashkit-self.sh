@@ -11,7 +11,7 @@
 # one), the same for the same seed; the kernel's
 # ext4 on a loop device over logdev sends its flushes through; and the
 # checks bite: metawork.py's tree check names each forged damage, and
-# crashcheck.sh fails an image with a wrong bitmap.
+# crashcheck fails an image with a wrong bitmap.
 test_description='crash-test kit: recorder, rebuilder and checks'
 . "$(dirname "$0")/test-lib.sh"
 . "$T_DIR/lib-crash.sh"
@@ -440,7 +440,7 @@ for f in sorted(glob.glob(\"w*/**/f*\", recursive=True)):
 	forged "a file in lost+found" "mkdir lost+found && touch lost+found/x" "^BAD lost\\+found: holds 1 entries"
 '
 
-test_expect_success KEXT4 'crashcheck.sh passes a clean image and fails one with a wrong bitmap' '
+test_expect_success KEXT4 'crashcheck passes a clean image and fails one with a wrong bitmap' '
 	test_when_finished crash_cleanup_ &&
 	crash_image img &&
 	crash_kmount img "$TRASH/k" &&

@@ -4,7 +4,7 @@
 # the kernel's ext4, a journalling filesystem known to be correct: ext4 on
 # a loop device over t/helper/logdev's file runs t/abuse/metawork.py, and
 # every state t/abuse/logreplay.py rebuilds from the log (flush points,
-# and random subsets of the writes after one) must pass crashcheck.sh:
+# and random subsets of the writes after one) must pass crashcheck:
 # replay by the kernel's mount, e2fsck -fn clean, the tree one the work
 # could have produced, every marker durable at the cut intact.  A state
 # that fails here is a bug of the kit, not of ext4.  CRASH_SECONDS,

@@ -5,7 +5,7 @@
 # device, and 0.1 to 3 s after the work began the filesystem is shut down
 # where it stands (xfs_io -x -c shutdown, the log flushed first with -f in
 # odd rounds), the nearest the kernel has to a kill -9 of a daemon.  Each
-# round must pass crashcheck.sh after a replay by the kernel: e2fsck -fn
+# round must pass crashcheck after a replay by the kernel: e2fsck -fn
 # clean, the tree one the work could have produced, no marker lost.  A
 # failed round is a bug of the kit, not of ext4.  CRASH_ROUNDS and
 # CRASH_SEED make it long (make crash).

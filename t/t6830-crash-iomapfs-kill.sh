@@ -6,7 +6,7 @@
 # must replay (by iomapfs's read-write mount and unmount; by the kernel's
 # mount in every third round), e2fsck -fn must find nothing, and the tree
 # must be one the work could have produced with every durable marker
-# intact (t/abuse/crashcheck.sh).  Today iomapfs writes metadata in place
+# intact (t/abuse/crashcheck).  Today iomapfs writes metadata in place
 # and refuses to mount an image that was not cleanly unmounted: known
 # breakage until the journal lands (then test_expect_success).  All rounds
 # are one test, so that a round that passes by luck (a kill at an instant
