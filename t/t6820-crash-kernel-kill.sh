@@ -13,6 +13,9 @@ test_description='kill loop: the kernel ext4 shut down mid-work passes every rou
 . "$(dirname "$0")/test-lib.sh"
 . "$T_DIR/lib-crash.sh"
 
+[ -n "${IOMAPFS_SANITIZED_SUITE:-}" ] &&
+	skip_all "no iomapfs here: the kernel ext4 validates the kit; not rerun under the sanitizers"
+
 test_have_prereq PYTHON,E2FSPROGS,KEXT4,XFS_IO,SETFACL ||
 	skip_all "needs python3, e2fsprogs, xfs_io, setfacl, root and loop devices"
 

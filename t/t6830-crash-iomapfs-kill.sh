@@ -17,6 +17,9 @@ test_description='kill loop: iomapfs killed mid-work replays clean'
 . "$(dirname "$0")/test-lib.sh"
 . "$T_DIR/lib-crash.sh"
 
+[ -n "${IOMAPFS_SANITIZED_SUITE:-}" ] &&
+	skip_all "long, and a killed daemon never reaches LeakSanitizer (as t1200); not rerun under the sanitizers"
+
 test_have_prereq FUSE,PYTHON,E2FSPROGS,KEXT4,SETFACL ||
 	skip_all "needs FUSE, python3, e2fsprogs, setfacl, root and loop devices"
 

@@ -16,6 +16,9 @@ test_description='power cut: iomapfs replays every rebuilt state clean'
 . "$(dirname "$0")/test-lib.sh"
 . "$T_DIR/lib-crash.sh"
 
+[ -n "${IOMAPFS_SANITIZED_SUITE:-}" ] &&
+	skip_all "long (hundreds of replay mounts); not rerun under the sanitizers"
+
 test_have_prereq FUSE,PYTHON,E2FSPROGS,LOGDEV,KEXT4,SETFACL ||
 	skip_all "needs FUSE, python3, e2fsprogs, setfacl, t/helper/logdev, root and loop devices"
 
