@@ -15,6 +15,10 @@
  * Locks taken: fs_lock (Map, Dump's sizes and paths, briefly and never
  * across client I/O) and the cache's internal locks through cache.h.  The
  * caller of ctl_start()/ctl_stop() must hold neither.
+ *
+ * The code: ctl_server.c is the transport, ctl_methods.c the method table
+ * and its handlers, ctl_internal.h what the two share; the filesystem is
+ * reached through fs_report.h only.
  */
 #ifndef IOMAPFS_CTL_H
 #define IOMAPFS_CTL_H

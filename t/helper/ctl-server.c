@@ -16,7 +16,10 @@
  *
  * Usage: ctl-server [-w] [-s SOCKET] [-g GROUP] [-u OWNER_UID] IMAGE
  *        MOUNTPOINT
- * MOUNTPOINT only names the socket; nothing is mounted.
+ *        ctl-server -M
+ * MOUNTPOINT only names the socket; nothing is mounted.  -M prints the
+ * names of the server's method table in table order, one per line, and
+ * exits (t4160 checks that the order is sorted).
  */
 #include "config.h"
 
@@ -31,6 +34,7 @@
 
 #include "cache.h"
 #include "ctl.h"
+#include "ctl_internal.h"
 #include "dirindex.h"
 #include "ext2map.h"
 #include "fs.h"
@@ -95,8 +99,12 @@ int main(int argc, char **argv)
 
 	fsx.owner_uid = getuid();
 	fsx.owner_gid = getgid();
-	while ((opt = getopt(argc, argv, "ws:g:u:")) != -1) {
+	while ((opt = getopt(argc, argv, "Mws:g:u:")) != -1) {
 		switch (opt) {
+		case 'M':
+			for (size_t i = 0; i < ctl_methods_count; i++)
+				printf("%s\n", ctl_methods[i].name);
+			return fflush(stdout) ? 1 : 0;
 		case 'w':
 			flags |= EXT2_FLAG_RW;
 			break;
@@ -111,7 +119,8 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: ctl-server [-w] [-s SOCKET] "
-				"[-g GROUP] [-u UID] IMAGE MOUNTPOINT\n");
+				"[-g GROUP] [-u UID] IMAGE MOUNTPOINT\n"
+				"       ctl-server -M\n");
 			return 2;
 		}
 	}

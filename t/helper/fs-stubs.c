@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * fs-stubs.c - the few functions of the daemon's fs.c that the control
- * server (daemon/ctl.c) and the directory index (daemon/dirindex.c) call,
- * and the mapping source the cache is filled from, for the programs that
- * run them without a mount: the protocol tests' t/helper/ctl-server and
- * the control fuzzer t/fuzz/fuzz-ctl.  They go straight to libext2fs,
- * under the same fs_lock.
+ * server's filesystem side (daemon/fs_report.c) and the directory index
+ * (daemon/dirindex.c) call, and the mapping source the cache is filled
+ * from, for the programs that run them without a mount: the protocol
+ * tests' t/helper/ctl-server and the control fuzzer t/fuzz/fuzz-ctl.  They
+ * go straight to libext2fs, under the same fs_lock.
  */
 #include "config.h"
 
