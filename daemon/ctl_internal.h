@@ -69,11 +69,16 @@ struct ctl_conn {
 	const struct ctl_method *method;
 };
 
+/* The server; its fields are set by ctl_prepare() and constant after,
+ * unless they say otherwise. */
 struct ctl_server {
 	struct iomapfs *fsx;
-	char *path;	/* the socket */
+	char *path;	/* the socket, absolute */
 	ino_t sock_ino; /* the socket we bound, for removal */
 	dev_t sock_dev;
+	char *record; /* our record (ctlpath.h), or NULL */
+	ino_t record_ino;
+	dev_t record_dev;
 	int listen_fd;
 	int wake_fd; /* eventfd: workers and ctl_stop */
 	pthread_t thread;
@@ -167,6 +172,26 @@ void ctl_stream_drop(struct ctl_stream *s);
  * end): the first reply, queued here, says the watch is set.  Poll thread.
  */
 int ctl_watch_start(struct ctl_conn *c, uint64_t count);
+
+/* ---- the socket file (ctl_socket.c) ------------------------------------ */
+
+/*
+ * Put the socket in place (srv->path, srv->listen_fd, listening), from
+ * srv->fsx's ctl_socket or mountpoint.  Errors are told on stderr with
+ * the path; returns 0 or -errno.
+ */
+int ctl_socket_create(struct ctl_server *srv);
+
+/*
+ * Once the server runs, in the process that stays (a record names it):
+ * when the socket is not at the mountpoint's default place, leave a
+ * record there; and see that an abort() removes both.  Failures are told
+ * on stderr and are not fatal.
+ */
+void ctl_socket_publish(struct ctl_server *srv);
+
+/* Remove the record and the socket, each if it is still ours. */
+void ctl_socket_remove(struct ctl_server *srv);
 
 /* ---- small JSON helpers -------------------------------------------------- */
 

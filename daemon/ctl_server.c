@@ -29,8 +29,6 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,7 +37,6 @@
 #include "cache.h"
 #include "ctl.h"
 #include "ctl_internal.h"
-#include "ctlpath.h"
 #include "fs.h"
 #include "proto.h"
 #include "varlink.h"
@@ -859,129 +856,6 @@ static int resolve_group(struct ctl_server *srv, const char *name)
 	return -EINVAL;
 }
 
-/*
- * Clear the way for a socket at @path: nothing there is fine; a socket no
- * one serves (ECONNREFUSED) is removed; a live socket or anything that is
- * not a socket is left alone and refused.
- */
-static int clear_stale(const char *path)
-{
-	struct varlink_conn *vc;
-	struct stat st;
-	int ret;
-
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode)) {
-		fprintf(stderr,
-			"iomapfs: control socket %s: something that "
-			"is not a socket is in the way; not touching it\n",
-			path);
-		return -EEXIST;
-	}
-	ret = varlink_connect(path, &vc);
-	if (ret == 0) {
-		varlink_conn_free(vc);
-		fprintf(stderr,
-			"iomapfs: control socket %s: another daemon "
-			"serves it\n",
-			path);
-		return -EADDRINUSE;
-	}
-	if (ret != -ECONNREFUSED) {
-		fprintf(stderr, "iomapfs: control socket %s: %s\n", path,
-			strerror(-ret));
-		return ret;
-	}
-	if (unlink(path) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
-}
-
-static int make_socket(struct ctl_server *srv)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct stat st;
-	int fd, ret;
-
-	ret = clear_stale(srv->path);
-	if (ret)
-		return ret;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	/* bind() creates the file with the socket inode's mode less the
-	 * umask, so the path is 0600 from its first moment: no chmod of a
-	 * path that could meanwhile have become a symlink. */
-	if (fchmod(fd, 0600) < 0) {
-		ret = -errno;
-		goto out_close;
-	}
-	memcpy(sa.sun_path, srv->path, strlen(srv->path) + 1);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		ret = -errno;
-		fprintf(stderr, "iomapfs: control socket %s: bind: %s\n",
-			srv->path, strerror(errno));
-		goto out_close;
-	}
-	if (lstat(srv->path, &st) < 0 || !S_ISSOCK(st.st_mode)) {
-		ret = -EEXIST;
-		goto out_close;
-	}
-	srv->sock_ino = st.st_ino;
-	srv->sock_dev = st.st_dev;
-	if (listen(fd, CTL_MAX_CONNS) < 0) {
-		ret = -errno;
-		unlink(srv->path);
-		goto out_close;
-	}
-	srv->listen_fd = fd;
-	return 0;
-out_close:
-	close(fd);
-	return ret;
-}
-
-static int socket_path(struct ctl_server *srv)
-{
-	struct iomapfs *fsx = srv->fsx;
-	char *dir = NULL;
-	int ret;
-
-	if (fsx->opts.ctl_socket) {
-		srv->path = strdup(fsx->opts.ctl_socket);
-		if (!srv->path)
-			return -ENOMEM;
-		ret = ctlpath_check_len(srv->path);
-		if (ret)
-			fprintf(stderr,
-				"iomapfs: ctl_socket=%s: too long for a "
-				"UNIX socket\n",
-				srv->path);
-		return ret;
-	}
-	ret = ctlpath_runtime_dir(&dir);
-	if (ret)
-		return ret;
-	ret = ctlpath_ensure_dir(dir);
-	if (ret) {
-		fprintf(stderr, "iomapfs: control socket directory %s: %s%s\n",
-			dir, strerror(-ret),
-			ret == -EPERM ? " (it must be ours and mode 0700)"
-				      : "");
-		goto out_free;
-	}
-	ret = ctlpath_for_mountpoint(dir, fsx->mountpoint, &srv->path);
-	if (ret)
-		fprintf(stderr,
-			"iomapfs: no control socket name for %s: %s; "
-			"use -o ctl_socket=PATH\n",
-			fsx->mountpoint, strerror(-ret));
-out_free:
-	free(dir);
-	return ret;
-}
-
 static void server_free(struct ctl_server *srv)
 {
 	if (srv->listen_fd >= 0)
@@ -989,20 +863,11 @@ static void server_free(struct ctl_server *srv)
 	if (srv->wake_fd >= 0)
 		close(srv->wake_fd);
 	free(srv->path);
+	free(srv->record);
 	free(srv->uuid);
 	free(srv->label);
 	free(srv->fstype);
 	free(srv);
-}
-
-/* Remove the socket if the path still names the one we bound. */
-static void remove_socket(struct ctl_server *srv)
-{
-	struct stat st;
-
-	if (lstat(srv->path, &st) == 0 && S_ISSOCK(st.st_mode) &&
-	    st.st_ino == srv->sock_ino && st.st_dev == srv->sock_dev)
-		unlink(srv->path);
 }
 
 int ctl_prepare(struct iomapfs *fsx, struct ctl_server **out)
@@ -1029,10 +894,7 @@ int ctl_prepare(struct iomapfs *fsx, struct ctl_server **out)
 	ret = resolve_group(srv, fsx->opts.ctl_group);
 	if (ret)
 		goto out_free;
-	ret = socket_path(srv);
-	if (ret)
-		goto out_free;
-	ret = make_socket(srv);
+	ret = ctl_socket_create(srv);
 	if (ret)
 		goto out_free;
 	probe_blkid(srv);
@@ -1058,6 +920,7 @@ int ctl_run(struct ctl_server *srv)
 		return -ret;
 	}
 	srv->thread_started = true;
+	ctl_socket_publish(srv);
 	return 0;
 }
 
@@ -1088,7 +951,7 @@ void ctl_stop(struct ctl_server *srv)
 		wake(srv);
 		pthread_join(srv->thread, NULL);
 	}
-	remove_socket(srv);
+	ctl_socket_remove(srv);
 	server_free(srv);
 }
 
