@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,9 @@ enum { LCOL_MOUNTPOINT, LCOL_STATE, LCOL_SOCKET, LCOL_IMAGE, LCOL_PID };
 
 static const struct out_col list_cols[] = {
 	[LCOL_MOUNTPOINT] = { "MOUNTPOINT", "where the image is mounted", 0 },
-	[LCOL_STATE] = { "STATE", "live (a daemon answers) or stale", 0 },
+	[LCOL_STATE] = { "STATE",
+			 "live (a daemon answers), stale, or removed (--prune)",
+			 0 },
 	[LCOL_SOCKET] = { "SOCKET", "the control socket", 0 },
 	[LCOL_IMAGE] = { "IMAGE", "the image file or device", OUT_C_EXTRA },
 	[LCOL_PID] = { "PID", "process id of the daemon",
@@ -48,19 +51,87 @@ static json_t *list_probe(const char *path)
 	return st;
 }
 
-int cmd_list(struct ictl *c, int argc, char **argv)
+/* The STATE of @e, which no daemon answered: with @prune, removed if
+ * stale still (a daemon may have come meanwhile). */
+static int list_stale(struct ictl *c, const struct ctlpath_entry *e,
+		      bool prune, const char **state)
 {
-	struct ctlpath_entry *list = NULL;
-	struct out_table *t = NULL;
-	size_t n = 0, i;
-	char *dir = NULL;
-	json_t *doc;
 	int ret;
 
+	*state = "stale";
+	if (!prune)
+		return 0;
+	ret = ctlpath_prune(e);
+	if (ret < 0)
+		return ictl_errno(c, ICTL_EXIT_FAILED, ret, "cannot remove %s",
+				  e->path);
+	*state = ret ? "removed" : "stale";
+	return 0;
+}
+
+/* Whether @e is one of the mountpoints @mps (all when there are none). */
+static bool list_wanted(const struct ctlpath_entry *e, char **mps, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (e->mountpoint && !strcmp(e->mountpoint, mps[i]))
+			return true;
+	return n == 0;
+}
+
+/* The MOUNTPOINT arguments, absolute (a mountpoint whose directory is
+ * gone is taken as given); NULL on ENOMEM (reported). */
+static char **list_mountpoints(struct ictl *c, int argc, char **argv)
+{
+	char **mps = calloc((size_t)argc + 1, sizeof(*mps));
+	int i;
+
+	for (i = 0; mps && i < argc; i++) {
+		mps[i] = realpath(argv[i], NULL);
+		if (!mps[i])
+			mps[i] = strdup(argv[i]);
+		if (!mps[i]) {
+			while (i--)
+				free(mps[i]);
+			free(mps);
+			mps = NULL;
+		}
+	}
+	if (!mps)
+		ictl_errno(c, ICTL_EXIT_FAILED, -ENOMEM, "list");
+	return mps;
+}
+
+int cmd_list(struct ictl *c, int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "prune", no_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctlpath_entry *list = NULL;
+	struct out_table *t = NULL;
+	char *dir = NULL, **mps;
+	size_t n = 0, i, shown = 0;
+	bool prune = false;
+	json_t *doc;
+	int o, ret, nmps;
+
+	while ((o = cmd_getopt(c, argc, argv, "", lopts)) != -1) {
+		if (o != 'p')
+			return -EINVAL;
+		prune = true;
+	}
+	nmps = argc - optind;
+	mps = list_mountpoints(c, nmps, argv + optind);
+	if (!mps)
+		return -ENOMEM;
 	ret = ctlpath_runtime_dir(&dir);
-	if (ret)
-		return ictl_errno(c, ICTL_EXIT_FAILED, ret,
-				  "cannot find the runtime directory");
+	if (ret) {
+		ret = ictl_errno(c, ICTL_EXIT_FAILED, ret,
+				 "cannot find the runtime directory");
+		goto out_free;
+	}
 	ret = ctlpath_list(dir, &list, &n);
 	if (ret) {
 		ret = ictl_errno(c, ICTL_EXIT_FAILED, ret, "cannot list %s",
@@ -72,15 +143,25 @@ int cmd_list(struct ictl *c, int argc, char **argv)
 	if (ret)
 		goto out_free;
 	for (i = 0; i < n && !ret; i++) {
-		json_t *st = list_probe(list[i].path);
-		json_t *pid = json_object_get(st, "pid");
+		json_t *st, *pid;
+		const char *state = "live";
 
+		if (!list_wanted(&list[i], mps, nmps))
+			continue;
+		shown++;
+		st = list_probe(list[i].socket);
+		pid = json_object_get(st, "pid");
+		if (!st)
+			ret = list_stale(c, &list[i], prune, &state);
+		if (ret) {
+			json_decref(st);
+			goto out_free;
+		}
 		ret = out_row(t);
 		ret = ret ?: out_set_str(t, LCOL_MOUNTPOINT,
 					 list[i].mountpoint);
-		ret = ret ?: out_set_str(t, LCOL_STATE,
-					 st ? "live" : "stale");
-		ret = ret ?: out_set_str(t, LCOL_SOCKET, list[i].path);
+		ret = ret ?: out_set_str(t, LCOL_STATE, state);
+		ret = ret ?: out_set_str(t, LCOL_SOCKET, list[i].socket);
 		ret = ret ?: out_set_str(t, LCOL_IMAGE, json_string_value(
 					 json_object_get(st, "image")));
 		if (!ret && json_is_integer(pid))
@@ -101,7 +182,7 @@ int cmd_list(struct ictl *c, int argc, char **argv)
 			json_object_set_new(doc, "mounts", out_table_json(t));
 		}
 		ret = out_doc_print(doc);
-	} else if (!n) {
+	} else if (!shown) {
 		if (!c->noheadings)
 			printf("no iomapfs mount is running (no socket in "
 			       "%s)\n", dir);
@@ -112,6 +193,9 @@ out_free:
 	out_table_free(t);
 	ctlpath_list_free(list, n);
 	free(dir);
+	while (nmps--)
+		free(mps[nmps]);
+	free(mps);
 	return ret;
 }
 

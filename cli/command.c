@@ -23,6 +23,7 @@ static const char *const opts_map[] = { "--blocks", NULL };
 static const char *const opts_flush[] = { "--all", "--range", NULL };
 static const char *const opts_watch[] = { "--count", "--duration", NULL };
 static const char *const opts_commands[] = { "--all", NULL };
+static const char *const opts_list[] = { "--prune", NULL };
 
 /* Sorted by name: cmd_find() relies on it, and a test checks it. */
 const struct cmd_def cmd_table[] = {
@@ -122,13 +123,16 @@ const struct cmd_def cmd_table[] = {
 },
 {
 	.name = "list", .alias = "ls", .fn = cmd_list, .min_args = 0,
-	.max_args = 0, .flags = CMD_F_LOCAL,
-	.synopsis = "",
+	.max_args = -1, .flags = CMD_F_LOCAL, .options = opts_list,
+	.synopsis = "[--prune] [MOUNTPOINT...]",
 	.oneline = "list running iomapfs mounts",
 	.help =
 "Lists the control sockets in the runtime directory (/run/iomapfs for\n"
-"root, $XDG_RUNTIME_DIR/iomapfs otherwise) with their MOUNTPOINT, SOCKET\n"
-"and STATE: live when a daemon answers, stale when none listens.\n",
+"root, $XDG_RUNTIME_DIR/iomapfs otherwise), and the records there of\n"
+"sockets elsewhere (-o ctl_socket), with their MOUNTPOINT, SOCKET and\n"
+"STATE: live when a daemon answers, stale when none listens.  With\n"
+"MOUNTPOINTs, only theirs.  With --prune, removes the stale ones (STATE\n"
+"removed); a socket a record names elsewhere stays.\n",
 },
 {
 	.name = "map", .fn = cmd_map, .min_args = 1, .max_args = 4,
