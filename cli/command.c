@@ -148,6 +148,17 @@ const struct cmd_def cmd_table[] = {
 "  --blocks  offsets, lengths and addresses in filesystem blocks\n",
 },
 {
+	.name = "remount", .fn = cmd_remount, .min_args = 1, .max_args = 1,
+	.flags = CMD_F_DAEMON | CMD_F_ADMIN,
+	.synopsis = "ro|rw",
+	.oneline = "make the filesystem read-only, or read-write again",
+	.help =
+"ro writes everything out, marks the filesystem clean on disk and makes\n"
+"every change fail with EROFS; rw makes it writable again.  Only the\n"
+"daemon's side: the kernel still shows the mount as it was.  mount -o\n"
+"remount,ro MOUNTPOINT switches both.\n",
+},
+{
 	.name = "shell", .fn = cmd_shell, .min_args = 0, .max_args = 0,
 	.flags = CMD_F_LOCAL,
 	.synopsis = "",

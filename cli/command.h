@@ -166,6 +166,7 @@ int cmd_disable(struct ictl *c, int argc, char **argv);
 int cmd_limits(struct ictl *c, int argc, char **argv);
 int cmd_audit(struct ictl *c, int argc, char **argv);
 int cmd_watch(struct ictl *c, int argc, char **argv);
+int cmd_remount(struct ictl *c, int argc, char **argv);
 int cmd_help(struct ictl *c, int argc, char **argv);
 int cmd_commands(struct ictl *c, int argc, char **argv);
 int cmd_complete(struct ictl *c, int argc, char **argv);

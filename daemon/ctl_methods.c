@@ -20,6 +20,7 @@
 #include "ctl_internal.h"
 #include "dirindex.h"
 #include "fs.h"
+#include "fs_remount.h"
 #include "fs_report.h"
 #include "proto.h"
 #include "varlink.h"
@@ -212,6 +213,9 @@ static const struct varlink_param p_limits[] = {
 };
 static const struct varlink_param p_watch[] = {
 	{.name = "count", .type = VARLINK_T_INT, .min = 1, .max = INT64_MAX},
+};
+static const struct varlink_param p_read_only[] = {
+	{.name = "readonly", .type = VARLINK_T_BOOL, .required = true},
 };
 static const struct varlink_param p_describe[] = {
 	{.name = "interface", .type = VARLINK_T_STRING, .required = true},
@@ -467,6 +471,29 @@ static json_t *m_set_limits(struct ctl_conn *c, const json_t *params)
 	cache_get_limits(cache, &lim);
 	return varlink_reply_new(
 		json_pack("{s:o}", "limits", limits_json(&lim)), NULL, false);
+}
+
+/* A worker: going read-only writes everything out, which may take a
+ * while, and the poll thread must not wait for the disk. */
+static int w_set_read_only(struct ctl_conn *c, const json_t *params, bool more)
+{
+	bool ro = false, was_ro = false;
+	char why[160];
+	int ret;
+
+	varlink_param_bool(params, "readonly", &ro);
+	ret = fs_remount(c->srv->fsx, ro, &was_ro, why, sizeof(why));
+	if (ret == -EBUSY || ret == -EROFS || ret == -EUCLEAN)
+		return ctl_send_wait(
+			c, ctl_reply_error(PROTO_E_REMOUNT_REFUSED,
+					   json_pack("{s:i, s:s}", "errno",
+						     -ret, "reason", why)));
+	if (ret)
+		return ctl_send_wait(c, ctl_reply_io_error(-ret));
+	return ctl_send_wait(
+		c, varlink_reply_new(json_pack("{s:b, s:b}", "readonly", ro,
+					       "previous", was_ro),
+				     NULL, false));
 }
 
 /* ---- Dump -------------------------------------------------------------- */
@@ -780,6 +807,11 @@ const struct ctl_method ctl_methods[] = {
 	 .params = p_limits,
 	 .nparams = CTL_NPARAMS(p_limits),
 	 .reply = m_set_limits},
+	{.name = PROTO_M_SET_READ_ONLY,
+	 .access = CTL_ACCESS_ADMIN,
+	 .params = p_read_only,
+	 .nparams = CTL_NPARAMS(p_read_only),
+	 .worker = w_set_read_only},
 	{.name = PROTO_M_WATCH,
 	 .access = CTL_ACCESS_READ,
 	 .params = p_watch,

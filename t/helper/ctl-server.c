@@ -11,6 +11,7 @@
  *   punch INO OFF LEN       (with -w) free the blocks of a byte range on
  *                           disk WITHOUT telling the cache, so that an
  *                           audit has a stale mapping to find
+ * With -w the image is open read-write (SetReadOnly can switch it).
  * It prints "socket PATH" once serving, "ok ..." or "error ..." per
  * command, and stops (removing the socket) at end of input or SIGTERM.
  *
@@ -24,6 +25,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -149,6 +151,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fsx.blocksize = fsx.fs->blocksize;
+	/* SetReadOnly syncs the device, as the daemon's dev_fd. */
+	if (flags & EXT2_FLAG_RW) {
+		fsx.dev_fd = open(img, O_RDWR | O_CLOEXEC);
+		if (fsx.dev_fd < 0) {
+			fprintf(stderr, "ctl-server: %s: %s\n", img,
+				strerror(errno));
+			return 1;
+		}
+	}
 	fsx.cache = cache_new(NULL, true, fs_map_source, &fsx);
 	if (!fsx.cache) {
 		fprintf(stderr, "ctl-server: cache_new: %s\n",
@@ -178,6 +189,8 @@ int main(int argc, char **argv)
 	cache_free(fsx.cache);
 	dix_free(fsx.dix);
 	ext2fs_close_free(&fsx.fs);
+	if (fsx.dev_fd >= 0)
+		close(fsx.dev_fd);
 	free(img);
 	return 0;
 }
