@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "busy.h"
+#include "mountinfo.h"
 
 /* How often to look again when the holder cannot be waited on directly. */
 #define BUSY_POLL_MS 20
@@ -85,52 +86,15 @@ static bool holds(pid_t pid, const struct stat *st)
 	return found;
 }
 
-/* Undo mountinfo's octal escapes (\040 for a space) in place. */
-static void unescape(char *s)
+static int source_matches(const struct mountinfo_entry *e, void *arg)
 {
-	char *o = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
-		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 |
-				      (s[3] - '0'));
-			s += 3;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = '\0';
+	return !strcmp(e->source, arg);
 }
 
-/* Whether @source is mounted as iomapfs here (fuse.iomapfs, or
- * fuseblk.iomapfs, with @source as its fsname). */
+/* Whether @source is mounted as iomapfs here. */
 static bool source_mounted(const char *source)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	bool found = false;
-	FILE *f;
-
-	f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return false;
-	while (!found && getline(&line, &cap, f) > 0) {
-		char *sep = strstr(line, " - "), *type, *src, *save;
-
-		if (!sep)
-			continue;
-		type = strtok_r(sep + 3, " \n", &save);
-		src = type ? strtok_r(NULL, " \n", &save) : NULL;
-		if (!src || strncmp(type, "fuse", 4) ||
-		    !strstr(type, ".iomapfs"))
-			continue;
-		unescape(src);
-		found = !strcmp(src, source);
-	}
-	free(line);
-	fclose(f);
-	return found;
+	return mountinfo_each(source_matches, (void *)source) > 0;
 }
 
 enum busy_kind busy_holder(const char *source, const struct stat *st,

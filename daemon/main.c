@@ -31,6 +31,7 @@
 #include "dirindex.h"
 #include "fs.h"
 #include "ops.h"
+#include "remount.h"
 
 /* Exit codes; iomapfs(8) lists them. */
 enum {
@@ -66,6 +67,7 @@ enum {
 	KEY_CTL_GROUP,
 	KEY_THREADS,
 	KEY_ERRORS,
+	KEY_REMOUNT,
 };
 
 /* What the option parser collects besides struct iomapfs_opts. */
@@ -75,6 +77,8 @@ struct cmdline {
 	char *mountpoint;
 	bool show_help;
 	bool show_version;
+	bool remount;  /* -o remount: switch a running mount (remount.h) */
+	bool ro_given; /* -o ro or -o rw was given */
 	bool bad; /* a message was printed; exit 2 */
 };
 
@@ -99,6 +103,7 @@ static const struct fuse_opt iomapfs_optspec[] = {
 	FUSE_OPT_KEY("ctl_group=", KEY_CTL_GROUP),
 	FUSE_OPT_KEY("threads=", KEY_THREADS),
 	FUSE_OPT_KEY("errors=", KEY_ERRORS),
+	FUSE_OPT_KEY("remount", KEY_REMOUNT),
 	FUSE_OPT_END};
 
 static void usage(FILE *out)
@@ -257,10 +262,15 @@ static int opt_proc(void *data, const char *arg, int key,
 		return fuse_opt_add_arg(outargs, "-odebug") ? -1 : 0;
 	case KEY_RO:
 		o->ro = true;
+		cl->ro_given = true;
 		return 1;
 	case KEY_RW:
 		o->ro = false;
+		cl->ro_given = true;
 		return 1;
+	case KEY_REMOUNT:
+		cl->remount = true;
+		return 0;
 	case KEY_FAKEROOT:
 		o->fakeroot = true;
 		return 0;
@@ -744,6 +754,26 @@ out_signals:
 	return ret;
 }
 
+/*
+ * -o remount: what mount(8) runs through mount.fuse3 for "mount -o
+ * remount,ro|rw".  Only ro and rw change; the other options given (mount
+ * passes the mount's whole list) keep the values the mount has.
+ */
+static int remount(const struct cmdline *cl)
+{
+	int rc;
+
+	if (!cl->ro_given) {
+		fprintf(stderr, "iomapfs: -o remount wants ro or rw\n");
+		return IOMAPFS_EXIT_USAGE;
+	}
+	rc = remount_run(cl->source, cl->mountpoint, cl->opts->ro);
+	return rc == 0	       ? IOMAPFS_EXIT_OK
+	       : rc == -EBUSY  ? IOMAPFS_EXIT_BUSY
+	       : rc == -ENOENT ? IOMAPFS_EXIT_MOUNTPOINT
+			       : IOMAPFS_EXIT_FAIL;
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -787,6 +817,10 @@ int main(int argc, char *argv[])
 			cl.source ? "no MOUNTPOINT given" : "no SOURCE given");
 		usage(stderr);
 		ret = IOMAPFS_EXIT_USAGE;
+		goto out_args;
+	}
+	if (cl.remount) {
+		ret = remount(&cl);
 		goto out_args;
 	}
 	if (fsx->opts.cache_inode_max > fsx->opts.cache_max) {
