@@ -87,4 +87,19 @@ test_expect_success 'a source opened read-only refuses to go read-write' '
 	jq -e ".parameters == {\"readonly\": true, \"previous\": true}" out
 '
 
+test_expect_success 'errors recorded: read-only works, read-write is refused' '
+	ctl_server_stop &&
+	debugfs -w -R "ssv state 2" img 2>/dev/null &&
+	ctl_server_start img "$TRASH/mnt" -w -s "$S" &&
+	vl_call "$S" SetReadOnly "{\"readonly\":true}" >out &&
+	expect_ok out &&
+	test_eq "not clean with errors" "$(state img)" &&
+	vl_call "$S" SetReadOnly "{\"readonly\":false}" >out &&
+	expect_error io.iomapfs.Cache.RemountRefused out &&
+	test_eq 117 "$(jq .parameters.errno out)" &&
+	jq -r .parameters.reason out | test_grep -q "e2fsck" &&
+	vl_call "$S" GetStatus >out &&
+	test_eq true "$(jq .parameters.read_only out)"
+'
+
 test_done
