@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "fs.h"
 #include "fs_remount.h"
@@ -31,23 +30,18 @@ static bool unlinked_open(struct iomapfs *fsx)
 }
 
 /* Write the superblock, with EXT2_VALID_FS set (@clean, unless errors
- * are recorded) or cleared, then sync the device.  fs_lock held. */
+ * are recorded) or cleared, then sync the device.  fs_lock held, and
+ * ro_now false (fs_flush_all() writes nothing for a read-only mount). */
 static int write_state(struct iomapfs *fsx, bool clean)
 {
 	struct ext2_super_block *sb = fsx->fs->super;
-	errcode_t err;
 
 	if (clean && !(sb->s_state & EXT2_ERROR_FS))
 		sb->s_state |= EXT2_VALID_FS;
 	else if (!clean)
 		sb->s_state &= ~EXT2_VALID_FS;
 	ext2fs_mark_super_dirty(fsx->fs);
-	err = ext2fs_flush2(fsx->fs, 0);
-	if (err)
-		return translate_error(fsx, err, 0);
-	if (fdatasync(fsx->dev_fd) < 0)
-		return -errno;
-	return 0;
+	return fs_flush_all(fsx);
 }
 
 static int go_read_only(struct iomapfs *fsx, char *why, unsigned int size)
@@ -60,8 +54,12 @@ static int go_read_only(struct iomapfs *fsx, char *why, unsigned int size)
 			 "open");
 		return -EBUSY;
 	}
-	/* Everything first, while writes are still allowed: the pending
-	 * timestamps, then libext2fs's metadata, then the device. */
+	/*
+	 * Crash safety: everything is on the device (pending timestamps,
+	 * libext2fs's metadata, then a sync) before a second write marks the
+	 * filesystem clean, so that no crash leaves it marked clean with
+	 * part of it unwritten.
+	 */
 	ret = fs_flush_all(fsx);
 	if (!ret)
 		ret = write_state(fsx, true);
@@ -90,16 +88,21 @@ static int go_read_write(struct iomapfs *fsx, char *why, unsigned int size)
 			 "e2fsck first");
 		return -EUCLEAN;
 	}
-	/* In use again before the first change can reach the disk. */
+	/*
+	 * Crash safety: the filesystem is marked in use on the device before
+	 * the first metadata change can reach it; those all take fs_lock,
+	 * which is held until then.
+	 */
 	sb->s_mnt_count++;
 	sb->s_mtime = (uint32_t)time(NULL);
+	fsx->ro_now = false;
 	ret = write_state(fsx, false);
 	if (ret) {
+		fsx->ro_now = true;
 		snprintf(why, size, "writing the superblock failed");
 		return ret;
 	}
 	fsx->mounted_rw = true;
-	fsx->ro_now = false;
 	return 0;
 }
 

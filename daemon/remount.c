@@ -34,9 +34,25 @@ struct remount_target {
 	bool found;
 };
 
+/*
+ * The flags a remount must name to keep them: per mount, and per
+ * superblock.  The access-time flags are not among them: a remount that
+ * names none keeps them as they are.
+ */
+static const struct {
+	const char *name;
+	bool super;
+	unsigned long flag;
+} remount_keep[] = {
+	{"nosuid", false, MS_NOSUID},  {"nodev", false, MS_NODEV},
+	{"noexec", false, MS_NOEXEC},  {"sync", true, MS_SYNCHRONOUS},
+	{"dirsync", true, MS_DIRSYNC}, {"lazytime", true, MS_LAZYTIME},
+};
+
 static int match_mount(const struct mountinfo_entry *e, void *arg)
 {
 	struct remount_target *t = arg;
+	size_t i;
 
 	if (strcmp(e->mountpoint, t->mountpoint))
 		return 0;
@@ -46,26 +62,16 @@ static int match_mount(const struct mountinfo_entry *e, void *arg)
 	if (!t->source)
 		return -ENOMEM;
 	t->keep = 0;
-	if (mountinfo_has_opt(e->mount_opts, "nosuid"))
-		t->keep |= MS_NOSUID;
-	if (mountinfo_has_opt(e->mount_opts, "nodev"))
-		t->keep |= MS_NODEV;
-	if (mountinfo_has_opt(e->mount_opts, "noexec"))
-		t->keep |= MS_NOEXEC;
-	if (mountinfo_has_opt(e->super_opts, "sync"))
-		t->keep |= MS_SYNCHRONOUS;
-	if (mountinfo_has_opt(e->super_opts, "dirsync"))
-		t->keep |= MS_DIRSYNC;
-	if (mountinfo_has_opt(e->super_opts, "lazytime"))
-		t->keep |= MS_LAZYTIME;
+	for (i = 0; i < sizeof(remount_keep) / sizeof(remount_keep[0]); i++)
+		if (mountinfo_has_opt(remount_keep[i].super ? e->super_opts
+							    : e->mount_opts,
+				      remount_keep[i].name))
+			t->keep |= remount_keep[i].flag;
 	t->found = true;
 	return 0;
 }
 
-/*
- * The kernel's side.  The access-time flags are left out: a remount that
- * names none keeps them as they are.
- */
+/* The kernel's side. */
 static int kernel_remount(const struct remount_target *t, bool ro)
 {
 	unsigned long flags = MS_REMOUNT | t->keep | (ro ? MS_RDONLY : 0);
