@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * ctl_internal.h - what the two halves of the control server share, and
- * nothing else includes: ctl_server.c is the transport (socket set-up and
- * removal, the poll loop, connections and their bounded output, idle and
- * size limits, peer credentials, dispatch, worker threads, watchers) and
- * ctl_methods.c is the method table and the handlers, which reach the
- * filesystem only through fs_report.h and the cache through cache.h.
+ * ctl_internal.h - the types the files of the control server share, and
+ * nothing else includes: the server and its connections, access levels,
+ * the entry of the method table, and small JSON helpers.  The files:
+ *   ctl_server.c   the poll loop, connections, limits, peer credentials,
+ *                  dispatch through the method table, workers, watchers;
+ *   ctl_conn.c     a connection's output: replies, streams (ctl_conn.h);
+ *   ctl_socket.c   the socket as a file, and its record (ctl_socket.h);
+ *   ctl_methods.c  the method table and the handlers (ctl_methods.h),
+ *                  which reach the filesystem only through fs_report.h
+ *                  and fs_remount.h, and send through ctl_conn.h.
+ * ctl_server.c calls the three others, ctl_methods.c calls ctl_conn.c,
+ * and ctl_conn.c and ctl_socket.c call none of them: no two include each
+ * other's header.
  *
  * Threads: one poll thread owns every connection's input side and runs
  * the methods whose table entry has .reply or .poll; a method with
@@ -28,6 +35,15 @@
 #include "varlink.h"
 
 struct iomapfs;
+
+/* Connections served at once; past it the longest-idle one is dropped. */
+#define CTL_MAX_CONNS 256
+/* Seconds a connection may stay idle (no call, no progress) before it is
+ * closed.  The environment variable IOMAPFS_CTL_IDLE_MS overrides it
+ * (milliseconds), for tests. */
+#define CTL_IDLE_TIMEOUT_S 60
+/* Bytes of replies queued for one client before the server waits. */
+#define CTL_OUT_BOUND (256u * 1024u)
 
 /* What a connection may do, from its peer's credentials; ordered. */
 enum ctl_access {
@@ -122,76 +138,6 @@ struct ctl_method {
 	 * Watch, which the poll thread then feeds (ctl_watch_start()). */
 	int (*poll)(struct ctl_conn *c, const json_t *params, bool more);
 };
-
-/* The method table, sorted by name (strcmp): ctl_method_find() searches
- * it by bisection, and t4160 checks the order. */
-extern const struct ctl_method ctl_methods[];
-extern const size_t ctl_methods_count;
-
-/* The entry named @name, or NULL. */
-const struct ctl_method *ctl_method_find(const char *name);
-
-/* A watched cache event as its Watch reply shows it; NULL on ENOMEM. */
-json_t *ctl_event_json(const struct cache_event *ev);
-
-/* ---- replies (ctl_server.c) --------------------------------------------
- * Each takes @reply (NULL counts as ENOMEM) and returns 0 or -errno; a
- * non-zero return means the connection must close. */
-
-/* Queue a reply from the poll thread; never waits. */
-int ctl_queue(struct ctl_conn *c, json_t *reply);
-
-/* Queue a reply from a worker, first waiting with no lock held while the
- * connection holds more than CTL_OUT_BOUND unsent bytes.  -EPIPE when the
- * connection died meanwhile (the worker then stops). */
-int ctl_send_wait(struct ctl_conn *c, json_t *reply);
-
-/*
- * The replies of a streamed call from a worker: each is held back until
- * the next one (or the end) shows whether it is the last, so that exactly
- * the last one goes without "continues".
- */
-struct ctl_stream {
-	struct ctl_conn *c;
-	json_t *pending; /* reply parameters not yet sent */
-	int ret;	 /* the first failure; it sticks */
-};
-
-/* Add @params (stolen) to the stream; returns s->ret. */
-int ctl_stream_push(struct ctl_stream *s, json_t *params);
-
-/* Send the held reply as the last one; @final (stolen, may be NULL) is a
- * reply of its own after it.  Returns s->ret. */
-int ctl_stream_end(struct ctl_stream *s, json_t *final);
-
-/* Drop what the stream holds without sending it (an error reply follows). */
-void ctl_stream_drop(struct ctl_stream *s);
-
-/*
- * Start feeding @c's cache events to it (at most @count of them; 0: no
- * end): the first reply, queued here, says the watch is set.  Poll thread.
- */
-int ctl_watch_start(struct ctl_conn *c, uint64_t count);
-
-/* ---- the socket file (ctl_socket.c) ------------------------------------ */
-
-/*
- * Put the socket in place (srv->path, srv->listen_fd, listening), from
- * srv->fsx's ctl_socket or mountpoint.  Errors are told on stderr with
- * the path; returns 0 or -errno.
- */
-int ctl_socket_create(struct ctl_server *srv);
-
-/*
- * Once the server runs, in the process that stays (a record names it):
- * when the socket is not at the mountpoint's default place, leave a
- * record there; and see that an abort() removes both.  Failures are told
- * on stderr and are not fatal.
- */
-void ctl_socket_publish(struct ctl_server *srv);
-
-/* Remove the record and the socket, each if it is still ours. */
-void ctl_socket_remove(struct ctl_server *srv);
 
 /* ---- small JSON helpers -------------------------------------------------- */
 

@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "ctl_conn.h"
 #include "ctl_internal.h"
+#include "ctl_methods.h"
 #include "dirindex.h"
 #include "fs.h"
 #include "fs_remount.h"

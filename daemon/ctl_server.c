@@ -2,19 +2,21 @@
 /*
  * ctl_server.c - the transport of the control server (see ctl.h for the
  * threading and locking rules, ctl_internal.h for how it meets the
- * methods): the socket's set-up and removal, the poll loop, connections
- * with their bounded output buffers, idle and size limits, peer
- * credentials, dispatch through the method table, worker threads and
- * watchers.
+ * methods): starting and stopping, the poll loop, connections with their
+ * bounded output buffers, idle and size limits, peer credentials,
+ * dispatch through the method table, worker threads and watchers.  The
+ * socket as a file (where, how it is put in place and removed) is
+ * ctl_socket.c's.
  *
  * One poll thread owns the listening socket and every connection: it
  * reads requests, runs the short methods inline (they only touch the
  * cache's short internal locks), writes replies from each connection's
  * bounded output buffer, and feeds watchers from their cache_watch.
- * Methods that read the disk or stream many replies (Dump, Map, Audit) run
- * in a worker thread of their connection; the worker queues replies and
- * sleeps while the connection holds more than CTL_OUT_BOUND unsent bytes,
- * so a client that stops reading stalls only its own call.  Nothing holds
+ * Methods that touch the disk or stream many replies (Dump, Map, Audit,
+ * SetReadOnly) run in a worker thread of their connection; the worker
+ * queues replies and sleeps while the connection holds more than
+ * CTL_OUT_BOUND unsent bytes, so a client that stops reading stalls only
+ * its own call.  Nothing holds
  * fs_lock or a cache lock while it waits for a client.
  */
 #include "config.h"
@@ -36,13 +38,14 @@
 
 #include "cache.h"
 #include "ctl.h"
+#include "ctl_conn.h"
 #include "ctl_internal.h"
+#include "ctl_methods.h"
+#include "ctl_socket.h"
 #include "fs.h"
 #include "proto.h"
 #include "varlink.h"
 
-/* A single reply larger than this closes the connection. */
-#define CTL_OUT_HARD (16u * 1024u * 1024u)
 /* Events taken from a watch per poll round. */
 #define CTL_WATCH_BATCH 64
 
@@ -54,133 +57,6 @@ static uint64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void wake(struct ctl_server *srv)
-{
-	uint64_t one = 1;
-
-	if (write(srv->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		fprintf(stderr, "iomapfs: control: wake-up failed: %s\n",
-			strerror(errno));
-}
-
-/* ---- output ------------------------------------------------------------ */
-
-/* Append an encoded message to @c's buffer.  Call with c->mu held. */
-static int out_append_locked(struct ctl_conn *c, const char *buf, size_t len)
-{
-	size_t pending = c->out_len - c->out_off;
-
-	if (pending + len > CTL_OUT_HARD)
-		return -ENOBUFS;
-	if (c->out_off && c->out_off == c->out_len) {
-		c->out_off = 0;
-		c->out_len = 0;
-	}
-	if (c->out_len + len > c->out_cap) {
-		size_t ncap;
-		char *nbuf;
-
-		if (c->out_off) {
-			memmove(c->out, c->out + c->out_off, pending);
-			c->out_off = 0;
-			c->out_len = pending;
-		}
-		ncap = c->out_cap ? c->out_cap : 4096;
-		while (ncap < c->out_len + len)
-			ncap *= 2;
-		if (ncap != c->out_cap) {
-			nbuf = realloc(c->out, ncap);
-			if (!nbuf)
-				return -ENOMEM;
-			c->out = nbuf;
-			c->out_cap = ncap;
-		}
-	}
-	memcpy(c->out + c->out_len, buf, len);
-	c->out_len += len;
-	return 0;
-}
-
-/*
- * Encode @reply (stolen) and append it to @c's output.  @wait: first wait
- * (no lock held but c->mu, which the poll thread takes only briefly) while
- * the connection holds more than CTL_OUT_BOUND unsent bytes, and give
- * -EPIPE once it is dead.
- */
-static int conn_append(struct ctl_conn *c, json_t *reply, bool wait)
-{
-	size_t len;
-	char *buf;
-	int ret;
-
-	if (!reply)
-		return -ENOMEM;
-	ret = varlink_encode(reply, 0, &buf, &len);
-	json_decref(reply);
-	if (ret)
-		return ret;
-	pthread_mutex_lock(&c->mu);
-	while (wait && !c->dead && c->out_len - c->out_off > CTL_OUT_BOUND)
-		pthread_cond_wait(&c->cond, &c->mu);
-	ret = wait && c->dead ? -EPIPE : out_append_locked(c, buf, len);
-	pthread_mutex_unlock(&c->mu);
-	free(buf);
-	return ret;
-}
-
-/*
- * From the poll thread, never waiting: a client that does not read is not
- * read from either (see conn_wants_input()), so only one reply can pass
- * the bound; one past CTL_OUT_HARD closes the connection.
- */
-int ctl_queue(struct ctl_conn *c, json_t *reply)
-{
-	return conn_append(c, reply, false);
-}
-
-int ctl_send_wait(struct ctl_conn *c, json_t *reply)
-{
-	int ret = conn_append(c, reply, true);
-
-	if (!ret)
-		wake(c->srv);
-	return ret;
-}
-
-int ctl_stream_push(struct ctl_stream *s, json_t *params)
-{
-	json_t *prev = s->pending;
-
-	if (!params)
-		return s->ret = -ENOMEM;
-	s->pending = params;
-	if (prev && !s->ret)
-		s->ret = ctl_send_wait(s->c,
-				       varlink_reply_new(prev, NULL, true));
-	else
-		json_decref(prev);
-	return s->ret;
-}
-
-int ctl_stream_end(struct ctl_stream *s, json_t *final)
-{
-	if (final)
-		ctl_stream_push(s, final);
-	if (s->pending && !s->ret)
-		s->ret = ctl_send_wait(
-			s->c, varlink_reply_new(s->pending, NULL, false));
-	else
-		json_decref(s->pending);
-	s->pending = NULL;
-	return s->ret;
-}
-
-void ctl_stream_drop(struct ctl_stream *s)
-{
-	json_decref(s->pending);
-	s->pending = NULL;
 }
 
 /* ---- calls ------------------------------------------------------------- */
@@ -199,7 +75,7 @@ static void *worker_main(void *arg)
 	pthread_mutex_lock(&c->mu);
 	c->worker_done = true;
 	pthread_mutex_unlock(&c->mu);
-	wake(c->srv);
+	ctl_wake(c->srv);
 	return NULL;
 }
 
@@ -248,20 +124,6 @@ static int watch_pump(struct ctl_conn *c)
 		}
 	}
 	return 0;
-}
-
-int ctl_watch_start(struct ctl_conn *c, uint64_t count)
-{
-	c->watch = cache_watch_open(c->srv->fsx->cache);
-	if (!c->watch)
-		return ctl_queue(c, ctl_reply_io_error(errno ? errno : ENOMEM));
-	c->watch_left = count;
-	pthread_mutex_lock(&c->mu);
-	c->busy = true;
-	pthread_mutex_unlock(&c->mu);
-	/* The first reply says the watch is set: every later event is seen. */
-	return ctl_queue(c, varlink_reply_new(json_pack("{s:i}", "lost", 0),
-					      NULL, true));
 }
 
 static int protocol_error(struct ctl_conn *c, const char *why, bool fatal)
@@ -948,7 +810,7 @@ void ctl_stop(struct ctl_server *srv)
 		return;
 	if (srv->thread_started) {
 		__atomic_store_n(&srv->stopping, true, __ATOMIC_RELEASE);
-		wake(srv);
+		ctl_wake(srv);
 		pthread_join(srv->thread, NULL);
 	}
 	ctl_socket_remove(srv);

@@ -24,8 +24,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "ctl.h"
 #include "ctl_internal.h"
+#include "ctl_socket.h"
 #include "ctlpath.h"
 #include "fs.h"
 

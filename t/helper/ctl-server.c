@@ -36,7 +36,7 @@
 
 #include "cache.h"
 #include "ctl.h"
-#include "ctl_internal.h"
+#include "ctl_methods.h"
 #include "dirindex.h"
 #include "ext2map.h"
 #include "fs.h"
