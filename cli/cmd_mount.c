@@ -16,8 +16,8 @@
 
 int cmd_remount(struct ictl *c, int argc, char **argv)
 {
-	json_t *reply = NULL, *doc;
-	bool ro, prev;
+	json_t *reply = NULL;
+	bool ro;
 	int ret;
 
 	if (!strcmp(argv[1], "ro"))
@@ -31,16 +31,7 @@ int cmd_remount(struct ictl *c, int argc, char **argv)
 			  json_pack("{s:b}", "readonly", ro), &reply);
 	if (ret)
 		return ret;
-	if (c->out_mode == ICTL_OUT_JSON) {
-		doc = out_doc_new(c->cmd_name);
-		if (doc)
-			json_object_update(doc, reply);
-		ret = out_doc_print(doc);
-	} else {
-		prev = json_is_true(json_object_get(reply, "previous"));
-		printf("%s%s\n", ro ? "read-only" : "read-write",
-		       prev == ro ? " (it already was)" : "");
-	}
+	ret = out_switch_print(c, reply, ro ? "read-only" : "read-write", ro);
 	json_decref(reply);
 	return ret;
 }

@@ -82,6 +82,14 @@ json_t *out_doc_new(const char *cmd);
 int out_doc_print(json_t *doc);
 
 /*
+ * Print the answer of a command that switches a state: with -J, a
+ * document holding the members of @reply; otherwise @line and, when the
+ * reply's "previous" is @now, " (it already was)".  0 or -errno.
+ */
+int out_switch_print(struct ictl *c, json_t *reply, const char *line,
+		     bool now);
+
+/*
  * Print key/value pairs of the JSON object @obj for people: one "Key:
  * value" line per member, nested objects indented, arrays joined by ",".
  * @indent is the starting depth.

@@ -278,22 +278,14 @@ static int list_entry(const char *dir, const char *name, mode_t mode,
 	if (asprintf(&e->path, "%s/%s", dir, name) < 0)
 		return -ENOMEM;
 	e->record = S_ISREG(mode);
-	if (e->record) {
-		ret = ctlpath_record_read(e->path, &e->socket);
-		if (ret == -ENOMEM)
-			goto out_free;
-		if (ret && ret != -ESTALE) {
-			ret = 1; /* not a record (or gone): not ours */
-			goto out_free;
-		}
-	} else {
-		e->socket = strdup(e->path);
-		if (!e->socket) {
-			ret = -ENOMEM;
-			goto out_free;
-		}
+	ret = e->record ? ctlpath_record_read(e->path, &e->socket) : 0;
+	if (ret && ret != -ESTALE && ret != -ENOMEM) {
+		ret = 1; /* not a record (or gone): not ours */
+		goto out_free;
 	}
-	esc = strndup(name, len);
+	if (!e->record)
+		e->socket = strdup(e->path);
+	esc = e->socket ? strndup(name, len) : NULL;
 	if (!esc) {
 		ret = -ENOMEM;
 		goto out_free;
