@@ -88,7 +88,7 @@ static int client_pick_socket(struct ictl *c, char **path)
 	for (i = 0; i < n; i++) {
 		struct varlink_conn *probe;
 
-		if (varlink_connect(list[i].path, &probe))
+		if (!list[i].socket || varlink_connect(list[i].socket, &probe))
 			continue;
 		varlink_conn_free(probe);
 		live++;
@@ -107,11 +107,44 @@ static int client_pick_socket(struct ictl *c, char **path)
 				"'iomapctl list')",
 				live);
 	} else {
-		*path = strdup(list[pick].path);
+		*path = strdup(list[pick].socket);
 		ret = *path ? 0 : -ENOMEM;
 	}
 	ctlpath_list_free(list, n);
 	free(dir);
+	return ret;
+}
+
+/* The socket of the mount cl->mountpoint: its own, or the one its record
+ * names (ctlpath.h). */
+static int client_resolve_mountpoint(struct ictl *c, struct ictl_client *cl)
+{
+	char *name = NULL;
+	int ret;
+
+	ret = ctlpath_resolve(NULL, cl->mountpoint, &name, &cl->socket_path);
+	if (ret == -ENOENT) {
+		/* client_connect() says it: no such socket. */
+		free(cl->socket_path);
+		cl->socket_path = name;
+		return 0;
+	}
+	if (ret == -ESTALE)
+		ret = ictl_fail(c, ICTL_EXIT_DAEMON, ret,
+				"no daemon serves %s: the socket %s that %s "
+				"names is gone (stale record; 'iomapctl list "
+				"--prune' removes it)",
+				cl->mountpoint, cl->socket_path, name);
+	else if (ret == -EBADMSG)
+		ret = ictl_fail(c, ICTL_EXIT_DAEMON, ret,
+				"%s is neither a control socket nor a record "
+				"of one",
+				name);
+	else if (ret)
+		ret = ictl_errno(c, ICTL_EXIT_DAEMON, ret,
+				 "no control socket path for %s",
+				 cl->mountpoint);
+	free(name);
 	return ret;
 }
 
@@ -144,12 +177,9 @@ int client_connect(struct ictl *c)
 			goto out_free;
 		}
 		cl->mountpoint = abs;
-		ret = ctlpath_for_mountpoint(NULL, abs, &cl->socket_path);
-		if (ret) {
-			ret = ictl_errno(c, ICTL_EXIT_DAEMON, ret,
-					 "no control socket path for %s", abs);
+		ret = client_resolve_mountpoint(c, cl);
+		if (ret)
 			goto out_free;
-		}
 	} else {
 		ret = client_pick_socket(c, &cl->socket_path);
 		if (ret)
@@ -194,6 +224,7 @@ static const struct {
 	{PROTO_E_INVALID_RANGE, ERANGE, ICTL_EXIT_FAILED},
 	{PROTO_E_NOT_MAPPABLE, EINVAL, ICTL_EXIT_FAILED},
 	{PROTO_E_READ_ONLY, EROFS, ICTL_EXIT_FAILED},
+	{PROTO_E_REMOUNT_REFUSED, EBUSY, ICTL_EXIT_FAILED},
 	{PROTO_E_PROTOCOL_ERROR, EPROTO, ICTL_EXIT_DAEMON},
 	{PROTO_E_TOO_MANY_CONNECTIONS, EBUSY, ICTL_EXIT_DAEMON},
 	{VARLINK_E_INVALID_PARAMETER, EINVAL, ICTL_EXIT_FAILED},

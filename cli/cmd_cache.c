@@ -91,24 +91,15 @@ out_free:
 
 static int set_caching(struct ictl *c, bool on)
 {
-	json_t *reply = NULL, *doc;
+	json_t *reply = NULL;
 	int ret;
 
 	ret = client_call(c, PROTO_M_SET_CACHING,
 			  json_pack("{s:b}", "enabled", on), &reply);
 	if (ret)
 		return ret;
-	if (c->out_mode == ICTL_OUT_JSON) {
-		doc = ictl_doc_new(c->cmd_name);
-		if (doc)
-			json_object_update(doc, reply);
-		ret = ictl_doc_print(doc);
-	} else {
-		bool prev = json_is_true(json_object_get(reply, "previous"));
-
-		printf("caching %s%s\n", on ? "enabled" : "disabled",
-		       prev == on ? " (it already was)" : "");
-	}
+	ret = out_switch_print(c, reply,
+			       on ? "caching enabled" : "caching disabled", on);
 	json_decref(reply);
 	return ret;
 }

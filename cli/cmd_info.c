@@ -24,7 +24,9 @@ enum { LCOL_MOUNTPOINT, LCOL_STATE, LCOL_SOCKET, LCOL_IMAGE, LCOL_PID };
 
 static const struct out_col list_cols[] = {
 	[LCOL_MOUNTPOINT] = {"MOUNTPOINT", "where the image is mounted", 0},
-	[LCOL_STATE] = {"STATE", "live (a daemon answers) or stale", 0},
+	[LCOL_STATE] = {"STATE",
+			"live (a daemon answers), stale, or removed (--prune)",
+			0},
 	[LCOL_SOCKET] = {"SOCKET", "the control socket", 0},
 	[LCOL_IMAGE] = {"IMAGE", "the image file or device", OUT_C_EXTRA},
 	[LCOL_PID] = {"PID", "process id of the daemon",
@@ -38,7 +40,7 @@ static json_t *list_probe(const char *path)
 	struct varlink_reply r = {0};
 	json_t *st = NULL;
 
-	if (varlink_connect(path, &conn))
+	if (!path || varlink_connect(path, &conn))
 		return NULL;
 	varlink_conn_set_timeout(conn, 2000);
 	if (!varlink_call(conn, PROTO_M_GET_STATUS, NULL, 0) &&
@@ -49,32 +51,98 @@ static json_t *list_probe(const char *path)
 	return st;
 }
 
-int cmd_list(struct ictl *c, const struct cmd_args *a)
+/* The STATE of @e, which no daemon answered: with @prune, removed if
+ * stale still (a daemon may have come meanwhile). */
+static int list_stale(struct ictl *c, const struct ctlpath_entry *e, bool prune,
+		      const char **state)
 {
-	struct ctlpath_entry *list;
-	struct out_table *t = NULL;
-	size_t n, i;
-	char *dir;
-	json_t *doc;
 	int ret;
 
+	*state = "stale";
+	if (!prune)
+		return 0;
+	ret = ctlpath_prune(e);
+	if (ret < 0)
+		return ictl_errno(c, ICTL_EXIT_FAILED, ret, "cannot remove %s",
+				  e->path);
+	*state = ret ? "removed" : "stale";
+	return 0;
+}
+
+/* Whether @e is one of the mountpoints @mps (all when there are none). */
+static bool list_wanted(const struct ctlpath_entry *e, char **mps, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (e->mountpoint && !strcmp(e->mountpoint, mps[i]))
+			return true;
+	return n == 0;
+}
+
+/* The MOUNTPOINT arguments, absolute (a mountpoint whose directory is
+ * gone is taken as given); NULL on ENOMEM (reported). */
+static char **list_mountpoints(struct ictl *c, int argc, char **argv)
+{
+	char **mps = calloc((size_t)argc + 1, sizeof(*mps));
+	int i;
+
+	for (i = 0; mps && i < argc; i++) {
+		mps[i] = realpath(argv[i], NULL);
+		if (!mps[i])
+			mps[i] = strdup(argv[i]);
+		if (!mps[i]) {
+			while (i--)
+				free(mps[i]);
+			free(mps);
+			mps = NULL;
+		}
+	}
+	if (!mps)
+		ictl_errno(c, ICTL_EXIT_FAILED, -ENOMEM, "list");
+	return mps;
+}
+
+int cmd_list(struct ictl *c, const struct cmd_args *a)
+{
+	struct ctlpath_entry *list = NULL;
+	struct out_table *t = NULL;
+	size_t n = 0, i, shown = 0;
+	char *dir = NULL, **mps;
+	int ret, nmps = a->argc;
+	json_t *doc;
+
+	mps = list_mountpoints(c, nmps, a->argv);
+	if (!mps)
+		return -ENOMEM;
 	ret = client_sockets(c, ICTL_EXIT_FAILED, &dir, &list, &n);
 	if (ret)
-		return ret;
+		goto out_free;
 	ret = out_table_new(c, "mounts", list_cols,
 			    sizeof(list_cols) / sizeof(list_cols[0]), &t);
 	if (ret)
 		goto out_free;
 	for (i = 0; i < n && !ret; i++) {
-		json_t *st = list_probe(list[i].path);
-		json_t *pid = json_object_get(st, "pid");
+		const char *state = "live";
+		json_t *st, *pid;
 
+		if (!list_wanted(&list[i], mps, nmps))
+			continue;
+		shown++;
+		st = list_probe(list[i].socket);
+		pid = json_object_get(st, "pid");
+		if (!st)
+			ret = list_stale(c, &list[i], a->prune, &state);
+		if (ret) {
+			json_decref(st);
+			goto out_free;
+		}
 		ret = out_row(t);
 		ret = ret
 			      ?: out_set_str(t, LCOL_MOUNTPOINT,
 					     list[i].mountpoint);
-		ret = ret ?: out_set_str(t, LCOL_STATE, st ? "live" : "stale");
-		ret = ret ?: out_set_str(t, LCOL_SOCKET, list[i].path);
+		ret = ret ?: out_set_str(t, LCOL_STATE, state);
+		ret = ret ?: out_set_str(t, LCOL_SOCKET, list[i].socket);
 		ret = ret
 			      ?: out_set_str(t, LCOL_IMAGE,
 					     json_string_value(json_object_get(
@@ -97,7 +165,7 @@ int cmd_list(struct ictl *c, const struct cmd_args *a)
 			json_object_set_new(doc, "mounts", out_table_json(t));
 		}
 		ret = ictl_doc_print(doc);
-	} else if (!n) {
+	} else if (!shown) {
 		if (!c->noheadings)
 			printf("no iomapfs mount is running (no socket in "
 			       "%s)\n",
@@ -109,6 +177,9 @@ out_free:
 	out_table_free(t);
 	ctlpath_list_free(list, n);
 	free(dir);
+	while (nmps--)
+		free(mps[nmps]);
+	free(mps);
 	return ret;
 }
 

@@ -69,6 +69,7 @@ static const struct {
 	[CMD_O_BLOCKS] = {"--blocks", NULL},
 	[CMD_O_COUNT] = {"--count", "N"},
 	[CMD_O_DURATION] = {"--duration", "T"},
+	[CMD_O_PRUNE] = {"--prune", NULL},
 	[CMD_O_RANGE] = {"--range", "OFF:LEN"},
 	[CMD_O_RESET] = {"--reset", NULL},
 };
@@ -98,6 +99,9 @@ static int cmd_opt_value(struct ictl *c, enum cmd_opt_id id, const char *val,
 		break;
 	case CMD_O_RESET:
 		a->reset = true;
+		break;
+	case CMD_O_PRUNE:
+		a->prune = true;
 		break;
 	case CMD_O_RANGE:
 		if (ictl_parse_range(val, &a->off, &a->len, &why))
@@ -307,13 +311,20 @@ const struct cmd_def cmd_table[] = {
 },
 {
 	.name = "list", .alias = "ls", .fn = cmd_list, .min_args = 0,
-	.max_args = 0, .flags = CMD_F_LOCAL,
-	.synopsis = "",
+	.max_args = -1, .flags = CMD_F_LOCAL,
+	.synopsis = "[MOUNTPOINT...]",
+	.options = {
+		{ CMD_O_PRUNE,
+		  .help = "remove the stale sockets and records (STATE removed)" },
+	},
 	.oneline = "list running iomapfs mounts",
 	.help =
 "Lists the control sockets in the runtime directory (/run/iomapfs for\n"
-"root, $XDG_RUNTIME_DIR/iomapfs otherwise) with their MOUNTPOINT, SOCKET\n"
-"and STATE: live when a daemon answers, stale when none listens.\n",
+"root, $XDG_RUNTIME_DIR/iomapfs otherwise), and the records there of\n"
+"sockets elsewhere (-o ctl_socket), with their MOUNTPOINT, SOCKET and\n"
+"STATE: live when a daemon answers, stale when none listens.  With\n"
+"MOUNTPOINTs, only theirs.  With --prune, removes the stale ones (STATE\n"
+"removed); a socket a record names elsewhere stays.\n",
 },
 {
 	.name = "map", .fn = cmd_map, .min_args = 1, .max_args = 4,
@@ -329,6 +340,17 @@ const struct cmd_def cmd_table[] = {
 "(default: to EOF) straight from disk.  It is a report: it never fills\n"
 "the cache.  Holes are explicit rows.  OFF and LEN are SIZEs: 4096, 1M,\n"
 "0x1000 (see SIZES in iomapfs(8)).\n",
+},
+{
+	.name = "remount", .fn = cmd_remount, .min_args = 1, .max_args = 1,
+	.flags = CMD_F_DAEMON | CMD_F_ADMIN,
+	.synopsis = "ro|rw",
+	.oneline = "make the filesystem read-only, or read-write again",
+	.help =
+"ro writes everything out, marks the filesystem clean on disk and makes\n"
+"every change fail with EROFS; rw makes it writable again.  Only the\n"
+"daemon's side: the kernel still shows the mount as it was.  mount -o\n"
+"remount,ro MOUNTPOINT switches both.\n",
 },
 {
 	.name = "shell", .fn = cmd_shell, .min_args = 0, .max_args = 0,

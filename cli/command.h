@@ -66,6 +66,7 @@ enum cmd_opt_id {
 	CMD_O_BLOCKS,
 	CMD_O_COUNT,
 	CMD_O_DURATION,
+	CMD_O_PRUNE,
 	CMD_O_RANGE,
 	CMD_O_RESET,
 	CMD_O_COUNT_IDS
@@ -96,6 +97,7 @@ struct cmd_args {
 	bool all;	      /* --all */
 	bool blocks;	      /* --blocks */
 	bool reset;	      /* --reset */
+	bool prune;	      /* --prune */
 	bool range;	      /* --range OFF:LEN given; */
 	uint64_t off, len;    /* its OFF and LEN, LEN 0: to the end */
 	uint64_t count;	      /* --count N, a positive number; 0: none */
@@ -147,7 +149,8 @@ void cmd_synopsis(const struct cmd_def *cmd, char *buf, size_t size);
 int cmd_run(struct ictl *c, int argc, char **argv);
 
 /* Handlers, one family per file: cmd_help.c, cmd_info.c, cmd_dump.c,
- * cmd_map.c, cmd_cache.c, cmd_audit.c, cmd_watch.c, shell.c. */
+ * cmd_map.c, cmd_cache.c, cmd_audit.c, cmd_watch.c, cmd_mount.c,
+ * shell.c. */
 int cmd_help(struct ictl *c, const struct cmd_args *a);
 int cmd_commands(struct ictl *c, const struct cmd_args *a);
 int cmd_version(struct ictl *c, const struct cmd_args *a);
@@ -162,6 +165,7 @@ int cmd_disable(struct ictl *c, const struct cmd_args *a);
 int cmd_limits(struct ictl *c, const struct cmd_args *a);
 int cmd_audit(struct ictl *c, const struct cmd_args *a);
 int cmd_watch(struct ictl *c, const struct cmd_args *a);
+int cmd_remount(struct ictl *c, const struct cmd_args *a);
 int cmd_complete(struct ictl *c, const struct cmd_args *a);
 int cmd_shell(struct ictl *c, const struct cmd_args *a);
 

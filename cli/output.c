@@ -317,6 +317,23 @@ out_free:
 	return NULL;
 }
 
+int out_switch_print(struct ictl *c, json_t *reply, const char *line, bool now)
+{
+	json_t *doc;
+
+	if (c->out_mode == ICTL_OUT_JSON) {
+		doc = ictl_doc_new(c->cmd_name);
+		if (doc)
+			json_object_update(doc, reply);
+		return ictl_doc_print(doc);
+	}
+	printf("%s%s\n", line,
+	       json_is_true(json_object_get(reply, "previous")) == now
+		       ? " (it already was)"
+		       : "");
+	return 0;
+}
+
 static void out_scalar(json_t *v, char *buf, size_t size)
 {
 	switch (json_typeof(v)) {

@@ -73,6 +73,13 @@ int out_table_print(struct ictl *c, struct out_table *t);
 json_t *out_table_json(struct out_table *t);
 
 /*
+ * Print the answer of a command that switches a state: with -J, a
+ * document holding the members of @reply; otherwise @line and, when the
+ * reply's "previous" is @now, " (it already was)".  0 or -errno.
+ */
+int out_switch_print(struct ictl *c, json_t *reply, const char *line, bool now);
+
+/*
  * Print key/value pairs of the JSON object @obj for people: one "Key:
  * value" line per member, nested objects indented, arrays joined by ",".
  * @indent is the starting depth.

@@ -26,10 +26,12 @@
 
 #include <blkid/blkid.h>
 
+#include "busy.h"
 #include "ctl.h"
 #include "dirindex.h"
 #include "fs.h"
 #include "ops.h"
+#include "remount.h"
 #include "size.h"
 
 /* Exit codes; iomapfs(8) lists them. */
@@ -66,6 +68,7 @@ enum {
 	KEY_CTL_GROUP,
 	KEY_THREADS,
 	KEY_ERRORS,
+	KEY_REMOUNT,
 };
 
 /* What the option parser collects besides struct iomapfs_opts. */
@@ -75,6 +78,8 @@ struct cmdline {
 	char *mountpoint;
 	bool show_help;
 	bool show_version;
+	bool remount;  /* -o remount: switch a running mount (remount.h) */
+	bool ro_given; /* -o ro or -o rw was given */
 	bool bad; /* a message was printed; exit 2 */
 };
 
@@ -99,6 +104,7 @@ static const struct fuse_opt iomapfs_optspec[] = {
 	FUSE_OPT_KEY("ctl_group=", KEY_CTL_GROUP),
 	FUSE_OPT_KEY("threads=", KEY_THREADS),
 	FUSE_OPT_KEY("errors=", KEY_ERRORS),
+	FUSE_OPT_KEY("remount", KEY_REMOUNT),
 	FUSE_OPT_END};
 
 static void usage(FILE *out)
@@ -248,10 +254,15 @@ static int opt_proc(void *data, const char *arg, int key,
 		return fuse_opt_add_arg(outargs, "-odebug") ? -1 : 0;
 	case KEY_RO:
 		o->ro = true;
+		cl->ro_given = true;
 		return 1;
 	case KEY_RW:
 		o->ro = false;
+		cl->ro_given = true;
 		return 1;
+	case KEY_REMOUNT:
+		cl->remount = true;
+		return 0;
 	case KEY_FAKEROOT:
 		o->fakeroot = true;
 		return 0;
@@ -499,23 +510,18 @@ static int check_mountpoint(struct iomapfs *fsx, const char *given)
 
 /*
  * Open dev_fd, the data path's descriptor, and with it the exclusive
- * claim on the source: O_EXCL on a block device (refused while mounted or
- * claimed elsewhere), flock(LOCK_EX) on an image file, held until exit.
+ * claim on the source @st: O_EXCL on a block device (refused while mounted
+ * or claimed elsewhere), flock(LOCK_EX) on an image file, held until exit.
+ * Returns 0, an exit code, or -EBUSY when someone else has the claim.
  */
-static int open_source(struct iomapfs *fsx)
+static int claim_source(struct iomapfs *fsx, const struct stat *st)
 {
 	int flags = (fsx->opts.ro ? O_RDONLY : O_RDWR) | O_CLOEXEC;
-	struct stat st;
 
-	if (stat(fsx->source, &st) < 0) {
-		fprintf(stderr, "iomapfs: %s: %s\n", fsx->source,
-			strerror(errno));
-		return IOMAPFS_EXIT_NOSOURCE;
-	}
-	if (S_ISBLK(st.st_mode))
+	if (S_ISBLK(st->st_mode))
 		flags |= O_EXCL;
 	fsx->dev_fd = open(fsx->source, flags);
-	if (fsx->dev_fd >= 0 && S_ISBLK(st.st_mode) && !fsx->opts.ro) {
+	if (fsx->dev_fd >= 0 && S_ISBLK(st->st_mode) && !fsx->opts.ro) {
 		int ro = 0;
 
 		/* A read-only block device (losetup -r, a write-protected
@@ -534,32 +540,86 @@ static int open_source(struct iomapfs *fsx)
 	if (fsx->dev_fd < 0) {
 		int e = errno;
 
-		if (e == EBUSY) {
-			fprintf(stderr,
-				"iomapfs: %s is busy: mounted, or held open "
-				"exclusively by another program\n",
-				fsx->source);
-			return IOMAPFS_EXIT_BUSY;
-		}
+		if (e == EBUSY)
+			return -EBUSY;
 		fprintf(stderr, "iomapfs: cannot open %s%s: %s\n", fsx->source,
 			fsx->opts.ro ? "" : " for writing", strerror(e));
 		if (!fsx->opts.ro && (e == EACCES || e == EROFS || e == EPERM))
 			fprintf(stderr, "iomapfs: mount it with -o ro\n");
 		return IOMAPFS_EXIT_FAIL;
 	}
-	if (S_ISREG(st.st_mode) && flock(fsx->dev_fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno == EWOULDBLOCK) {
-			fprintf(stderr,
-				"iomapfs: %s is already mounted by another "
-				"iomapfs (or locked by another program)\n",
-				fsx->source);
-			return IOMAPFS_EXIT_BUSY;
-		}
+	if (S_ISREG(st->st_mode) && flock(fsx->dev_fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+
+		close(fsx->dev_fd);
+		fsx->dev_fd = -1;
+		if (e == EWOULDBLOCK)
+			return -EBUSY;
 		fprintf(stderr, "iomapfs: cannot lock %s: %s\n", fsx->source,
-			strerror(errno));
+			strerror(e));
 		return IOMAPFS_EXIT_FAIL;
 	}
 	return IOMAPFS_EXIT_OK;
+}
+
+/* Why the source cannot be claimed, for the user; the exit code. */
+static int refuse_busy(struct iomapfs *fsx, const struct stat *st,
+		       enum busy_kind kind, pid_t pid)
+{
+	if (kind == BUSY_STOPPING)
+		fprintf(stderr,
+			"iomapfs: %s is still held by iomapfs (pid %d) after "
+			"%d s: its mount is gone, but it has not finished "
+			"stopping\n",
+			fsx->source, (int)pid, BUSY_STOPPING_WAIT_MS / 1000);
+	else if (S_ISBLK(st->st_mode))
+		fprintf(stderr,
+			"iomapfs: %s is busy: mounted, or held open "
+			"exclusively by another program\n",
+			fsx->source);
+	else
+		fprintf(stderr,
+			"iomapfs: %s is already mounted by another iomapfs (or "
+			"locked by another program)\n",
+			fsx->source);
+	return IOMAPFS_EXIT_BUSY;
+}
+
+/*
+ * Claim the source.  When an iomapfs daemon whose mount is gone holds it
+ * (umount returned while it still flushes), wait for it to finish, for at
+ * most BUSY_STOPPING_WAIT_MS; anyone else holding it is refused at once.
+ */
+static int open_source(struct iomapfs *fsx)
+{
+	uint64_t start = busy_now_ms();
+	uint64_t deadline = start + BUSY_STOPPING_WAIT_MS;
+	unsigned int tries = 0;
+	enum busy_kind kind;
+	bool told = false;
+	struct stat st;
+	pid_t pid;
+	int ret;
+
+	if (stat(fsx->source, &st) < 0) {
+		fprintf(stderr, "iomapfs: %s: %s\n", fsx->source,
+			strerror(errno));
+		return IOMAPFS_EXIT_NOSOURCE;
+	}
+	while ((ret = claim_source(fsx, &st)) == -EBUSY) {
+		if (busy_wait(fsx->source, &st, deadline, &tries, &kind, &pid))
+			return refuse_busy(fsx, &st, kind, pid);
+		/* Say why there is a pause, if it is a long one. */
+		if (kind == BUSY_STOPPING && !told &&
+		    busy_now_ms() - start >= BUSY_STOPPING_TELL_MS) {
+			fprintf(stderr,
+				"iomapfs: %s: waiting for iomapfs (pid %d), "
+				"whose mount is gone, to finish stopping\n",
+				fsx->source, (int)pid);
+			told = true;
+		}
+	}
+	return ret;
 }
 
 /* The FUSE mount options we always add. */
@@ -672,6 +732,26 @@ out_signals:
 	return ret;
 }
 
+/*
+ * -o remount: what mount(8) runs through mount.fuse3 for "mount -o
+ * remount,ro|rw".  Only ro and rw change; the other options given (mount
+ * passes the mount's whole list) keep the values the mount has.
+ */
+static int remount(const struct cmdline *cl)
+{
+	int rc;
+
+	if (!cl->ro_given) {
+		fprintf(stderr, "iomapfs: -o remount wants ro or rw\n");
+		return IOMAPFS_EXIT_USAGE;
+	}
+	rc = remount_run(cl->source, cl->mountpoint, cl->opts->ro);
+	return rc == 0	       ? IOMAPFS_EXIT_OK
+	       : rc == -EBUSY  ? IOMAPFS_EXIT_BUSY
+	       : rc == -ENOENT ? IOMAPFS_EXIT_MOUNTPOINT
+			       : IOMAPFS_EXIT_FAIL;
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -715,6 +795,10 @@ int main(int argc, char *argv[])
 			cl.source ? "no MOUNTPOINT given" : "no SOURCE given");
 		usage(stderr);
 		ret = IOMAPFS_EXIT_USAGE;
+		goto out_args;
+	}
+	if (cl.remount) {
+		ret = remount(&cl);
 		goto out_args;
 	}
 	if (fsx->opts.cache_inode_max > fsx->opts.cache_max) {
