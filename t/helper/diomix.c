@@ -24,9 +24,12 @@
  * the scheduler's.
  *
  * Usage: diomix [-s SEED] [-n OPS] [-t SECONDS] [-b BLOCKS] [-w sync|aio|mix]
- *               [-q DEPTH] [-r READERS] [-m MMAP_READERS] FILE
+ *               [-q DEPTH] [-r READERS] [-m MMAP_READERS] [-o REOPEN] FILE
  * Defaults: a seed from the clock (printed), 100000 writes, 10 s (whichever
  * ends first), 64 blocks of 4 KiB, mix, depth 8, 3 readers, 1 mmap reader.
+ * With -o N, readers close and open (and map) the file again every N reads,
+ * so that at times no buffered descriptor is open while the kernel may
+ * still hold the file's pages.
  * FILE is created or truncated, and filled with generation 0.
  * Exit status: 0 coherent, 1 a reader saw stale or wrong data, 2 usage or
  * an I/O error.
@@ -87,6 +90,8 @@ struct dm_opts {
 	unsigned int depth;
 	unsigned int readers;
 	unsigned int mmap_readers;
+	uint64_t
+		reopen; /* reads between reopens of a reader's file; 0: never */
 	const char *path;
 };
 
@@ -235,6 +240,38 @@ static int dm_read(const char *who, int fd, const unsigned char *map,
 	return -1;
 }
 
+/* Open FILE for a reader, and map it for an mmap reader. */
+static int dm_open_reader(const char *who, bool use_mmap, int *fd,
+			  unsigned char **map)
+{
+	*map = NULL;
+	*fd = open(opt->path, O_RDONLY);
+	if (*fd < 0) {
+		fprintf(stderr, "diomix: %s: open %s: %s\n", who, opt->path,
+			strerror(errno));
+		return -1;
+	}
+	if (!use_mmap)
+		return 0;
+	*map = mmap(NULL, opt->blocks * DM_BLOCK, PROT_READ, MAP_SHARED, *fd,
+		    0);
+	if (*map != MAP_FAILED)
+		return 0;
+	fprintf(stderr, "diomix: %s: mmap: %s\n", who, strerror(errno));
+	*map = NULL;
+	close(*fd);
+	*fd = -1;
+	return -1;
+}
+
+static void dm_close_reader(int fd, unsigned char *map)
+{
+	if (map)
+		munmap(map, opt->blocks * DM_BLOCK);
+	if (fd >= 0)
+		close(fd);
+}
+
 /* A reader process: buffered preads, or reads of a shared mapping. */
 static int dm_reader(unsigned int idx, bool use_mmap)
 {
@@ -242,33 +279,31 @@ static int dm_reader(unsigned int idx, bool use_mmap)
 	uint64_t b0, n, b, w, size = opt->blocks * DM_BLOCK, *floor;
 	unsigned char *buf, *map = NULL;
 	unsigned int bad = 0, shown = 0;
+	uint64_t nreads = 0;
 	char who[40];
-	int fd, ret = 2;
+	int fd = -1, ret = 2;
 
 	snprintf(who, sizeof(who), "%s reader %u",
 		 use_mmap ? "mmap" : "buffered", idx);
-	fd = open(opt->path, O_RDONLY);
-	if (fd < 0) {
-		fprintf(stderr, "diomix: %s: open %s: %s\n", who, opt->path,
-			strerror(errno));
-		return 2;
-	}
 	buf = malloc(size);
 	floor = malloc(opt->blocks * sizeof(*floor));
 	if (!buf || !floor) {
 		fprintf(stderr, "diomix: out of memory\n");
 		goto out_free;
 	}
-	if (use_mmap) {
-		map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
-		if (map == MAP_FAILED) {
-			fprintf(stderr, "diomix: %s: mmap: %s\n", who,
-				strerror(errno));
-			map = NULL;
-			goto out_free;
-		}
-	}
+	if (dm_open_reader(who, use_mmap, &fd, &map))
+		goto out_free;
 	while (!atomic_load(&sh->stop)) {
+		/* A new descriptor: the kernel may keep the file's pages
+		 * across it, or must drop them at open. */
+		if (opt->reopen && ++nreads % opt->reopen == 0) {
+			dm_close_reader(fd, map);
+			map = NULL;
+			if (dm_open_reader(who, use_mmap, &fd, &map)) {
+				fd = -1;
+				goto out_free;
+			}
+		}
 		/* Now and then the whole file, for the readahead. */
 		if (dm_below(&state, 16) == 0) {
 			b0 = 0;
@@ -301,11 +336,9 @@ static int dm_reader(unsigned int idx, bool use_mmap)
 	bad += dm_check(who, buf, 0, opt->blocks, NULL, &shown);
 	ret = bad ? 1 : 0;
 out_free:
-	if (map)
-		munmap(map, size);
+	dm_close_reader(fd, map);
 	free(floor);
 	free(buf);
-	close(fd);
 	return ret;
 }
 
@@ -572,7 +605,7 @@ int main(int argc, char **argv)
 	int c, fd, ret, status;
 	double t0;
 
-	while ((c = getopt(argc, argv, "s:n:t:b:w:q:r:m:")) != -1) {
+	while ((c = getopt(argc, argv, "s:n:t:b:w:q:r:m:o:")) != -1) {
 		switch (c) {
 		case 's':
 			if (parse_uint(optarg, UINT64_MAX, &o.seed))
@@ -618,6 +651,10 @@ int main(int argc, char **argv)
 			if (parse_uint(optarg, 64, &v))
 				return usage();
 			o.mmap_readers = (unsigned int)v;
+			break;
+		case 'o':
+			if (parse_uint(optarg, UINT64_MAX, &o.reopen))
+				return usage();
 			break;
 		default:
 			return usage();
