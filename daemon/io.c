@@ -54,6 +54,43 @@
  * its block-mapped path (ext4 refuses preallocation of block-mapped files
  * too).  The bitmaps, group descriptors and inodes libext2fs keeps in
  * memory never describe data contents, only ownership.
+ *
+ * Direct writes and cached pages
+ * ------------------------------
+ * O_DIRECT handles are in the kernel's direct-I/O mode (FOPEN_DIRECT_IO,
+ * with parallel direct writes: see open in ops_inode.c), other handles in
+ * its cached mode, where the kernel keeps the file's pages and mappings
+ * show them.  A direct write goes around those pages, and must not leave
+ * them older than the data it wrote: ext4 invalidates the page cache over
+ * a direct write once it completed.  The kernel's FUSE does the same after
+ * a synchronous direct write, in the writer's own context (Linux 6.19,
+ * commit b359af8275a9, "fuse: Invalidate the page cache after
+ * FOPEN_DIRECT_IO write", also in 6.18.y), and a cached-mode O_DIRECT write
+ * goes through generic_file_direct_write(), which does it too.  For
+ * asynchronous direct I/O (FUSE_CAP_ASYNC_DIO) it invalidates when the
+ * requests are sent, not when they complete, so a buffered reader could
+ * cache the old data again while the write is in flight and keep seeing
+ * it after the write completed (t2230 saw that within a second).  So
+ * op_init() turns FUSE_CAP_ASYNC_DIO off: io_submit() of an O_DIRECT
+ * request then waits for it, and the kernel invalidates after it.  The
+ * cost is that one AIO context no longer has several direct requests of
+ * one file in flight; parallel direct writes from several threads or
+ * processes (FOPEN_PARALLEL_DIRECT_WRITES), and this file's lock-free
+ * overwrites, are untouched.
+ *
+ * Why we do not invalidate from here instead, with
+ * fuse_lowlevel_notify_inval_inode() over the written range before the
+ * reply: invalidating waits for the lock of every page in the range, and
+ * a reader's readahead holds those locks while its READ waits to be sent.
+ * An asynchronous direct write holds one of the kernel's background
+ * request slots (max_background) until we answer it; with the slots all
+ * taken by writes whose answers wait for the invalidation, the readahead
+ * never gets a slot for its READ, and nothing moves again.  That is not a
+ * guess: it hung t2230 (the writer and a readahead asleep in
+ * fuse_get_req(), our notification in __folio_lock()), even with the
+ * notification sent from a thread of its own, outside every lock, and only
+ * for files that had buffered openers.  No answer to a write may wait for
+ * a page lock, so the invalidation has to come from the writer's side.
  */
 #include "config.h"
 
