@@ -810,6 +810,13 @@ int fs_init(struct iomapfs *fsx)
 {
 	uint32_t seed;
 
+	/*
+	 * libext2fs reports some errors itself, through com_err (a bitmap
+	 * asked about a block it does not cover, for one): with its table
+	 * registered they name the error in words, not "Unknown code ext2
+	 * 47".  Before any thread runs: the registration is not locked.
+	 */
+	initialize_ext2_error_table();
 	if (pthread_mutex_init(&fsx->fs_lock, NULL) ||
 	    pthread_mutex_init(&fsx->itab_lock, NULL))
 		return -ENOMEM;

@@ -302,7 +302,8 @@ int fs_open(struct iomapfs *fsx);
  */
 int fs_close(struct iomapfs *fsx);
 
-/* Set up and tear down the locks and inode table of @fsx. */
+/* Set up and tear down the locks and inode table of @fsx; fs_init() also
+ * registers libext2fs's error messages.  Call it before any thread. */
 int fs_init(struct iomapfs *fsx);
 void fs_fini(struct iomapfs *fsx);
 
