@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * extent.c - the extent and block work of the daemon: giving a file
+ * unwritten extents over its holes, converting them to written once the
+ * data is on the device, punching ranges out, and keeping libext2fs's
+ * block cache off before any block changes owner.  These are libext2fs
+ * routines: they take the filesystem, return an errcode_t, and run under
+ * fs_lock; the data path and the inode work above turn their errors into
+ * -errno with translate_error().  They never touch file data.
+ *
+ * libext2fs's block cache and our pwrite
+ * --------------------------------------
+ * libext2fs reads and writes metadata through its io_channel; unix_io keeps
+ * a small cache of blocks there.  A stale copy in that cache could hurt file
+ * data in two ways: a dirty copy of a block that was metadata (an extent
+ * tree block, a directory block) and is freed and reused as file data would
+ * be written back over our data later; and a cached copy of a block we
+ * wrote around the cache would hide our write from libext2fs.  fs.c opens
+ * the filesystem with the unix_io cache switched off ("cache=off": every
+ * io_channel read and write goes to the device at once, nothing is held),
+ * and extent_nocache() switches it off again whenever libext2fs has turned
+ * it back on (its threaded bitmap read does), before any block changes
+ * hands, so neither can happen: when a metadata block is freed, its last
+ * write has already reached the device, and a later pwrite of data is the
+ * last word.  The data path never moves file data through the io_channel,
+ * so libext2fs never holds a copy of a data block at all.  The bitmaps,
+ * group descriptors and inodes libext2fs keeps in memory never describe
+ * data contents, only ownership.
+ */
+#include "config.h"
+
+#include <stdbool.h>
+
+#include "extent.h"
+
+/* See extent.h.  The remembered pointers are guarded by fs_lock. */
+errcode_t extent_nocache(ext2_filsys fs)
+{
+	static const void *seen_block_map, *seen_inode_map;
+	errcode_t err;
+
+	if (!fs->block_map || !fs->inode_map) {
+		err = ext2fs_read_bitmaps(fs);
+		if (err)
+			return err;
+	}
+	if ((const void *)fs->block_map == seen_block_map &&
+	    (const void *)fs->inode_map == seen_inode_map)
+		return 0;
+	err = io_channel_set_options(fs->io, "cache=off");
+	if (err)
+		return err;
+	seen_block_map = fs->block_map;
+	seen_inode_map = fs->inode_map;
+	return 0;
+}
+
+/*
+ * ext2fs_punch() of blocks [start, end] (end ~0ULL: to the end), with a
+ * work-around: libext2fs 1.47.0 refuses (EXT2_ET_BAD_BLOCK_NUM, "Illegal
+ * block number") to free an extent range that ends at the last block of
+ * the filesystem, an off-by-one in punch_extent_blocks() fixed upstream
+ * after 1.47.0.  A full filesystem has that block in some file, which
+ * then could never be truncated or deleted.  So when the last block is in
+ * use and this inode maps it inside the range, unmap and free that one
+ * block here first; ext2fs_punch() does the rest.
+ */
+errcode_t extent_punch(ext2_filsys fs, ext2_ino_t ino, struct ext2_inode *inode,
+		       blk64_t start, blk64_t end)
+{
+	blk64_t last = ext2fs_blocks_count(fs->super) - 1, lblk = 0;
+	ext2_extent_handle_t handle;
+	struct ext2fs_extent ex;
+	bool found = false;
+	errcode_t err;
+	int op;
+
+	if (!(inode->i_flags & EXT4_EXTENTS_FL) ||
+	    (inode->i_flags & EXT4_INLINE_DATA_FL) ||
+	    !ext2fs_test_block_bitmap2(fs->block_map, last))
+		return ext2fs_punch(fs, ino, inode, NULL, start, end);
+	err = ext2fs_extent_open2(fs, ino, inode, &handle);
+	if (err)
+		return err;
+	for (op = EXT2_EXTENT_ROOT;; op = EXT2_EXTENT_NEXT_LEAF) {
+		err = ext2fs_extent_get(handle, op, &ex);
+		if (err)
+			break;
+		if ((ex.e_flags & EXT2_EXTENT_FLAGS_LEAF) && ex.e_len &&
+		    ex.e_pblk + ex.e_len - 1 == last) {
+			lblk = ex.e_lblk + ex.e_len - 1;
+			found = true;
+			break;
+		}
+	}
+	if (err == EXT2_ET_EXTENT_NO_NEXT || err == EXT2_ET_EXTENT_NO_DOWN)
+		err = 0;
+	if (!err && found && lblk >= start && lblk <= end) {
+		err = ext2fs_extent_set_bmap(handle, lblk, 0, 0);
+		if (!err) {
+			ext2fs_block_alloc_stats2(fs, last, -1);
+			err = ext2fs_iblk_sub_blocks(fs, inode, 1);
+		}
+	}
+	ext2fs_extent_free(handle);
+	if (err)
+		return err;
+	return ext2fs_punch(fs, ino, inode, NULL, start, end);
+}
+
+/* See extent.h. */
+errcode_t extent_alloc(ext2_filsys fs, ext2_ino_t ino, struct ext2_inode *inode,
+		       blk64_t start, blk64_t end)
+{
+	return ext2fs_fallocate(fs, EXT2_FALLOCATE_FORCE_UNINIT, ino, inode,
+				~0ULL, start, end - start + 1);
+}
+
+/*
+ * Whether the written extent @prev ends right where @ex (n blocks of it)
+ * starts, in the file and on the device, and has room for them.
+ */
+static bool extent_joins(const struct ext2fs_extent *prev,
+			 const struct ext2fs_extent *ex, blk64_t n)
+{
+	return !(prev->e_flags & EXT2_EXTENT_FLAGS_UNINIT) &&
+	       prev->e_lblk + prev->e_len == ex->e_lblk &&
+	       prev->e_pblk + prev->e_len == ex->e_pblk &&
+	       prev->e_len + n <= EXT_INIT_MAX_LEN;
+}
+
+/* Replace the current extent with @ex and fix the index blocks above. */
+static errcode_t extent_put(ext2_extent_handle_t h, struct ext2fs_extent *ex)
+{
+	errcode_t err = ext2fs_extent_replace(h, 0, ex);
+
+	return err ? err : ext2fs_extent_fix_parents(h);
+}
+
+/* Insert @ex after the current extent and fix the index blocks above. */
+static errcode_t extent_add(ext2_extent_handle_t h, struct ext2fs_extent *ex)
+{
+	errcode_t err = ext2fs_extent_insert(h, EXT2_EXTENT_INSERT_AFTER, ex);
+
+	return err ? err : ext2fs_extent_fix_parents(h);
+}
+
+/*
+ * Give the first @n blocks of the unwritten extent @ex to the written
+ * extent before it (@prev, which extent_joins()), so that appending
+ * writes keep growing one extent.  The rest of @ex, if any, stays
+ * unwritten.
+ */
+static errcode_t extent_give_head(ext2_extent_handle_t h,
+				  struct ext2fs_extent *ex,
+				  struct ext2fs_extent *prev, blk64_t n)
+{
+	struct ext2fs_extent rest = *ex;
+	errcode_t err;
+
+	err = ext2fs_extent_goto(h, ex->e_lblk);
+	if (err)
+		return err;
+	if (n == ex->e_len) {
+		err = ext2fs_extent_delete(h, 0);
+		if (!err) {
+			err = ext2fs_extent_fix_parents(h);
+			if (err == EXT2_ET_NO_CURRENT_NODE)
+				err = 0;
+		}
+	} else {
+		rest.e_lblk += n;
+		rest.e_pblk += n;
+		rest.e_len -= (__u32)n;
+		err = extent_put(h, &rest);
+	}
+	if (err)
+		return err;
+	err = ext2fs_extent_goto(h, prev->e_lblk);
+	if (err)
+		return err;
+	prev->e_len += (__u32)n;
+	return extent_put(h, prev);
+}
+
+/*
+ * Give the last @n blocks of the unwritten extent @ex to the written
+ * extent after it (@next, which starts right after @ex in the file and on
+ * the device), so that writes filling preallocated space from the back
+ * also end up in one extent.  The rest of @ex, if any, stays unwritten.
+ */
+static errcode_t extent_give_tail(ext2_extent_handle_t h,
+				  struct ext2fs_extent *ex,
+				  struct ext2fs_extent *next, blk64_t n)
+{
+	struct ext2fs_extent rest = *ex;
+	errcode_t err;
+
+	err = ext2fs_extent_goto(h, ex->e_lblk);
+	if (err)
+		return err;
+	if (n == ex->e_len) {
+		err = ext2fs_extent_delete(h, 0);
+		if (!err) {
+			err = ext2fs_extent_fix_parents(h);
+			if (err == EXT2_ET_NO_CURRENT_NODE)
+				err = 0;
+		}
+	} else {
+		rest.e_len -= (__u32)n;
+		err = extent_put(h, &rest);
+	}
+	if (err)
+		return err;
+	err = ext2fs_extent_goto(h, next->e_lblk);
+	if (err)
+		return err;
+	next->e_lblk -= n;
+	next->e_pblk -= n;
+	next->e_len += (__u32)n;
+	return extent_put(h, next);
+}
+
+/*
+ * Merge the written extent that holds @lblk with the written extent after
+ * it when they touch in the file and on the device, so that random writes
+ * that end up filling preallocated space leave few extents.  Only called
+ * right after a conversion, on blocks that are mapped.
+ */
+static errcode_t extent_join_next(ext2_extent_handle_t h, blk64_t lblk)
+{
+	struct ext2fs_extent cur, next;
+	errcode_t err;
+
+	if (ext2fs_extent_goto(h, lblk) ||
+	    ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &cur) ||
+	    ext2fs_extent_get(h, EXT2_EXTENT_NEXT_LEAF, &next))
+		return 0;
+	/* Both written: an unwritten one must not take stale blocks in. */
+	if (next.e_lblk <= cur.e_lblk ||
+	    (next.e_flags & EXT2_EXTENT_FLAGS_UNINIT) ||
+	    !extent_joins(&cur, &next, next.e_len))
+		return 0;
+	err = ext2fs_extent_goto(h, next.e_lblk);
+	if (!err)
+		err = ext2fs_extent_delete(h, 0);
+	if (!err) {
+		err = ext2fs_extent_fix_parents(h);
+		if (err == EXT2_ET_NO_CURRENT_NODE)
+			err = 0;
+	}
+	if (!err)
+		err = ext2fs_extent_goto(h, cur.e_lblk);
+	if (err)
+		return err;
+	cur.e_len += next.e_len;
+	return extent_put(h, &cur);
+}
+
+/* See extent.h. */
+errcode_t extent_convert(ext2_extent_handle_t h, blk64_t start, blk64_t end,
+			 blk64_t *done)
+{
+	struct ext2fs_extent ex, orig, prev, next, part;
+	blk64_t a, b, e, s = start;
+	errcode_t err, err2;
+
+	while (s <= end) {
+		*done = s;
+		err = ext2fs_extent_goto(h, s);
+		if (!err)
+			err = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &ex);
+		if (err)
+			return err;
+		a = ex.e_lblk;
+		b = a + ex.e_len - 1;
+		if (s < a || s > b)
+			return EXT2_ET_EXTENT_NOT_FOUND;
+		e = end < b ? end : b;
+		if (!(ex.e_flags & EXT2_EXTENT_FLAGS_UNINIT)) {
+			s = b + 1;
+			continue;
+		}
+		orig = ex;
+		if (s == a &&
+		    !ext2fs_extent_get(h, EXT2_EXTENT_PREV_LEAF, &prev) &&
+		    extent_joins(&prev, &ex, e - a + 1)) {
+			err = extent_give_head(h, &ex, &prev, e - a + 1);
+			if (err)
+				return err;
+			goto joined;
+		}
+		err = ext2fs_extent_goto(h, a);
+		if (err)
+			return err;
+		if (e == b &&
+		    !ext2fs_extent_get(h, EXT2_EXTENT_NEXT_LEAF, &next) &&
+		    next.e_lblk == b + 1 &&
+		    !(next.e_flags & EXT2_EXTENT_FLAGS_UNINIT) &&
+		    next.e_pblk == ex.e_pblk + ex.e_len &&
+		    next.e_len + (e - s + 1) <= EXT_INIT_MAX_LEN) {
+			err = extent_give_tail(h, &ex, &next, e - s + 1);
+			if (err)
+				return err;
+			goto joined;
+		}
+		err = ext2fs_extent_goto(h, a);
+		if (err)
+			return err;
+		if (s == a && e == b) {
+			ex.e_flags &= ~EXT2_EXTENT_FLAGS_UNINIT;
+			err = extent_put(h, &ex);
+			if (err)
+				return err;
+			goto joined;
+		}
+		/* The part before s stays unwritten (or is the written
+		 * head when s == a); then the written part; then the rest. */
+		part = ex;
+		if (s > a) {
+			part.e_len = (__u32)(s - a);
+		} else {
+			part.e_len = (__u32)(e - a + 1);
+			part.e_flags &= ~EXT2_EXTENT_FLAGS_UNINIT;
+		}
+		err = extent_put(h, &part);
+		if (err)
+			return err;
+		if (s > a) {
+			part = orig;
+			part.e_lblk = s;
+			part.e_pblk = orig.e_pblk + (s - a);
+			part.e_len = (__u32)(e - s + 1);
+			part.e_flags &= ~EXT2_EXTENT_FLAGS_UNINIT;
+			err = extent_add(h, &part);
+		}
+		if (!err && e < b) {
+			part = orig;
+			part.e_lblk = e + 1;
+			part.e_pblk = orig.e_pblk + (e + 1 - a);
+			part.e_len = (__u32)(b - e);
+			err = extent_add(h, &part);
+		}
+		if (err) {
+			/* Put the original back: drop a written middle that
+			 * made it in, then restore the first part. */
+			if (s > a && !ext2fs_extent_goto(h, s)) {
+				err2 = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT,
+							 &part);
+				if (!err2 && part.e_lblk == s)
+					(void)ext2fs_extent_delete(h, 0);
+			}
+			if (!ext2fs_extent_goto(h, a))
+				(void)extent_put(h, &orig);
+			return err;
+		}
+	joined:
+		/* [s, e] is written now.  A join fails only on an I/O error
+		 * in the middle of the tree update; it is reported. */
+		*done = e + 1;
+		err = extent_join_next(h, e);
+		if (!err && s > 0)
+			err = extent_join_next(h, s - 1);
+		if (err)
+			return err;
+		s = e + 1;
+	}
+	*done = end + 1;
+	return 0;
+}
