@@ -1698,20 +1698,3 @@ out_unlock:
 	fs_unlock(fsx);
 	return ret;
 }
-
-int io_release_blocks(struct iomapfs *fsx, ext2_ino_t ino,
-		      struct ext2_inode_large *inode)
-{
-	errcode_t err = 0;
-	int ret;
-
-	ret = io_ext2_nocache(fsx, ino);
-	if (ret)
-		return ret;
-	if (!(inode->i_flags & EXT4_INLINE_DATA_FL) &&
-	    ext2fs_inode_has_valid_blocks2(fsx->fs, (struct ext2_inode *)inode))
-		err = extent_punch(fsx->fs, ino, (struct ext2_inode *)inode, 0,
-				    ~0ULL);
-	cache_forget(fsx->cache, ino, CACHE_R_UNLINK);
-	return err ? translate_error(fsx, err, ino) : 0;
-}

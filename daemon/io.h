@@ -39,12 +39,4 @@ void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
  */
 int io_truncate(struct iomapfs *fsx, struct fs_inode *fi, uint64_t size);
 
-/*
- * Free every block of inode @ino (last link gone, last handle closed) and
- * forget it in the cache (CACHE_R_UNLINK).  Call with fs_lock held; the
- * caller then frees the inode itself.
- */
-int io_release_blocks(struct iomapfs *fsx, ext2_ino_t ino,
-		      struct ext2_inode_large *inode);
-
 #endif /* IOMAPFS_IO_H */

@@ -7,7 +7,7 @@
  * errors Linux ext4 gives.  Permissions are the kernel's business
  * (default_permissions), except with fakeroot, where everyone may do
  * anything.  Inodes losing their last link are freed at once, or by the
- * last release when a handle is still open (fs_drop_inode()).
+ * last release when a handle is still open (inode_drop()).
  */
 #include "config.h"
 
@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "dirindex.h"
+#include "inode_free.h"
 #include "io.h"
 #include "ops.h"
 
@@ -130,7 +131,7 @@ static void unmake_inode(struct iomapfs *fsx, ext2_ino_t ino)
 	inode.i_links_count = 0;
 	if (fs_write_inode(fsx, ino, &inode))
 		return;
-	fs_free_inode(fsx, ino);
+	inode_free(fsx, ino);
 }
 
 /* A new inode number is in use again: forget what we knew of the old. */
@@ -738,7 +739,7 @@ static int drop_link(struct iomapfs *fsx, ext2_ino_t ino)
 	fs_set_time(&inode, FS_CTIME, &now);
 	if (inode.i_links_count)
 		return fs_write_inode(fsx, ino, &inode);
-	return fs_drop_inode(fsx, ino, &inode);
+	return inode_drop(fsx, ino, &inode);
 }
 
 /* Remove empty directory @child: its entry is already gone. */
@@ -755,7 +756,7 @@ static int drop_dir(struct iomapfs *fsx, ext2_ino_t child)
 	inode.i_links_count = 0;
 	fs_now(&now);
 	fs_set_time(&inode, FS_CTIME, &now);
-	return fs_drop_inode(fsx, child, &inode);
+	return inode_drop(fsx, child, &inode);
 }
 
 void op_unlink(fuse_req_t req, fuse_ino_t nodeid, const char *name)
@@ -1380,7 +1381,7 @@ static void release_fh(struct iomapfs *fsx, struct fuse_file_info *fi)
 	if (!fs_is_ro(fsx))
 		fs_inode_sync_times(fsx, fsi, NULL);
 	if (last && !fs_is_ro(fsx))
-		fs_free_inode(fsx, fsi->ino);
+		inode_free(fsx, fsi->ino);
 	fs_unlock(fsx);
 	fs_inode_put(fsx, fsi);
 	fi->fh = 0;
