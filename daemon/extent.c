@@ -108,14 +108,6 @@ errcode_t extent_punch(ext2_filsys fs, ext2_ino_t ino, struct ext2_inode *inode,
 	return ext2fs_punch(fs, ino, inode, NULL, start, end);
 }
 
-/* See extent.h. */
-errcode_t extent_alloc(ext2_filsys fs, ext2_ino_t ino, struct ext2_inode *inode,
-		       blk64_t start, blk64_t end)
-{
-	return ext2fs_fallocate(fs, EXT2_FALLOCATE_FORCE_UNINIT, ino, inode,
-				~0ULL, start, end - start + 1);
-}
-
 /*
  * Whether the written extent @prev ends right where @ex (n blocks of it)
  * starts, in the file and on the device, and has room for them.
@@ -143,6 +135,192 @@ static errcode_t extent_add(ext2_extent_handle_t h, struct ext2fs_extent *ex)
 	errcode_t err = ext2fs_extent_insert(h, EXT2_EXTENT_INSERT_AFTER, ex);
 
 	return err ? err : ext2fs_extent_fix_parents(h);
+}
+
+/*
+ * Insert @ex, which lies in a hole of the file, where it belongs, and fix
+ * the index blocks above.
+ */
+static errcode_t extent_insert_new(ext2_extent_handle_t h,
+				   struct ext2fs_extent *ex)
+{
+	struct ext2fs_extent cur;
+	int flags = EXT2_EXTENT_INSERT_AFTER;
+	errcode_t err;
+
+	/* In a hole, goto leaves current the extent before it in the leaf,
+	 * or the leaf's first extent when none is before, or nothing in an
+	 * empty tree. */
+	err = ext2fs_extent_goto(h, ex->e_lblk);
+	if (err != EXT2_ET_EXTENT_NOT_FOUND)
+		return err ? err : EXT2_ET_EXTENT_NOT_FOUND; /* not a hole */
+	err = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &cur);
+	if (err && err != EXT2_ET_NO_CURRENT_NODE)
+		return err;
+	if (!err && cur.e_lblk > ex->e_lblk)
+		flags = 0; /* before it */
+	err = ext2fs_extent_insert(h, flags, ex);
+	return err ? err : ext2fs_extent_fix_parents(h);
+}
+
+/*
+ * Merge the extent that holds @lblk with the extent after it when both
+ * are written, or both unwritten, and the second continues the first in
+ * the file and on the device, within the length limit.  A written and an
+ * unwritten extent never merge: that would expose stale blocks, or hide
+ * data.
+ */
+static errcode_t extent_join_next(ext2_extent_handle_t h, blk64_t lblk)
+{
+	struct ext2fs_extent cur, next;
+	bool uninit;
+	errcode_t err;
+
+	if (ext2fs_extent_goto(h, lblk) ||
+	    ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &cur) ||
+	    ext2fs_extent_get(h, EXT2_EXTENT_NEXT_LEAF, &next))
+		return 0;
+	uninit = cur.e_flags & EXT2_EXTENT_FLAGS_UNINIT;
+	if (next.e_lblk <= cur.e_lblk ||
+	    uninit != !!(next.e_flags & EXT2_EXTENT_FLAGS_UNINIT) ||
+	    cur.e_lblk + cur.e_len != next.e_lblk ||
+	    cur.e_pblk + cur.e_len != next.e_pblk ||
+	    cur.e_len + next.e_len >
+		    (uninit ? EXT_UNINIT_MAX_LEN : EXT_INIT_MAX_LEN))
+		return 0;
+	err = ext2fs_extent_goto(h, next.e_lblk);
+	if (!err)
+		err = ext2fs_extent_delete(h, 0);
+	if (!err) {
+		err = ext2fs_extent_fix_parents(h);
+		if (err == EXT2_ET_NO_CURRENT_NODE)
+			err = 0;
+	}
+	if (!err)
+		err = ext2fs_extent_goto(h, cur.e_lblk);
+	if (err)
+		return err;
+	cur.e_len += next.e_len;
+	return extent_put(h, &cur);
+}
+
+/*
+ * Map file blocks [pos, last], a hole, to new unwritten extents, taking
+ * blocks from @goal on.
+ */
+static errcode_t extent_alloc_hole(ext2_filsys fs, ext2_extent_handle_t h,
+				   struct ext2_inode *inode, blk64_t pos,
+				   blk64_t last, blk64_t goal)
+{
+	struct ext2fs_extent ex;
+	blk64_t pblk, plen, want;
+	errcode_t err;
+
+	while (pos <= last) {
+		want = last - pos + 1;
+		if (want > EXT_UNINIT_MAX_LEN)
+			want = EXT_UNINIT_MAX_LEN;
+		/* The free run at or after @goal, as long as it goes. */
+		err = ext2fs_new_range(fs, 0, goal, want, NULL, &pblk, &plen);
+		if (err)
+			return err;
+		if (plen > want)
+			plen = want;
+		ext2fs_block_alloc_stats_range(fs, pblk, plen, +1);
+		err = ext2fs_iblk_add_blocks(fs, inode, plen);
+		if (!err) {
+			ex = (struct ext2fs_extent){
+				.e_lblk = pos,
+				.e_pblk = pblk,
+				.e_len = (__u32)plen,
+				.e_flags = EXT2_EXTENT_FLAGS_UNINIT,
+			};
+			err = extent_insert_new(h, &ex);
+			if (err)
+				(void)ext2fs_iblk_sub_blocks(fs, inode, plen);
+		}
+		if (err) {
+			ext2fs_block_alloc_stats_range(fs, pblk, plen, -1);
+			return err;
+		}
+		/* Runs that continue each other stay one extent. */
+		err = extent_join_next(h, pos + plen - 1);
+		if (!err && pos > 0)
+			err = extent_join_next(h, pos - 1);
+		if (err)
+			return err;
+		pos += plen;
+		goal = pblk + plen;
+	}
+	return 0;
+}
+
+/*
+ * Not ext2fs_fallocate(): in libext2fs 1.47.0 it allocates from the start
+ * of the range all the way to the next extent when the file has none
+ * before the range (a 4 KiB write into a sparse file took every block up
+ * to the next extent), and when a hole lies between two extents whose
+ * device blocks run backwards it asks the bitmap about a range of negative
+ * length ("Illegal block number passed to ext2fs_test_block_bitmap",
+ * under fsx with zero ranges).  Both are fixed after 1.47.0 (e2fsprogs
+ * commits 149805bf and 459efa34).  Here each hole gets exactly its own
+ * blocks, placed after the extent before it (or before the extent after
+ * it), as ext4 places them.
+ */
+errcode_t extent_alloc(ext2_filsys fs, ext2_ino_t ino, struct ext2_inode *inode,
+		       blk64_t start, blk64_t end)
+{
+	ext2_extent_handle_t h;
+	struct ext2fs_extent cur, next;
+	blk64_t pos = start, last, goal;
+	errcode_t err;
+
+	/* Clusters (bigalloc) need libext2fs's implied cluster allocation. */
+	if (EXT2FS_CLUSTER_RATIO(fs) > 1)
+		return ext2fs_fallocate(fs, EXT2_FALLOCATE_FORCE_UNINIT, ino,
+					inode, ~0ULL, start, end - start + 1);
+	err = ext2fs_extent_open2(fs, ino, inode, &h);
+	if (err)
+		return err;
+	while (pos <= end) {
+		err = ext2fs_extent_goto(h, pos);
+		if (!err) {
+			err = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &cur);
+			if (err)
+				break;
+			pos = cur.e_lblk + cur.e_len; /* mapped: skip it */
+			continue;
+		}
+		if (err != EXT2_ET_EXTENT_NOT_FOUND)
+			break;
+		/* A hole from @pos to the next extent, at most to @end. */
+		last = end;
+		goal = 0;
+		err = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &cur);
+		if (err && err != EXT2_ET_NO_CURRENT_NODE)
+			break;
+		if (err) {		       /* no extent at all */
+		} else if (cur.e_lblk > pos) { /* the first one, after pos */
+			if (cur.e_lblk - 1 < last)
+				last = cur.e_lblk - 1;
+			if (cur.e_pblk > cur.e_lblk - pos)
+				goal = cur.e_pblk - (cur.e_lblk - pos);
+		} else { /* the one before pos */
+			goal = cur.e_pblk + (pos - cur.e_lblk);
+			if (!ext2fs_extent_get(h, EXT2_EXTENT_NEXT_LEAF,
+					       &next) &&
+			    next.e_lblk > cur.e_lblk && next.e_lblk - 1 < last)
+				last = next.e_lblk - 1;
+		}
+		if (!goal || goal >= ext2fs_blocks_count(fs->super))
+			goal = ext2fs_find_inode_goal(fs, ino, inode, pos);
+		err = extent_alloc_hole(fs, h, inode, pos, last, goal);
+		if (err)
+			break;
+		pos = last + 1;
+	}
+	ext2fs_extent_free(h);
+	return err;
 }
 
 /*
@@ -219,42 +397,6 @@ static errcode_t extent_give_tail(ext2_extent_handle_t h,
 	next->e_pblk -= n;
 	next->e_len += (__u32)n;
 	return extent_put(h, next);
-}
-
-/*
- * Merge the written extent that holds @lblk with the written extent after
- * it when they touch in the file and on the device, so that random writes
- * that end up filling preallocated space leave few extents.  Only called
- * right after a conversion, on blocks that are mapped.
- */
-static errcode_t extent_join_next(ext2_extent_handle_t h, blk64_t lblk)
-{
-	struct ext2fs_extent cur, next;
-	errcode_t err;
-
-	if (ext2fs_extent_goto(h, lblk) ||
-	    ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &cur) ||
-	    ext2fs_extent_get(h, EXT2_EXTENT_NEXT_LEAF, &next))
-		return 0;
-	/* Both written: an unwritten one must not take stale blocks in. */
-	if (next.e_lblk <= cur.e_lblk ||
-	    (next.e_flags & EXT2_EXTENT_FLAGS_UNINIT) ||
-	    !extent_joins(&cur, &next, next.e_len))
-		return 0;
-	err = ext2fs_extent_goto(h, next.e_lblk);
-	if (!err)
-		err = ext2fs_extent_delete(h, 0);
-	if (!err) {
-		err = ext2fs_extent_fix_parents(h);
-		if (err == EXT2_ET_NO_CURRENT_NODE)
-			err = 0;
-	}
-	if (!err)
-		err = ext2fs_extent_goto(h, cur.e_lblk);
-	if (err)
-		return err;
-	cur.e_len += next.e_len;
-	return extent_put(h, &cur);
 }
 
 /* See extent.h. */
