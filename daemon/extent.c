@@ -108,19 +108,6 @@ errcode_t extent_punch(ext2_filsys fs, ext2_ino_t ino, struct ext2_inode *inode,
 	return ext2fs_punch(fs, ino, inode, NULL, start, end);
 }
 
-/*
- * Whether the written extent @prev ends right where @ex (n blocks of it)
- * starts, in the file and on the device, and has room for them.
- */
-static bool extent_joins(const struct ext2fs_extent *prev,
-			 const struct ext2fs_extent *ex, blk64_t n)
-{
-	return !(prev->e_flags & EXT2_EXTENT_FLAGS_UNINIT) &&
-	       prev->e_lblk + prev->e_len == ex->e_lblk &&
-	       prev->e_pblk + prev->e_len == ex->e_pblk &&
-	       prev->e_len + n <= EXT_INIT_MAX_LEN;
-}
-
 /* Replace the current extent with @ex and fix the index blocks above. */
 static errcode_t extent_put(ext2_extent_handle_t h, struct ext2fs_extent *ex)
 {
@@ -135,6 +122,19 @@ static errcode_t extent_add(ext2_extent_handle_t h, struct ext2fs_extent *ex)
 	errcode_t err = ext2fs_extent_insert(h, EXT2_EXTENT_INSERT_AFTER, ex);
 
 	return err ? err : ext2fs_extent_fix_parents(h);
+}
+
+/*
+ * Delete the current extent and fix the index blocks above (a leaf left
+ * empty is freed, and then no extent is current: not an error).
+ */
+static errcode_t extent_drop(ext2_extent_handle_t h)
+{
+	errcode_t err = ext2fs_extent_delete(h, 0);
+
+	if (!err)
+		err = ext2fs_extent_fix_parents(h);
+	return err == EXT2_ET_NO_CURRENT_NODE ? 0 : err;
 }
 
 /*
@@ -190,12 +190,7 @@ static errcode_t extent_join_next(ext2_extent_handle_t h, blk64_t lblk)
 		return 0;
 	err = ext2fs_extent_goto(h, next.e_lblk);
 	if (!err)
-		err = ext2fs_extent_delete(h, 0);
-	if (!err) {
-		err = ext2fs_extent_fix_parents(h);
-		if (err == EXT2_ET_NO_CURRENT_NODE)
-			err = 0;
-	}
+		err = extent_drop(h);
 	if (!err)
 		err = ext2fs_extent_goto(h, cur.e_lblk);
 	if (err)
@@ -324,53 +319,32 @@ errcode_t extent_alloc(ext2_filsys fs, ext2_ino_t ino, struct ext2_inode *inode,
 }
 
 /*
- * Give the first @n blocks of the unwritten extent @ex to the written
- * extent before it (@prev, which extent_joins()), so that appending
- * writes keep growing one extent.  The rest of @ex, if any, stays
- * unwritten.
+ * Whether the written extent @to, just before or just after @ex, continues
+ * it in the file and on the device and has room for @n more blocks.
  */
-static errcode_t extent_give_head(ext2_extent_handle_t h,
-				  struct ext2fs_extent *ex,
-				  struct ext2fs_extent *prev, blk64_t n)
+static bool extent_can_take(const struct ext2fs_extent *to,
+			    const struct ext2fs_extent *ex, blk64_t n)
 {
-	struct ext2fs_extent rest = *ex;
-	errcode_t err;
+	const struct ext2fs_extent *lo = to->e_lblk < ex->e_lblk ? to : ex;
+	const struct ext2fs_extent *hi = lo == to ? ex : to;
 
-	err = ext2fs_extent_goto(h, ex->e_lblk);
-	if (err)
-		return err;
-	if (n == ex->e_len) {
-		err = ext2fs_extent_delete(h, 0);
-		if (!err) {
-			err = ext2fs_extent_fix_parents(h);
-			if (err == EXT2_ET_NO_CURRENT_NODE)
-				err = 0;
-		}
-	} else {
-		rest.e_lblk += n;
-		rest.e_pblk += n;
-		rest.e_len -= (__u32)n;
-		err = extent_put(h, &rest);
-	}
-	if (err)
-		return err;
-	err = ext2fs_extent_goto(h, prev->e_lblk);
-	if (err)
-		return err;
-	prev->e_len += (__u32)n;
-	return extent_put(h, prev);
+	return !(to->e_flags & EXT2_EXTENT_FLAGS_UNINIT) &&
+	       lo->e_lblk + lo->e_len == hi->e_lblk &&
+	       lo->e_pblk + lo->e_len == hi->e_pblk &&
+	       to->e_len + n <= EXT_INIT_MAX_LEN;
 }
 
 /*
- * Give the last @n blocks of the unwritten extent @ex to the written
- * extent after it (@next, which starts right after @ex in the file and on
- * the device), so that writes filling preallocated space from the back
- * also end up in one extent.  The rest of @ex, if any, stays unwritten.
+ * Give @n blocks of the unwritten extent @ex to the written extent @to
+ * (which extent_can_take() them): the first @n when @to comes before @ex,
+ * so that appending writes keep growing one extent, the last @n when it
+ * comes after, so that filling preallocated space from the back does too.
+ * The rest of @ex, if any, stays unwritten.
  */
-static errcode_t extent_give_tail(ext2_extent_handle_t h,
-				  struct ext2fs_extent *ex,
-				  struct ext2fs_extent *next, blk64_t n)
+static errcode_t extent_give(ext2_extent_handle_t h, struct ext2fs_extent *ex,
+			     struct ext2fs_extent *to, blk64_t n)
 {
+	bool head = to->e_lblk < ex->e_lblk;
 	struct ext2fs_extent rest = *ex;
 	errcode_t err;
 
@@ -378,25 +352,25 @@ static errcode_t extent_give_tail(ext2_extent_handle_t h,
 	if (err)
 		return err;
 	if (n == ex->e_len) {
-		err = ext2fs_extent_delete(h, 0);
-		if (!err) {
-			err = ext2fs_extent_fix_parents(h);
-			if (err == EXT2_ET_NO_CURRENT_NODE)
-				err = 0;
-		}
+		err = extent_drop(h);
 	} else {
+		if (head) {
+			rest.e_lblk += n;
+			rest.e_pblk += n;
+		}
 		rest.e_len -= (__u32)n;
 		err = extent_put(h, &rest);
 	}
+	if (!err)
+		err = ext2fs_extent_goto(h, to->e_lblk);
 	if (err)
 		return err;
-	err = ext2fs_extent_goto(h, next->e_lblk);
-	if (err)
-		return err;
-	next->e_lblk -= n;
-	next->e_pblk -= n;
-	next->e_len += (__u32)n;
-	return extent_put(h, next);
+	if (!head) {
+		to->e_lblk -= n;
+		to->e_pblk -= n;
+	}
+	to->e_len += (__u32)n;
+	return extent_put(h, to);
 }
 
 /* See extent.h. */
@@ -426,8 +400,8 @@ errcode_t extent_convert(ext2_extent_handle_t h, blk64_t start, blk64_t end,
 		orig = ex;
 		if (s == a &&
 		    !ext2fs_extent_get(h, EXT2_EXTENT_PREV_LEAF, &prev) &&
-		    extent_joins(&prev, &ex, e - a + 1)) {
-			err = extent_give_head(h, &ex, &prev, e - a + 1);
+		    extent_can_take(&prev, &ex, e - s + 1)) {
+			err = extent_give(h, &ex, &prev, e - s + 1);
 			if (err)
 				return err;
 			goto joined;
@@ -437,11 +411,9 @@ errcode_t extent_convert(ext2_extent_handle_t h, blk64_t start, blk64_t end,
 			return err;
 		if (e == b &&
 		    !ext2fs_extent_get(h, EXT2_EXTENT_NEXT_LEAF, &next) &&
-		    next.e_lblk == b + 1 &&
-		    !(next.e_flags & EXT2_EXTENT_FLAGS_UNINIT) &&
-		    next.e_pblk == ex.e_pblk + ex.e_len &&
-		    next.e_len + (e - s + 1) <= EXT_INIT_MAX_LEN) {
-			err = extent_give_tail(h, &ex, &next, e - s + 1);
+		    next.e_lblk > ex.e_lblk &&
+		    extent_can_take(&next, &ex, e - s + 1)) {
+			err = extent_give(h, &ex, &next, e - s + 1);
 			if (err)
 				return err;
 			goto joined;
