@@ -2,11 +2,14 @@
 /*
  * ops.c - the one table of FUSE low-level operations of iomapfs: which
  * handler serves each request.  The handlers live in ops_inode.c,
- * ops_dir.c, ops_xattr.c and, for file data, io.c.
+ * ops_dir.c, ops_xattr.c and, for file data, io_read.c, io_write.c and
+ * io_falloc.c.
  */
 #include "config.h"
 
-#include "io.h"
+#include "io_falloc.h"
+#include "io_read.h"
+#include "io_write.h"
 #include "ops.h"
 
 const struct fuse_lowlevel_ops iomapfs_ops = {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ops.h - the FUSE low-level operations of iomapfs other than the data
- * path (io.h): inodes and names (ops_inode.c), directory handles, statfs
+ * path (io_read.h, io_write.h, io_falloc.h): inodes and names (ops_inode.c), directory handles, statfs
  * and the session's init/destroy (ops_dir.c), and extended attributes and
  * POSIX ACLs (ops_xattr.c).  ops.c gathers them all, with the data path's,
  * into the one operations table.  Every handler replies exactly once.

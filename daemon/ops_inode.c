@@ -22,7 +22,7 @@
 
 #include "dirindex.h"
 #include "inode_free.h"
-#include "io.h"
+#include "io_falloc.h"
 #include "ops.h"
 
 #ifndef RENAME_NOREPLACE
