@@ -377,7 +377,7 @@ static errcode_t extent_give(ext2_extent_handle_t h, struct ext2fs_extent *ex,
 errcode_t extent_convert(ext2_extent_handle_t h, blk64_t start, blk64_t end,
 			 blk64_t *done)
 {
-	struct ext2fs_extent ex, orig, prev, next, part;
+	struct ext2fs_extent ex, orig, nb, part;
 	blk64_t a, b, e, s = start;
 	errcode_t err, err2;
 
@@ -398,22 +398,16 @@ errcode_t extent_convert(ext2_extent_handle_t h, blk64_t start, blk64_t end,
 			continue;
 		}
 		orig = ex;
-		if (s == a &&
-		    !ext2fs_extent_get(h, EXT2_EXTENT_PREV_LEAF, &prev) &&
-		    extent_can_take(&prev, &ex, e - s + 1)) {
-			err = extent_give(h, &ex, &prev, e - s + 1);
-			if (err)
-				return err;
-			goto joined;
-		}
-		err = ext2fs_extent_goto(h, a);
-		if (err)
-			return err;
-		if (e == b &&
-		    !ext2fs_extent_get(h, EXT2_EXTENT_NEXT_LEAF, &next) &&
-		    next.e_lblk > ex.e_lblk &&
-		    extent_can_take(&next, &ex, e - s + 1)) {
-			err = extent_give(h, &ex, &next, e - s + 1);
+		/* A written neighbour that continues it takes the converted
+		 * part: the one before when the part starts the extent, else
+		 * the one after when it ends it. */
+		if ((s == a &&
+		     !ext2fs_extent_get(h, EXT2_EXTENT_PREV_LEAF, &nb) &&
+		     nb.e_lblk < a && extent_can_take(&nb, &ex, e - s + 1)) ||
+		    (e == b && !ext2fs_extent_goto(h, a) &&
+		     !ext2fs_extent_get(h, EXT2_EXTENT_NEXT_LEAF, &nb) &&
+		     nb.e_lblk > b && extent_can_take(&nb, &ex, e - s + 1))) {
+			err = extent_give(h, &ex, &nb, e - s + 1);
 			if (err)
 				return err;
 			goto joined;

@@ -359,7 +359,14 @@ out_unlock:
 
 /* --- flush and fsync -------------------------------------------------- */
 
-void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *ffi)
+/*
+ * Write the timestamps lock-free overwrites of the file left pending and,
+ * for fsync (@all), everything libext2fs holds and then the device's
+ * cache: the data itself went to the device with pwrite before the write
+ * was answered.  Replies.
+ */
+static void io_sync(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *ffi,
+		    bool all)
 {
 	struct iomapfs *fsx = req_fs(req);
 	struct fs_inode *fi;
@@ -374,36 +381,24 @@ void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *ffi)
 	if (!fs_is_ro(fsx)) {
 		fs_lock(fsx);
 		ret = fs_inode_sync_times(fsx, fi, NULL);
+		if (!ret && all)
+			ret = fs_flush_all(fsx);
 		fs_unlock(fsx);
 	}
 	io_put(fsx, fi, ref);
 	fuse_reply_err(req, -ret);
 }
 
+void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *ffi)
+{
+	io_sync(req, ino, ffi, false);
+}
+
 void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	      struct fuse_file_info *ffi)
 {
-	struct iomapfs *fsx = req_fs(req);
-	struct fs_inode *fi;
-	bool ref;
-	int ret = 0;
-
-	fi = io_get(fsx, ino, ffi, &ref);
-	if (!fi) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	if (!fs_is_ro(fsx)) {
-		/* Data went to the device with pwrite; what remains is the
-		 * metadata libext2fs holds, then the device's own cache. */
-		fs_lock(fsx);
-		ret = fs_inode_sync_times(fsx, fi, NULL);
-		if (!ret)
-			ret = fs_flush_all(fsx);
-		fs_unlock(fsx);
-	}
-	io_put(fsx, fi, ref);
-	fuse_reply_err(req, -ret);
+	(void)datasync; /* libext2fs flushes all it holds, or nothing */
+	io_sync(req, ino, ffi, true);
 }
 
 /* --- truncate --------------------------------------------------------- */
