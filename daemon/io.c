@@ -60,7 +60,7 @@ static struct fs_inode *io_handle_inode(const struct fuse_file_info *ffi)
 	return (struct fs_inode *)(uintptr_t)ffi->fh;
 }
 
-struct fs_inode *io_get(struct iomapfs *fsx, fuse_ino_t ino,
+struct fs_inode *io_get(fuse_req_t req, fuse_ino_t ino,
 			struct fuse_file_info *ffi, bool *ref)
 {
 	struct fs_inode *fi = ffi ? io_handle_inode(ffi) : NULL;
@@ -68,9 +68,11 @@ struct fs_inode *io_get(struct iomapfs *fsx, fuse_ino_t ino,
 	*ref = false;
 	if (fi)
 		return fi;
-	fi = fs_inode_get(fsx, fs_ino(ino));
+	fi = fs_inode_get(req_fs(req), fs_ino(ino));
 	if (fi)
 		*ref = true;
+	else
+		fuse_reply_err(req, ENOMEM);
 	return fi;
 }
 
@@ -186,6 +188,20 @@ int io_inline_get(struct iomapfs *fsx, struct fs_inode *fi,
 	*out = buf;
 	*len = cap;
 	return 0;
+}
+
+int io_inline_put(struct iomapfs *fsx, struct fs_inode *fi,
+		  struct ext2_inode_large *inode, char *buf, size_t len)
+{
+	errcode_t err;
+
+	err = ext2fs_inline_data_set(fsx->fs, fi->ino,
+				     (struct ext2_inode *)inode, buf, len);
+	if (err == EXT2_ET_INLINE_DATA_NO_SPACE)
+		return 1;
+	if (err)
+		return translate_error(fsx, err, fi->ino);
+	return fs_read_inode(fsx, fi->ino, inode);
 }
 
 int io_ext2_nocache(struct iomapfs *fsx, ext2_ino_t ino)

@@ -75,9 +75,10 @@ static inline void io_unlock(struct fs_inode *fi)
 /*
  * The inode an operation works on: the file handle's, or (no handle, which
  * the kernel does not send for these operations, but cheap to allow) a new
- * reference that the caller drops with io_put().  NULL when out of memory.
+ * reference that the caller drops with io_put().  NULL when out of memory,
+ * once @req has been answered with ENOMEM.
  */
-struct fs_inode *io_get(struct iomapfs *fsx, fuse_ino_t ino,
+struct fs_inode *io_get(fuse_req_t req, fuse_ino_t ino,
 			struct fuse_file_info *ffi, bool *ref);
 void io_put(struct iomapfs *fsx, struct fs_inode *fi, bool ref);
 
@@ -124,6 +125,16 @@ int io_zero_mapped(struct iomapfs *fsx, struct fs_inode *fi,
 int io_inline_get(struct iomapfs *fsx, struct fs_inode *fi,
 		  struct ext2_inode_large *inode, size_t min, char **out,
 		  size_t *len);
+
+/*
+ * Store @len bytes of @buf as the inline data of @fi, and read @inode
+ * again: the system.data attribute lives in the inode body, and the
+ * caller's copy must not be written back over it.  Call with fs_lock
+ * held.  Returns 0, 1 when the data does not fit inline (nothing changed),
+ * or -errno.
+ */
+int io_inline_put(struct iomapfs *fsx, struct fs_inode *fi,
+		  struct ext2_inode_large *inode, char *buf, size_t len);
 
 /*
  * Keep libext2fs's block cache off before blocks change owner

@@ -216,11 +216,9 @@ void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 		fuse_reply_err(req, EROFS);
 		return;
 	}
-	fi = io_get(fsx, ino, ffi, &ref);
-	if (!fi) {
-		fuse_reply_err(req, ENOMEM);
+	fi = io_get(req, ino, ffi, &ref);
+	if (!fi)
 		return;
-	}
 	io_wrlock(fi);
 	fs_lock(fsx);
 	ret = io_ext2_nocache(fsx, fi->ino);
@@ -327,11 +325,9 @@ void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	fi = io_get(fsx, ino, ffi, &ref);
-	if (!fi) {
-		fuse_reply_err(req, ENOMEM);
+	fi = io_get(req, ino, ffi, &ref);
+	if (!fi)
 		return;
-	}
 	io_rdlock(fi);
 	ret = fs_inode_load_size(fsx, fi);
 	if (ret)
@@ -373,11 +369,9 @@ static void io_sync(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *ffi,
 	bool ref;
 	int ret = 0;
 
-	fi = io_get(fsx, ino, ffi, &ref);
-	if (!fi) {
-		fuse_reply_err(req, ENOMEM);
+	fi = io_get(req, ino, ffi, &ref);
+	if (!fi)
 		return;
-	}
 	if (!fs_is_ro(fsx)) {
 		fs_lock(fsx);
 		ret = fs_inode_sync_times(fsx, fi, NULL);
@@ -420,14 +414,10 @@ static int io_truncate_inline(struct iomapfs *fsx, struct fs_inode *fi,
 			return ret;
 		if (size < cap)
 			memset(buf + size, 0, cap - (size_t)size);
-		err = ext2fs_inline_data_set(
-			fsx->fs, fi->ino, (struct ext2_inode *)inode, buf, cap);
+		ret = io_inline_put(fsx, fi, inode, buf, cap);
 		free(buf);
-		if (err)
-			return translate_error(fsx, err, fi->ino);
-		ret = fs_read_inode(fsx, fi->ino, inode);
 		if (ret)
-			return ret;
+			return ret > 0 ? -EIO : ret; /* shorter data fits */
 	}
 	err = ext2fs_inode_size_set(fsx->fs, (struct ext2_inode *)inode, size);
 	if (err)

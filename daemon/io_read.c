@@ -148,11 +148,9 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	bool ref;
 	int ret;
 
-	fi = io_get(fsx, ino, ffi, &ref);
-	if (!fi) {
-		fuse_reply_err(req, ENOMEM);
+	fi = io_get(req, ino, ffi, &ref);
+	if (!fi)
 		return;
-	}
 	if (off < 0) {
 		ret = -EINVAL;
 		goto out_put;

@@ -545,19 +545,10 @@ static int io_write_inline(struct iomapfs *fsx, struct fs_inode *fi,
 	if (size < nsize)
 		memset(buf + size, 0, (size_t)(nsize - size));
 	memcpy(buf + off, data, (size_t)len);
-	err = ext2fs_inline_data_set(fsx->fs, fi->ino,
-				     (struct ext2_inode *)inode, buf,
-				     (size_t)nsize);
+	ret = io_inline_put(fsx, fi, inode, buf, (size_t)nsize);
 	free(buf);
-	if (err == EXT2_ET_INLINE_DATA_NO_SPACE)
-		return 0;
-	if (err)
-		return translate_error(fsx, err, fi->ino);
-	/* The system.data attribute lives in the inode body: read the inode
-	 * again before writing our copy back over it. */
-	ret = fs_read_inode(fsx, fi->ino, inode);
 	if (ret)
-		return ret;
+		return ret > 0 ? 0 : ret; /* 1: it does not fit */
 	err = ext2fs_inode_size_set(fsx->fs, (struct ext2_inode *)inode, nsize);
 	if (err)
 		return translate_error(fsx, err, fi->ino);
@@ -693,11 +684,9 @@ void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 		fuse_reply_err(req, EFBIG);
 		return;
 	}
-	fi = io_get(fsx, ino, ffi, &ref);
-	if (!fi) {
-		fuse_reply_err(req, ENOMEM);
+	fi = io_get(req, ino, ffi, &ref);
+	if (!fi)
 		return;
-	}
 
 	io_rdlock(fi);
 	ret = fs_inode_load_size(fsx, fi);
