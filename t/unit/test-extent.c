@@ -14,12 +14,13 @@
  * neighbour that continues it on the device.  The files are interleaved on
  * the device, so the trees grow index levels and split leaves.
  *
- * Usage: test-extent [-s SEED] [-n STEPS] [-f FILES] [-b BLOCKS] [-v] IMG
- * Defaults: seed 1, 2000 steps, 3 files of up to 2048 blocks.  IMG is an
+ * Usage: test-extent [-s SEED] [-n STEPS] [-f FILES] [-b BLOCKS] [-v] [IMG]
+ * Defaults: seed 1, 600 steps, 3 files of up to 2048 blocks.  IMG is an
  * ext4 image (made by the caller), written in place; run e2fsck on it
- * afterwards.  A failure prints the seed, the step, what differs, the
- * file's extents and the last operations.  Exit status: 0 passed,
- * 1 a check failed, 2 usage or set-up error.
+ * afterwards.  Without IMG it makes a 64 MiB image of its own with mke2fs,
+ * runs e2fsck -fn on it at the end, and removes it.  A failure prints the seed, the step, what differs, the
+ * file's extents and the last operations; the verdict is TAP.  Exit
+ * status: 0 passed, 1 a check failed, 2 usage or set-up error.
  */
 #include "config.h"
 
@@ -31,11 +32,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <ext2fs/ext2fs.h>
 
 #include "extent.h"
+#include "tap.h"
 
 #define TE_MAX_FILES 8u
 #define TE_MAX_RANGE 64u /* blocks per operation */
@@ -579,13 +582,50 @@ static int te_parse(const char *s, uint64_t *out)
 static int te_usage(void)
 {
 	fprintf(stderr, "usage: test-extent [-s SEED] [-n STEPS] [-f FILES] "
-			"[-b BLOCKS] [-v] IMG\n");
+			"[-b BLOCKS] [-v] [IMG]\n");
 	return 2;
+}
+
+/* Run shell command @cmd; returns its exit status (-1: not run). */
+static int te_run(const char *cmd)
+{
+	int rc;
+
+	fflush(stdout);
+	rc = system(cmd);
+	return rc == -1 ? -1 : WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
+}
+
+/* Make a fresh image in a new directory under $TMPDIR: "DIR/te.img". */
+static int te_make_image(char *dir, size_t dir_size, char *img, size_t img_size)
+{
+	const char *tmp = getenv("TMPDIR");
+	char cmd[1024];
+
+	snprintf(dir, dir_size, "%s/test-extent.XXXXXX", tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		fprintf(stderr, "test-extent: mkdtemp %s: %s\n", dir,
+			strerror(errno));
+		return -1;
+	}
+	snprintf(img, img_size, "%s/te.img", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && truncate -s 64M te.img && "
+		 "PATH=/usr/sbin:/sbin:$PATH mke2fs -q -F -t ext4 -b 4096 "
+		 "te.img >/dev/null 2>&1",
+		 dir);
+	if (te_run(cmd)) {
+		fprintf(stderr, "test-extent: mke2fs failed in %s\n", dir);
+		return -1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
+	char dir[512] = "", own_img[600], cmd[1400];
 	unsigned char *st = NULL;
+	const char *img;
 	blk64_t *pb = NULL;
 	uint64_t v;
 	unsigned int i;
@@ -593,7 +633,7 @@ int main(int argc, char **argv)
 	int c, ret = 0;
 
 	te.seed = 1;
-	te.steps = 2000;
+	te.steps = 600;
 	te.nfiles = 3;
 	te.blocks = 2048;
 	while ((c = getopt(argc, argv, "s:n:f:b:v")) != -1) {
@@ -623,16 +663,23 @@ int main(int argc, char **argv)
 			return te_usage();
 		}
 	}
-	if (optind != argc - 1)
+	if (optind < argc - 1)
 		return te_usage();
+	if (optind == argc - 1) {
+		img = argv[optind];
+	} else {
+		if (te_make_image(dir, sizeof(dir), own_img, sizeof(own_img)))
+			return 2;
+		img = own_img;
+	}
 	te.state = te.seed;
 	initialize_ext2_error_table();
-	err = ext2fs_open2(argv[optind], NULL, EXT2_FLAG_RW | EXT2_FLAG_64BITS,
-			   0, 0, unix_io_manager, &te.fs);
+	err = ext2fs_open2(img, NULL, EXT2_FLAG_RW | EXT2_FLAG_64BITS, 0, 0,
+			   unix_io_manager, &te.fs);
 	if (!err)
 		err = extent_nocache(te.fs);
 	if (err) {
-		fprintf(stderr, "test-extent: %s: %s\n", argv[optind],
+		fprintf(stderr, "test-extent: %s: %s\n", img,
 			error_message(err));
 		return 2;
 	}
@@ -653,10 +700,22 @@ int main(int argc, char **argv)
 			error_message(err));
 		ret = 2;
 	}
-	if (!ret)
-		printf("test-extent: seed %" PRIu64 ": %" PRIu64
-		       " steps on %u files, every tree as the model says\n",
-		       te.seed, te.steps, te.nfiles);
+	tap_ok(!ret,
+	       "seed %" PRIu64 ": %" PRIu64 " steps on %u files, every extent "
+	       "tree as the model says",
+	       te.seed, te.steps, te.nfiles);
+	if (*dir) {
+		snprintf(cmd, sizeof(cmd),
+			 "PATH=/usr/sbin:/sbin:$PATH e2fsck -fn '%s' >&2", img);
+		tap_ok(!ret && !te_run(cmd),
+		       "e2fsck -fn finds the image clean");
+		if (!tap_failed) {
+			snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+			te_run(cmd);
+		} else {
+			tap_diag("the image is kept: %s", img);
+		}
+	}
 	for (i = 0; i < te.nfiles; i++) {
 		free(te.files[i].state);
 		free(te.files[i].pblk);
@@ -664,5 +723,6 @@ int main(int argc, char **argv)
 	free(te.owner);
 	free(st);
 	free(pb);
+	ret = ret == 2 ? 2 : tap_done();
 	return ret;
 }
