@@ -18,8 +18,10 @@
  * a direct write once it completed.  The kernel's FUSE does the same after
  * a synchronous direct write, in the writer's own context (Linux 6.19,
  * commit b359af8275a9, "fuse: Invalidate the page cache after
- * FOPEN_DIRECT_IO write", also in 6.18.y), and a cached-mode O_DIRECT write
- * goes through generic_file_direct_write(), which does it too.  For
+ * FOPEN_DIRECT_IO write", also in 6.18.y and 6.12.y: on a kernel without
+ * it even synchronous direct writes leave stale pages behind), and a
+ * cached-mode O_DIRECT write goes through generic_file_direct_write(),
+ * which does it too.  For
  * asynchronous direct I/O (FUSE_CAP_ASYNC_DIO) it invalidates when the
  * requests are sent, not when they complete, so a buffered reader could
  * cache the old data again while the write is in flight and keep seeing
