@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "inode.h"
+#include "inode_free.h"
 
 int inode_name_check(const char *name)
 {
@@ -126,7 +127,7 @@ static int touch(struct iomapfs *fsx, ext2_ino_t ino, bool contents,
 		links = (int)inode.i_links_count + link_delta;
 		inode.i_links_count = (uint16_t)(links > 0 ? links : 0);
 		if (link_delta < 0 && inode.i_links_count == 0)
-			return fs_drop_inode(fsx, ino, &inode);
+			return inode_drop(fsx, ino, &inode);
 	}
 	return fs_write_inode(fsx, ino, &inode);
 }

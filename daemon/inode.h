@@ -60,7 +60,7 @@ int inode_touch_dir(struct iomapfs *fsx, ext2_ino_t dir, int link_delta);
  * @ino itself changed (its attributes, xattrs or names): ctime becomes
  * now, and its link count changes by @link_delta (+1 a new name, -1 a
  * name removed, INODE_LINKS_ALL).  When a removal takes the last link,
- * the inode is dropped (fs_drop_inode(): freed now, or at its last close).
+ * the inode is dropped (inode_drop(): freed now, or at its last close).
  */
 int inode_touch(struct iomapfs *fsx, ext2_ino_t ino, int link_delta);
 

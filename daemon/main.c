@@ -30,6 +30,7 @@
 #include "ctl.h"
 #include "dirindex.h"
 #include "fs.h"
+#include "inode_free.h"
 #include "ops.h"
 #include "remount.h"
 #include "size.h"
@@ -758,7 +759,7 @@ int main(int argc, char *argv[])
 	struct iomapfs fsx_storage, *fsx = &fsx_storage;
 	struct cache_limits limits;
 	struct cmdline cl;
-	int ret, rc;
+	int ret, rc, rc2;
 
 	memset(fsx, 0, sizeof(*fsx));
 	memset(&cl, 0, sizeof(cl));
@@ -867,7 +868,10 @@ int main(int argc, char *argv[])
 	fuse_session_destroy(fsx->se);
 	fsx->se = NULL;
 	/* The session is over: no thread uses the filesystem any more. */
-	rc = fs_close(fsx);
+	rc = inode_free_unlinked(fsx); /* deleted while open */
+	rc2 = fs_close(fsx);
+	if (!rc)
+		rc = rc2;
 	if (rc) {
 		fprintf(stderr, "iomapfs: %s: error while closing: %s\n",
 			fsx->source, strerror(-rc));

@@ -19,6 +19,7 @@
 
 #include "dirindex.h"
 #include "inode.h"
+#include "inode_free.h"
 #include "newinode.h"
 
 /*
@@ -249,7 +250,7 @@ static void unmake(struct iomapfs *fsx, struct newinode *ni)
 	inode.i_links_count = 0;
 	if (fs_write_inode(fsx, ni->ino, &inode))
 		return;
-	fs_free_inode(fsx, ni->ino);
+	inode_free(fsx, ni->ino);
 }
 
 /* A new inode number is in use again: forget what we knew of the old. */

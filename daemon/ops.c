@@ -8,7 +8,9 @@
  */
 #include "config.h"
 
-#include "io.h"
+#include "io_falloc.h"
+#include "io_read.h"
+#include "io_write.h"
 #include "ops.h"
 #include "ops_attr.h"
 #include "ops_dir.h"

@@ -16,7 +16,7 @@
 
 #include "acl.h"
 #include "inode.h"
-#include "io.h"
+#include "io_falloc.h"
 #include "ops_attr.h"
 
 void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *ffi)

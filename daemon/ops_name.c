@@ -8,7 +8,7 @@
  * Permissions are the kernel's business (default_permissions), except
  * with fakeroot, where everyone may do anything.  Inodes losing their last
  * link are freed at once, or by the last release when a handle is still
- * open (fs_drop_inode()).
+ * open (inode_drop()).
  */
 #include "config.h"
 

@@ -14,7 +14,8 @@
 #include <sys/uio.h>
 
 #include "inode.h"
-#include "io.h"
+#include "inode_free.h"
+#include "io_falloc.h"
 #include "newinode.h"
 #include "ops_open.h"
 
@@ -41,7 +42,7 @@ static void release_fh(struct iomapfs *fsx, struct fuse_file_info *ffi)
 	if (!fs_is_ro(fsx))
 		fs_inode_sync_times(fsx, fi, NULL);
 	if (last && !fs_is_ro(fsx))
-		fs_free_inode(fsx, fi->ino);
+		inode_free(fsx, fi->ino);
 	fs_unlock(fsx);
 	fs_inode_put(fsx, fi);
 	ffi->fh = 0;

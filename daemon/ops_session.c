@@ -46,6 +46,14 @@ void op_init(void *userdata, struct fuse_conn_info *conn)
 	 * with plus on every batch it sends none.
 	 */
 	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+	/*
+	 * No asynchronous direct I/O: an AIO direct write then completes
+	 * inside io_submit(), and the kernel drops the file's cached pages
+	 * over it after it completed, so buffered readers and mappings never
+	 * see older data than a finished O_DIRECT write (io_write.c, "Direct
+	 * writes and cached pages").
+	 */
+	conn->want &= ~FUSE_CAP_ASYNC_DIO;
 	/* write_buf wants the data in the pipe, not copied to memory */
 	conn->max_write = OPS_MAX_IO;
 	if (conn->max_readahead > OPS_MAX_IO)
