@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "client.h"
+#include "command.h"
 #include "image.h"
 #include "output.h"
 #include "proto.h"
@@ -419,13 +420,13 @@ static int journal_image(struct ictl *c)
 		goto out_free;
 	}
 	if (c->out_mode == ICTL_OUT_JSON) {
-		doc = out_doc_new(c->cmd_name);
+		doc = ictl_doc_new(c->cmd_name);
 		if (doc) {
 			json_object_set(doc, "journal", jo);
 			json_object_set_new(doc, "blocks", out_table_json(t));
 			json_object_set(doc, "scan", so);
 		}
-		ret = out_doc_print(doc);
+		ret = ictl_doc_print(doc);
 		goto out_free;
 	}
 	out_print_object(c, jo, 0);
@@ -454,10 +455,10 @@ static int journal_live(struct ictl *c)
 	if (ret)
 		return ret;
 	if (c->out_mode == ICTL_OUT_JSON) {
-		doc = out_doc_new(c->cmd_name);
+		doc = ictl_doc_new(c->cmd_name);
 		if (doc)
 			json_object_set(doc, "journal", st);
-		ret = out_doc_print(doc);
+		ret = ictl_doc_print(doc);
 	} else {
 		out_print_object(c, st, 0);
 		if (json_is_false(json_object_get(st, "written")))
@@ -468,10 +469,9 @@ static int journal_live(struct ictl *c)
 	return ret;
 }
 
-int cmd_journal(struct ictl *c, int argc, char **argv)
+int cmd_journal(struct ictl *c, const struct cmd_args *a)
 {
-	(void)argc;
-	(void)argv;
+	(void)a;
 	if (c->image_path)
 		return journal_image(c);
 	return journal_live(c);
