@@ -125,14 +125,7 @@ test_expect_success 'ext2 not cleanly unmounted: still refused read-write (8)' '
 '
 
 test_expect_success KERNEL 'fast commits past the last full commit: refused read-write (11)' '
-	make_image fc.img 128M -t ext4 -O fast_commit &&
-	kmount fc.img kmnt commit=60 &&
-	echo one >kmnt/a && sync kmnt/a &&
-	sleep 1 &&
-	echo two >kmnt/b && sync kmnt/b &&
-	echo three >kmnt/c && sync kmnt/c &&
-	cp --sparse=always fc.img fc-crash.img &&
-	umount kmnt &&
+	kernel_fc_crash fc-crash.img &&
 	refused 11 fc-crash.img &&
 	test_grep "the fast-commit area holds [0-9]* records (in [0-9]* block.*) of transaction [0-9]*, past the last full commit" err &&
 	test_grep "iomapfs does not replay fast commits: mount it with the kernel" \

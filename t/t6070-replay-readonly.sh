@@ -110,13 +110,7 @@ test_expect_success KERNEL 'kernel-made, ordered data, 4 KiB blocks' '
 '
 
 test_expect_success KERNEL 'fast commits: the full commits, and what was left out' '
-	make_image fc.img 128M -t ext4 -O fast_commit &&
-	kmount fc.img kmnt commit=60 &&
-	echo one >kmnt/a && sync kmnt/a &&
-	sleep 1 &&
-	echo two >kmnt/b && sync kmnt/b &&
-	cp --sparse=always fc.img fc-crash.img &&
-	umount kmnt &&
+	kernel_fc_crash fc-crash.img one &&
 	iomapfs_mount fc-crash.img mnt -o ro,ctl_socket="$TRASH/f.sock" &&
 	ls mnt >fc.ls &&
 	iomapfs_unmount mnt &&
