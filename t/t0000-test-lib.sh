@@ -66,6 +66,25 @@ test_expect_success 'skip_all skips the whole script' '
 	test_grep "^1..0 # SKIP no reason at all" skipall.out
 '
 
+test_expect_success 'test_wait_all waits for every job, and fails when one failed' '
+	{ (exit 3) & } && p1=$! &&
+	{ sleep 0.3 && touch late & } && p2=$! &&
+	test_must_fail test_wait_all $p1 $p2 >out &&
+	test -f late &&
+	test_grep "job $p1 exited 3" out &&
+	! grep "job $p2" out &&
+	{ true & } && p3=$! &&
+	test_wait_all $p3
+'
+
+test_expect_success 'test_wait_for tries again until CMD succeeds, or fails at its bound' '
+	{ sleep 0.3 && touch soon & } &&
+	test_wait_for 10 "test -f soon" &&
+	test_must_fail test_wait_for 1 "echo tried && test -f never" >out &&
+	test_grep "^tried$" out &&
+	test_grep "did not succeed within 1 s" out
+'
+
 test_expect_success 'the scratch directory is removed at the end' '
 	run_sub trash "test_expect_success \"seven\" \"echo \\\$TRASH >$TRASH/where\"" &&
 	dir=$(cat where) && test -n "$dir" && test ! -e "$dir"

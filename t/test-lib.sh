@@ -255,6 +255,37 @@ test_expect_code() {
 	return 0
 }
 
+# test_wait_for SECONDS CMD: evaluate the shell command CMD every 50 ms until
+# it succeeds, for something that happens soon but not at once; fail with
+# CMD's last output when SECONDS pass first.  CMD is a string, so that the
+# "$(...)" in it is evaluated again each time.
+test_wait_for() {
+	local secs=$1 cmd=$2 end
+	end=$(($(date +%s%N) + secs * 1000000000))
+	while ! eval "$cmd" >"$TRASH/.wait-out" 2>&1; do
+		if [ "$(date +%s%N)" -ge "$end" ]; then
+			cat "$TRASH/.wait-out"
+			echo "test_wait_for: '$cmd' did not succeed within $secs s"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# test_wait_all PID...: wait for every one of these background jobs (a
+# plain "wait A B" gives the status of B alone); fail, naming each job that
+# exited non-zero, when any did.
+test_wait_all() {
+	local pid rc=0 st
+	for pid in "$@"; do
+		wait "$pid" && continue
+		st=$?
+		echo "test_wait_all: background job $pid exited $st"
+		rc=1
+	done
+	return $rc
+}
+
 # test_grep PATTERN FILE: like grep, but shows the file when it fails.
 test_grep() {
 	if ! grep "$@"; then
