@@ -29,7 +29,7 @@ test_expect_success '-V prints our version and the libraries'"'"' versions' '
 test_expect_success 'bad command lines exit 2 with a message' '
 	mkdir -p m &&
 	make_image ok.img 16M -t ext4 &&
-	test_expect_code 2 "$IOMAPFS" 2>err; test_grep "no SOURCE" err &&
+	test_expect_code 2 "$IOMAPFS" 2>err && test_grep "no SOURCE" err &&
 	test_expect_code 2 "$IOMAPFS" ok.img 2>err && test_grep "no MOUNTPOINT" err &&
 	test_expect_code 2 "$IOMAPFS" ok.img m extra 2>err &&
 	test_grep "too many arguments" err &&
@@ -204,8 +204,7 @@ test_expect_success 'SIGTERM, SIGHUP and SIGINT unmount cleanly, with everything
 		make_image img 32M -t ext4 && mkdir -p mnt || return 1
 		# a shell starts background jobs with SIGINT ignored: undo that
 		env --default-signal=INT "$IOMAPFS" -f img mnt 2>log &
-		pid=$!
-
+		pid=$! &&
 		test_atexit "iomapfs_cleanup_ \"$TRASH/mnt\" $pid" &&
 		for i in $(seq 100); do mountpoint -q mnt && break; sleep 0.05; done &&
 		echo "$sig" >mnt/file && mkdir mnt/dir &&
