@@ -35,11 +35,11 @@ test_expect_success TSAN 'build the unit tests with -fsanitize=thread' '
 '
 
 test_expect_success TSAN 'unit tests and the stress test are race-free' '
-	TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
-		./test-cache-tsan >out 2>err
-	rc=$?
-	cat err
-	grep "^not ok" out
+	rc=0 &&
+	{ TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
+		./test-cache-tsan >out 2>err || rc=$?; } &&
+	cat err &&
+	sed -n "/^not ok/p" out &&
 	test_eq 0 "$rc" "exit code of test-cache under ThreadSanitizer" &&
 	test_must_fail grep -q ThreadSanitizer err
 '

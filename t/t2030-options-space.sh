@@ -59,7 +59,7 @@ test_expect_success 'out of inodes: ENOSPC, never corruption; freeing makes room
 	iomapfs_mount img mnt &&
 	n=0 &&
 	while expect_sys OK open "mnt/f$n" w,creat >/dev/null; do
-		n=$((n + 1)); test $n -lt 200 || break
+		n=$((n + 1)) && test $n -lt 200 || break
 	done &&
 	test $n -lt 200 &&
 	expect_sys ENOSPC open mnt/more w,creat &&

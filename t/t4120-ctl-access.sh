@@ -152,9 +152,10 @@ test_expect_success 'a live socket is refused, and keeps serving' '
 '
 
 test_expect_success 'a stale socket of a killed server is replaced' '
-	kill -KILL $CTL_PID && wait $CTL_PID; CTL_PID= &&
+	kill -KILL $CTL_PID && test_expect_code 137 wait $CTL_PID && CTL_PID= &&
 	test -S "$S" &&
-	vl "$S" call io.iomapfs.Cache.GetStatus >out; grep "OSERROR Connection refused" out &&
+	test_expect_code 1 vl "$S" call io.iomapfs.Cache.GetStatus >out &&
+	test_grep "OSERROR Connection refused" out &&
 	ctl_server_start "$PUB/img" /mnt/t4120 -s "$S" &&
 	vl_call "$S" GetStatus >out && expect_ok out &&
 	ctl_server_stop &&

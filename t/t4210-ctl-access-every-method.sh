@@ -104,7 +104,7 @@ test_expect_success 'a stranger is denied every method, every way' '
 test_expect_success 'the ctl_group member: read-only methods answered, the rest denied' '
 	n=0 && ok=0 &&
 	while read -r m c; do
-		good=0
+		good=0 &&
 		for how in "${PARAMS[$m]}" "${PARAMS[$m]} --more"; do
 			first_as $U2 $m $how >out || return 1
 			if [ $c = admin ]; then
@@ -119,7 +119,7 @@ test_expect_success 'the ctl_group member: read-only methods answered, the rest 
 				# each read-only method must work one way.)
 				good=1
 			fi
-		done
+		done &&
 		if [ $c = ro ]; then
 			test $good = 1 || { echo "$m never answered"; return 1; }
 			ok=$((ok + 1))

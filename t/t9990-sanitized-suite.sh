@@ -69,12 +69,12 @@ test_expect_success 'build a copy of the tree with --enable-sanitizers' '
 test_expect_success 'the suite passes against the sanitizer build' '
 	test -n "$scripts" &&
 	test -f "$SAN_BUILD/.build-ok" &&
-	IOMAPFS_BUILD_DIR=$SAN_BUILD IOMAPFS_SANITIZED_SUITE=1 \
-		prove --exec=bash --timer $scripts >prove.out 2>&1
-	rc=$?
+	rc=0 &&
+	{ IOMAPFS_BUILD_DIR=$SAN_BUILD IOMAPFS_SANITIZED_SUITE=1 \
+		prove --exec=bash --timer $scripts >prove.out 2>&1 || rc=$?; } &&
 	# The nested summary (and the output of any failed test) goes to
 	# this script'"'"'s TAP as comments.
-	sed "s/^/# /" prove.out >&3
+	sed "s/^/# /" prove.out >&3 &&
 	test_eq 0 "$rc" "exit code of the nested prove"
 ' 3>&1
 
