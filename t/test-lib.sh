@@ -41,6 +41,8 @@ TRASH=$(mktemp -d "${TMPDIR:-/tmp}/iomapfs-$TEST_NAME.XXXXXX") || {
 export TRASH
 cd "$TRASH" || exit 1
 
+. "$T_DIR/lib-chainlint.sh"
+
 test_count=0
 test_failures=0
 test_skipped=0
@@ -140,6 +142,18 @@ test_run_() {
 	return $rc
 }
 
+# test_lint_ DESCRIPTION BODY: the chain lint (lib-chainlint.sh), run on
+# every body before its prerequisites are looked at, so that a test skipped
+# here is linted all the same.  A body that fails it is reported as a failed
+# test and not run: its checks could not fail.
+test_lint_() {
+	local out
+	out=$(test_chainlint_ "$2" 2>&1) && return 0
+	test_failure_ "$1" "broken &&-chain in the test body, which is not run:" \
+		"$out"
+	return 1
+}
+
 # test_expect_success [PREREQ] DESCRIPTION BODY
 test_expect_success() {
 	local prereq=
@@ -147,6 +161,7 @@ test_expect_success() {
 		prereq=$1
 		shift
 	fi
+	test_lint_ "$1" "$2" || return 0
 	if [ -n "$prereq" ] && ! test_have_prereq "$prereq"; then
 		test_skip_ "$1" "$prereq"
 		return 0
@@ -166,6 +181,7 @@ test_expect_failure() {
 		prereq=$1
 		shift
 	fi
+	test_lint_ "$1" "$2" || return 0
 	if [ -n "$prereq" ] && ! test_have_prereq "$prereq"; then
 		test_skip_ "$1" "$prereq"
 		return 0
