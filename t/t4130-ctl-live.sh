@@ -115,15 +115,13 @@ test_expect_success 'silent, non-reading and 100 concurrent clients while I/O go
 		grep -q ready slow.out 2>/dev/null && break
 		sleep 0.05
 	done &&
-	t0=$(date +%s%N) &&
+	# How long the I/O takes beside such clients is measured by
+	# t/bench/ctlbench (make bench-ctl); here it must complete, right.
 	for i in $(seq 1 20); do
 		dd if=/dev/urandom of="$MNT/io$i" bs=64k count=4 2>/dev/null &&
 		cmp "$MNT/sub/big" imgsrc/sub/big || return 1
 	done &&
 	sync "$MNT" &&
-	t1=$(date +%s%N) &&
-	echo "I/O took $(((t1 - t0) / 1000000)) ms" &&
-	test $(((t1 - t0) / 1000000)) -lt 3000 &&
 	test_eq 100 "$(vl -t 20 "$S" flood 100 $M.GetStatus)" &&
 	test_wait_all $mpid $npid $wpid &&
 	cat many.out noread.out slow.out &&
