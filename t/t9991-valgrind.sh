@@ -28,7 +28,7 @@ test_expect_success 'the unit tests are built' '
 for u in $units; do
 	args=
 	# The cache's stress test at full length takes minutes under
-	# valgrind; t0301 runs it --quick too.
+	# valgrind; t3010 runs it --quick too.
 	[ "$u" = test-cache ] && args=--quick
 	test_expect_success "$u is clean under memcheck" "
 		rc=0 &&

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# t0301-cache-valgrind.sh - the cache's unit tests (a short stress run)
+# t3010-cache-valgrind.sh - the cache's unit tests (a short stress run)
 # under valgrind memcheck: no invalid access, no use of uninitialised
 # memory, and no leak of any kind.  Skipped without valgrind, and for a
 # sanitizer build, which valgrind cannot run.

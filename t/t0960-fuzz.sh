@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# t0950-fuzz.sh - the short fuzzing run of CI: build a copy of the tree
+# t0960-fuzz.sh - the short fuzzing run of CI: build a copy of the tree
 # with clang, libFuzzer, ASan and UBSan (--enable-fuzzing
 # --enable-sanitizers, as t0990-sanitizers.sh copies it), check that every
 # open bug of t/fuzz/crashers/KNOWN still reproduces, then run each

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# t0302-cache-tsan.sh - builds the cache's unit tests with ThreadSanitizer
+# t3020-cache-tsan.sh - builds the cache's unit tests with ThreadSanitizer
 # (the cache, the range map and the iomap names compiled straight from the
 # source tree) and runs them, stress test included: any data race or lock
 # order inversion fails.  Skipped when the compiler cannot build and run a
