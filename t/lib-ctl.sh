@@ -13,7 +13,6 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 fi
 
 VLRAW=$T_DIR/helper/vlraw.py
-command -v python3 >/dev/null && test_set_prereq PYTHON3
 [ -x "$HELPER_DIR/ctl-server" ] && test_set_prereq CTL_SERVER
 
 # vl SOCK call|raw|hold|flood|watchslow ...: see vlraw.py.

@@ -138,7 +138,7 @@ test_expect_success 'a second mount of the same image is refused' '
 	iomapfs_unmount mnt && fsck_clean img
 '
 
-test_expect_success 'a read-only mount gives EROFS to every change' '
+test_expect_success PYTHON3 'a read-only mount gives EROFS to every change' '
 	make_image img 32M -t ext4 &&
 	mkdir -p src/d && echo data >src/f && ln -s f src/l &&
 	make_image img 32M -t ext4 -d src &&

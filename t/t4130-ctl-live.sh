@@ -12,8 +12,8 @@ test_description='control socket of a live mount'
 . "$(dirname "$0")/test-lib.sh"
 . "$T_DIR/lib-ctl.sh"
 
-test_have_prereq FUSE,ROOT,PYTHON3,E2FSPROGS,JQ ||
-	skip_all "needs FUSE, root, python3, jq and e2fsprogs"
+test_have_prereq FUSE,ROOT,PYTHON3,E2FSPROGS,JQ,SYSTEMD_ESCAPE ||
+	skip_all "needs FUSE, root, python3, jq, systemd-escape and e2fsprogs"
 
 M=io.iomapfs.Cache
 MNT=$TRASH/mnt

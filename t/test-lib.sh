@@ -100,6 +100,9 @@ test_have_prereq() {
 command -v debugfs >/dev/null && command -v mke2fs >/dev/null && test_set_prereq E2FSPROGS
 command -v jq >/dev/null && test_set_prereq JQ
 command -v fio >/dev/null && test_set_prereq FIO
+# Debian packages python3 and systemd (autogen.sh --deps installs them).
+command -v python3 >/dev/null && test_set_prereq PYTHON3
+command -v systemd-escape >/dev/null && test_set_prereq SYSTEMD_ESCAPE
 if [ -c /dev/fuse ] && [ -w /dev/fuse ] && command -v fusermount3 >/dev/null &&
 	[ -x "$IOMAPFS" ]; then
 	test_set_prereq FUSE
