@@ -161,3 +161,19 @@ ctl_access_setup() {
 	id -nG $U2 | grep -qw $G || usermod -a -G $G $U2 ||
 		skip_all "usermod failed"
 }
+
+# ctl_as USER CMD...: run CMD as USER with their groups.
+ctl_as() {
+	local u=$1
+	shift
+	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups \
+		env -u XDG_RUNTIME_DIR HOME=/ "$@"
+}
+
+# vl_as USER SOCK METHOD [PARAMS] [--more]: vl_call as USER.
+vl_as() {
+	local u=$1 sock=$2 m=$3
+	shift 3
+	case $m in *.*) ;; *) m=io.iomapfs.Cache.$m ;; esac
+	ctl_as "$u" $PY "$VLRAW" "$sock" call "$m" "$@"
+}

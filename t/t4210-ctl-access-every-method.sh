@@ -23,8 +23,7 @@ FIRST=$T_DIR/abuse/sockabuse.py
 first_as() {
 	local u=$1
 	shift
-	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups \
-		env -u XDG_RUNTIME_DIR HOME=/ $PY "$FIRST" "$S" first "$@"
+	ctl_as "$u" $PY "$FIRST" "$S" first "$@"
 }
 
 # Valid parameters of each method (ino 12 is /f of make_ctl_image).
