@@ -62,6 +62,16 @@ test_expect_success 'a missing source, a directory and a bad mountpoint are refu
 	test_grep "mountpoint afile is not a directory" err
 '
 
+# Opening a FIFO would wait for a writer: the bound catches a hang.
+test_expect_success 'a FIFO or a character device as SOURCE exits 4, naming it' '
+	mkdir -p m && rm -f fifo && mkfifo fifo &&
+	test_expect_code 4 timeout 20 "$IOMAPFS" -f fifo m 2>err &&
+	test_grep "fifo is neither an image file nor a block device" err &&
+	test_expect_code 4 timeout 20 "$IOMAPFS" -f /dev/null m 2>err &&
+	test_grep "/dev/null is neither an image file nor a block device" err &&
+	! mountpoint -q m
+'
+
 # A loop device, for the block device tests (root, a free loop device).
 if test_have_prereq ROOT && command -v losetup >/dev/null &&
 	losetup -f >/dev/null 2>&1; then
