@@ -96,6 +96,31 @@ test_expect_success 'O_TRUNC empties a file' '
 	test_eq 0 "$(stat -c %s mnt/o)"
 '
 
+# iomapfs(8): "Reads do not update the access time (as with noatime);
+# utimensat(2) sets it."  The access time is set older than the change
+# time first, so that relatime would move it; O_DIRECT reads reach the
+# daemon whatever the page cache holds.
+test_expect_success 'reads leave the access time alone; utimensat sets it' '
+	head -c 100000 /dev/urandom >mnt/atime &&
+	touch -a -d "2001-02-03 04:05:06 UTC" mnt/atime &&
+	a0=$(stat -c %X mnt/atime) &&
+	test_eq "$(date -d "2001-02-03 04:05:06 UTC" +%s)" "$a0" "atime set" &&
+	test "$a0" -lt "$(stat -c %Z mnt/atime)" &&
+	cat mnt/atime >/dev/null &&
+	dd if=mnt/atime of=/dev/null bs=4k iflag=direct status=none &&
+	test_eq "$a0" "$(stat -c %X mnt/atime)" "atime after reads" &&
+	touch -a -d "2005-06-07 08:09:10 UTC" mnt/atime &&
+	a1=$(stat -c %X mnt/atime) &&
+	test_eq "$(date -d "2005-06-07 08:09:10 UTC" +%s)" "$a1" "atime set again" &&
+	dd if=mnt/atime of=/dev/null bs=4k iflag=direct status=none &&
+	iomapfs_unmount mnt &&
+	debugfs -R "stat /atime" img 2>/dev/null >st &&
+	test_grep "atime: $(printf "0x%08x" "$a1"):" st &&
+	iomapfs_mount img mnt &&
+	cat mnt/atime >/dev/null &&
+	test_eq "$a1" "$(stat -c %X mnt/atime)" "atime after a remount and a read"
+'
+
 test_expect_success 'what stat shows is what debugfs finds on disk' '
 	expect_sys OK utimens mnt/f 1500000000.111111111 1600000000.222222222 &&
 	chown 1234:5678 mnt/f && chmod 640 mnt/f &&
