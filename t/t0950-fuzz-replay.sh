@@ -47,10 +47,10 @@ done
 
 # Bugs the harnesses found, fixed: their reproducers are corpus/*/fixed-*.
 test_expect_success 'range map: neighbours apart for the 2^64 rule re-merge after a trim' "
-	IOMAPFS_FUZZ_STRICT=1 '$fuzz/replay-rangemap' '$corpus/rangemap/fixed-remerge-full-range'
+	'$fuzz/replay-rangemap' '$corpus/rangemap/fixed-remerge-full-range'
 "
 test_expect_success 'range map: a trim never leaves a piece at device address IOMAP_NULL_ADDR' "
-	IOMAPFS_FUZZ_STRICT=1 '$fuzz/replay-rangemap-small' '$corpus/rangemap/fixed-device-end-null-addr'
+	'$fuzz/replay-rangemap-small' '$corpus/rangemap/fixed-device-end-null-addr'
 "
 test_expect_success VALGRIND 'ext2map: reading the bitmaps of an image with a bad s_first_data_block is memory-safe' "
 	valgrind -q --error-exitcode=99 '$fuzz/replay-ext2map' '$corpus/ext2map/fixed-bitmaps-first-data-block'

@@ -52,6 +52,31 @@ test_expect_success FUSE,E2FSPROGS,ROOT 'an unprivileged O_DIRECT write clears s
 	test_eq 777 "$(stat -c %a "$MNT/suid")" "mode after the write"
 '
 
+# iomapfs(8): "a shared mmap(2) of that descriptor fails with ENODEV (map
+# a descriptor opened without O_DIRECT)".
+test_expect_success FUSE,E2FSPROGS,PYTHON3 'a shared mmap of an O_DIRECT descriptor fails with ENODEV; without O_DIRECT it maps' '
+	dd if=/dev/urandom of="$MNT/mapped" bs=4k count=4 status=none &&
+	python3 -c "
+import errno, mmap, os, sys
+p = sys.argv[1]
+fd = os.open(p, os.O_RDWR | os.O_DIRECT)
+try:
+    mmap.mmap(fd, 4096, mmap.MAP_SHARED)
+    sys.exit(\"expected ENODEV from a shared mmap of an O_DIRECT descriptor, it mapped\")
+except OSError as e:
+    if e.errno != errno.ENODEV:
+        sys.exit(\"expected ENODEV, got %s\" % errno.errorcode.get(e.errno, e.errno))
+os.close(fd)
+fd = os.open(p, os.O_RDWR)
+m = mmap.mmap(fd, 4096, mmap.MAP_SHARED)
+m[0:6] = b\"mapped\"
+m.flush()
+m.close()
+os.close(fd)
+" "$MNT/mapped" &&
+	test_eq mapped "$(head -c 6 "$MNT/mapped")" "the first bytes, written through the map"
+'
+
 test_expect_success FUSE,E2FSPROGS 'the mtime of an overwrite is seen after close and kept' '
 	dd if=/dev/zero of="$MNT/times" bs=4k count=4 status=none &&
 	touch -d "2001-02-03 04:05:06" "$MNT/times" &&
