@@ -41,6 +41,7 @@
 
 #include "ext2map.h"
 #include "fs.h"
+#include "replay.h"
 
 /* The extra timestamp word: 2 epoch bits, then 30 bits of nanoseconds. */
 #define FS_EPOCH_BITS 2
@@ -767,6 +768,9 @@ void fs_fini(struct iomapfs *fsx)
 		free(fsx->itab);
 		fsx->itab = NULL;
 	}
+	/* After fs_close(): the data path may serve replayed blocks until
+	 * the session ends. */
+	replay_free(fsx);
 	pthread_mutex_destroy(&fsx->itab_lock);
 	pthread_mutex_destroy(&fsx->fs_lock);
 }
@@ -820,8 +824,12 @@ int fs_open(struct iomapfs *fsx)
 
 	if (!fsx->opts.ro)
 		flags |= EXT2_FLAG_RW;
-	err = ext2fs_open2(fsx->source, NULL, flags, 0, 0, unix_io_manager,
-			   &fsx->fs);
+	/* Before the open, which then reads the replayed blocks. */
+	ret = replay_prepare(fsx);
+	if (ret)
+		return ret;
+	err = ext2fs_open2(fsx->source, NULL, flags, 0, 0,
+			   replay_io_manager(fsx), &fsx->fs);
 	if (err == EXT2_ET_RO_UNSUPP_FEATURE) {
 		fprintf(stderr,
 			"iomapfs: %s: the filesystem has read-only compatible "
@@ -858,16 +866,10 @@ int fs_open(struct iomapfs *fsx)
 		goto out_close;
 	}
 
+	ret = replay_finish(fsx);
+	if (ret)
+		goto out_close;
 	needs_fsck = false;
-	if (ext2fs_has_feature_journal_needs_recovery(sb)) {
-		fprintf(stderr, "iomapfs: %s: the journal needs recovery%s\n",
-			fsx->source,
-			fsx->opts.ro
-				? "; mounting read-only anyway, recent changes "
-				  "may be missing"
-				: ": run e2fsck first (or mount with -o ro)");
-		needs_fsck = true;
-	}
 	if (sb->s_state & EXT2_ERROR_FS) {
 		fprintf(stderr,
 			"iomapfs: %s: errors are recorded in the "
@@ -881,7 +883,11 @@ int fs_open(struct iomapfs *fsx)
 	/*
 	 * Not cleanly unmounted: after a crash the on-disk bitmaps may miss
 	 * blocks and inodes in use (ours are written only at a flush), and
-	 * allocating from them would give one block to two files.
+	 * allocating from them would give one block to two files.  The
+	 * kernel keeps EXT2_VALID_FS set while it runs a journal (its crash
+	 * leaves needs_recovery, replayed above); it is clear here when a
+	 * daemon that wrote in place was killed, or e2fsck asked for a full
+	 * check after a damaged replay.
 	 */
 	if (!(sb->s_state & EXT2_VALID_FS)) {
 		fprintf(stderr,
@@ -903,8 +909,8 @@ int fs_open(struct iomapfs *fsx)
 		goto out_close;
 	if (!fsx->opts.ro && ext2fs_has_feature_journal(sb))
 		fprintf(stderr,
-			"iomapfs: %s: note: the journal is not used; changes "
-			"are written in place\n",
+			"iomapfs: %s: note: iomapfs does not write the "
+			"journal; its changes are written in place\n",
 			fsx->source);
 
 	if (!fsx->opts.ro) {

@@ -45,6 +45,7 @@ enum fs_errors_mode {
 
 /* Mount options, parsed once in main.c; read-only afterwards. */
 struct dix;
+struct replay;
 
 struct iomapfs_opts {
 	bool ro;
@@ -56,6 +57,8 @@ struct iomapfs_opts {
 	uint64_t cache_max;	  /* bytes */
 	uint64_t cache_inode_max; /* bytes */
 	uint64_t dir_index_max;	  /* bytes; 0: no directory index */
+	uint64_t replay_max;	  /* bytes of a read-only replay (replay.h) */
+	bool norecovery;	  /* do not replay the journal (ro only) */
 	char *ctl_socket;	  /* NULL: the default location */
 	char *ctl_group;	  /* NULL: no read-only group */
 	unsigned int threads;	  /* max FUSE worker threads */
@@ -113,6 +116,9 @@ struct iomapfs {
 	pthread_mutex_t fs_lock;
 	ext2_filsys fs;
 	struct dix *dix; /* the directory index (dirindex.h) */
+	/* The journal as the mount found it (replay.h); read-only after
+	 * fs_open(). */
+	struct replay *replay;
 	bool ro_now;		  /* read-only (option, or errors=remount-ro) */
 	bool mounted_rw;	  /* EXT2_VALID_FS cleared on disk */
 	uint32_t next_generation; /* for new inodes */
@@ -279,13 +285,16 @@ int fs_inode_snapshot(struct iomapfs *fsx, struct fs_inode ***out, size_t *n);
 uint32_t fs_next_generation(struct iomapfs *fsx);
 
 /*
- * Open the filesystem on fsx->source (libext2fs), check that it may be
- * mounted as asked (journal recovery, recorded errors: read-write is
- * refused; read-only only warns), turn off libext2fs's block cache, read
- * the bitmaps and mark it mounted (read-write: EXT2_VALID_FS cleared,
- * s_mtime and s_mnt_count updated, flushed).  Prints what went wrong to
- * stderr.  Returns 0, -EUCLEAN when e2fsck must run first, -EMEDIUMTYPE
- * when it is no ext2/3/4 filesystem, or another -errno.
+ * Replay the journal when it needs recovery (replay.h: to the device, or
+ * into memory for a read-only mount), open the filesystem on fsx->source
+ * (libext2fs), check that it may be mounted as asked (recorded errors, a
+ * filesystem not cleanly unmounted: read-write is refused; read-only only
+ * warns), turn off libext2fs's block cache, read the bitmaps and mark it
+ * mounted (read-write: EXT2_VALID_FS cleared, s_mtime and s_mnt_count
+ * updated, flushed).  Prints what went wrong to stderr.  Returns 0,
+ * -EUCLEAN when e2fsck must run first, -EMEDIUMTYPE when it is no ext2/3/4
+ * filesystem, -REPLAY_E_* when its journal cannot be replayed (replay.h),
+ * or another -errno.
  */
 int fs_open(struct iomapfs *fsx);
 

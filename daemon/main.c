@@ -33,6 +33,7 @@
 #include "inode_free.h"
 #include "ops.h"
 #include "remount.h"
+#include "replay.h"
 #include "size.h"
 
 /* Exit codes; iomapfs(8) lists them. */
@@ -46,6 +47,10 @@ enum {
 	IOMAPFS_EXIT_MOUNTPOINT = 6, /* MOUNTPOINT missing or no directory */
 	IOMAPFS_EXIT_BUSY = 7,	     /* SOURCE mounted or locked already */
 	IOMAPFS_EXIT_FSCK = 8,	     /* needs e2fsck before a rw mount */
+	IOMAPFS_EXIT_JOURNAL_DEV = 9,  /* journal to replay on another device */
+	IOMAPFS_EXIT_JOURNAL_FEAT = 10, /* unknown incompatible journal feature */
+	IOMAPFS_EXIT_FAST_COMMIT = 11, /* fast commits to replay (rw) */
+	IOMAPFS_EXIT_REPLAY_MAX = 12,  /* ro replay would pass replay_max */
 };
 
 #define IOMAPFS_DEFAULT_THREADS 8u
@@ -65,6 +70,8 @@ enum {
 	KEY_CACHE_MAX,
 	KEY_CACHE_INODE_MAX,
 	KEY_DIR_INDEX_MAX,
+	KEY_NORECOVERY,
+	KEY_REPLAY_MAX,
 	KEY_CTL_SOCKET,
 	KEY_CTL_GROUP,
 	KEY_THREADS,
@@ -101,6 +108,8 @@ static const struct fuse_opt iomapfs_optspec[] = {
 	FUSE_OPT_KEY("cache_max=", KEY_CACHE_MAX),
 	FUSE_OPT_KEY("cache_inode_max=", KEY_CACHE_INODE_MAX),
 	FUSE_OPT_KEY("dir_index_max=", KEY_DIR_INDEX_MAX),
+	FUSE_OPT_KEY("norecovery", KEY_NORECOVERY),
+	FUSE_OPT_KEY("replay_max=", KEY_REPLAY_MAX),
 	FUSE_OPT_KEY("ctl_socket=", KEY_CTL_SOCKET),
 	FUSE_OPT_KEY("ctl_group=", KEY_CTL_GROUP),
 	FUSE_OPT_KEY("threads=", KEY_THREADS),
@@ -148,6 +157,13 @@ static void help(void)
 	       "    -o dir_index_max=SIZE  memory budget of the directory "
 	       "index (default: %lluM;\n"
 	       "                           0: no index)\n"
+	       "    -o norecovery          do not replay the journal (with -o "
+	       "ro only;\n"
+	       "                           what the mount shows may be "
+	       "stale)\n"
+	       "    -o replay_max=SIZE     memory for a journal replayed by a "
+	       "read-only\n"
+	       "                           mount (default: %lluM)\n"
 	       "                           SIZE is bytes: 4096, 64M, 0x1000, "
 	       "... (man page: SIZES)\n"
 	       "    -o ctl_socket=PATH     control socket (default: "
@@ -167,7 +183,8 @@ static void help(void)
 	       "FUSE options:\n",
 	       CACHE_DEFAULT_MAX_BYTES >> 20,
 	       CACHE_DEFAULT_INODE_MAX_BYTES >> 20,
-	       DIX_DEFAULT_MAX_BYTES >> 20, IOMAPFS_MAX_THREADS,
+	       DIX_DEFAULT_MAX_BYTES >> 20, REPLAY_DEFAULT_MAX_BYTES >> 20,
+	       IOMAPFS_MAX_THREADS,
 	       IOMAPFS_DEFAULT_THREADS);
 	fflush(stdout);
 	fuse_lowlevel_help();
@@ -289,6 +306,13 @@ static int opt_proc(void *data, const char *arg, int key,
 	case KEY_DIR_INDEX_MAX:
 		if (opt_size(arg, val, 0, "64M, or 0 for no index",
 			     &o->dir_index_max))
+			cl->bad = true;
+		return 0;
+	case KEY_NORECOVERY:
+		o->norecovery = true;
+		return 0;
+	case KEY_REPLAY_MAX:
+		if (opt_size(arg, val, 1, "256M", &o->replay_max))
 			cl->bad = true;
 		return 0;
 	case KEY_CTL_SOCKET:
@@ -768,6 +792,7 @@ int main(int argc, char *argv[])
 	fsx->opts.cache_max = CACHE_DEFAULT_MAX_BYTES;
 	fsx->opts.cache_inode_max = CACHE_DEFAULT_INODE_MAX_BYTES;
 	fsx->opts.dir_index_max = DIX_DEFAULT_MAX_BYTES;
+	fsx->opts.replay_max = REPLAY_DEFAULT_MAX_BYTES;
 	fsx->opts.threads = IOMAPFS_DEFAULT_THREADS;
 	fsx->opts.errors = FS_ERRORS_CONTINUE;
 	cl.opts = &fsx->opts;
@@ -810,6 +835,14 @@ int main(int argc, char *argv[])
 		ret = IOMAPFS_EXIT_USAGE;
 		goto out_args;
 	}
+	if (fsx->opts.norecovery && !fsx->opts.ro) {
+		/* The kernel's rule: a read-write mount must replay. */
+		fprintf(stderr,
+			"iomapfs: -o norecovery needs -o ro: a read-write "
+			"mount must replay the journal first\n");
+		ret = IOMAPFS_EXIT_USAGE;
+		goto out_args;
+	}
 	fsx->owner_uid = getuid();
 	fsx->owner_gid = getgid();
 	fs_now(&fsx->start_time);
@@ -836,9 +869,13 @@ int main(int argc, char *argv[])
 	}
 	rc = fs_open(fsx);
 	if (rc) {
-		ret = rc == -EUCLEAN	   ? IOMAPFS_EXIT_FSCK
-		      : rc == -EMEDIUMTYPE ? IOMAPFS_EXIT_NOTEXT
-					   : IOMAPFS_EXIT_FAIL;
+		ret = rc == -EUCLEAN		   ? IOMAPFS_EXIT_FSCK
+		      : rc == -EMEDIUMTYPE	   ? IOMAPFS_EXIT_NOTEXT
+		      : rc == -REPLAY_E_EXTERNAL   ? IOMAPFS_EXIT_JOURNAL_DEV
+		      : rc == -REPLAY_E_FEATURE	   ? IOMAPFS_EXIT_JOURNAL_FEAT
+		      : rc == -REPLAY_E_FASTCOMMIT ? IOMAPFS_EXIT_FAST_COMMIT
+		      : rc == -REPLAY_E_MEMORY	   ? IOMAPFS_EXIT_REPLAY_MAX
+						   : IOMAPFS_EXIT_FAIL;
 		goto out_fini;
 	}
 

@@ -13,7 +13,7 @@ test_description='libFuzzer harnesses, FUZZ_SECONDS each'
 . "$(dirname "$0")/test-lib.sh"
 
 secs=${FUZZ_SECONDS:-60}
-harnesses="rangemap rangemap-small varlink ctl ext2map"
+harnesses="rangemap rangemap-small varlink ctl ext2map jbd2"
 
 [ -n "${IOMAPFS_SKIP_FUZZ:-}" ] && skip_all "IOMAPFS_SKIP_FUZZ is set"
 # The source must be the top of its own git work tree: a tarball unpacked

@@ -38,6 +38,7 @@ declare -A PARAMS=(
 	[io.iomapfs.Cache.Flush]='{"ino":12}'
 	[io.iomapfs.Cache.SetCaching]='{"enabled":true}'
 	[io.iomapfs.Cache.GetLimits]='{}'
+	[io.iomapfs.Cache.GetJournal]='{}'
 	[io.iomapfs.Cache.SetLimits]='{}'
 	[io.iomapfs.Cache.SetReadOnly]='{"readonly":true}'
 	[org.varlink.service.GetInfo]='{}'
