@@ -85,6 +85,13 @@ struct fs_inode {
 	 */
 	uint64_t size;
 	bool size_valid; /* protected by io_lock */
+	/*
+	 * S_ISUID and S_ISGID of i_mode, with KILLPRIV_KNOWN once read (0:
+	 * not yet), so that a write learns without fs_lock whether it must
+	 * clear them (killpriv.c).  Set under fs_lock with the mode it
+	 * mirrors; read and set with __atomic builtins.
+	 */
+	uint32_t sxid;
 	/* Timestamps a lock-free overwrite set, to be written to the inode
 	 * under fs_lock by fs_inode_sync_times().  Protected by meta_lock. */
 	pthread_mutex_t meta_lock;

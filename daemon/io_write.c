@@ -57,6 +57,7 @@
 #include "extent.h"
 #include "io.h"
 #include "io_write.h"
+#include "killpriv.h"
 
 /* Largest number of mappings one fast-path overwrite handles before it
  * gives up and takes the slow path (a very fragmented range). */
@@ -692,6 +693,9 @@ void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 
 	io_rdlock(fi);
 	ret = fs_inode_load_size(fsx, fi);
+	/* A write-back WRITE has no caller: see killpriv.c. */
+	if (!ret && !(ffi && ffi->writepage))
+		ret = killpriv_write(fsx, req, fi);
 	if (!ret)
 		ret = io_write_fast(fsx, fi, bufv, (uint64_t)off, len);
 	io_unlock(fi);

@@ -17,6 +17,7 @@
 #include "acl.h"
 #include "inode.h"
 #include "io_falloc.h"
+#include "killpriv.h"
 #include "ops_attr.h"
 
 void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *ffi)
@@ -67,6 +68,42 @@ static int setattr_size(struct iomapfs *fsx, ext2_ino_t ino,
 	return ret;
 }
 
+/* The attributes a SETATTR names; one that names none is the kernel's
+ * file_remove_privs() for a change of the contents (killpriv.c). */
+#define SETATTR_NAMED                                                     \
+	(FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID |     \
+	 FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | \
+	 FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW |              \
+	 FUSE_SET_ATTR_CTIME)
+
+/*
+ * The mode @inode gets from a SETATTR of @to_set by @req's caller, with
+ * the set-user-ID and set-group-ID bits ext4 would clear cleared
+ * (killpriv.h): a new mode loses set-group-ID when the caller is outside
+ * the file's (new) group; chown clears as chown(2) does, with the group
+ * the file had; a truncate, and a SETATTR that names nothing, as a write.
+ * The kernel checks the first itself with default_permissions; the others
+ * are left to us (killpriv.c).
+ */
+static mode_t setattr_mode(struct iomapfs *fsx, fuse_req_t req,
+			   const struct ext2_inode_large *inode,
+			   const struct stat *attr, int to_set)
+{
+	gid_t gid = fs_inode_gid(inode);
+	mode_t mode = inode->i_mode;
+
+	if (to_set & FUSE_SET_ATTR_MODE)
+		mode = killpriv_chmod(
+			fsx, req,
+			(mode & LINUX_S_IFMT) | (attr->st_mode & 07777),
+			(to_set & FUSE_SET_ATTR_GID) ? attr->st_gid : gid);
+	if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))
+		mode = killpriv_chown(fsx, req, mode, gid);
+	else if ((to_set & FUSE_SET_ATTR_SIZE) || !(to_set & SETATTR_NAMED))
+		mode = killpriv_modify(fsx, req, mode, gid);
+	return mode;
+}
+
 void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
 		int to_set, struct fuse_file_info *ffi)
 {
@@ -76,6 +113,7 @@ void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
 	struct timespec now;
 	struct stat st;
 	bool mode_changed = false;
+	mode_t mode;
 	int ret;
 
 	if (fs_is_ro(fsx)) {
@@ -99,11 +137,10 @@ void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
 	if (ret)
 		goto out_unlock;
 	fs_now(&now);
-	if (to_set & FUSE_SET_ATTR_MODE) {
-		inode.i_mode =
-			(inode.i_mode & LINUX_S_IFMT) | (attr->st_mode & 07777);
+	mode = setattr_mode(fsx, req, &inode, attr, to_set);
+	if (to_set & FUSE_SET_ATTR_MODE)
 		mode_changed = true;
-	}
+	inode.i_mode = (__u16)mode;
 	if (to_set & FUSE_SET_ATTR_UID)
 		fs_inode_set_uid(&inode, attr->st_uid);
 	if (to_set & FUSE_SET_ATTR_GID)
@@ -125,6 +162,7 @@ void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
 	ret = fs_write_inode(fsx, ino, &inode);
 	if (ret)
 		goto out_unlock;
+	killpriv_note(fsx, ino, inode.i_mode);
 	if (mode_changed) {
 		ret = acl_chmod(fsx, ino, inode.i_mode);
 		if (ret)

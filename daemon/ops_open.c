@@ -16,6 +16,7 @@
 #include "inode.h"
 #include "inode_free.h"
 #include "io_falloc.h"
+#include "killpriv.h"
 #include "newinode.h"
 #include "ops_open.h"
 
@@ -49,10 +50,13 @@ static void release_fh(struct iomapfs *fsx, struct fuse_file_info *ffi)
 }
 
 /*
- * Open regular file @ino: reference its in-memory inode into ffi->fh and
- * count the handle; O_TRUNC (atomic_o_trunc) truncates under the I/O lock.
+ * Open regular file @ino for @req: reference its in-memory inode into
+ * ffi->fh and count the handle; O_TRUNC (atomic_o_trunc) truncates under
+ * the I/O lock, and clears the set-user-ID and set-group-ID bits a write
+ * would, empty file or not, as ext4's open does (the kernel's FUSE never
+ * sends the setattr that would ask for it: killpriv.c).
  */
-static int open_file(struct iomapfs *fsx, ext2_ino_t ino,
+static int open_file(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t ino,
 		     struct fuse_file_info *ffi)
 {
 	struct ext2_inode_large inode;
@@ -74,6 +78,8 @@ static int open_file(struct iomapfs *fsx, ext2_ino_t ino,
 	if ((ffi->flags & O_TRUNC) && (ffi->flags & O_ACCMODE) != O_RDONLY) {
 		pthread_rwlock_wrlock(&fi->io_lock);
 		ret = fs_inode_load_size(fsx, fi);
+		if (!ret)
+			ret = killpriv_write(fsx, req, fi);
 		if (!ret && fi->size) {
 			ret = io_truncate(fsx, fi, 0);
 			if (!ret)
@@ -97,12 +103,11 @@ static int open_file(struct iomapfs *fsx, ext2_ino_t ino,
 	 * writers of one file run one at a time) and first asks us for
 	 * security.capability (file_remove_privs(), a GETXATTR round trip
 	 * per write).  The direct-I/O mode takes i_rwsem shared for writes
-	 * inside i_size and asks nothing.  It does not kill set-user-ID and
-	 * set-group-ID bits on write either, so files that have them keep
-	 * the cached mode, where the kernel does.
+	 * inside i_size and asks nothing.  The kernel clears no set-user-ID
+	 * or set-group-ID bit on its writes: op_write_buf() does, in either
+	 * mode (killpriv.c).
 	 */
-	if ((ffi->flags & O_DIRECT) &&
-	    !(inode.i_mode & (LINUX_S_ISUID | LINUX_S_ISGID)))
+	if (ffi->flags & O_DIRECT)
 		ffi->direct_io = 1;
 	return 0;
 }
@@ -141,7 +146,7 @@ static int reply_open_direct(fuse_req_t req, const struct fuse_file_info *ffi)
 void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *ffi)
 {
 	struct iomapfs *fsx = req_fs(req);
-	int ret = open_file(fsx, fs_ino(nodeid), ffi);
+	int ret = open_file(fsx, req, fs_ino(nodeid), ffi);
 
 	if (ret)
 		fuse_reply_err(req, -ret);
@@ -173,6 +178,7 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	}
 	fi->size = 0;
 	fi->size_valid = true;
+	killpriv_note(fsx, fi->ino, e.attr.st_mode);
 	fs_inode_open(fsx, fi);
 	ffi->fh = (uint64_t)(uintptr_t)fi;
 	ffi->keep_cache = 1;

@@ -47,7 +47,7 @@ static void change_and_reply(fuse_req_t req, fuse_ino_t nodeid,
 	}
 	fs_lock(fsx);
 	if (acl_is_name(name))
-		ret = acl_set(fsx, ino, name, value, size, flags);
+		ret = acl_set(fsx, req, ino, name, value, size, flags);
 	else if (value)
 		ret = xattr_set(fsx, ino, name, value, size, flags);
 	else

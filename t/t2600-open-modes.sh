@@ -4,7 +4,7 @@
 # O_DIRECT handles get the kernel's direct-I/O mode with parallel direct
 # writes: four fio writers on one file must still write every byte they
 # verify, and a write by an unprivileged user must still clear the
-# set-user-ID bit (such files keep the cached mode).  Handles are opened
+# set-user-ID bit (the daemon clears it: t2015).  Handles are opened
 # without FLUSH at close: the mtime of an overwrite must still be seen
 # right after close and be on disk after unmount.
 test_description='O_DIRECT in direct-I/O mode, no FLUSH at close'
