@@ -71,7 +71,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atime.h"
 #include "ext2map.h"
+#include "iflags.h"
 #include "io.h"
 
 /* Zeroes for holes in replies and for zeroing parts of blocks on the
@@ -628,6 +630,7 @@ out_done:
 	io_unlock(fi);
 	free(r.bv);
 	free(r.owned);
+	atime_accessed(fsx, fi->ino, fi, false, ffi ? ffi->flags : 0);
 	io_put(fsx, fi, ref);
 	return;
 
@@ -1505,6 +1508,8 @@ void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 	io_rdlock(fi);
 	ret = fs_inode_load_size(fsx, fi);
 	if (!ret)
+		ret = iflags_may_write(fi, (uint64_t)off, fi->size);
+	if (!ret)
 		ret = io_write_fast(fsx, fi, bufv, (uint64_t)off, len);
 	io_unlock(fi);
 	if (ret == 1) {
@@ -1515,9 +1520,13 @@ void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 		goto out_err;
 
 	io_wrlock(fi);
-	fs_lock(fsx);
-	n = io_write_locked(fsx, fi, bufv, len, (uint64_t)off);
-	fs_unlock(fsx);
+	/* again: a SETFLAGS may have come between the two locks */
+	n = iflags_may_write(fi, (uint64_t)off, fi->size);
+	if (!n) {
+		fs_lock(fsx);
+		n = io_write_locked(fsx, fi, bufv, len, (uint64_t)off);
+		fs_unlock(fsx);
+	}
 	io_unlock(fi);
 	if (n < 0) {
 		ret = (int)n;
@@ -1750,6 +1759,9 @@ void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 		ret = -ENODEV;
 		goto out_unlock;
 	}
+	ret = iflags_may_fallocate(&inode, mode);
+	if (ret)
+		goto out_unlock;
 	if (!(mode & FALLOC_FL_PUNCH_HOLE) &&
 	    off + len > iomap_ext2_max_bytes(fsx->fs,
 					     (struct ext2_inode *)&inode)) {

@@ -29,6 +29,7 @@
 #include "ctl.h"
 #include "dirindex.h"
 #include "fs.h"
+#include "mntopts.h"
 #include "ops.h"
 #include "size.h"
 
@@ -156,12 +157,13 @@ static void help(void)
 	       "                           on corruption: go on, turn "
 	       "read-only, or stop\n"
 	       "                           (default: continue)\n"
-	       "\n"
-	       "FUSE options:\n",
+	       "\n",
 	       CACHE_DEFAULT_MAX_BYTES >> 20,
 	       CACHE_DEFAULT_INODE_MAX_BYTES >> 20,
 	       DIX_DEFAULT_MAX_BYTES >> 20, IOMAPFS_MAX_THREADS,
 	       IOMAPFS_DEFAULT_THREADS);
+	mntopt_help(stdout);
+	printf("\nFUSE options:\n");
 	fflush(stdout);
 	fuse_lowlevel_help();
 }
@@ -232,7 +234,18 @@ static int opt_proc(void *data, const char *arg, int key,
 		cl->bad = true;
 		return 0;
 	case FUSE_OPT_KEY_OPT:
-		return 1; /* a FUSE option: fuse_session_new() judges */
+		/* ext4's options (mntopts.c); the rest are FUSE's, which
+		 * fuse_session_new() judges */
+		switch (mntopt_parse(o, arg)) {
+		case MNTOPT_TAKEN:
+			return 0;
+		case MNTOPT_NOT_OURS:
+		case MNTOPT_ALSO_FUSE:
+			return 1;
+		default:
+			cl->bad = true;
+			return 0;
+		}
 	case KEY_HELP:
 		cl->show_help = true;
 		return 0;
@@ -646,6 +659,7 @@ static int run_session(struct iomapfs *fsx)
 	 * process that stays. */
 	if (ctl_run(ctl))
 		goto out_unmount;
+	mntopt_mount_flags(fsx);
 	cfg = fuse_loop_cfg_create();
 	if (!cfg) {
 		fprintf(stderr, "iomapfs: out of memory\n");
@@ -706,7 +720,7 @@ int main(int argc, char *argv[])
 		ret = IOMAPFS_EXIT_OK;
 		goto out_args;
 	}
-	if (cl.bad) {
+	if (cl.bad || mntopt_validate(&fsx->opts)) {
 		ret = IOMAPFS_EXIT_USAGE;
 		goto out_args;
 	}
@@ -735,7 +749,8 @@ int main(int argc, char *argv[])
 	ret = check_mountpoint(fsx, cl.mountpoint);
 	if (ret)
 		goto out_args;
-	ret = probe_source(fsx->source);
+	ret = mntopt_skip_probe(&fsx->opts) ? IOMAPFS_EXIT_OK
+					    : probe_source(fsx->source);
 	if (ret)
 		goto out_args;
 	ret = new_session(fsx, &args);
@@ -755,6 +770,10 @@ int main(int argc, char *argv[])
 		      : rc == -EMEDIUMTYPE ? IOMAPFS_EXIT_NOTEXT
 					   : IOMAPFS_EXIT_FAIL;
 		goto out_fini;
+	}
+	if (mntopt_check(fsx)) {
+		ret = IOMAPFS_EXIT_USAGE;
+		goto out_fs;
 	}
 
 	memset(&limits, 0, sizeof(limits));

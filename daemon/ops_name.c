@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "dirindex.h"
+#include "iflags.h"
 #include "inode.h"
 #include "newinode.h"
 #include "ops_name.h"
@@ -54,7 +55,7 @@ static int lookup_self(struct iomapfs *fsx, fuse_ino_t nodeid, ext2_ino_t *ino,
 		return -ENOENT;
 	if (!fs->inode_map || !ext2fs_test_inode_bitmap2(fs->inode_map, *ino))
 		return -ENOENT;
-	ret = fs_load_inode(fsx, *ino, inode);
+	ret = fs_peek_inode(fsx, *ino, inode);
 	if (ret || inode->i_links_count)
 		return ret;
 	fi = fs_inode_find(fsx, *ino);
@@ -93,7 +94,7 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		if (!ret)
 			ret = dix_lookup(fsx, fs_ino(parent), name, &ino);
 		if (!ret)
-			ret = fs_load_inode(fsx, ino, &inode);
+			ret = fs_peek_inode(fsx, ino, &inode);
 	}
 	if (!ret)
 		ret = fs_fill_entry(fsx, ino, &inode, &e);
@@ -179,6 +180,8 @@ void op_link(fuse_req_t req, fuse_ino_t nodeid, fuse_ino_t nparent,
 		goto out_unlock;
 	if (LINUX_S_ISDIR(inode.i_mode))
 		ret = -EPERM;
+	else if (iflags_may_link(&inode))
+		ret = -EPERM;
 	else if (inode.i_links_count == 0)
 		ret = -ENOENT;
 	else if (inode.i_links_count >= EXT2_LINK_MAX)
@@ -213,7 +216,7 @@ static void remove_and_reply(fuse_req_t req, fuse_ino_t nodeid,
 {
 	struct iomapfs *fsx = req_fs(req);
 	ext2_ino_t parent = fs_ino(nodeid), child;
-	struct ext2_inode_large inode;
+	struct ext2_inode_large inode, pinode;
 	int ret;
 
 	ret = inode_may_add_or_remove(fsx, name);
@@ -227,10 +230,15 @@ static void remove_and_reply(fuse_req_t req, fuse_ino_t nodeid,
 	}
 	fs_lock(fsx);
 	ret = dix_lookup(fsx, parent, name, &child);
-	if (!ret && dir)
-		ret = inode_read_as(fsx, child, LINUX_S_IFDIR, &inode);
-	else if (!ret)
+	if (!ret)
 		ret = fs_read_inode(fsx, child, &inode);
+	if (!ret)
+		ret = fs_read_inode(fsx, parent, &pinode);
+	/* the kernel's may_delete() judges the flags before the type */
+	if (!ret)
+		ret = iflags_may_delete(&pinode, &inode);
+	if (!ret && dir && !LINUX_S_ISDIR(inode.i_mode))
+		ret = -ENOTDIR;
 	if (ret)
 		goto out_unlock;
 	if (!dir && LINUX_S_ISDIR(inode.i_mode))
@@ -353,7 +361,7 @@ void op_rename(fuse_req_t req, fuse_ino_t oparent, const char *oname,
 {
 	struct iomapfs *fsx = req_fs(req);
 	ext2_ino_t odir = fs_ino(oparent), ndir = fs_ino(nparent);
-	struct ext2_inode_large sinode, dinode, dirinode;
+	struct ext2_inode_large sinode, dinode, dirinode, odinode, ndinode;
 	ext2_ino_t src, dst = 0;
 	bool sdir, ddir = false;
 	int ret;
@@ -375,9 +383,9 @@ void op_rename(fuse_req_t req, fuse_ino_t oparent, const char *oname,
 		return;
 	}
 	fs_lock(fsx);
-	ret = inode_read_dir(fsx, odir, &dirinode);
+	ret = inode_read_dir(fsx, odir, &odinode);
 	if (!ret)
-		ret = inode_read_dir(fsx, ndir, &dirinode);
+		ret = inode_read_dir(fsx, ndir, &ndinode);
 	if (ret)
 		goto out_unlock;
 	ret = dix_lookup(fsx, odir, oname, &src);
@@ -407,6 +415,15 @@ void op_rename(fuse_req_t req, fuse_ino_t oparent, const char *oname,
 	ret = 0;
 	if (dst == src)
 		goto out_unlock; /* same file: nothing to do */
+
+	/* Immutable and append-only, as the kernel's may_delete() and
+	 * may_create() judge them for ext4. */
+	ret = iflags_may_delete(&odinode, &sinode);
+	if (!ret)
+		ret = dst ? iflags_may_delete(&ndinode, &dinode)
+			  : iflags_may_add(&ndinode);
+	if (ret)
+		goto out_unlock;
 
 	/* No directory may move into its own tree. */
 	if (sdir && odir != ndir) {

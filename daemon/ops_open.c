@@ -13,6 +13,8 @@
 #include <fcntl.h>
 #include <sys/uio.h>
 
+#include "atime.h"
+#include "iflags.h"
 #include "inode.h"
 #include "io.h"
 #include "newinode.h"
@@ -38,7 +40,8 @@ static void release_fh(struct iomapfs *fsx, struct fuse_file_info *ffi)
 	pthread_rwlock_unlock(&fi->io_lock);
 	last = fs_inode_close(fsx, fi);
 	fs_lock(fsx);
-	if (!fs_is_ro(fsx))
+	/* with -o lazytime the times wait for the inode's next write */
+	if (!fs_is_ro(fsx) && !fsx->opts.lazytime)
 		fs_inode_sync_times(fsx, fi, NULL);
 	if (last && !fs_is_ro(fsx))
 		fs_free_inode(fsx, fi->ino);
@@ -50,12 +53,15 @@ static void release_fh(struct iomapfs *fsx, struct fuse_file_info *ffi)
 /*
  * Open regular file @ino: reference its in-memory inode into ffi->fh and
  * count the handle; O_TRUNC (atomic_o_trunc) truncates under the I/O lock.
+ * The inode's flags decide first (immutable, append-only), as the
+ * kernel's may_open() does for ext4; the in-memory inode notes what was
+ * read, under fs_lock, so that no flag change slips between.
  */
 static int open_file(struct iomapfs *fsx, ext2_ino_t ino,
 		     struct fuse_file_info *ffi)
 {
 	struct ext2_inode_large inode;
-	struct fs_inode *fi;
+	struct fs_inode *fi = NULL;
 	int ret;
 
 	if (fs_is_ro(fsx) &&
@@ -63,12 +69,18 @@ static int open_file(struct iomapfs *fsx, ext2_ino_t ino,
 		return -EROFS;
 	fs_lock(fsx);
 	ret = inode_read_as(fsx, ino, LINUX_S_IFREG, &inode);
+	if (!ret)
+		ret = iflags_may_open(&inode, ffi->flags);
+	if (!ret) {
+		fi = fs_inode_get(fsx, ino);
+		if (!fi)
+			ret = -ENOMEM;
+		else
+			fs_inode_note(fi, &inode);
+	}
 	fs_unlock(fsx);
 	if (ret)
 		return ret;
-	fi = fs_inode_get(fsx, ino);
-	if (!fi)
-		return -ENOMEM;
 	fs_inode_open(fsx, fi);
 	if ((ffi->flags & O_TRUNC) && (ffi->flags & O_ACCMODE) != O_RDONLY) {
 		pthread_rwlock_wrlock(&fi->io_lock);
@@ -86,8 +98,12 @@ static int open_file(struct iomapfs *fsx, ext2_ino_t ino,
 		}
 	}
 	ffi->fh = (uint64_t)(uintptr_t)fi;
-	/* Every change passes through the kernel: its cache stays valid. */
-	ffi->keep_cache = 1;
+	/*
+	 * Every change passes through the kernel: its cache stays valid.
+	 * Unless the access time waits for a read (atime.c): a read the
+	 * kernel answers from its cache never reaches us.
+	 */
+	ffi->keep_cache = !atime_wants_reads(fsx, fi, ffi->flags);
 	ffi->noflush = 1; /* see op_create() */
 	/*
 	 * O_DIRECT: the kernel's direct-I/O mode (FOPEN_DIRECT_IO), which
