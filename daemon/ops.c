@@ -4,7 +4,8 @@
  * handler serves each request.  The handlers live in ops_session.c (the
  * session), ops_name.c (names), ops_attr.c (attributes), ops_open.c
  * (opening and closing files), ops_dir.c (directory handles), ops_xattr.c
- * (extended attributes) and, for file data, io.c.
+ * (extended attributes), ops_ioctl.c (the ioctls of ext4's tools) and, for
+ * file data, io.c.
  */
 #include "config.h"
 
@@ -12,6 +13,7 @@
 #include "ops.h"
 #include "ops_attr.h"
 #include "ops_dir.h"
+#include "ops_ioctl.h"
 #include "ops_name.h"
 #include "ops_open.h"
 #include "ops_session.h"
@@ -53,4 +55,5 @@ const struct fuse_lowlevel_ops iomapfs_ops = {
 	.getxattr = op_getxattr,
 	.listxattr = op_listxattr,
 	.removexattr = op_removexattr,
+	.ioctl = op_ioctl,
 };
