@@ -132,6 +132,7 @@ struct fs_inode {
 	uint32_t refs;	     /* fs_inode_get() references */
 	uint32_t open_count; /* open file handles */
 	bool unlinked;	     /* last link gone; free at last close */
+	bool tmpfile;	     /* O_TMPFILE, never linked: link may name it */
 	struct fs_inode *hash_next;
 };
 

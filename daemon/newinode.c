@@ -329,6 +329,85 @@ int newinode_finish(struct iomapfs *fsx, struct newinode *ni,
 	return ret;
 }
 
+int newinode_whiteout(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t dir,
+		      ext2_ino_t *ino)
+{
+	mode_t mode = S_IFCHR | NEWINODE_WHITEOUT_MODE;
+	struct newinode ni;
+	uid_t uid;
+	gid_t gid;
+	int ret;
+
+	memset(&ni, 0, sizeof(ni));
+	ni.parent = dir;
+	ret = inode_read_dir(fsx, dir, &ni.pinode);
+	if (ret)
+		return ret;
+	new_owner(fsx, req, &ni.pinode, &mode, &uid, &gid);
+	ret = make_node(fsx, &ni, mode, 0, uid, gid);
+	if (ret) {
+		unmake(fsx, &ni);
+		return ret;
+	}
+	forget_old(fsx, ni.ino);
+	*ino = ni.ino;
+	return 0;
+}
+
+int newinode_tmpfile(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t dir,
+		     mode_t mode, struct fuse_entry_param *e)
+{
+	struct ext2_inode_large inode;
+	struct newinode ni;
+	uid_t uid;
+	gid_t gid;
+	int ret;
+
+	if (fs_is_ro(fsx))
+		return -EROFS;
+	memset(&ni, 0, sizeof(ni));
+	ni.parent = dir;
+	ret = inode_read_dir(fsx, dir, &ni.pinode);
+	if (!ret)
+		ret = iflags_may_add(&ni.pinode);
+	if (!ret)
+		ret = acl_inherit_prepare(fsx, dir, false, req_umask(fsx, req),
+					  &mode, &ni.ai);
+	if (ret)
+		return ret;
+	new_owner(fsx, req, &ni.pinode, &mode, &uid, &gid);
+	ret = make_node(fsx, &ni, mode, 0, uid, gid);
+	if (!ret) {
+		forget_old(fsx, ni.ino);
+		ret = acl_inherit_apply(fsx, ni.ino, &ni.ai);
+	}
+	/* as ext4's O_TMPFILE: no name, no link, until linkat gives one */
+	if (!ret)
+		ret = fs_read_inode(fsx, ni.ino, &inode);
+	if (!ret) {
+		inode.i_links_count = 0;
+		ret = fs_write_inode(fsx, ni.ino, &inode);
+	}
+	if (!ret)
+		ret = fs_fill_entry(fsx, ni.ino, &inode, e);
+	if (ret)
+		unmake(fsx, &ni);
+	acl_inherit_free(&ni.ai);
+	return ret;
+}
+
+void newinode_unmake_whiteout(struct iomapfs *fsx, ext2_ino_t dir,
+			      ext2_ino_t ino)
+{
+	struct newinode ni;
+
+	memset(&ni, 0, sizeof(ni));
+	ni.parent = dir;
+	ni.ino = ino;
+	ni.made = true;
+	unmake(fsx, &ni);
+}
+
 int newinode_make(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t parent,
 		  const char *name, mode_t mode, dev_t rdev, const char *target,
 		  struct fuse_entry_param *e)

@@ -56,4 +56,7 @@ const struct fuse_lowlevel_ops iomapfs_ops = {
 	.listxattr = op_listxattr,
 	.removexattr = op_removexattr,
 	.ioctl = op_ioctl,
+#ifdef HAVE_STRUCT_FUSE_LOWLEVEL_OPS_TMPFILE
+	.tmpfile = op_tmpfile,
+#endif
 };

@@ -2,7 +2,8 @@
 /*
  * ops_name.c - the FUSE operations on names: lookup and forget, adding a
  * name (mknod, mkdir, symlink, link; newinode.c makes the inode), removing
- * one (unlink, rmdir) and rename.  Each runs its libext2fs calls under
+ * one (unlink, rmdir) and rename (with RENAME_WHITEOUT, as overlayfs asks
+ * of its upper layer).  Each runs its libext2fs calls under
  * fs_lock and replies after dropping it, with the errors Linux ext4 gives.
  * Directory entries change only through the directory index (dirindex.c).
  * Permissions are the kernel's business (default_permissions), except
@@ -26,6 +27,9 @@
 #endif
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE (1 << 1)
+#endif
+#ifndef RENAME_WHITEOUT
+#define RENAME_WHITEOUT (1 << 2)
 #endif
 
 /*
@@ -163,10 +167,46 @@ void op_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
 	make_and_reply(req, parent, name, S_IFLNK | 0777, 0, target);
 }
 
+/*
+ * Whether inode @ino without links is an O_TMPFILE never named, still
+ * open, which link(2) may name (the kernel's I_LINKABLE); any other inode
+ * without links is gone (-ENOENT).  fs_lock held.
+ */
+static bool tmpfile_linkable(struct iomapfs *fsx, ext2_ino_t ino)
+{
+	struct fs_inode *fi = fs_inode_find(fsx, ino);
+	bool ok = false;
+
+	if (!fi)
+		return false;
+	pthread_mutex_lock(&fsx->itab_lock);
+	ok = fi->tmpfile && fi->unlinked && fi->open_count;
+	pthread_mutex_unlock(&fsx->itab_lock);
+	fs_inode_put(fsx, fi);
+	return ok;
+}
+
+/* @ino has a name now: an O_TMPFILE lives on after its last close. */
+static void tmpfile_named(struct iomapfs *fsx, ext2_ino_t ino)
+{
+	struct fs_inode *fi = fs_inode_find(fsx, ino);
+
+	if (!fi)
+		return;
+	pthread_mutex_lock(&fsx->itab_lock);
+	if (fi->tmpfile) {
+		fi->tmpfile = false;
+		fi->unlinked = false;
+	}
+	pthread_mutex_unlock(&fsx->itab_lock);
+	fs_inode_put(fsx, fi);
+}
+
 void op_link(fuse_req_t req, fuse_ino_t nodeid, fuse_ino_t nparent,
 	     const char *nname)
 {
 	struct iomapfs *fsx = req_fs(req);
+	ext2_ino_t ino = fs_ino(nodeid);
 	struct ext2_inode_large inode;
 	struct fuse_entry_param e;
 	struct newinode ni;
@@ -175,21 +215,23 @@ void op_link(fuse_req_t req, fuse_ino_t nodeid, fuse_ino_t nparent,
 	fs_lock(fsx);
 	ret = newinode_prepare(fsx, &ni, fs_ino(nparent), nname, 0);
 	if (!ret)
-		ret = fs_load_inode(fsx, fs_ino(nodeid), &inode);
+		ret = fs_load_inode(fsx, ino, &inode);
 	if (ret)
 		goto out_unlock;
 	if (LINUX_S_ISDIR(inode.i_mode))
 		ret = -EPERM;
 	else if (iflags_may_link(&inode))
 		ret = -EPERM;
-	else if (inode.i_links_count == 0)
+	else if (inode.i_links_count == 0 && !tmpfile_linkable(fsx, ino))
 		ret = -ENOENT;
 	else if (inode.i_links_count >= EXT2_LINK_MAX)
 		ret = -EMLINK;
 	if (ret)
 		goto out_unlock;
-	ni.ino = fs_ino(nodeid);
+	ni.ino = ino;
 	ret = newinode_finish(fsx, &ni, &e);
+	if (!ret)
+		tmpfile_named(fsx, ino);
 out_unlock:
 	fs_unlock(fsx);
 	if (ret)
@@ -362,12 +404,13 @@ void op_rename(fuse_req_t req, fuse_ino_t oparent, const char *oname,
 	struct iomapfs *fsx = req_fs(req);
 	ext2_ino_t odir = fs_ino(oparent), ndir = fs_ino(nparent);
 	struct ext2_inode_large sinode, dinode, dirinode, odinode, ndinode;
-	ext2_ino_t src, dst = 0;
+	ext2_ino_t src, dst = 0, wh = 0;
 	bool sdir, ddir = false;
 	int ret;
 
-	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE) ||
-	    ((flags & RENAME_NOREPLACE) && (flags & RENAME_EXCHANGE))) {
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT) ||
+	    ((flags & RENAME_EXCHANGE) &&
+	     (flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)))) {
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
@@ -445,15 +488,22 @@ void op_rename(fuse_req_t req, fuse_ino_t oparent, const char *oname,
 				      nname, dst, &dinode);
 		goto out_unlock;
 	}
+	if (dst && sdir && !ddir) {
+		ret = -ENOTDIR;
+		goto out_unlock;
+	}
+	if (dst && !sdir && ddir) {
+		ret = -EISDIR;
+		goto out_unlock;
+	}
+	/* The whiteout is complete before any entry changes: if it cannot
+	 * be made, nothing happened. */
+	if (flags & RENAME_WHITEOUT) {
+		ret = newinode_whiteout(fsx, req, odir, &wh);
+		if (ret)
+			goto out_unlock;
+	}
 	if (dst) {
-		if (sdir && !ddir) {
-			ret = -ENOTDIR;
-			goto out_unlock;
-		}
-		if (!sdir && ddir) {
-			ret = -EISDIR;
-			goto out_unlock;
-		}
 		if (ddir) {
 			ret = dix_is_empty(fsx, dst);
 			if (ret)
@@ -478,9 +528,18 @@ void op_rename(fuse_req_t req, fuse_ino_t oparent, const char *oname,
 	}
 	if (ret)
 		goto out_unlock;
-	ret = dix_unlink(fsx, odir, oname, src);
+	/*
+	 * RENAME_WHITEOUT, as ext4: the old entry is not removed but given
+	 * the whiteout, in place, under the same fs_lock as the rest, so no
+	 * one sees the old name missing.
+	 */
+	if (wh)
+		ret = dix_set(fsx, odir, oname, wh, EXT2_FT_CHRDEV);
+	else
+		ret = dix_unlink(fsx, odir, oname, src);
 	if (ret)
 		goto out_unlock;
+	wh = 0; /* linked: it stays */
 	if (sdir && odir != ndir) {
 		ret = dotdot_set(fsx, src, ndir);
 		if (ret)
@@ -501,6 +560,8 @@ void op_rename(fuse_req_t req, fuse_ino_t oparent, const char *oname,
 	if (dst)
 		ret = drop_name(fsx, dst, ddir);
 out_unlock:
+	if (wh)
+		newinode_unmake_whiteout(fsx, odir, wh);
 	fs_unlock(fsx);
 	fuse_reply_err(req, -ret);
 }

@@ -205,6 +205,47 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		release_fh(fsx, ffi);
 }
 
+#ifdef HAVE_STRUCT_FUSE_LOWLEVEL_OPS_TMPFILE
+/*
+ * O_TMPFILE (libfuse 3.17 and later): a file without a name, open; its
+ * last close frees it, unless link(2) named it first (op_link()).
+ */
+void op_tmpfile(fuse_req_t req, fuse_ino_t parent, mode_t mode,
+		struct fuse_file_info *ffi)
+{
+	struct iomapfs *fsx = req_fs(req);
+	struct fuse_entry_param e;
+	struct fs_inode *fi = NULL;
+	int ret;
+
+	fs_lock(fsx);
+	ret = newinode_tmpfile(fsx, req, fs_ino(parent),
+			       (mode & 07777) | S_IFREG, &e);
+	fs_unlock(fsx);
+	if (!ret) {
+		fi = fs_inode_get(fsx, fs_ino(e.ino));
+		if (!fi)
+			ret = -ENOMEM;
+	}
+	if (ret) {
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	fi->size = 0;
+	fi->size_valid = true;
+	fs_inode_open(fsx, fi);
+	pthread_mutex_lock(&fsx->itab_lock);
+	fi->unlinked = true;
+	fi->tmpfile = true;
+	pthread_mutex_unlock(&fsx->itab_lock);
+	ffi->fh = (uint64_t)(uintptr_t)fi;
+	ffi->keep_cache = 1;
+	ffi->noflush = 1; /* see op_create() */
+	if (fuse_reply_create(req, &e, ffi) == -ENOENT)
+		release_fh(fsx, ffi);
+}
+#endif
+
 void op_release(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *ffi)
 {
 	release_fh(req_fs(req), ffi);
