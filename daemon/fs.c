@@ -448,6 +448,8 @@ int fs_write_inode(struct iomapfs *fsx, ext2_ino_t ino,
 
 	if (fs_is_ro(fsx))
 		return -EROFS;
+	if (fs_is_shut_down(fsx))
+		return -EIO;
 	fi = fs_inode_find(fsx, ino);
 	if (fi)
 		fs_inode_fold_times(fi, inode, true);
@@ -606,6 +608,8 @@ int fs_flush_all(struct iomapfs *fsx)
 
 	if (!(fsx->fs->flags & EXT2_FLAG_RW))
 		return 0;
+	if (fs_is_shut_down(fsx))
+		return -EIO;
 	/* Timestamps left pending by lock-free overwrites. */
 	ret = fs_itab_snapshot(fsx, &arr, &n);
 	if (ret)
@@ -624,6 +628,22 @@ int fs_flush_all(struct iomapfs *fsx)
 	if (err)
 		return translate_error(fsx, err, 0);
 	return fs_dev_flush(fsx);
+}
+
+int fs_shutdown(struct iomapfs *fsx, bool flush)
+{
+	int ret = 0;
+
+	fs_lock(fsx);
+	if (!fs_is_shut_down(fsx)) {
+		if (flush && !fs_is_ro(fsx))
+			ret = fs_flush_all(fsx);
+		__atomic_store_n(&fsx->shut_down, true, __ATOMIC_RELEASE);
+		fprintf(stderr, "iomapfs: %s: shut down%s\n", fsx->source,
+			flush ? " after a flush" : ", nothing flushed");
+	}
+	fs_unlock(fsx);
+	return ret;
 }
 
 int fs_dev_flush(struct iomapfs *fsx)
@@ -1189,6 +1209,19 @@ int fs_close(struct iomapfs *fsx)
 	if (!fsx->fs)
 		return 0;
 	fs_lock(fsx);
+	if (fs_is_shut_down(fsx)) {
+		/*
+		 * Shut down: nothing more is written, as on ext4; what the
+		 * shutdown made durable is what the next mount finds, and
+		 * the filesystem stays marked not clean.
+		 */
+		fsx->fs->flags &= ~(EXT2_FLAG_DIRTY | EXT2_FLAG_BB_DIRTY |
+				    EXT2_FLAG_IB_DIRTY);
+		ext2fs_close_free(&fsx->fs);
+		fsx->fs = NULL;
+		fs_unlock(fsx);
+		return 0;
+	}
 	/* Inodes that lost their last link while open. */
 	r = fs_itab_snapshot(fsx, &arr, &n);
 	if (r)

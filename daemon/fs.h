@@ -155,6 +155,12 @@ struct iomapfs {
 	ext2_filsys fs;
 	struct dix *dix; /* the directory index (dirindex.h) */
 	bool ro_now;		  /* read-only (option, or errors=remount-ro) */
+	/*
+	 * FS_IOC_SHUTDOWN: every request fails with EIO and nothing more is
+	 * written, not even at unmount.  Set once, under fs_lock; read
+	 * without it (fs_is_shut_down()).
+	 */
+	bool shut_down;
 	bool mounted_rw;	  /* EXT2_VALID_FS cleared on disk */
 	uint32_t next_generation; /* for new inodes */
 
@@ -260,11 +266,26 @@ void fs_now(struct timespec *ts);
 int fs_flush_all(struct iomapfs *fsx);
 
 /*
+ * FS_IOC_SHUTDOWN: stop the filesystem.  With @flush, everything is made
+ * durable first (fs_flush_all()); then every request fails with EIO and
+ * nothing is written any more, not even at unmount.  A second call does
+ * nothing.  Takes fs_lock.  Returns 0, or the flush's -errno (the
+ * filesystem is shut down all the same).
+ */
+int fs_shutdown(struct iomapfs *fsx, bool flush);
+
+/*
  * Flush the device's write cache (fdatasync of the image or device), the
  * barrier of every fsync and commit; none with -o nobarrier.  Returns 0
  * or -errno.
  */
 int fs_dev_flush(struct iomapfs *fsx);
+
+/* Whether the filesystem was shut down (FS_IOC_SHUTDOWN). */
+static inline bool fs_is_shut_down(struct iomapfs *fsx)
+{
+	return __atomic_load_n(&fsx->shut_down, __ATOMIC_ACQUIRE);
+}
 
 /* Whether writes are refused (-EROFS). */
 static inline bool fs_is_ro(struct iomapfs *fsx)

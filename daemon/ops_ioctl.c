@@ -28,11 +28,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "iflags.h"
 #include "inode.h"
 #include "ops_ioctl.h"
+
+#ifndef FS_IOC_SHUTDOWN
+#define FS_IOC_SHUTDOWN _IOR('X', 125, uint32_t) /* as XFS_IOC_GOINGDOWN */
+#endif
 
 /* Whether the caller of @req has capability @cap (CAP_*). */
 static bool caller_capable(struct iomapfs *fsx, fuse_req_t req, int cap)
@@ -90,10 +95,31 @@ struct ioctl_call {
 	fuse_req_t req;
 	struct iomapfs *fsx;
 	ext2_ino_t ino;
+	void *arg; /* the caller's argument: an address in its memory */
 	const void *in;
 	size_t in_len;
 	size_t out_len;
 };
+
+/*
+ * Read @len bytes at @addr of the calling thread's memory, for an ioctl
+ * whose number says nothing comes in (FS_IOC_SHUTDOWN is _IOR although
+ * its flags go in: the kernel copies nothing for us).  The thread sleeps
+ * in the ioctl until we answer, so the memory is its own and stays.
+ * Returns 0 or -EFAULT, as ext4's get_user().
+ */
+static int caller_read(fuse_req_t req, const void *addr, void *buf, size_t len)
+{
+	struct iovec local = {.iov_base = buf, .iov_len = len};
+	struct iovec remote = {.iov_base = (void *)(uintptr_t)addr,
+			       .iov_len = len};
+	pid_t pid = fuse_req_ctx(req)->pid;
+
+	if (pid <= 0 ||
+	    process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)len)
+		return -EFAULT;
+	return 0;
+}
 
 static void ioctl_getflags(const struct ioctl_call *c)
 {
@@ -239,6 +265,34 @@ static void ioctl_fssetxattr(const struct ioctl_call *c)
 	ioctl_reply(c->req, set_flags(c, want, &fx.fsx_projid), NULL, 0);
 }
 
+/* ext4's modes of FS_IOC_SHUTDOWN (EXT4_GOING_FLAGS_*). */
+#define IOCTL_SHUTDOWN_DEFAULT	  0u /* flush everything, then stop */
+#define IOCTL_SHUTDOWN_LOGFLUSH	  1u /* commit the journal, then stop */
+#define IOCTL_SHUTDOWN_NOLOGFLUSH 2u /* stop at once */
+
+/*
+ * FS_IOC_SHUTDOWN, as ext4: only CAP_SYS_ADMIN; the default mode flushes
+ * everything first; LOGFLUSH commits the journal, which for iomapfs (its
+ * metadata written in place) is the same flush; NOLOGFLUSH stops at
+ * once.  A second shutdown succeeds and does nothing.
+ */
+static void ioctl_shutdown(const struct ioctl_call *c)
+{
+	uint32_t how;
+	int ret;
+
+	if (!caller_capable(c->fsx, c->req, CAP_SYS_ADMIN)) {
+		fuse_reply_err(c->req, EPERM);
+		return;
+	}
+	ret = caller_read(c->req, c->arg, &how, sizeof(how));
+	if (!ret && how > IOCTL_SHUTDOWN_NOLOGFLUSH)
+		ret = -EINVAL;
+	if (!ret)
+		ret = fs_shutdown(c->fsx, how != IOCTL_SHUTDOWN_NOLOGFLUSH);
+	ioctl_reply(c->req, ret, NULL, 0);
+}
+
 /*
  * One ioctl: its command, its name, and the bytes it must be given and
  * may answer (the kernel sizes both from the command, or from what its
@@ -273,6 +327,7 @@ static const struct ioctl_op ioctl_ops[] = {
 	 .name = "FSSETXATTR",
 	 .in = sizeof(struct fsxattr),
 	 .fn = ioctl_fssetxattr},
+	{.cmd = FS_IOC_SHUTDOWN, .name = "SHUTDOWN", .fn = ioctl_shutdown},
 };
 
 void op_ioctl(fuse_req_t req, fuse_ino_t nodeid, unsigned int cmd, void *arg,
@@ -283,17 +338,22 @@ void op_ioctl(fuse_req_t req, fuse_ino_t nodeid, unsigned int cmd, void *arg,
 		.req = req,
 		.fsx = req_fs(req),
 		.ino = fs_ino(nodeid),
+		.arg = arg,
 		.in = in_buf,
 		.in_len = in_bufsz,
 		.out_len = out_bufsz,
 	};
 	size_t i;
 
-	(void)arg;
 	(void)ffi;
 	/* 32-bit callers use other command numbers: none of ours */
 	if (flags & FUSE_IOCTL_COMPAT) {
 		fuse_reply_err(req, ENOTTY);
+		return;
+	}
+	/* shut down: EIO, but for a second shutdown (ops.c) */
+	if (fs_is_shut_down(c.fsx) && cmd != FS_IOC_SHUTDOWN) {
+		fuse_reply_err(req, EIO);
 		return;
 	}
 	for (i = 0; i < sizeof(ioctl_ops) / sizeof(ioctl_ops[0]); i++) {

@@ -62,7 +62,7 @@ void op_destroy(void *userdata)
 
 	/* No request runs any more: free what RELEASEDIR did not. */
 	ops_dir_free_all();
-	if (!fsx->fs)
+	if (!fsx->fs || fs_is_shut_down(fsx))
 		return;
 	fs_lock(fsx);
 	ret = fs_flush_all(fsx);
