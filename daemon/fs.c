@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "dirindex.h"
+#include "discard.h"
 #include "ext2map.h"
 #include "fs.h"
 #include "io.h"
@@ -61,6 +62,9 @@ void fs_lock(struct iomapfs *fsx)
 
 void fs_unlock(struct iomapfs *fsx)
 {
+	/* -o discard: what this section freed goes before anyone allocates */
+	if (fsx->discard_count)
+		discard_flush(fsx);
 	pthread_mutex_unlock(&fsx->fs_lock);
 }
 

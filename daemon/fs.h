@@ -77,6 +77,7 @@ struct iomapfs_opts {
 	bool noacl;	       /* no POSIX ACLs: neither enforced nor stored */
 	bool nouser_xattr;     /* no user.* extended attributes */
 	bool nobarrier;	       /* fsync does not flush the device's cache */
+	bool discard;	       /* freed blocks are discarded (discard.c) */
 	bool grpid;	       /* new inodes take their directory's group */
 	bool minixdf;	       /* statfs counts the metadata as capacity */
 	bool nouid32;	       /* owners are 16 bits on disk */
@@ -143,6 +144,14 @@ struct iomapfs {
 	char *source;	  /* image path as given, resolved */
 	char *mountpoint; /* absolute */
 	int dev_fd;	  /* data I/O on the image or device */
+	/*
+	 * The source is a block device: the mount is fuseblk, whose block
+	 * size is blkdev_blksize (the filesystem's, at most a page), so
+	 * that FIBMAP reaches op_bmap() and filefrag works.
+	 */
+	bool blkdev;
+	unsigned int blkdev_blksize;
+	int claim_fd; /* O_EXCL on the device until the mount; else -1 */
 	uint32_t blocksize;
 	uid_t owner_uid; /* who mounted it */
 	gid_t owner_gid;
@@ -154,6 +163,12 @@ struct iomapfs {
 	pthread_mutex_t fs_lock;
 	ext2_filsys fs;
 	struct dix *dix; /* the directory index (dirindex.h) */
+	/*
+	 * -o discard: the run of blocks freed and not yet discarded
+	 * (discard.c); discarded before any allocation and at fs_unlock().
+	 * Protected by fs_lock.
+	 */
+	blk64_t discard_start, discard_count;
 	bool ro_now;		  /* read-only (option, or errors=remount-ro) */
 	/*
 	 * FS_IOC_SHUTDOWN: every request fails with EIO and nothing more is

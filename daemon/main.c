@@ -28,6 +28,7 @@
 
 #include "ctl.h"
 #include "dirindex.h"
+#include "discard.h"
 #include "fs.h"
 #include "mntopts.h"
 #include "ops.h"
@@ -417,6 +418,32 @@ static int probe_source(const char *path)
 }
 
 /*
+ * The block size of the fuseblk mount of block device @path: the
+ * filesystem's (from the primary superblock), so that FIBMAP counts in
+ * filesystem blocks as filefrag and iomapctl do, but at most a page, the
+ * most the kernel takes; a page when the superblock cannot be read (-o
+ * sb= with a broken primary).
+ */
+static unsigned int blkdev_block_size(const char *path)
+{
+	unsigned char sb[1024];
+	unsigned int page = (unsigned int)sysconf(_SC_PAGESIZE), log, bs;
+	ssize_t n = -1;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = pread(fd, sb, sizeof(sb), 1024);
+		close(fd);
+	}
+	if (n != (ssize_t)sizeof(sb) || sb[56] != 0x53 || sb[57] != 0xef)
+		return page;
+	log = sb[24] | sb[25] << 8 | sb[26] << 16 | (unsigned int)sb[27] << 24;
+	bs = log <= 6 ? 1024u << log : page;
+	return bs < page ? bs : page;
+}
+
+/*
  * Resolve and check SOURCE: LABEL=/UUID= through libblkid, then it must
  * exist and be a regular file or a block device.  Sets fsx->source to the
  * resolved absolute path.  Returns 0 or an exit code.
@@ -478,6 +505,10 @@ static int check_source(struct iomapfs *fsx, const char *given)
 	if (!fsx->source) {
 		perror("iomapfs: realpath");
 		return IOMAPFS_EXIT_FAIL;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		fsx->blkdev = true;
+		fsx->blkdev_blksize = blkdev_block_size(fsx->source);
 	}
 	return IOMAPFS_EXIT_OK;
 }
@@ -560,6 +591,21 @@ static int open_source(struct iomapfs *fsx)
 			fprintf(stderr, "iomapfs: mount it with -o ro\n");
 		return IOMAPFS_EXIT_FAIL;
 	}
+	/*
+	 * fuseblk: the kernel claims the device exclusively itself when it
+	 * mounts, and refuses the mount (EBUSY) while we hold O_EXCL.  The
+	 * claim moves to claim_fd, kept until just before the mount, and
+	 * the data path gets a descriptor of its own.
+	 */
+	if (S_ISBLK(st.st_mode)) {
+		fsx->claim_fd = fsx->dev_fd;
+		fsx->dev_fd = open(fsx->source, flags & ~O_EXCL);
+		if (fsx->dev_fd < 0) {
+			fprintf(stderr, "iomapfs: cannot open %s: %s\n",
+				fsx->source, strerror(errno));
+			return IOMAPFS_EXIT_FAIL;
+		}
+	}
 	if (S_ISREG(st.st_mode) && flock(fsx->dev_fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno == EWOULDBLOCK) {
 			fprintf(stderr,
@@ -603,6 +649,14 @@ static int add_mount_options(struct iomapfs *fsx, struct fuse_args *args)
 	if (!fsx->opts.fakeroot &&
 	    fuse_opt_add_arg(args, "-odefault_permissions"))
 		return -ENOMEM;
+	if (fsx->blkdev) {
+		char opt[64];
+
+		snprintf(opt, sizeof(opt), "-oblkdev,blksize=%u",
+			 fsx->blkdev_blksize);
+		if (fuse_opt_add_arg(args, opt))
+			return -ENOMEM;
+	}
 	if (fsx->opts.ro && fuse_opt_add_arg(args, "-oro"))
 		return -ENOMEM;
 	return 0;
@@ -644,6 +698,11 @@ static int run_session(struct iomapfs *fsx)
 		fprintf(stderr, "iomapfs: cannot serve the control socket: "
 			"%s\n", strerror(-rc));
 		goto out_signals;
+	}
+	/* fuseblk: the kernel takes over the claim (open_source()) */
+	if (fsx->claim_fd >= 0) {
+		close(fsx->claim_fd);
+		fsx->claim_fd = -1;
 	}
 	if (fuse_session_mount(fsx->se, fsx->mountpoint)) {
 		fprintf(stderr, "iomapfs: cannot mount %s on %s\n", fsx->source,
@@ -697,6 +756,7 @@ int main(int argc, char *argv[])
 	memset(fsx, 0, sizeof(*fsx));
 	memset(&cl, 0, sizeof(cl));
 	fsx->dev_fd = -1;
+	fsx->claim_fd = -1;
 	fsx->opts.iomap_cache = true;
 	fsx->opts.cache_max = CACHE_DEFAULT_MAX_BYTES;
 	fsx->opts.cache_inode_max = CACHE_DEFAULT_INODE_MAX_BYTES;
@@ -775,6 +835,7 @@ int main(int argc, char *argv[])
 		ret = IOMAPFS_EXIT_USAGE;
 		goto out_fs;
 	}
+	discard_online_start(fsx);
 
 	memset(&limits, 0, sizeof(limits));
 	limits.max_bytes = fsx->opts.cache_max;
@@ -821,6 +882,8 @@ out_fini:
 out_close_fd:
 	if (fsx->dev_fd >= 0)
 		close(fsx->dev_fd);
+	if (fsx->claim_fd >= 0)
+		close(fsx->claim_fd);
 out_args:
 	if (fsx->se)
 		fuse_session_destroy(fsx->se);

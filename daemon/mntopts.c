@@ -40,6 +40,8 @@ enum mntopt_id {
 	MO_BARRIER,
 	MO_NOBARRIER,
 	MO_BARRIER_N,
+	MO_DISCARD,
+	MO_NODISCARD,
 	MO_DATA,
 	MO_GRPID,
 	MO_NOGRPID,
@@ -94,6 +96,8 @@ static const struct mntopt mntopts[] = {
 	{"barrier", MO_BARRIER, NULL},
 	{"barrier=", MO_BARRIER_N, NULL},
 	{"nobarrier", MO_NOBARRIER, NULL},
+	{"discard", MO_DISCARD, NULL},
+	{"nodiscard", MO_NODISCARD, NULL},
 	{"data=", MO_DATA, NULL},
 	{"grpid", MO_GRPID, NULL},
 	{"bsdgroups", MO_GRPID, NULL},
@@ -300,6 +304,12 @@ int mntopt_parse(struct iomapfs_opts *o, const char *opt)
 	case MO_NOBARRIER:
 		o->nobarrier = true;
 		return MNTOPT_TAKEN;
+	case MO_DISCARD:
+		o->discard = true;
+		return MNTOPT_TAKEN;
+	case MO_NODISCARD:
+		o->discard = false;
+		return MNTOPT_TAKEN;
 	case MO_BARRIER_N:
 		if (mntopt_u32(val, &n))
 			return mntopt_bad_value(opt, "a number, 0 or 1");
@@ -500,6 +510,8 @@ void mntopt_help(FILE *out)
 		"(default: on)\n"
 		"    -o barrier|nobarrier   whether fsync flushes the device's "
 		"cache (default: yes)\n"
+		"    -o discard|nodiscard   whether freed blocks are discarded "
+		"(default: no)\n"
 		"    -o grpid|nogrpid       group of new files: the "
 		"directory's, "
 		"or the creator's\n"

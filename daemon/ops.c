@@ -114,6 +114,8 @@ OPS_GUARD(getxattr, (fuse_req_t req, fuse_ino_t i, const char *n, size_t s),
 OPS_GUARD(listxattr, (fuse_req_t req, fuse_ino_t i, size_t s), (req, i, s))
 OPS_GUARD(removexattr, (fuse_req_t req, fuse_ino_t i, const char *n),
 	  (req, i, n))
+OPS_GUARD(bmap, (fuse_req_t req, fuse_ino_t i, size_t b, uint64_t x),
+	  (req, i, b, x))
 #ifdef HAVE_STRUCT_FUSE_LOWLEVEL_OPS_TMPFILE
 OPS_GUARD(tmpfile,
 	  (fuse_req_t req, fuse_ino_t p, mode_t m, struct fuse_file_info *f),
@@ -157,6 +159,7 @@ const struct fuse_lowlevel_ops iomapfs_ops = {
 	.listxattr = guard_listxattr,
 	.removexattr = guard_removexattr,
 	.ioctl = op_ioctl,
+	.bmap = guard_bmap,
 #ifdef HAVE_STRUCT_FUSE_LOWLEVEL_OPS_TMPFILE
 	.tmpfile = guard_tmpfile,
 #endif

@@ -31,6 +31,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "discard.h"
 #include "iflags.h"
 #include "inode.h"
 #include "ops_ioctl.h"
@@ -294,6 +295,29 @@ static void ioctl_shutdown(const struct ioctl_call *c)
 }
 
 /*
+ * FITRIM (fstrim(8)), as ext4: only CAP_SYS_ADMIN, the range and minimum
+ * length of struct fstrim_range in bytes, and the bytes discarded given
+ * back in its len (discard.c).
+ */
+static void ioctl_fitrim(const struct ioctl_call *c)
+{
+	struct fstrim_range r;
+	uint64_t trimmed = 0;
+	int ret;
+
+	memcpy(&r, c->in, sizeof(r));
+	if (!caller_capable(c->fsx, c->req, CAP_SYS_ADMIN))
+		ret = -EPERM;
+	else if (fs_is_ro(c->fsx))
+		ret = -EROFS;
+	else
+		ret = discard_fitrim(c->fsx, r.start, r.len, r.minlen,
+				     &trimmed);
+	r.len = trimmed;
+	ioctl_reply(c->req, ret, &r, sizeof(r));
+}
+
+/*
  * One ioctl: its command, its name, and the bytes it must be given and
  * may answer (the kernel sizes both from the command, or from what its
  * fileattr calls pass).  Answers are 32 bits where the command says long:
@@ -328,7 +352,42 @@ static const struct ioctl_op ioctl_ops[] = {
 	 .in = sizeof(struct fsxattr),
 	 .fn = ioctl_fssetxattr},
 	{.cmd = FS_IOC_SHUTDOWN, .name = "SHUTDOWN", .fn = ioctl_shutdown},
+	{.cmd = FITRIM,
+	 .name = "FITRIM",
+	 .in = sizeof(struct fstrim_range),
+	 .out = sizeof(struct fstrim_range),
+	 .fn = ioctl_fitrim},
 };
+
+/*
+ * FIBMAP, which the kernel passes to bmap on a fuseblk mount only: the
+ * device block, in @blocksize units (the mount's blksize, which filefrag
+ * also counts in), of block @idx of the file, or 0 for a hole or an
+ * unwritten block, as ext4's iomap_bmap() answers.  A report: read from
+ * the mapping source, never through the cache, so that filefrag does not
+ * fill it.
+ */
+void op_bmap(fuse_req_t req, fuse_ino_t nodeid, size_t blocksize, uint64_t idx)
+{
+	struct iomapfs *fsx = req_fs(req);
+	struct iomap m;
+	uint64_t off, blk = 0;
+	int ret;
+
+	if (!blocksize || idx > UINT64_MAX / blocksize) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	off = idx * blocksize;
+	ret = fs_map_source(fsx, fs_ino(nodeid), off, &m);
+	if (ret) {
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	if (m.type == IOMAP_MAPPED && m.offset <= off && off <= iomap_last(&m))
+		blk = (m.addr + (off - m.offset)) / blocksize;
+	fuse_reply_bmap(req, blk);
+}
 
 void op_ioctl(fuse_req_t req, fuse_ino_t nodeid, unsigned int cmd, void *arg,
 	      struct fuse_file_info *ffi, unsigned int flags,

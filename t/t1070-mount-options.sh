@@ -30,7 +30,7 @@ wait_until() {
 # Honoured, or accepted without effect (iomapfs(8) says which).
 ACCEPTED="relatime norelatime strictatime nostrictatime noatime atime
 nodiratime diratime lazytime nolazytime acl noacl user_xattr nouser_xattr
-barrier barrier=0 barrier=1 nobarrier data=ordered data=writeback grpid
+barrier barrier=0 barrier=1 nobarrier discard nodiscard data=ordered data=writeback grpid
 bsdgroups nogrpid sysvgroups bsddf minixdf nouid32 norecovery noload
 errors=continue journal_checksum nojournal_checksum abort nombcache
 no_mbcache noiversion dax=never data_err=ignore delalloc nodelalloc
