@@ -382,4 +382,41 @@ test_expect_success ROOT 'barrier: fsync flushes the device; nobarrier not' '
 	fsck_clean "$dev"
 '
 
+# An fstab line written for ext4, through mount(8) and mount.fuse3, in a
+# private mount namespace whose /usr/local/sbin holds this build's
+# iomapfs (mount(8) gives its helpers a PATH of its own), as t1060 does
+# for iomapfs's own options.
+if test_have_prereq ROOT && command -v mount.fuse3 >/dev/null &&
+	[ -d /usr/local/sbin ] &&
+	unshare -m --propagation private true 2>/dev/null; then
+	test_set_prereq FSTAB
+fi
+
+test_expect_success FSTAB 'an ext4 fstab line: mount -a and mount -t' '
+	make_image fstab.img 64M -t ext4 &&
+	mkdir -p bin fmnt &&
+	ln -sf "$IOMAPFS" bin/iomapfs &&
+	opts=defaults,relatime,nodiratime,acl,user_xattr,data=ordered,barrier=1 &&
+	opts=$opts,errors=remount-ro,discard,lazytime,grpid,noauto_da_alloc &&
+	printf "%s %s fuse.iomapfs %s,ctl_socket=%s 0 2\n" "$TRASH/fstab.img" \
+		"$TRASH/fmnt" "$opts" "$TRASH/f.sock" >fstab &&
+	cat >ns.sh <<-EOF &&
+	mount --bind "$TRASH/bin" /usr/local/sbin || exit 1
+	mount -a -T "$TRASH/fstab" || exit 1
+	grep " $TRASH/fmnt " /proc/mounts >mounts
+	echo written >"$TRASH/fmnt/f"
+	umount "$TRASH/fmnt" || exit 1
+	mount -t fuse.iomapfs -o data=journal "$TRASH/fstab.img" "$TRASH/fmnt" 2>refused
+	echo "\$?" >refused.rc
+	EOF
+	timeout 60 unshare -m --propagation private bash ns.sh >ns.out 2>&1 ||
+		{ cat ns.out; false; } &&
+	test_grep "^$TRASH/fstab.img $TRASH/fmnt fuse.iomapfs rw,.*nodiratime,relatime," mounts &&
+	test_grep "option .data=journal. is refused" refused &&
+	test "$(cat refused.rc)" -ne 0 &&
+	wait_until "! pgrep -f \"iomapfs $TRASH/fstab.img\" >/dev/null" &&
+	fsck_clean fstab.img &&
+	test_eq written "$(debugfs -R "cat /f" fstab.img 2>/dev/null)" "/f on disk"
+'
+
 test_done
