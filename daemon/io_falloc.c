@@ -15,6 +15,7 @@
 
 #include "ext2map.h"
 #include "extent.h"
+#include "iflags.h"
 #include "io.h"
 #include "io_falloc.h"
 #include "io_write.h"
@@ -231,6 +232,9 @@ void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 		ret = -ENODEV;
 		goto out_unlock;
 	}
+	ret = iflags_may_fallocate(&inode, mode);
+	if (ret)
+		goto out_unlock;
 	/* As ext4: every mode clears the bits a write clears. */
 	ret = killpriv_write_locked(fsx, req, fi, &inode);
 	if (ret < 0)

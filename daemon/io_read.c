@@ -19,6 +19,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
+#include "atime.h"
 #include "io.h"
 #include "io_read.h"
 #include "replay.h"
@@ -259,6 +260,7 @@ out_done:
 	io_unlock(fi);
 	free(r.bv);
 	free(r.owned);
+	atime_accessed(fsx, fi->ino, fi, false, ffi ? ffi->flags : 0);
 	io_put(fsx, fi, ref);
 	return;
 

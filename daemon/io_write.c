@@ -55,6 +55,7 @@
 
 #include "ext2map.h"
 #include "extent.h"
+#include "iflags.h"
 #include "io.h"
 #include "io_write.h"
 #include "killpriv.h"
@@ -693,6 +694,8 @@ void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 
 	io_rdlock(fi);
 	ret = fs_inode_load_size(fsx, fi);
+	if (!ret)
+		ret = iflags_may_write(fi, (uint64_t)off, fi->size);
 	/* A write-back WRITE has no caller: see killpriv.c. */
 	if (!ret && !(ffi && ffi->writepage))
 		ret = killpriv_write(fsx, req, fi);
@@ -707,9 +710,13 @@ void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 		goto out_err;
 
 	io_wrlock(fi);
-	fs_lock(fsx);
-	n = io_write_locked(fsx, fi, bufv, len, (uint64_t)off);
-	fs_unlock(fsx);
+	/* again: a SETFLAGS may have come between the two locks */
+	n = iflags_may_write(fi, (uint64_t)off, fi->size);
+	if (!n) {
+		fs_lock(fsx);
+		n = io_write_locked(fsx, fi, bufv, len, (uint64_t)off);
+		fs_unlock(fsx);
+	}
 	io_unlock(fi);
 	if (n < 0) {
 		ret = (int)n;

@@ -92,7 +92,7 @@ test_expect_success LOOP 'a block device by UUID= and LABEL=, claimed exclusivel
 	test_atexit "losetup -d $loop" &&
 	uuid=$(blkid -s UUID -o value "$loop") && test -n "$uuid" &&
 	iomapfs_mount "UUID=$uuid" mnt &&
-	test_grep "^$loop $TRASH/mnt fuse.iomapfs" /proc/mounts &&
+	test_grep "^$loop $TRASH/mnt fuseblk.iomapfs" /proc/mounts &&
 	echo dev >mnt/f &&
 	mkdir -p mnt2 &&
 	test_expect_code 7 "$IOMAPFS" -f "$loop" mnt2 2>err &&
