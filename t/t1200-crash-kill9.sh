@@ -135,7 +135,9 @@ test_expect_success 'sync(1) and close(2) are no durability points (as documente
 	new_files &&
 	sync -f "$MNT/a" && sync &&
 	kill_daemon &&
-	test_must_fail e2fsck -fn "$IMG" >fsck.out 2>&1 &&
+	# (test_must_fail says why it failed into fsck.out: show it)
+	{ test_must_fail e2fsck -fn "$IMG" >fsck.out 2>&1 ||
+		{ cat fsck.out && false; }; } &&
 	{ e2fsck -fy "$IMG" >fsck-y.out 2>&1 || test $? -le 1; } &&
 	fsck_clean "$IMG"
 '

@@ -383,8 +383,10 @@ iomapfs_mount() {
 }
 
 # iomapfs_unmount MNT: unmount and wait for the daemon to exit cleanly.
+# A daemon that exits non-zero fails it with its exit code and its log.
 iomapfs_unmount() {
-	local mnt=$1 pid=${2:-$IOMAPFS_PID} i
+	local mnt=$1 pid=${2:-$IOMAPFS_PID} i rc log
+	log="$TRASH/iomapfs-$(basename "$mnt").log"
 	fusermount3 -u "$mnt" || umount "$mnt" || return 1
 	for i in $(seq 1 200); do
 		kill -0 "$pid" 2>/dev/null || break
@@ -394,8 +396,14 @@ iomapfs_unmount() {
 		echo "iomapfs (pid $pid) still runs 10 s after unmount"
 		return 1
 	fi
-	wait "$pid" || return
-	test_no_sanitizer_report_ "$TRASH/iomapfs-$(basename "$mnt").log"
+	wait "$pid" || {
+		rc=$?
+		echo "iomapfs (pid $pid) exited $rc after unmount, expected 0;" \
+			"its log:"
+		tail -n 20 "$log" 2>/dev/null
+		return $rc
+	}
+	test_no_sanitizer_report_ "$log"
 }
 
 iomapfs_cleanup_() {
