@@ -95,7 +95,7 @@ test_expect_success LOOP 'a block device by UUID= and LABEL=, claimed exclusivel
 	test_grep "^$loop $TRASH/mnt fuseblk.iomapfs" /proc/mounts &&
 	echo dev >mnt/f &&
 	mkdir -p mnt2 &&
-	test_expect_code 7 "$IOMAPFS" -f "$loop" mnt2 2>err &&
+	test_expect_code 7 timeout 60 "$IOMAPFS" -f "$loop" mnt2 2>err &&
 	test_grep "$loop is busy" err &&
 	iomapfs_unmount mnt &&
 	iomapfs_mount "LABEL=iomt1000-$$" mnt &&
@@ -142,7 +142,7 @@ test_expect_success 'a second mount of the same image is refused' '
 	make_image img 32M -t ext4 &&
 	iomapfs_mount img mnt &&
 	mkdir -p mnt2 &&
-	test_expect_code 7 "$IOMAPFS" -f img mnt2 2>err &&
+	test_expect_code 7 timeout 60 "$IOMAPFS" -f img mnt2 2>err &&
 	test_grep "already mounted by another iomapfs" err &&
 	! mountpoint -q mnt2 &&
 	iomapfs_unmount mnt && fsck_clean img
@@ -187,7 +187,7 @@ test_expect_success 'recorded errors: refused read-write, allowed read-only' '
 	make_image img 32M -t ext4 &&
 	debugfs -w -R "ssv state 3" img >/dev/null 2>&1 &&
 	mkdir -p mnt &&
-	test_expect_code 8 "$IOMAPFS" -f img mnt 2>err &&
+	test_expect_code 8 timeout 60 "$IOMAPFS" -f img mnt 2>err &&
 	test_grep "errors are recorded.*run e2fsck" err &&
 	iomapfs_mount img mnt -o ro &&
 	iomapfs_unmount mnt &&

@@ -350,7 +350,7 @@ test_expect_success 'sb=: a damaged primary superblock, read from a backup' '
 	echo kept >sbmnt/k &&
 	iomapfs_unmount sbmnt &&
 	dd if=/dev/zero of=sb.img bs=1024 seek=1 count=1 conv=notrunc status=none &&
-	test_expect_code 5 "$IOMAPFS" -f sb.img sbmnt 2>err &&
+	test_expect_code 5 timeout 60 "$IOMAPFS" -f sb.img sbmnt 2>err &&
 	test_eq 2 "$(timeout 20 "$IOMAPFS" -f -o sb=8193 sb.img sbmnt \
 		2>err; echo $?)" "exit status of a read-write sb=" &&
 	test_grep "option .sb=8193. is refused on a read-write mount" err &&

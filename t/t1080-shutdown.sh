@@ -72,7 +72,7 @@ test_expect_success 'default: everything flushed, then EIO everywhere' '
 	iomapfs_unmount mnt &&
 	test_eq "not clean" "$(state def.img)" "state after the unmount" &&
 	fsck_clean def.img &&
-	test_expect_code 8 "$IOMAPFS" -f def.img mnt 2>err &&
+	test_expect_code 8 timeout 60 "$IOMAPFS" -f def.img mnt 2>err &&
 	test_grep "not cleanly unmounted" err &&
 	iomapfs_mount def.img mnt -o ro &&
 	test_eq synced "$(cat mnt/synced)" "fsynced file" &&
