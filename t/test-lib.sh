@@ -137,7 +137,9 @@ test_atexit() {
 test_run_() {
 	local body=$1 rc
 	test_finish_cmds=
-	eval "$body" >"$TRASH/.test-out" 2>&1 </dev/null
+	# fd 9: the test's own output even where a command's is redirected
+	# (test_say_).
+	eval "$body" >"$TRASH/.test-out" 2>&1 9>&1 </dev/null
 	rc=$?
 	if [ -n "$test_finish_cmds" ]; then
 		eval "$test_finish_cmds" >>"$TRASH/.test-out" 2>&1 </dev/null
@@ -268,15 +270,26 @@ test_cmp() {
 }
 
 # test_must_fail CMD...: CMD must fail by exiting non-zero (not by a signal).
+# test_say_ MSG: print a check's verdict where the failure report shows it,
+# even when the check's own output goes to a file (test_must_fail CMD
+# >out 2>&1): to fd 9, the test's output, when it is open.
+test_say_() {
+	if { : >&9; } 2>/dev/null; then
+		printf '%s\n' "$*" >&9
+	else
+		printf '%s\n' "$*"
+	fi
+}
+
 test_must_fail() {
 	local rc
 	"$@"
 	rc=$?
 	if [ $rc -eq 0 ]; then
-		echo "test_must_fail: '$*' succeeded, expected it to fail"
+		test_say_ "test_must_fail: '$*' succeeded, expected it to fail"
 		return 1
 	elif [ $rc -gt 128 ] && [ $rc -le 192 ]; then
-		echo "test_must_fail: '$*' died of signal $((rc - 128))"
+		test_say_ "test_must_fail: '$*' died of signal $((rc - 128))"
 		return 1
 	fi
 	return 0
@@ -289,7 +302,7 @@ test_expect_code() {
 	"$@"
 	rc=$?
 	if [ "$rc" -ne "$want" ]; then
-		echo "test_expect_code: '$*' exited $rc, expected $want"
+		test_say_ "test_expect_code: '$*' exited $rc, expected $want"
 		return 1
 	fi
 	return 0
