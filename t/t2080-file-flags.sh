@@ -81,7 +81,9 @@ test_expect_success CAPS,KERNEL_EXT4 'the kernel ext4 still answers flagops.expe
 # with the flags of DIR/f (a plain file) and DIR/frozen (immutable,
 # append-only and nodump, set by a caller with the capability): one line
 # each, OK or the errno name.  Run on iomapfs and, when it can, on the
-# kernel's ext4, whose answers the expected lines are.
+# kernel's ext4, whose answers the expected lines are.  The kernel's VFS
+# makes this check itself, against the flags the daemon's GETFLAGS
+# reports, before it asks the daemon; t2081 tests the daemon's own.
 cat >capimm.sh <<'EOF'
 fsattr=$1 d=$2
 nocap() { setpriv --bounding-set=-linux_immutable "$@"; }
