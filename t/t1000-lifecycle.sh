@@ -104,6 +104,32 @@ test_expect_success LOOP 'a block device by UUID= and LABEL=, claimed exclusivel
 	fsck_clean "$loop"
 '
 
+# The search for who holds a busy device looks at every descriptor of
+# every process: one on another FUSE mount whose server does not answer
+# (stopped here) must not make it hang.
+test_expect_success LOOP 'a busy device is refused even when another FUSE mount does not answer' '
+	make_image held.img 32M -t ext4 &&
+	loop=$(losetup -f --show held.img) &&
+	test_atexit "losetup -d $loop" &&
+	iomapfs_mount "$loop" hmnt &&
+	make_image other.img 32M -t ext4 &&
+	iomapfs_mount other.img omnt &&
+	other=$IOMAPFS_PID &&
+	exec 9<>omnt/f &&
+	echo x >&9 &&
+	kill -STOP "$other" &&
+	test_when_finished "kill -CONT $other; exec 9>&-" &&
+	mkdir -p hmnt2 &&
+	rc=0 &&
+	timeout 20 "$IOMAPFS" -f "$loop" hmnt2 2>err || rc=$? &&
+	test_eq 7 "$rc" "exit status (124: it hung)" &&
+	test_grep "$loop is busy" err &&
+	kill -CONT "$other" &&
+	exec 9>&- &&
+	iomapfs_unmount omnt "$other" &&
+	iomapfs_unmount hmnt
+'
+
 test_expect_success 'vfat, swap and empty images are refused, naming what they hold' '
 	mkdir -p m &&
 	mkfs.vfat -C vfat.img 8192 >/dev/null &&

@@ -149,6 +149,28 @@ test_expect_success '-o discard: freed blocks are discarded at once' '
 	fsck_clean d.img
 '
 
+test_expect_success ROOT '-o discard on a block device: BLKDISCARD as blocks are freed' '
+	make_image od.img 128M -t ext4 -b 4096 &&
+	dev=$(losetup -f --show od.img) &&
+	test_when_finished "losetup -d $dev" &&
+	iomapfs_mount "$dev" odmnt -o discard &&
+	mkdir odmnt/keep &&
+	fill odmnt/keep 2 2000000 &&
+	head -c 30000000 /dev/urandom >odmnt/gone &&
+	sync odmnt/gone &&
+	before=$(allocated od.img) &&
+	rm odmnt/gone &&
+	ls odmnt >/dev/null &&
+	after=$(allocated od.img) &&
+	test $((before - after)) -ge 28000000 || {
+		echo "allocated before $before, after $after"
+		false
+	} &&
+	check odmnt/keep &&
+	iomapfs_unmount odmnt &&
+	fsck_clean "$dev"
+'
+
 test_expect_success 'without -o discard nothing is discarded until fstrim' '
 	iomapfs_mount d.img omnt &&
 	head -c 20000000 /dev/urandom >omnt/gone2 &&

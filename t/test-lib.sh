@@ -237,6 +237,10 @@ test_cleanup_() {
 		[ $rc -ne 0 ] || rc=1
 		test_keep_trash=1
 	}
+	test_no_stale_socket_ || {
+		[ $rc -ne 0 ] || rc=1
+		test_keep_trash=1
+	}
 	if [ -z "${test_keep_trash:-}" ] || [ -z "${IOMAPFS_TEST_KEEP:-}" ]; then
 		rm -rf "$TRASH"
 	fi
@@ -258,6 +262,53 @@ $(grep -m 5 'Unknown code' "$f")"
 		rc=1
 	done
 	return $rc
+}
+# test_ctl_escape_ PATH: PATH escaped as ctlpath_escape() escapes a
+# mountpoint (shared/ctlpath.h, "systemd-escape --path").
+test_ctl_escape_() {
+	local p=${1#/} out= c i
+	for ((i = 0; i < ${#p}; i++)); do
+		c=${p:i:1}
+		case $c in
+		/) out+=- ;;
+		[A-Za-z0-9:_]) out+=$c ;;
+		.) if [ -z "$out" ]; then out+='\x2e'; else out+=.; fi ;;
+		*) out+=$(printf '\\x%02x' "'$c") ;;
+		esac
+	done
+	printf '%s\n' "$out"
+}
+# Every default control socket or record (ctlpath.h) of a mount below
+# $TRASH is named with this prefix in the runtime directory.
+TRASH_CTL_PREFIX=$(test_ctl_escape_ "$(realpath "$TRASH")")-
+
+# test_no_stale_socket_: fail when a socket or record of one of this
+# script's mounts is left in the runtime directory (/run/iomapfs for
+# root) after the cleanup: every daemon the script started is gone by
+# now, so whatever is left is stale, and would pile up there run after
+# run.  It is removed, and named in the failure.
+test_no_stale_socket_() {
+	local dir f msg
+	local -a left=()
+	if [ "$(id -u)" -eq 0 ]; then
+		dir=/run/iomapfs
+	elif [ -n "${XDG_RUNTIME_DIR:-}" ]; then
+		dir=$XDG_RUNTIME_DIR/iomapfs
+	else
+		dir=/tmp/iomapfs-$(id -u)
+	fi
+	for f in "$dir/$TRASH_CTL_PREFIX"*; do
+		if [ -e "$f" ] || [ -L "$f" ]; then
+			left+=("$f")
+		fi
+	done
+	[ ${#left[@]} -eq 0 ] && return 0
+	msg="failed: this script left sockets or records of its mounts in $dir (removed now):
+$(printf '%s\n' "${left[@]}")"
+	printf '%s\n' "$msg" | sed 's/^/# /'
+	printf '%s\n' "$msg" >&2
+	rm -f "${left[@]}"
+	return 1
 }
 trap test_cleanup_ EXIT
 trap 'exit 130' INT TERM
