@@ -1011,11 +1011,6 @@ static int dirent_set_cb(ext2_ino_t dir, int entry,
 {
 	struct dirent_set *ds = priv;
 
-	(void)dir;
-	(void)entry;
-	(void)offset;
-	(void)blocksize;
-	(void)buf;
 	if (dirent->inode == 0 ||
 	    (size_t)ext2fs_dirent_name_len(dirent) != ds->len ||
 	    memcmp(dirent->name, ds->name, ds->len))
@@ -1086,11 +1081,6 @@ static int dir_is_empty_cb(ext2_ino_t dir, int entry,
 {
 	int *empty = priv;
 
-	(void)dir;
-	(void)entry;
-	(void)offset;
-	(void)blocksize;
-	(void)buf;
 	if (dirent->inode == 0 ||
 	    is_dot(dirent->name, ext2fs_dirent_name_len(dirent)))
 		return 0;
