@@ -952,22 +952,34 @@ out_free:
 	return ret;
 }
 
+/*
+ * The index of @dir in *d (NULL when it has none) and, when it has one, the
+ * slot of @name in it in *pp: -ENOENT when the index does not hold @name.
+ */
+static int dix_find(struct iomapfs *fsx, ext2_ino_t dir, const char *name,
+		    struct dix_dir **d, struct dix_ent ***pp)
+{
+	int ret;
+
+	ret = dix_get(fsx, dir, d);
+	if (ret || !*d)
+		return ret;
+	*pp = ent_slot(fsx->dix, *d, name, strlen(name), NULL);
+	return **pp ? 0 : -ENOENT;
+}
+
 int dix_unlink(struct iomapfs *fsx, ext2_ino_t dir, const char *name,
 	       ext2_ino_t ino)
 {
-	size_t len = strlen(name);
 	struct dix_ent **pp;
 	struct dix_dir *d;
 	errcode_t err;
 	int ret;
 
-	ret = dix_get(fsx, dir, &d);
+	ret = dix_find(fsx, dir, name, &d, &pp);
 	if (ret)
 		return ret;
 	if (d) {
-		pp = ent_slot(fsx->dix, d, name, len, NULL);
-		if (!*pp)
-			return -ENOENT;
 		if (!d->htree && (*pp)->lblk != DIX_NOWHERE) {
 			ret = dir_edit(fsx, d, *pp, ino, false, 0, 0);
 			if (!ret) {
@@ -1043,19 +1055,16 @@ static int set_fallback(struct iomapfs *fsx, ext2_ino_t dir, const char *name,
 int dix_set(struct iomapfs *fsx, ext2_ino_t dir, const char *name,
 	    ext2_ino_t ino, int ftype)
 {
-	size_t len = strlen(name);
-	struct dix_ent *e;
+	struct dix_ent **pp, *e;
 	struct dix_dir *d;
 	int ret;
 
-	ret = dix_get(fsx, dir, &d);
+	ret = dix_find(fsx, dir, name, &d, &pp);
 	if (ret)
 		return ret;
 	if (!d)
 		return set_fallback(fsx, dir, name, ino, ftype);
-	e = *ent_slot(fsx->dix, d, name, len, NULL);
-	if (!e)
-		return -ENOENT;
+	e = *pp;
 	ret = -EAGAIN;
 	if (!d->htree && e->lblk != DIX_NOWHERE)
 		ret = dir_edit(fsx, d, e, 0, true, ino, ftype);
