@@ -448,23 +448,17 @@ out_free:
 
 static int journal_live(struct ictl *c)
 {
-	json_t *st = NULL, *doc;
+	json_t *st = NULL;
 	int ret;
 
 	ret = client_call(c, PROTO_M_GET_JOURNAL, NULL, &st);
 	if (ret)
 		return ret;
-	if (c->out_mode == ICTL_OUT_JSON) {
-		doc = ictl_doc_new(c->cmd_name);
-		if (doc)
-			json_object_set(doc, "journal", st);
-		ret = ictl_doc_print(doc);
-	} else {
-		out_print_object(c, st, 0);
-		if (json_is_false(json_object_get(st, "written")))
-			printf("\nThis mount does not write the journal: "
-			       "metadata changes are written in place.\n");
-	}
+	ret = out_print_member(c, "journal", st);
+	if (c->out_mode != ICTL_OUT_JSON &&
+	    json_is_false(json_object_get(st, "written")))
+		printf("\nThis mount does not write the journal: "
+		       "metadata changes are written in place.\n");
 	json_decref(st);
 	return ret;
 }
