@@ -148,35 +148,23 @@ static void jscan_note(void *arg, const struct jbd2_log_note *note)
 	}
 }
 
-static const char *csum_name(enum jbd2_csum_state c)
-{
-	switch (c) {
-	case JBD2_CSUM_GOOD:
-		return "good";
-	case JBD2_CSUM_BAD:
-		return "bad";
-	case JBD2_CSUM_UNREAD:
-		return "unread";
-	case JBD2_CSUM_NONE:
-		break;
-	}
-	return NULL;
-}
+/* The checksum states by name; NONE has none (the column shows "-"). */
+static const char *const csum_names[] = {
+	[JBD2_CSUM_GOOD] = "good",
+	[JBD2_CSUM_BAD] = "bad",
+	[JBD2_CSUM_UNREAD] = "unread",
+};
 
-static const char *kind_name(enum jbd2_note_kind k)
-{
-	switch (k) {
-	case JBD2_NOTE_DESCRIPTOR:
-		return "descriptor";
-	case JBD2_NOTE_DATA:
-		return "data";
-	case JBD2_NOTE_REVOKE:
-		return "revoke";
-	case JBD2_NOTE_COMMIT:
-		return "commit";
-	}
-	return "unknown";
-}
+static const char *const kind_names[] = {
+	[JBD2_NOTE_DESCRIPTOR] = "descriptor",
+	[JBD2_NOTE_DATA] = "data",
+	[JBD2_NOTE_REVOKE] = "revoke",
+	[JBD2_NOTE_COMMIT] = "commit",
+};
+
+/* @names[@i], or @dflt past the end of the name table @names. */
+#define JNAME(names, i, dflt) \
+	((size_t)(i) < sizeof(names) / sizeof((names)[0]) ? (names)[i] : (dflt))
 
 /* A commit time as RFC 3339 (UTC), or the raw number when it is none. */
 static void commit_time(uint64_t sec, uint32_t nsec, char *buf, size_t len)
@@ -340,12 +328,13 @@ static int journal_rows(struct ictl *c, struct out_table *t,
 
 	for (i = 0; i < s->n && !ret; i++) {
 		const struct jrow *r = &s->rows[i];
-		const char *cs = csum_name(r->csum), *rp;
+		const char *cs = JNAME(csum_names, r->csum, NULL), *rp;
+		const char *kind = JNAME(kind_names, r->kind, "unknown");
 
 		ret = out_row(t);
 		ret = ret ?: out_set_u64(t, JCOL_SEQ, r->seq, false);
 		ret = ret ?: out_set_u64(t, JCOL_LOG, r->lblk, false);
-		ret = ret ?: out_set_str(t, JCOL_TYPE, kind_name(r->kind));
+		ret = ret ?: out_set_str(t, JCOL_TYPE, kind);
 		if (!ret && r->has_home)
 			ret = out_set_u64(t, JCOL_HOME, r->home, false);
 		else if (!ret)
