@@ -1389,27 +1389,6 @@ out_unlock:
 	return ret;
 }
 
-/* The current cookie of @ino; -ENOENT when it has no entry. */
-static int ent_snapshot_cookie(struct cache *c, uint64_t ino,
-			       uint64_t *cookie)
-{
-	uint64_t h = ino_hash(ino);
-	pthread_rwlock_t *s = stripe_of(c, h);
-	struct cache_ent *e;
-	int ret = -ENOENT;
-
-	pthread_rwlock_rdlock(s);
-	e = ent_find(c, h, ino);
-	if (e) {
-		pthread_rwlock_rdlock(&e->lock);
-		*cookie = e->cookie;
-		pthread_rwlock_unlock(&e->lock);
-		ret = 0;
-	}
-	pthread_rwlock_unlock(s);
-	return ret;
-}
-
 static int dump_one(struct cache *c, uint64_t ino, uint64_t off,
 		    uint64_t len, cache_dump_fn fn, void *arg)
 {
@@ -1532,7 +1511,8 @@ static int audit_one(struct cache *c, uint64_t ino, cache_audit_fn fn,
 {
 	struct audit_diffs d;
 	struct iomap *maps;
-	uint64_t cookie, now_cookie;
+	struct cache_inode_stats now;
+	uint64_t cookie;
 	size_t n, i;
 	int try, ret;
 
@@ -1548,8 +1528,8 @@ static int audit_one(struct cache *c, uint64_t ino, cache_audit_fn fn,
 			ret = audit_mapping(c, ino, &maps[i], &d);
 		if (ret)
 			goto out_free;
-		if (ent_snapshot_cookie(c, ino, &now_cookie) ||
-		    now_cookie != cookie) {
+		if (cache_get_inode_stats(c, ino, &now) ||
+		    now.cookie != cookie) {
 			free(d.v);
 			free(maps);
 			continue;
