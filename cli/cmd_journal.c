@@ -368,12 +368,43 @@ static int journal_rows(struct ictl *c, struct out_table *t,
 	return ret;
 }
 
+/*
+ * The journal's superblock @jo, its blocks @t and, when the log was scanned,
+ * what the scan found (@so, else NULL): for people, or as one document.
+ */
+static int journal_print(struct ictl *c, struct out_table *t, json_t *jo,
+			 json_t *so)
+{
+	json_t *doc;
+	int ret = 0;
+
+	if (c->out_mode == ICTL_OUT_JSON) {
+		doc = ictl_doc_new(c->cmd_name);
+		if (doc) {
+			json_object_set(doc, "journal", jo);
+			json_object_set_new(doc, "blocks", out_table_json(t));
+			json_object_set(doc, "scan", so ? so : json_null());
+		}
+		return ictl_doc_print(doc);
+	}
+	out_print_object(c, jo, 0);
+	if (out_table_rows(t)) {
+		putchar('\n');
+		ret = out_table_print(c, t);
+	}
+	if (so) {
+		printf("\nscan:\n");
+		out_print_object(c, so, 1);
+	}
+	return ret;
+}
+
 static int journal_image(struct ictl *c)
 {
 	struct jscan s = {0};
 	struct out_table *t = NULL;
 	struct image_journal ij;
-	json_t *jo = NULL, *so = NULL, *doc;
+	json_t *jo = NULL, *so = NULL;
 	int ret;
 
 	ret = client_image(c);
@@ -404,29 +435,10 @@ static int journal_image(struct ictl *c)
 	so = ij.scanned ? scan_json(&ij) : json_null();
 	if (!ret && (!jo || !so))
 		ret = -ENOMEM;
-	if (ret) {
+	if (ret)
 		ret = ictl_errno(c, ICTL_EXIT_FAILED, ret, "journal");
-		goto out_free;
-	}
-	if (c->out_mode == ICTL_OUT_JSON) {
-		doc = ictl_doc_new(c->cmd_name);
-		if (doc) {
-			json_object_set(doc, "journal", jo);
-			json_object_set_new(doc, "blocks", out_table_json(t));
-			json_object_set(doc, "scan", so);
-		}
-		ret = ictl_doc_print(doc);
-		goto out_free;
-	}
-	out_print_object(c, jo, 0);
-	if (out_table_rows(t)) {
-		putchar('\n');
-		ret = out_table_print(c, t);
-	}
-	if (ij.scanned) {
-		printf("\nscan:\n");
-		out_print_object(c, so, 1);
-	}
+	else
+		ret = journal_print(c, t, jo, ij.scanned ? so : NULL);
 out_free:
 	json_decref(jo);
 	json_decref(so);
