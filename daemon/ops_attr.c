@@ -42,15 +42,18 @@ void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *ffi)
 /*
  * setattr(size): the data path truncates under the inode's I/O lock.  The
  * inode's flags (@to_set: iflags_may_setattr()) are judged under that
- * lock too, which SETFLAGS takes to change them.
+ * lock too, which SETFLAGS takes to change them.  A negative @size is
+ * -EINVAL.
  */
 static int setattr_size(struct iomapfs *fsx, ext2_ino_t ino,
-			struct fuse_file_info *ffi, uint64_t size, int to_set)
+			struct fuse_file_info *ffi, off_t size, int to_set)
 {
 	struct ext2_inode_large inode;
 	struct fs_inode *fi;
 	int ret;
 
+	if (size < 0)
+		return -EINVAL;
 	if (ffi && ffi->fh) {
 		fi = (struct fs_inode *)(uintptr_t)ffi->fh;
 		pthread_mutex_lock(&fsx->itab_lock);
@@ -68,7 +71,7 @@ static int setattr_size(struct iomapfs *fsx, ext2_ino_t ino,
 		ret = iflags_may_setattr(&inode, to_set);
 	fs_unlock(fsx);
 	if (!ret)
-		ret = io_truncate(fsx, fi, size);
+		ret = io_truncate(fsx, fi, (uint64_t)size);
 	pthread_rwlock_unlock(&fi->io_lock);
 	fs_inode_put(fsx, fi);
 	return ret;
@@ -126,34 +129,18 @@ static void setattr_drop_times(struct iomapfs *fsx, ext2_ino_t ino, int to_set)
 	fs_inode_put(fsx, fi);
 }
 
-void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
-		int to_set, struct fuse_file_info *ffi)
+/*
+ * Everything setattr changes but the size, under fs_lock; the new
+ * attributes go to @st.
+ */
+static int setattr_inode(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t ino,
+			 const struct stat *attr, int to_set, struct stat *st)
 {
-	struct iomapfs *fsx = req_fs(req);
-	ext2_ino_t ino = fs_ino(nodeid);
 	struct ext2_inode_large inode;
 	struct timespec now;
-	struct stat st;
 	bool mode_changed = false;
 	mode_t mode;
 	int ret;
-
-	if (fs_is_ro(fsx)) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
-	if (to_set & FUSE_SET_ATTR_SIZE) {
-		if (attr->st_size < 0) {
-			fuse_reply_err(req, EINVAL);
-			return;
-		}
-		ret = setattr_size(fsx, ino, ffi, (uint64_t)attr->st_size,
-				   to_set);
-		if (ret) {
-			fuse_reply_err(req, -ret);
-			return;
-		}
-	}
 
 	fs_lock(fsx);
 	ret = fs_load_inode(fsx, ino, &inode);
@@ -197,9 +184,25 @@ void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
 		if (ret)
 			goto out_unlock;
 	}
-	fs_fill_stat(fsx, ino, &inode, &st);
+	fs_fill_stat(fsx, ino, &inode, st);
 out_unlock:
 	fs_unlock(fsx);
+	return ret;
+}
+
+void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
+		int to_set, struct fuse_file_info *ffi)
+{
+	struct iomapfs *fsx = req_fs(req);
+	ext2_ino_t ino = fs_ino(nodeid);
+	struct stat st;
+	int ret;
+
+	ret = fs_is_ro(fsx) ? -EROFS : 0;
+	if (!ret && (to_set & FUSE_SET_ATTR_SIZE))
+		ret = setattr_size(fsx, ino, ffi, attr->st_size, to_set);
+	if (!ret)
+		ret = setattr_inode(fsx, req, ino, attr, to_set, &st);
 	if (ret)
 		fuse_reply_err(req, -ret);
 	else
