@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,11 +44,16 @@
 #include "ext2map.h"
 #include "fs.h"
 #include "io.h"
+#include "jio.h"
+#include "journal.h"
 
 /* The extra timestamp word: 2 epoch bits, then 30 bits of nanoseconds. */
 #define FS_EPOCH_BITS 2
 #define FS_EPOCH_MASK ((1u << FS_EPOCH_BITS) - 1)
 #define FS_NSEC_MASK  (~0u << FS_EPOCH_BITS)
+
+/* journal: some inode may have timestamps pending (fs_inode_touch()). */
+static atomic_bool fs_times_maybe_dirty;
 
 /* Whether @field lies inside the inode's used size (128 + i_extra_isize). */
 #define FS_FITS(inode, field)                                                 \
@@ -57,6 +63,10 @@
 void fs_lock(struct iomapfs *fsx)
 {
 	pthread_mutex_lock(&fsx->fs_lock);
+	/* journal: a transaction at its bound commits before the next
+	 * operation adds to it (unless this thread holds a handle). */
+	if (fsx->journal)
+		journal_enter(fsx->journal);
 }
 
 void fs_unlock(struct iomapfs *fsx)
@@ -148,7 +158,15 @@ int translate_error_at(struct iomapfs *fsx, errcode_t err, ext2_ino_t ino,
 				"iomapfs: %s: errors=remount-ro: now "
 				"read-only\n",
 				fsx->source);
-			if (fsx->fs && (fsx->fs->flags & EXT2_FLAG_RW))
+			/*
+			 * journal: as the kernel, abort the journal: the
+			 * operation that failed half-way is in the running
+			 * transaction, which must never commit; the error is
+			 * recorded in the journal superblock.
+			 */
+			if (fsx->journal)
+				journal_abort(fsx->journal, ret);
+			else if (fsx->fs && (fsx->fs->flags & EXT2_FLAG_RW))
 				ext2fs_flush2(fsx->fs, 0);
 			fsx->ro_now = true;
 		}
@@ -156,7 +174,9 @@ int translate_error_at(struct iomapfs *fsx, errcode_t err, ext2_ino_t ino,
 	case FS_ERRORS_PANIC:
 		fprintf(stderr, "iomapfs: %s: errors=panic: stopping\n",
 			fsx->source);
-		if (fsx->fs && (fsx->fs->flags & EXT2_FLAG_RW))
+		if (fsx->journal)
+			journal_abort(fsx->journal, ret);
+		else if (fsx->fs && (fsx->fs->flags & EXT2_FLAG_RW))
 			ext2fs_flush2(fsx->fs, 0);
 		abort();
 	}
@@ -425,34 +445,8 @@ void fs_inode_touch(struct fs_inode *fi)
 	fi->pending_mtime = now;
 	fi->times_dirty = true;
 	pthread_mutex_unlock(&fi->meta_lock);
-}
-
-int fs_inode_sync_times(struct iomapfs *fsx, struct fs_inode *fi,
-			struct ext2_inode_large *inode)
-{
-	struct ext2_inode_large buf;
-	struct timespec t;
-	bool dirty;
-	int ret;
-
-	pthread_mutex_lock(&fi->meta_lock);
-	dirty = fi->times_dirty;
-	t = fi->pending_mtime;
-	fi->times_dirty = false;
-	pthread_mutex_unlock(&fi->meta_lock);
-	if (!dirty)
-		return 0;
-	if (inode) {
-		fs_set_time(inode, FS_MTIME, &t);
-		fs_set_time(inode, FS_CTIME, &t);
-		return 0;
-	}
-	ret = fs_read_inode(fsx, fi->ino, &buf);
-	if (ret)
-		return ret;
-	fs_set_time(&buf, FS_MTIME, &t);
-	fs_set_time(&buf, FS_CTIME, &t);
-	return fs_write_inode(fsx, fi->ino, &buf);
+	/* journal: the next commit writes them (fs_journal_pre_commit). */
+	atomic_store(&fs_times_maybe_dirty, true);
 }
 
 int fs_map_source(void *arg, uint64_t ino, uint64_t off, struct iomap *out)
@@ -505,6 +499,12 @@ int fs_flush_all(struct iomapfs *fsx)
 
 	if (!(fsx->fs->flags & EXT2_FLAG_RW))
 		return 0;
+	/* journal: a commit (its pre_commit writes the pending times). */
+	if (fsx->journal)
+		return fs_is_ro(fsx) && !journal_failed(fsx->journal)
+			       ? 0
+			       : journal_commit(fsx->journal,
+						JOURNAL_CAUSE_UNMOUNT);
 	/* Timestamps left pending by lock-free overwrites. */
 	ret = fs_itab_snapshot(fsx, &arr, &n);
 	if (ret)
@@ -523,6 +523,106 @@ int fs_flush_all(struct iomapfs *fsx)
 	if (fdatasync(fsx->dev_fd) < 0)
 		return -errno;
 	return 0;
+}
+
+int fs_sync_inode(struct iomapfs *fsx, ext2_ino_t ino, bool *need_datasync)
+{
+	bool committed = false;
+	int ret;
+
+	*need_datasync = false;
+	if (!fsx->journal)
+		return fs_flush_all(fsx);
+	/* After a failure no fsync may look like it succeeded. */
+	if (journal_failed(fsx->journal))
+		return -EIO;
+	/* journal: commit if the running transaction changed the inode;
+	 * its flushes (R2) make the data durable too. */
+	ret = journal_sync_inode(fsx->journal, ino, &committed);
+	if (!ret && !committed)
+		*need_datasync = true;
+	return ret;
+}
+
+/* journal: the daemon's side of the hooks (journal_ops). */
+
+/* Before a commit: the timestamps lock-free overwrites left pending. */
+static int fs_journal_pre_commit(void *arg)
+{
+	struct iomapfs *fsx = arg;
+	struct fs_inode **arr;
+	size_t i, n;
+	int ret;
+
+	/* Cleared before the scan: a touch during it sets it again. */
+	if (!atomic_exchange(&fs_times_maybe_dirty, false))
+		return 0;
+	ret = fs_itab_snapshot(fsx, &arr, &n);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++) {
+		if (!fs_is_ro(fsx))
+			fs_inode_sync_times(fsx, arr[i], NULL);
+		fs_inode_put(fsx, arr[i]);
+	}
+	free(arr);
+	return 0;
+}
+
+/* The journal failed: the errors= policy, as for corruption. */
+static void fs_journal_failed(void *arg, int err)
+{
+	struct iomapfs *fsx = arg;
+
+	if (fsx->opts.errors == FS_ERRORS_PANIC) {
+		fprintf(stderr,
+			"iomapfs: %s: the journal failed (%s): errors=panic: "
+			"stopping\n",
+			fsx->source, strerror(-err));
+		abort();
+	}
+	/* Nothing can commit any more: with continue too, writing on
+	 * would only change memory. */
+	if (!fsx->ro_now)
+		fprintf(stderr,
+			"iomapfs: %s: the journal failed (%s): now "
+			"read-only; the next mount replays what committed\n",
+			fsx->source, strerror(-err));
+	fsx->ro_now = true;
+}
+
+int fs_inode_sync_times(struct iomapfs *fsx, struct fs_inode *fi,
+			struct ext2_inode_large *inode)
+{
+	struct ext2_inode_large buf;
+	struct timespec t;
+	bool dirty;
+	int ret;
+
+	pthread_mutex_lock(&fi->meta_lock);
+	dirty = fi->times_dirty;
+	t = fi->pending_mtime;
+	fi->times_dirty = false;
+	pthread_mutex_unlock(&fi->meta_lock);
+	if (!dirty)
+		return 0;
+	if (inode) {
+		fs_set_time(inode, FS_MTIME, &t);
+		fs_set_time(inode, FS_CTIME, &t);
+		return 0;
+	}
+	ret = fs_read_inode(fsx, fi->ino, &buf);
+	if (ret)
+		return ret;
+	fs_set_time(&buf, FS_MTIME, &t);
+	fs_set_time(&buf, FS_CTIME, &t);
+	return fs_write_inode(fsx, fi->ino, &buf);
+}
+
+int fs_run(struct iomapfs *fsx)
+{
+	/* journal: its commit thread, after fuse_daemonize() forked. */
+	return fsx->journal ? journal_run(fsx->journal) : 0;
 }
 
 /* --- the inode table -------------------------------------------------- */
@@ -876,6 +976,47 @@ static int fs_check_open(struct iomapfs *fsx)
 	return 0;
 }
 
+/*
+ * journal: a read-write mount of a filesystem with a journal writes every
+ * metadata change through it (journal.h), unless journal=off.  Sets
+ * fsx->journal.  Prints why not.  Returns 0 or -errno.
+ */
+static int fs_journal_open(struct iomapfs *fsx)
+{
+	struct journal_opts jo = {
+		.commit_sec = fsx->opts.commit_sec,
+		.txn_max = fsx->opts.journal_txn_max,
+		.cp_max = fsx->opts.journal_cp_max,
+	};
+	struct journal_ops ops = {
+		.pre_commit = fs_journal_pre_commit,
+		.failed = fs_journal_failed,
+		.arg = fsx,
+	};
+	char why[160];
+	int ret;
+
+	if (!ext2fs_has_feature_journal(fsx->fs->super) ||
+	    fsx->opts.journal_off)
+		return 0;
+	if (!jo.txn_max)
+		jo.txn_max = JOURNAL_DEFAULT_TXN_MAX;
+	if (!jo.cp_max)
+		jo.cp_max = JOURNAL_DEFAULT_CP_MAX;
+	ret = journal_open(fsx->fs, &fsx->fs_lock, &jo, &ops, &fsx->journal,
+			   why, sizeof(why));
+	if (ret) {
+		fprintf(stderr,
+			"iomapfs: %s: cannot write the journal: %s%s\n",
+			fsx->source, why,
+			ret == -EOPNOTSUPP ? " (mount with -o ro, or with "
+					     "-o journal=off to write in place)"
+					   : "");
+		return ret == -EAGAIN ? -EUCLEAN : ret;
+	}
+	return 0;
+}
+
 int fs_open(struct iomapfs *fsx)
 {
 	struct ext2_super_block *sb;
@@ -891,7 +1032,8 @@ int fs_open(struct iomapfs *fsx)
 
 	if (!fsx->opts.ro)
 		flags |= EXT2_FLAG_RW;
-	err = ext2fs_open2(fsx->source, NULL, flags, 0, 0, unix_io_manager,
+	/* journal: through jio, whose hooks the journal installs later. */
+	err = ext2fs_open2(fsx->source, NULL, flags, 0, 0, jio_io_manager,
 			   &fsx->fs);
 	if (err == EXT2_ET_RO_UNSUPP_FEATURE) {
 		fprintf(stderr,
@@ -972,10 +1114,12 @@ int fs_open(struct iomapfs *fsx)
 	ret = fs_check_open(fsx);
 	if (ret)
 		goto out_close;
-	if (!fsx->opts.ro && ext2fs_has_feature_journal(sb))
+	if (!fsx->opts.ro && ext2fs_has_feature_journal(sb) &&
+	    fsx->opts.journal_off)
 		fprintf(stderr,
-			"iomapfs: %s: note: the journal is not used; changes "
-			"are written in place\n",
+			"iomapfs: %s: journal=off: the journal is not used; "
+			"changes are written in place, and a crash may need "
+			"e2fsck\n",
 			fsx->source);
 
 	if (!fsx->opts.ro) {
@@ -993,6 +1137,9 @@ int fs_open(struct iomapfs *fsx)
 			ret = translate_error(fsx, err, 0);
 			goto out_close;
 		}
+		ret = fs_journal_open(fsx);
+		if (ret)
+			goto out_close;
 		sb->s_mnt_count++;
 		sb->s_mtime = (uint32_t)time(NULL);
 		if (fsx->mountpoint) {
@@ -1001,8 +1148,16 @@ int fs_open(struct iomapfs *fsx)
 			strncpy((char *)sb->s_last_mounted, fsx->mountpoint,
 				sizeof(sb->s_last_mounted) - 1);
 		}
-		sb->s_state &= ~EXT2_VALID_FS;
+		/*
+		 * journal: with a journal the filesystem stays valid on disk
+		 * while mounted (the kernel's way): needs_recovery, set by
+		 * journal_open(), says a crash needs a replay.  Without one
+		 * the bitmaps on disk go stale: not valid until unmount.
+		 */
+		if (!fsx->journal)
+			sb->s_state &= ~EXT2_VALID_FS;
 		ext2fs_mark_super_dirty(fsx->fs);
+		/* In place, durable, before the journal writes anything. */
 		err = ext2fs_flush2(fsx->fs, 0);
 		if (err) {
 			fprintf(stderr,
@@ -1010,13 +1165,32 @@ int fs_open(struct iomapfs *fsx)
 				"%s\n",
 				fsx->source, iomap_ext2_strerror(err));
 			ret = -EIO;
-			goto out_close;
+			goto out_journal;
 		}
 		fsx->mounted_rw = true;
+		if (fsx->journal) {
+			ret = journal_start(fsx->journal);
+			if (ret) {
+				fprintf(stderr,
+					"iomapfs: %s: cannot start the journal: "
+					"%s\n",
+					fsx->source, strerror(-ret));
+				goto out_journal;
+			}
+		}
 	}
 	fsx->ro_now = fsx->opts.ro;
 	return 0;
 
+out_journal:
+	if (fsx->journal) {
+		journal_free(fsx->journal);
+		fsx->journal = NULL;
+		/* Nothing was logged: the superblock may say so again. */
+		ext2fs_clear_feature_journal_needs_recovery(sb);
+		ext2fs_mark_super_dirty(fsx->fs);
+		ext2fs_flush2(fsx->fs, 0);
+	}
 out_close:
 	ext2fs_close_free(&fsx->fs);
 	return ret;
@@ -1052,6 +1226,32 @@ int fs_close(struct iomapfs *fsx)
 		fs_inode_put(fsx, fi);
 	}
 	free(arr);
+	if (fsx->journal) {
+		/*
+		 * journal: commit, write everything home and leave the log
+		 * empty; then the superblock may say that no recovery is
+		 * needed, written in place like the rest below.  A journal
+		 * that failed leaves the disk as it is: the next mount
+		 * replays what committed.
+		 */
+		r = journal_shutdown(fsx->journal);
+		if (r && !ret)
+			ret = r;
+		if (r || journal_failed(fsx->journal)) {
+			journal_free(fsx->journal);
+			fsx->journal = NULL;
+			fsx->fs->flags &= ~(EXT2_FLAG_RW | EXT2_FLAG_DIRTY |
+					    EXT2_FLAG_BB_DIRTY |
+					    EXT2_FLAG_IB_DIRTY);
+			ext2fs_close_free(&fsx->fs);
+			fsx->fs = NULL;
+			fs_unlock(fsx);
+			return ret;
+		}
+		journal_free(fsx->journal);
+		fsx->journal = NULL;
+		ext2fs_clear_feature_journal_needs_recovery(fsx->fs->super);
+	}
 	if (fsx->mounted_rw) {
 		r = fs_flush_all(fsx);
 		if (r && !ret)

@@ -45,6 +45,7 @@ enum fs_errors_mode {
 
 /* Mount options, parsed once in main.c; read-only afterwards. */
 struct dix;
+struct journal;
 
 struct iomapfs_opts {
 	bool ro;
@@ -60,6 +61,11 @@ struct iomapfs_opts {
 	char *ctl_group;	  /* NULL: no read-only group */
 	unsigned int threads;	  /* max FUSE worker threads */
 	enum fs_errors_mode errors;
+	/* The journal (journal.h): journal=off writes in place (unsafe). */
+	bool journal_off;
+	unsigned int commit_sec;  /* commit=: seconds; 0: the default */
+	uint64_t journal_txn_max; /* bytes of one transaction */
+	uint64_t journal_cp_max;  /* bytes of committed blocks not home */
 };
 
 /*
@@ -113,6 +119,13 @@ struct iomapfs {
 	pthread_mutex_t fs_lock;
 	ext2_filsys fs;
 	struct dix *dix; /* the directory index (dirindex.h) */
+	/*
+	 * The journal writer (journal.h) of a read-write mount of a
+	 * filesystem with a journal, or NULL (ext2, read-only, journal=off):
+	 * then libext2fs writes in place.  Set at mount, before the session;
+	 * cleared at close, after it.
+	 */
+	struct journal *journal;
 	bool ro_now;		  /* read-only (option, or errors=remount-ro) */
 	bool mounted_rw;	  /* EXT2_VALID_FS cleared on disk */
 	uint32_t next_generation; /* for new inodes */
@@ -192,10 +205,21 @@ int fs_map_source(void *arg, uint64_t ino, uint64_t off, struct iomap *out);
 void fs_now(struct timespec *ts);
 
 /*
- * Flush libext2fs (bitmaps, superblock, group descriptors, its block
- * cache) and then fdatasync the device.  Call with fs_lock held.
+ * Make every change so far durable: with the journal, commit the running
+ * transaction; without, flush libext2fs (bitmaps, superblock, group
+ * descriptors) in place and fdatasync the device.  Call with fs_lock held.
  */
 int fs_flush_all(struct iomapfs *fsx);
+
+/*
+ * fsync, fdatasync or fsyncdir of @ino (its pending timestamps already
+ * written, or not, by the caller): with the journal, commit when the
+ * running transaction changed the inode, which also makes the data
+ * written so far durable; otherwise set *need_datasync, and the caller
+ * fdatasyncs the device after dropping fs_lock, for the file's data.
+ * Without a journal, as fs_flush_all().  Call with fs_lock held.
+ */
+int fs_sync_inode(struct iomapfs *fsx, ext2_ino_t ino, bool *need_datasync);
 
 /* Whether writes are refused (-EROFS). */
 static inline bool fs_is_ro(struct iomapfs *fsx)
@@ -301,6 +325,12 @@ int fs_open(struct iomapfs *fsx);
  * -errno; the filesystem is closed either way.
  */
 int fs_close(struct iomapfs *fsx);
+
+/*
+ * Start the threads of the mounted filesystem (the journal's commit
+ * thread), in the process that serves the mount.  Returns 0 or -errno.
+ */
+int fs_run(struct iomapfs *fsx);
 
 /* Set up and tear down the locks and inode table of @fsx. */
 int fs_init(struct iomapfs *fsx);

@@ -1911,14 +1911,20 @@ void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if (!fs_is_ro(fsx)) {
+	if (!fs_is_ro(fsx) || fsx->journal) {
+		bool need_datasync = false;
+
 		/* Data went to the device with pwrite; what remains is the
-		 * metadata libext2fs holds, then the device's own cache. */
+		 * metadata libext2fs holds, then the device's own cache.
+		 * fdatasync leaves timestamps of overwrites pending. */
 		fs_lock(fsx);
-		ret = fs_inode_sync_times(fsx, fi, NULL);
+		if (!fs_is_ro(fsx) && (!datasync || !fsx->journal))
+			ret = fs_inode_sync_times(fsx, fi, NULL);
 		if (!ret)
-			ret = fs_flush_all(fsx);
+			ret = fs_sync_inode(fsx, fi->ino, &need_datasync);
 		fs_unlock(fsx);
+		if (!ret && need_datasync && fdatasync(fsx->dev_fd) < 0)
+			ret = -errno;
 	}
 	io_put(fsx, fi, ref);
 	fuse_reply_err(req, -ret);

@@ -29,6 +29,7 @@
 #include "ctl.h"
 #include "dirindex.h"
 #include "fs.h"
+#include "journal.h"
 #include "ops.h"
 
 /* Exit codes; iomapfs(8) lists them. */
@@ -65,6 +66,10 @@ enum {
 	KEY_CTL_GROUP,
 	KEY_THREADS,
 	KEY_ERRORS,
+	KEY_COMMIT,
+	KEY_JOURNAL,
+	KEY_JOURNAL_TXN_MAX,
+	KEY_JOURNAL_CP_MAX,
 };
 
 /* What the option parser collects besides struct iomapfs_opts. */
@@ -98,6 +103,10 @@ static const struct fuse_opt iomapfs_optspec[] = {
 	FUSE_OPT_KEY("ctl_group=", KEY_CTL_GROUP),
 	FUSE_OPT_KEY("threads=", KEY_THREADS),
 	FUSE_OPT_KEY("errors=", KEY_ERRORS),
+	FUSE_OPT_KEY("commit=", KEY_COMMIT),
+	FUSE_OPT_KEY("journal=", KEY_JOURNAL),
+	FUSE_OPT_KEY("journal_txn_max=", KEY_JOURNAL_TXN_MAX),
+	FUSE_OPT_KEY("journal_cp_max=", KEY_JOURNAL_CP_MAX),
 	FUSE_OPT_END};
 
 static void usage(FILE *out)
@@ -155,12 +164,27 @@ static void help(void)
 	       "                           on corruption: go on, turn "
 	       "read-only, or stop\n"
 	       "                           (default: continue)\n"
+	       "    -o commit=N            commit the journal at most N "
+	       "seconds after a change,\n"
+	       "                           1-%u (default: %u)\n"
+	       "    -o journal_txn_max=SIZE  bound of one transaction "
+	       "(default: %lluM, at most\n"
+	       "                           a quarter of the log)\n"
+	       "    -o journal_cp_max=SIZE memory for committed blocks not "
+	       "yet written home\n"
+	       "                           (default: %lluM)\n"
+	       "    -o journal=off         write metadata in place, not "
+	       "through the journal:\n"
+	       "                           UNSAFE, a crash may need e2fsck "
+	       "(for comparisons)\n"
 	       "\n"
 	       "FUSE options:\n",
 	       CACHE_DEFAULT_MAX_BYTES >> 20,
 	       CACHE_DEFAULT_INODE_MAX_BYTES >> 20,
 	       DIX_DEFAULT_MAX_BYTES >> 20, IOMAPFS_MAX_THREADS,
-	       IOMAPFS_DEFAULT_THREADS);
+	       IOMAPFS_DEFAULT_THREADS, JOURNAL_MAX_COMMIT_SEC,
+	       JOURNAL_DEFAULT_COMMIT_SEC, JOURNAL_DEFAULT_TXN_MAX >> 20,
+	       JOURNAL_DEFAULT_CP_MAX >> 20);
 	fflush(stdout);
 	fuse_lowlevel_help();
 }
@@ -338,6 +362,53 @@ static int opt_proc(void *data, const char *arg, int key,
 			return 0;
 		}
 		o->threads = (unsigned int)n;
+		return 0;
+	case KEY_COMMIT:
+		errno = 0;
+		n = strtoul(val, &end, 10);
+		if (errno || end == val || *end || *val == '-' ||
+		    n > JOURNAL_MAX_COMMIT_SEC) {
+			fprintf(stderr,
+				"iomapfs: bad value in '%s': want a number of "
+				"seconds from 0 (the default, %u) to %u\n",
+				arg, JOURNAL_DEFAULT_COMMIT_SEC,
+				JOURNAL_MAX_COMMIT_SEC);
+			cl->bad = true;
+			return 0;
+		}
+		o->commit_sec = (unsigned int)n;
+		return 0;
+	case KEY_JOURNAL:
+		if (!strcmp(val, "off")) {
+			o->journal_off = true;
+		} else if (!strcmp(val, "on")) {
+			o->journal_off = false;
+		} else {
+			fprintf(stderr,
+				"iomapfs: bad value in '%s': want on or off\n",
+				arg);
+			cl->bad = true;
+		}
+		return 0;
+	case KEY_JOURNAL_TXN_MAX:
+		if (parse_size(val, &o->journal_txn_max) ||
+		    o->journal_txn_max < JOURNAL_MIN_TXN_MAX) {
+			fprintf(stderr,
+				"iomapfs: bad value in '%s': want a size of at "
+				"least %llu bytes (e.g. 8M)\n",
+				arg, JOURNAL_MIN_TXN_MAX);
+			cl->bad = true;
+		}
+		return 0;
+	case KEY_JOURNAL_CP_MAX:
+		if (parse_size(val, &o->journal_cp_max) ||
+		    o->journal_cp_max < JOURNAL_MIN_CP_MAX) {
+			fprintf(stderr,
+				"iomapfs: bad value in '%s': want a size of at "
+				"least %llu bytes (e.g. 64M)\n",
+				arg, JOURNAL_MIN_CP_MAX);
+			cl->bad = true;
+		}
 		return 0;
 	case KEY_ERRORS:
 		if (!strcmp(val, "continue")) {
@@ -668,6 +739,12 @@ static int run_session(struct iomapfs *fsx)
 	 * process that stays. */
 	if (ctl_run(ctl))
 		goto out_unmount;
+	rc = fs_run(fsx);
+	if (rc) {
+		fprintf(stderr, "iomapfs: cannot start the journal's thread: "
+			"%s\n", strerror(-rc));
+		goto out_unmount;
+	}
 	cfg = fuse_loop_cfg_create();
 	if (!cfg) {
 		fprintf(stderr, "iomapfs: out of memory\n");
@@ -711,6 +788,9 @@ int main(int argc, char *argv[])
 	fsx->opts.dir_index_max = DIX_DEFAULT_MAX_BYTES;
 	fsx->opts.threads = IOMAPFS_DEFAULT_THREADS;
 	fsx->opts.errors = FS_ERRORS_CONTINUE;
+	fsx->opts.commit_sec = JOURNAL_DEFAULT_COMMIT_SEC;
+	fsx->opts.journal_txn_max = JOURNAL_DEFAULT_TXN_MAX;
+	fsx->opts.journal_cp_max = JOURNAL_DEFAULT_CP_MAX;
 	cl.opts = &fsx->opts;
 
 	if (fuse_opt_parse(&args, &cl, iomapfs_optspec, opt_proc)) {

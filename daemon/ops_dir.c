@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "ops.h"
 
@@ -373,11 +374,15 @@ void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 		 struct fuse_file_info *fi)
 {
 	struct iomapfs *fsx = req_fs(req);
-	int ret;
+	bool need_datasync = false;
+	int ret = 0;
 
 	fs_lock(fsx);
-	ret = fs_flush_all(fsx);
+	if (!fs_is_ro(fsx) || fsx->journal)
+		ret = fs_sync_inode(fsx, fs_ino(ino), &need_datasync);
 	fs_unlock(fsx);
+	if (!ret && need_datasync && fdatasync(fsx->dev_fd) < 0)
+		ret = -errno;
 	fuse_reply_err(req, -ret);
 }
 
