@@ -46,6 +46,7 @@
 #include "io.h"
 #include "jio.h"
 #include "journal.h"
+#include "orphan.h"
 
 /* The extra timestamp word: 2 epoch bits, then 30 bits of nanoseconds. */
 #define FS_EPOCH_BITS 2
@@ -619,6 +620,15 @@ int fs_inode_sync_times(struct iomapfs *fsx, struct fs_inode *fi,
 	return fs_write_inode(fsx, fi->ino, &buf);
 }
 
+bool fs_retry_enospc(struct iomapfs *fsx)
+{
+	/* journal: blocks the running transaction freed are not handed out
+	 * before it commits (R4 in journal.c): commit, then they are. */
+	if (!fsx->journal || !journal_frees_pending(fsx->journal))
+		return false;
+	return journal_commit(fsx->journal, JOURNAL_CAUSE_SPACE) == 0;
+}
+
 int fs_run(struct iomapfs *fsx)
 {
 	/* journal: its commit thread, after fuse_daemonize() forked. */
@@ -859,6 +869,10 @@ int fs_free_inode(struct iomapfs *fsx, ext2_ino_t ino)
 		if (ret)
 			return ret;
 	}
+	/* journal: off the orphan list in the transaction that frees it. */
+	ret = orphan_del(fsx, ino, &inode);
+	if (ret)
+		return ret;
 	fs_now(&now);
 	inode.i_dtime = (uint32_t)now.tv_sec;
 	fs_set_time(&inode, FS_CTIME, &now);
@@ -886,9 +900,6 @@ int fs_drop_inode(struct iomapfs *fsx, ext2_ino_t ino,
 	bool open = false;
 	int ret;
 
-	ret = fs_write_inode(fsx, ino, inode);
-	if (ret)
-		return ret;
 	fi = fs_inode_find(fsx, ino);
 	if (fi) {
 		pthread_mutex_lock(&fsx->itab_lock);
@@ -899,6 +910,16 @@ int fs_drop_inode(struct iomapfs *fsx, ext2_ino_t ino,
 		pthread_mutex_unlock(&fsx->itab_lock);
 		fs_inode_put(fsx, fi);
 	}
+	/*
+	 * journal: an inode with no link left but a handle open goes on the
+	 * orphan list in this transaction, and leaves it when the last
+	 * release frees it; a crash in between leaves it to the next mount.
+	 */
+	if (open && fsx->journal)
+		return orphan_add(fsx, ino, inode);
+	ret = fs_write_inode(fsx, ino, inode);
+	if (ret)
+		return ret;
 	if (open)
 		return 0;
 	return fs_free_inode(fsx, ino);
@@ -1226,6 +1247,7 @@ int fs_close(struct iomapfs *fsx)
 		fs_inode_put(fsx, fi);
 	}
 	free(arr);
+	orphan_forget_all(fsx);
 	if (fsx->journal) {
 		/*
 		 * journal: commit, write everything home and leave the log

@@ -126,6 +126,9 @@ struct iomapfs {
 	 * cleared at close, after it.
 	 */
 	struct journal *journal;
+	/* Inodes this mount put on the orphan list (orphan.h); fs_lock. */
+	ext2_ino_t *orphans;
+	size_t n_orphans, cap_orphans;
 	bool ro_now;		  /* read-only (option, or errors=remount-ro) */
 	bool mounted_rw;	  /* EXT2_VALID_FS cleared on disk */
 	uint32_t next_generation; /* for new inodes */
@@ -325,6 +328,13 @@ int fs_open(struct iomapfs *fsx);
  * -errno; the filesystem is closed either way.
  */
 int fs_close(struct iomapfs *fsx);
+
+/*
+ * An operation failed with ENOSPC and undid what it had done: returns true
+ * when trying it again may succeed (the journal committed the blocks its
+ * running transaction had freed).  Call with fs_lock held.
+ */
+bool fs_retry_enospc(struct iomapfs *fsx);
 
 /*
  * Start the threads of the mounted filesystem (the journal's commit

@@ -73,6 +73,8 @@
 
 #include "ext2map.h"
 #include "io.h"
+#include "journal.h"
+#include "orphan.h"
 
 /* Zeroes for holes in replies and for zeroing parts of blocks on the
  * device.  Never written. */
@@ -428,6 +430,254 @@ static errcode_t io_ext2_punch(ext2_filsys fs, ext2_ino_t ino,
 	if (err)
 		return err;
 	return ext2fs_punch(fs, ino, inode, NULL, start, end);
+}
+
+/* The last file block an extent maps, or 0 with *none. */
+static errcode_t io_last_extent_block(ext2_filsys fs, ext2_ino_t ino,
+				      struct ext2_inode_large *inode,
+				      blk64_t *last, bool *none)
+{
+	ext2_extent_handle_t h;
+	struct ext2fs_extent ex;
+	errcode_t err;
+
+	*last = 0;
+	*none = true;
+	err = ext2fs_extent_open2(fs, ino, EXT2_INODE(inode), &h);
+	if (err)
+		return err;
+	/* From the root: LAST_LEAF walks from the current node, which a
+	 * fresh handle does not have. */
+	err = ext2fs_extent_get(h, EXT2_EXTENT_ROOT, &ex);
+	if (!err)
+		err = ext2fs_extent_get(h, EXT2_EXTENT_LAST_LEAF, &ex);
+	ext2fs_extent_free(h);
+	if (err == EXT2_ET_EXTENT_NO_NEXT || err == EXT2_ET_EXTENT_NO_DOWN ||
+	    (!err && !ex.e_len))
+		return 0;
+	if (err)
+		return err;
+	*last = ex.e_lblk + ex.e_len - 1;
+	*none = false;
+	return 0;
+}
+
+/*
+ * ext2fs_punch() of [start, end] on @inode whose i_size the caller may
+ * have lowered already: libext2fs 1.47.0 sizes the last index entry of an
+ * extent tree by i_size (ext2fs_extent_get()), and with i_size below the
+ * extents a punch fails half-way ("Extent not found").  So the punch runs
+ * with an i_size that covers @cover blocks, and the caller's size goes
+ * back before the inode is written again (in the same transaction).
+ */
+static errcode_t io_punch_sized(struct iomapfs *fsx, ext2_ino_t ino,
+				struct ext2_inode_large *inode, blk64_t start,
+				blk64_t end, uint64_t cover)
+{
+	uint64_t size = EXT2_I_SIZE(inode);
+	errcode_t err, err2;
+
+	if (!(inode->i_flags & EXT4_EXTENTS_FL) ||
+	    (inode->i_flags & EXT4_INLINE_DATA_FL) || cover <= size)
+		return io_ext2_punch(fsx->fs, ino, EXT2_INODE(inode), start,
+				     end);
+	err = ext2fs_inode_size_set(fsx->fs, EXT2_INODE(inode), cover);
+	if (err)
+		return err;
+	err = io_ext2_punch(fsx->fs, ino, EXT2_INODE(inode), start, end);
+	err2 = ext2fs_inode_size_set(fsx->fs, EXT2_INODE(inode), size);
+	if (!err2)
+		err2 = ext2fs_write_inode_full(fsx->fs, ino, EXT2_INODE(inode),
+					       sizeof(*inode));
+	return err ? err : err2;
+}
+
+/*
+ * Where a piece of a punch that ends at file block @last may start so that
+ * what it frees dirties at most @budget groups: the extents from @last
+ * down, each counted for the groups its blocks lie in (and one more for
+ * its place in an extent block), until the budget is spent.  A long
+ * contiguous extent costs a group or two, a fragmented range one per
+ * extent.  Sets *s (>= @start).  fs_lock held.
+ */
+static errcode_t io_piece_start(struct iomapfs *fsx, ext2_ino_t ino,
+				struct ext2_inode_large *inode, blk64_t start,
+				blk64_t last, blk64_t budget, blk64_t *s)
+{
+	ext2_filsys fs = fsx->fs;
+	uint64_t bpg = EXT2_BLOCKS_PER_GROUP(fs->super), cost = 0;
+	ext2_extent_handle_t h;
+	struct ext2fs_extent ex;
+	blk64_t a, b, pa, pb;
+	errcode_t err;
+
+	*s = start;
+	err = ext2fs_extent_open2(fs, ino, EXT2_INODE(inode), &h);
+	if (err)
+		return err;
+	/* In a hole, goto leaves the extent before @last current. */
+	(void)ext2fs_extent_goto(h, last);
+	err = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &ex);
+	while (!err) {
+		if (!(ex.e_flags & EXT2_EXTENT_FLAGS_LEAF) || !ex.e_len)
+			break;
+		if (ex.e_lblk + ex.e_len - 1 < start)
+			break;
+		a = ex.e_lblk > start ? ex.e_lblk : start;
+		b = ex.e_lblk + ex.e_len - 1 < last ? ex.e_lblk + ex.e_len - 1
+						     : last;
+		if (a <= b) {
+			pa = ex.e_pblk + (a - ex.e_lblk);
+			pb = ex.e_pblk + (b - ex.e_lblk);
+			cost += (pb - fs->super->s_first_data_block) / bpg -
+				(pa - fs->super->s_first_data_block) / bpg + 2;
+		}
+		if (cost >= budget && a > start) {
+			/* At least one extent per piece: progress. */
+			*s = a;
+			break;
+		}
+		err = ext2fs_extent_get(h, EXT2_EXTENT_PREV_LEAF, &ex);
+	}
+	ext2fs_extent_free(h);
+	if (err == EXT2_ET_EXTENT_NO_PREV || err == EXT2_ET_NO_CURRENT_NODE ||
+	    err == EXT2_ET_EXTENT_NO_NEXT)
+		err = 0;
+	return err;
+}
+
+/*
+ * journal: ext2fs_punch() of file blocks [start, end] (end ~0ULL: to the
+ * end) in pieces small enough for one transaction each, committing
+ * between them when the running one is a quarter full (journal_split()):
+ * a huge truncate, punch or unlink frees blocks in many groups, and one
+ * transaction must fit the log.  With @orphan, the inode goes on the
+ * orphan list before the first piece (orphan_add(), in the transaction of
+ * the caller's first change), so that a crash between two pieces leaves a
+ * list the next mount finishes (it frees an unlinked inode, or cuts a
+ * linked one back to its i_size: the caller has set the new size first);
+ * the caller takes it off (orphan_del()) with its last change.  A piece
+ * dirties at most journal_chunk_blocks() groups (io_piece_start(); block
+ * maps: frees that many blocks), which fit a quarter transaction.  @inode
+ * is re-read after each
+ * split: fs_lock is dropped while the commit waits, and operations that
+ * do not take io_lock (chmod, link) may write the inode meanwhile.
+ * Without the journal, or when the file has fewer blocks than a piece,
+ * one punch.  fs_lock held.  Returns 0 or an errcode.
+ */
+static errcode_t io_punch_split(struct iomapfs *fsx, ext2_ino_t ino,
+				struct ext2_inode_large *inode, blk64_t start,
+				blk64_t end, bool orphan)
+{
+	ext2_filsys fs = fsx->fs;
+	blk64_t chunk, last = 0, s;
+	uint64_t nblocks, cover;
+	bool none = true;
+	errcode_t err;
+	int ret;
+
+	if (inode->i_flags & EXT4_INLINE_DATA_FL)
+		return io_ext2_punch(fs, ino, EXT2_INODE(inode), start, end);
+	if (inode->i_flags & EXT4_EXTENTS_FL) {
+		err = io_last_extent_block(fs, ino, inode, &last, &none);
+		if (err)
+			return err;
+		if (none || last < start)
+			return 0; /* nothing mapped in the range */
+		if (end < last)
+			last = end;
+	}
+	cover = none ? 0 : (last + 1) * (uint64_t)fs->blocksize;
+	nblocks = ext2fs_get_stat_i_blocks(fs, EXT2_INODE(inode)) /
+		  (fs->blocksize / 512);
+	chunk = fsx->journal ? journal_chunk_blocks(fsx->journal) : 0;
+	if (!chunk || nblocks <= chunk)
+		return io_punch_sized(fsx, ino, inode, start, end, cover);
+	if (orphan) {
+		ret = orphan_add(fsx, ino, inode);
+		if (ret)
+			return EXT2_ET_NO_MEMORY;
+	}
+	if (!(inode->i_flags & EXT4_EXTENTS_FL)) {
+		/* Block maps hold no blocks past i_size (but while a write
+		 * links them in): i_size and the blocks held bound the last
+		 * one. */
+		uint64_t by_size = (EXT2_I_SIZE(inode) + fs->blocksize - 1) /
+				   fs->blocksize;
+		uint64_t max = iomap_ext2_max_bytes(fs, EXT2_INODE(inode)) /
+			       fs->blocksize;
+
+		last = by_size + nblocks < max ? by_size + nblocks : max;
+		if (end < last)
+			last = end;
+		if (last < start)
+			return 0;
+	}
+	for (;;) {
+		if (inode->i_flags & EXT4_EXTENTS_FL) {
+			err = io_piece_start(fsx, ino, inode, start, last,
+					     chunk, &s);
+			if (err)
+				return err;
+		} else {
+			s = last >= start + chunk - 1 ? last - chunk + 1
+						      : start;
+		}
+		err = io_punch_sized(fsx, ino, inode, s, last, cover);
+		if (err || s == start)
+			return err;
+		last = s - 1;
+		ret = journal_split(fsx->journal);
+		if (!ret)
+			ret = fs_read_inode(fsx, ino, inode);
+		if (ret)
+			return ret == -ENOMEM ? EXT2_ET_NO_MEMORY
+					      : EXT2_ET_BLOCK_BITMAP_WRITE;
+	}
+}
+
+/*
+ * journal: ext2fs_fallocate() of unwritten extents over file blocks
+ * [b0, b0 + count) in pieces of journal_chunk_blocks(), each in a
+ * transaction that fits the log (journal_split() between them).  A crash
+ * between pieces leaves part of the range preallocated: unwritten extents
+ * read as zeroes and may lie past i_size, so that is a consistent file.
+ * The inode is written before each split and re-read after.  fs_lock
+ * held.  Returns 0 or an errcode.
+ */
+static errcode_t io_fallocate_split(struct iomapfs *fsx, ext2_ino_t ino,
+				    struct ext2_inode_large *inode, blk64_t b0,
+				    blk64_t count)
+{
+	blk64_t chunk, done = 0, n;
+	errcode_t err;
+	int ret;
+
+	chunk = fsx->journal ? journal_chunk_blocks(fsx->journal) : 0;
+	if (!chunk || count <= chunk)
+		return ext2fs_fallocate(fsx->fs, EXT2_FALLOCATE_FORCE_UNINIT,
+					ino, EXT2_INODE(inode), ~0ULL, b0,
+					count);
+	while (done < count) {
+		n = count - done < chunk ? count - done : chunk;
+		err = ext2fs_fallocate(fsx->fs, EXT2_FALLOCATE_FORCE_UNINIT,
+				       ino, EXT2_INODE(inode), ~0ULL, b0 + done,
+				       n);
+		if (err)
+			return err;
+		done += n;
+		if (done == count)
+			break;
+		ret = fs_write_inode(fsx, ino, inode);
+		if (!ret)
+			ret = journal_split(fsx->journal);
+		if (!ret)
+			ret = fs_read_inode(fsx, ino, inode);
+		if (ret)
+			return ret == -ENOMEM ? EXT2_ET_NO_MEMORY
+					      : EXT2_ET_BLOCK_BITMAP_WRITE;
+	}
+	return 0;
 }
 
 /* --- read ------------------------------------------------------------- */
@@ -1517,6 +1767,11 @@ void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 	io_wrlock(fi);
 	fs_lock(fsx);
 	n = io_write_locked(fsx, fi, bufv, len, (uint64_t)off);
+	/* journal: freed blocks waiting for a commit; not when the data
+	 * was consumed already (a pipe cannot be read twice). */
+	if (n == -ENOSPC && bufv->idx == 0 && bufv->off == 0 &&
+	    fs_retry_enospc(fsx))
+		n = io_write_locked(fsx, fi, bufv, len, (uint64_t)off);
 	fs_unlock(fsx);
 	io_unlock(fi);
 	if (n < 0) {
@@ -1584,9 +1839,7 @@ static int io_prealloc(struct iomapfs *fsx, struct fs_inode *fi,
 	errcode_t err;
 	int ret, ret2;
 
-	err = ext2fs_fallocate(fsx->fs, EXT2_FALLOCATE_FORCE_UNINIT, fi->ino,
-			       (struct ext2_inode *)inode, ~0ULL, b0,
-			       b1 - b0 + 1);
+	err = io_fallocate_split(fsx, fi->ino, inode, b0, b1 - b0 + 1);
 	cache_invalidate(fsx->cache, fi->ino, b0 * bs, (b1 - b0 + 1) * bs,
 			 CACHE_R_FALLOCATE);
 	ret = err ? translate_error(fsx, err, fi->ino) : 0;
@@ -1645,9 +1898,10 @@ static int io_punch(struct iomapfs *fsx, struct fs_inode *fi,
 	if (ret)
 		return ret;
 	if (first < last_excl) {
-		err = io_ext2_punch(fsx->fs, fi->ino,
-				    (struct ext2_inode *)inode, first,
-				    last_excl - 1);
+		/* A hole inside the file: each piece leaves a consistent
+		 * file, no orphan needed. */
+		err = io_punch_split(fsx, fi->ino, inode, first, last_excl - 1,
+				     false);
 		cache_invalidate(fsx->cache, fi->ino, first * fsx->blocksize,
 				 (last_excl - first) * fsx->blocksize,
 				 CACHE_R_PUNCH);
@@ -1677,15 +1931,12 @@ static int io_zero_range(struct iomapfs *fsx, struct fs_inode *fi,
 	if (ret)
 		return ret;
 	if (first < last_excl)
-		err = io_ext2_punch(fsx->fs, fi->ino,
-				    (struct ext2_inode *)inode, first,
-				    last_excl - 1);
+		err = io_punch_split(fsx, fi->ino, inode, first, last_excl - 1,
+				     false);
 	b0 = off / bs;
 	b1 = (end - 1) / bs;
 	if (!err)
-		err = ext2fs_fallocate(fsx->fs, EXT2_FALLOCATE_FORCE_UNINIT,
-				       fi->ino, (struct ext2_inode *)inode,
-				       ~0ULL, b0, b1 - b0 + 1);
+		err = io_fallocate_split(fsx, fi->ino, inode, b0, b1 - b0 + 1);
 	cache_invalidate(fsx->cache, fi->ino, b0 * bs, (b1 - b0 + 1) * bs,
 			 CACHE_R_ZERO);
 	ret = err ? translate_error(fsx, err, fi->ino) : 0;
@@ -1770,6 +2021,13 @@ void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 		ret = io_zero_range(fsx, fi, &inode, off, len, keep);
 	} else {
 		ret = io_prealloc(fsx, fi, &inode, off, len, keep);
+		/* journal: once more after the freed blocks committed. */
+		if (ret == -ENOSPC && fs_retry_enospc(fsx)) {
+			ret = fs_read_inode(fsx, fi->ino, &inode);
+			if (!ret)
+				ret = io_prealloc(fsx, fi, &inode, off, len,
+						  keep);
+		}
 	}
 out_unlock:
 	fs_unlock(fsx);
@@ -1964,7 +2222,12 @@ static int io_truncate_inline(struct iomapfs *fsx, struct fs_inode *fi,
 	return fs_write_inode(fsx, fi->ino, inode);
 }
 
-int io_truncate(struct iomapfs *fsx, struct fs_inode *fi, uint64_t size)
+/*
+ * io_truncate() and io_truncate_tail(): with @tail, the size stays and
+ * only blocks past it go (an orphan's unfinished truncate).
+ */
+static int io_truncate_common(struct iomapfs *fsx, struct fs_inode *fi,
+			      uint64_t size, bool tail)
 {
 	struct ext2_inode_large inode;
 	uint64_t old, bs = fsx->blocksize;
@@ -1980,26 +2243,38 @@ int io_truncate(struct iomapfs *fsx, struct fs_inode *fi, uint64_t size)
 	if (ret)
 		goto out_unlock;
 	old = EXT2_I_SIZE(&inode);
+	if (tail)
+		size = old;
 	if (size > iomap_ext2_max_bytes(fsx->fs, (struct ext2_inode *)&inode)) {
 		ret = -EFBIG;
 		goto out_unlock;
 	}
 	if (inode.i_flags & EXT4_INLINE_DATA_FL) {
 		ret = io_truncate_inline(fsx, fi, &inode, size);
+		if (!ret)
+			ret = orphan_del(fsx, fi->ino, NULL);
 		goto out_invalidate;
 	}
-	if (size < old) {
+	if (size < old || tail) {
 		/* Zero the tail of the new last block before its blocks past
 		 * go, so a later extension reads zeroes there. */
-		if (size % bs) {
+		if (size % bs && !tail) {
 			ret = io_zero_mapped(fsx, fi, &inode, size,
 					     io_blk_up(fsx, size));
 			if (ret)
 				goto out_unlock;
 		}
-		err = io_ext2_punch(fsx->fs, fi->ino,
-				    (struct ext2_inode *)&inode,
-				    io_blk_up(fsx, size) / bs, ~0ULL);
+		/*
+		 * journal: the new size first: should the blocks take more
+		 * than one transaction, the inode is on the orphan list with
+		 * this size, and a crash leaves the rest to the next mount.
+		 */
+		err = ext2fs_inode_size_set(fsx->fs,
+					    (struct ext2_inode *)&inode, size);
+		if (!err)
+			err = io_punch_split(fsx, fi->ino, &inode,
+					     io_blk_up(fsx, size) / bs, ~0ULL,
+					     true);
 		if (err) {
 			ret = translate_error(fsx, err, fi->ino);
 			goto out_invalidate;
@@ -2011,9 +2286,13 @@ int io_truncate(struct iomapfs *fsx, struct fs_inode *fi, uint64_t size)
 			goto out_unlock;
 	}
 	err = ext2fs_inode_size_set(fsx->fs, (struct ext2_inode *)&inode, size);
-	if (err)
+	if (err) {
 		ret = translate_error(fsx, err, fi->ino);
-	else
+		goto out_invalidate;
+	}
+	/* journal: off the orphan list with the last change. */
+	ret = orphan_del(fsx, fi->ino, &inode);
+	if (!ret)
 		ret = fs_write_inode(fsx, fi->ino, &inode);
 out_invalidate:
 	/* Before anyone can see the new size or a freed block. */
@@ -2031,6 +2310,16 @@ out_unlock:
 	return ret;
 }
 
+int io_truncate(struct iomapfs *fsx, struct fs_inode *fi, uint64_t size)
+{
+	return io_truncate_common(fsx, fi, size, false);
+}
+
+int io_truncate_tail(struct iomapfs *fsx, struct fs_inode *fi)
+{
+	return io_truncate_common(fsx, fi, 0, true);
+}
+
 int io_release_blocks(struct iomapfs *fsx, ext2_ino_t ino,
 		      struct ext2_inode_large *inode)
 {
@@ -2040,10 +2329,11 @@ int io_release_blocks(struct iomapfs *fsx, ext2_ino_t ino,
 	ret = io_ext2_nocache(fsx, ino);
 	if (ret)
 		return ret;
+	/* journal: a large file is freed over several transactions, on
+	 * the orphan list (the caller takes it off as it frees the inode). */
 	if (!(inode->i_flags & EXT4_INLINE_DATA_FL) &&
 	    ext2fs_inode_has_valid_blocks2(fsx->fs, (struct ext2_inode *)inode))
-		err = io_ext2_punch(fsx->fs, ino, (struct ext2_inode *)inode, 0,
-				    ~0ULL);
+		err = io_punch_split(fsx, ino, inode, 0, ~0ULL, true);
 	cache_forget(fsx->cache, ino, CACHE_R_UNLINK);
 	return err ? translate_error(fsx, err, ino) : 0;
 }

@@ -91,6 +91,8 @@
 #define JNL_STAGE_BYTES (1u << 20)
 /* The smallest transaction bound, in blocks. */
 #define JNL_MIN_TXN_BLOCKS 16u
+/* Free blocks below which pending frees are committed (or 1/64). */
+#define JNL_LOW_FREE 1024u
 
 /* A block the journal holds a copy of. */
 struct jblock {
@@ -162,6 +164,7 @@ struct journal {
 	/* Allocation (R4) and the bitmaps to write at commit. */
 	ext2fs_block_bitmap pending; /* freed by the running transaction */
 	bool pending_any;
+	uint64_t pending_count;		    /* blocks in it */
 	unsigned char *dirty_bb, *dirty_ib; /* a bit per group */
 	uint32_t ndirty;		    /* groups with either bit */
 
@@ -544,6 +547,8 @@ static void jnl_block_freed(struct journal *j, uint64_t blk)
 	struct jblock *jb;
 
 	/* R4: not to be allocated again before this transaction commits. */
+	if (!ext2fs_test_block_bitmap2(j->pending, blk))
+		j->pending_count++;
 	ext2fs_mark_block_bitmap2(j->pending, blk);
 	j->pending_any = true;
 	jb = jb_find(j, blk);
@@ -574,8 +579,10 @@ static void jnl_block_used(struct journal *j, uint64_t blk)
 	struct jblock *jb;
 	size_t i;
 
-	if (j->pending_any && ext2fs_test_block_bitmap2(j->pending, blk))
+	if (j->pending_any && ext2fs_test_block_bitmap2(j->pending, blk)) {
 		ext2fs_unmark_block_bitmap2(j->pending, blk);
+		j->pending_count--;
+	}
 	jb = jb_find(j, blk);
 	if (!jb || !jb->revoked)
 		return;
@@ -899,6 +906,25 @@ static uint32_t jnl_next(const struct journal *j, uint32_t pos)
 	return pos + 1 == j->maxlen ? j->first : pos + 1;
 }
 
+/*
+ * A write that found no room on the device (a sparse image on a full
+ * filesystem): nothing of it is on disk, and the same write may succeed
+ * later; the transaction stays running and the caller sees ENOSPC.
+ * Every other error, and any error of a flush (after a failed flush the
+ * kernel may have dropped pages it could not write), fails the journal.
+ */
+static int jnl_write_err(int ret)
+{
+	return ret == -EDQUOT ? -ENOSPC : ret;
+}
+
+static int jnl_flush(struct journal *j)
+{
+	int ret = jio_raw_flush(j->jio);
+
+	return ret == -ENOSPC || ret == -EDQUOT ? -EIO : ret;
+}
+
 /* Consecutive device blocks gathered for one write. */
 struct jnl_stage {
 	struct journal *j;
@@ -914,7 +940,7 @@ static int jnl_stage_flush(struct jnl_stage *s)
 		return 0;
 	ret = jio_raw_write(s->j->jio, s->dev, s->n, s->j->stage);
 	s->n = 0;
-	return ret;
+	return jnl_write_err(ret);
 }
 
 /* Stage one block for device block @dev. */
@@ -995,7 +1021,7 @@ static void jnl_write_jsb_fields(struct journal *j)
 static int jnl_write_jsb(struct journal *j)
 {
 	jnl_write_jsb_fields(j);
-	return jio_raw_write(j->jio, j->map[0], 1, j->jsb_block);
+	return jnl_write_err(jio_raw_write(j->jio, j->map[0], 1, j->jsb_block));
 }
 
 /*
@@ -1130,7 +1156,7 @@ static int jnl_write_txn(struct journal *j, uint32_t *written)
 
 	/* R2: the blocks above and the transaction's data are durable
 	 * before the commit block is written. */
-	ret = jio_raw_flush(j->jio);
+	ret = jnl_flush(j);
 	if (ret)
 		return ret;
 
@@ -1147,13 +1173,13 @@ static int jnl_write_txn(struct journal *j, uint32_t *written)
 			jbd2_put_be32(&c->h_chksum[0],
 				      jbd2_commit_csum(j->seed, blk, j->bs));
 	}
-	ret = jio_raw_write(j->jio, j->map[pos], 1, blk);
+	ret = jnl_write_err(jio_raw_write(j->jio, j->map[pos], 1, blk));
 	if (ret)
 		return ret;
 	pos = jnl_next(j, pos);
 	n++;
 	/* The commit is durable before anyone is told it happened. */
-	ret = jio_raw_flush(j->jio);
+	ret = jnl_flush(j);
 	if (ret)
 		return ret;
 	*written = n;
@@ -1233,10 +1259,13 @@ static int jnl_checkpoint(struct journal *j, bool empty)
 		if (!ret)
 			ret = jnl_stage_flush(&s);
 		if (!ret)
-			ret = jio_raw_flush(j->jio);
+			ret = jnl_flush(j);
 		if (ret) {
+			/* No room at home (ENOSPC): the copies stay, the tail
+			 * stays, a later checkpoint tries again. */
 			free(arr);
-			jnl_fail(j, ret);
+			if (ret != -ENOSPC)
+				jnl_fail(j, ret);
 			return ret;
 		}
 	}
@@ -1245,10 +1274,11 @@ static int jnl_checkpoint(struct journal *j, bool empty)
 	jbd2_put_be32(&j->jsb->s_sequence, j->tid);
 	ret = jnl_write_jsb(j);
 	if (!ret)
-		ret = jio_raw_flush(j->jio);
+		ret = jnl_flush(j);
 	if (ret) {
 		free(arr);
-		jnl_fail(j, ret);
+		if (ret != -ENOSPC)
+			jnl_fail(j, ret);
 		return ret;
 	}
 	j->sb_empty = empty;
@@ -1316,6 +1346,7 @@ static void jnl_finish_commit(struct journal *j, uint32_t written)
 	if (j->pending_any) {
 		ext2fs_clear_block_bitmap(j->pending);
 		j->pending_any = false;
+		j->pending_count = 0;
 	}
 	jnl_iset_clear(j);
 	if (!j->cp_oldest_ns && j->cp_count)
@@ -1372,6 +1403,17 @@ static int jnl_do_commit(struct journal *j, enum journal_cause cause)
 			return ret;
 	}
 	ret = jnl_write_txn(j, &written);
+	if (ret == -ENOSPC && need < j->len - 1 &&
+	    jnl_estimate(j) < 2 * j->txn_max_blocks) {
+		/* No room on the device for the log: the transaction keeps
+		 * running (bounded: at twice its size the journal fails). */
+		if (!j->st.nospace_waits++)
+			fprintf(stderr,
+				"iomapfs: journal: no space on the device to "
+				"write the log; transaction %u waits\n",
+				j->tid);
+		return ret;
+	}
 	if (ret) {
 		jnl_fail(j, ret);
 		return ret;
@@ -1385,8 +1427,13 @@ static int jnl_do_commit(struct journal *j, enum journal_cause cause)
 		j->st.commit_ns_max = (uint64_t)dt;
 	/* Checkpoint lazily: when the log is three quarters full or the
 	 * committed copies weigh more than their bound. */
-	if (j->used > j->len / 4 * 3 || j->cp_count * j->bs > j->opts.cp_max)
-		return jnl_checkpoint(j, false);
+	if (j->used > j->len / 4 * 3 || j->cp_count * j->bs > j->opts.cp_max) {
+		/* The commit happened; a checkpoint without room at home
+		 * waits for the next one. */
+		ret = jnl_checkpoint(j, false);
+		if (ret != -ENOSPC)
+			return ret;
+	}
 	return 0;
 }
 
@@ -1423,6 +1470,17 @@ int journal_sync_inode(struct journal *j, ext2_ino_t ino, bool *committed)
 		return 0;
 	*committed = true;
 	return journal_commit(j, JOURNAL_CAUSE_FSYNC);
+}
+
+uint64_t journal_chunk_blocks(const struct journal *j)
+{
+	uint64_t n;
+
+	if (!j->active)
+		return 0;
+	/* Each block may dirty a group: two bitmaps and a descriptor. */
+	n = j->txn_max_blocks / 4 / 3;
+	return n < 16 ? 16 : n;
 }
 
 bool journal_txn_full(const struct journal *j)
@@ -1476,11 +1534,38 @@ void journal_handle_stop(struct journal *j)
 	pthread_mutex_unlock(j->lock);
 }
 
+bool journal_frees_pending(const struct journal *j)
+{
+	return j->active && j->pending_count;
+}
+
+/*
+ * Whether the blocks the running transaction freed (R4: not to be handed
+ * out before it commits) leave too little free space for the next
+ * operation: the kernel commits and retries an allocation that failed
+ * for that reason (ext4_should_retry_alloc()); here the commit comes at
+ * the start of the operation instead, before anything fails.
+ */
+static bool jnl_short_of_space(const struct journal *j)
+{
+	uint64_t free = ext2fs_free_blocks_count(j->fs->super);
+	uint64_t low = ext2fs_blocks_count(j->fs->super) / 64;
+
+	if (!j->pending_count)
+		return false;
+	if (low < JNL_LOW_FREE)
+		low = JNL_LOW_FREE;
+	return free < j->pending_count || free - j->pending_count < low;
+}
+
 void journal_enter(struct journal *j)
 {
-	if (j->active && !j->aborted && !jnl_tls_handles &&
-	    jnl_estimate(j) >= j->txn_max_blocks)
-		(void)journal_commit(j, JOURNAL_CAUSE_SIZE);
+	if (j->active && !j->aborted && !jnl_tls_handles) {
+		if (jnl_estimate(j) >= j->txn_max_blocks)
+			(void)journal_commit(j, JOURNAL_CAUSE_SIZE);
+		else if (jnl_short_of_space(j))
+			(void)journal_commit(j, JOURNAL_CAUSE_SPACE);
+	}
 	j->section_gen = j->mod_gen;
 }
 

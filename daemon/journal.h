@@ -37,6 +37,7 @@ enum journal_cause {
 	JOURNAL_CAUSE_UNMOUNT,	 /* unmount, or an explicit sync */
 	JOURNAL_CAUSE_SPLIT,	 /* an operation too large for one */
 	JOURNAL_CAUSE_ERROR,	 /* errors=remount-ro or panic */
+	JOURNAL_CAUSE_SPACE,	 /* frees waiting for it are needed */
 	JOURNAL_CAUSE_COUNT,
 };
 
@@ -89,6 +90,7 @@ struct journal_stats {
 	uint64_t skipped_same;	    /* writes equal to the newest copy */
 	uint64_t freed_dropped;	    /* copies dropped because freed */
 	uint64_t bitmap_misses;	    /* full-bitmap check: groups missed */
+	uint64_t nospace_waits;	    /* commits put off: no room for the log */
 	uint32_t tid;		    /* the running transaction */
 	uint32_t running_blocks;    /* blocks in it now */
 	uint32_t running_revokes;
@@ -173,6 +175,13 @@ int journal_sync_inode(struct journal *j, ext2_ino_t ino, bool *committed);
 int journal_split(struct journal *j);
 
 /*
+ * The blocks an operation split with journal_split() may free or allocate
+ * between two calls: even one block per group touched, that many cannot
+ * fill more than a quarter of a transaction.  0 when the journal is off.
+ */
+uint64_t journal_chunk_blocks(const struct journal *j);
+
+/*
  * Whether the running transaction is near its bound (an operation that
  * frees or allocates in chunks asks between chunks).
  */
@@ -184,6 +193,12 @@ bool journal_txn_full(const struct journal *j);
  * this section of changes begins (journal_abort()).
  */
 void journal_enter(struct journal *j);
+
+/*
+ * Whether blocks freed by the running transaction wait for its commit
+ * (an allocation that failed with ENOSPC may succeed after one).
+ */
+bool journal_frees_pending(const struct journal *j);
 
 /*
  * Abort the journal (errors=remount-ro or panic after corruption, @err):

@@ -31,6 +31,7 @@
 #include "fs.h"
 #include "journal.h"
 #include "ops.h"
+#include "orphan.h"
 
 /* Exit codes; iomapfs(8) lists them. */
 enum {
@@ -876,6 +877,15 @@ int main(int argc, char *argv[])
 	if (!fsx->dix) {
 		fprintf(stderr, "iomapfs: out of memory\n");
 		ret = IOMAPFS_EXIT_FAIL;
+		goto out_cache;
+	}
+
+	/* After the journal's replay, before any request (needs the cache). */
+	rc = orphan_recover(fsx);
+	if (rc) {
+		fprintf(stderr, "iomapfs: %s: cannot process the orphan list: "
+			"%s\n", fsx->source, strerror(-rc));
+		ret = rc == -EUCLEAN ? IOMAPFS_EXIT_FSCK : IOMAPFS_EXIT_FAIL;
 		goto out_cache;
 	}
 

@@ -367,9 +367,19 @@ test_no_sanitizer_report_() {
 # iomapfs committed: debugfs reads blocks at home, not the journal.
 image_replayed() {
 	cp --sparse=always "$1" "$2" &&
-	e2fsck -fy -E journal_only "$2" >/dev/null 2>&1
+	e2fsck -y -E journal_only "$2" >/dev/null 2>&1
 	case $? in 0 | 1) return 0 ;; esac
 	echo "e2fsck -E journal_only $2 failed"
+	return 1
+}
+
+# image_replay IMG: replay IMG's journal in place, as e2fsck does before
+# it checks (-E journal_only), after the daemon was killed; nothing to do
+# without a journal.
+image_replay() {
+	e2fsck -y -E journal_only "$1" >/dev/null 2>&1
+	case $? in 0 | 1) return 0 ;; esac
+	echo "e2fsck -E journal_only $1 failed"
 	return 1
 }
 
