@@ -620,6 +620,18 @@ int fs_inode_sync_times(struct iomapfs *fsx, struct fs_inode *fi,
 	return fs_write_inode(fsx, fi->ino, &buf);
 }
 
+void fs_txn_start(struct iomapfs *fsx)
+{
+	if (fsx->journal)
+		journal_handle_start(fsx->journal);
+}
+
+void fs_txn_stop(struct iomapfs *fsx)
+{
+	if (fsx->journal)
+		journal_handle_stop(fsx->journal);
+}
+
 bool fs_retry_enospc(struct iomapfs *fsx)
 {
 	/* journal: blocks the running transaction freed are not handed out
@@ -688,8 +700,8 @@ static int fs_inode_locks_init(struct fs_inode *fi)
 	ret = pthread_rwlockattr_init(&attr);
 	if (ret)
 		return -ret;
-	ret = pthread_rwlockattr_setkind_np(&attr,
-				PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	ret = pthread_rwlockattr_setkind_np(
+		&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	if (!ret)
 		ret = pthread_rwlock_init(&fi->io_lock, &attr);
 	pthread_rwlockattr_destroy(&attr);
@@ -1027,8 +1039,7 @@ static int fs_journal_open(struct iomapfs *fsx)
 	ret = journal_open(fsx->fs, &fsx->fs_lock, &jo, &ops, &fsx->journal,
 			   why, sizeof(why));
 	if (ret) {
-		fprintf(stderr,
-			"iomapfs: %s: cannot write the journal: %s%s\n",
+		fprintf(stderr, "iomapfs: %s: cannot write the journal: %s%s\n",
 			fsx->source, why,
 			ret == -EOPNOTSUPP ? " (mount with -o ro, or with "
 					     "-o journal=off to write in place)"
@@ -1076,8 +1087,10 @@ int fs_open(struct iomapfs *fsx)
 	fsx->blocksize = fsx->fs->blocksize;
 	ret = iomap_ext2_check_super(fsx->fs, why, sizeof(why));
 	if (ret) {
-		fprintf(stderr, "iomapfs: %s: corrupt superblock: %s: run "
-			"e2fsck\n", fsx->source, why);
+		fprintf(stderr,
+			"iomapfs: %s: corrupt superblock: %s: run "
+			"e2fsck\n",
+			fsx->source, why);
 		goto out_close;
 	}
 
@@ -1193,7 +1206,8 @@ int fs_open(struct iomapfs *fsx)
 			ret = journal_start(fsx->journal);
 			if (ret) {
 				fprintf(stderr,
-					"iomapfs: %s: cannot start the journal: "
+					"iomapfs: %s: cannot start the "
+					"journal: "
 					"%s\n",
 					fsx->source, strerror(-ret));
 				goto out_journal;
@@ -1262,9 +1276,9 @@ int fs_close(struct iomapfs *fsx)
 		if (r || journal_failed(fsx->journal)) {
 			journal_free(fsx->journal);
 			fsx->journal = NULL;
-			fsx->fs->flags &= ~(EXT2_FLAG_RW | EXT2_FLAG_DIRTY |
-					    EXT2_FLAG_BB_DIRTY |
-					    EXT2_FLAG_IB_DIRTY);
+			fsx->fs->flags &=
+				~(EXT2_FLAG_RW | EXT2_FLAG_DIRTY |
+				  EXT2_FLAG_BB_DIRTY | EXT2_FLAG_IB_DIRTY);
 			ext2fs_close_free(&fsx->fs);
 			fsx->fs = NULL;
 			fs_unlock(fsx);

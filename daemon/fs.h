@@ -8,6 +8,7 @@
  *
  * Lock order (take them in this order, release in reverse):
  *   1. struct fs_inode.io_lock   (per inode, rwlock)
+ *   1b. a journal handle         (fs_txn_start(); a commit waits for it)
  *   2. struct iomapfs.fs_lock    (global, guards every libext2fs call)
  *   3. struct fs_inode.meta_lock (per inode, short, pending timestamps)
  *   4. cache internal locks      (see cache.h)
@@ -328,6 +329,16 @@ int fs_open(struct iomapfs *fsx);
  * -errno; the filesystem is closed either way.
  */
 int fs_close(struct iomapfs *fsx);
+
+/*
+ * Start and stop a transaction handle (journal_handle_start()): an
+ * operation that changes metadata in more than one fs_lock section holds
+ * one across them, so that no commit falls between.  Lock order: after
+ * any io_lock, before fs_lock (call without fs_lock).  No-ops without the
+ * journal.
+ */
+void fs_txn_start(struct iomapfs *fsx);
+void fs_txn_stop(struct iomapfs *fsx);
 
 /*
  * An operation failed with ENOSPC and undid what it had done: returns true

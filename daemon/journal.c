@@ -2043,16 +2043,27 @@ int journal_shutdown(struct journal *j)
 			ret = jnl_checkpoint(j, true);
 	}
 	jnl_detach(j);
-	if (getenv("IOMAPFS_JOURNAL_DEBUG"))
+	if (getenv("IOMAPFS_JOURNAL_STATS")) {
+		/* For the tests: the counters at unmount, one line. */
+		enum journal_cause c;
+
 		fprintf(stderr,
-			"journal: txns %" PRIu64 " logged %" PRIu64
-			" log_writes %" PRIu64 " revokes %" PRIu64
-			" cps %" PRIu64 " cp_blocks %" PRIu64 " same %" PRIu64
-			" dropped %" PRIu64 " tid %u\n",
+			"journal stats: transactions=%" PRIu64
+			" blocks_logged=%" PRIu64 " log_writes=%" PRIu64
+			" revokes=%" PRIu64 " checkpoints=%" PRIu64
+			" checkpoint_blocks=%" PRIu64 " skipped_same=%" PRIu64
+			" freed_dropped=%" PRIu64 " bitmap_misses=%" PRIu64
+			" nospace_waits=%" PRIu64,
 			j->st.transactions, j->st.blocks_logged,
 			j->st.log_writes, j->st.revokes, j->st.checkpoints,
 			j->st.checkpoint_blocks, j->st.skipped_same,
-			j->st.freed_dropped, j->tid);
+			j->st.freed_dropped, j->st.bitmap_misses,
+			j->st.nospace_waits);
+		for (c = 0; c < JOURNAL_CAUSE_COUNT; c++)
+			fprintf(stderr, " commits_%s=%" PRIu64,
+				journal_cause_name(c), j->st.commits[c]);
+		fprintf(stderr, "\n");
+	}
 	return ret;
 }
 

@@ -366,14 +366,21 @@ void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_attr(req, &st, FS_ATTR_TIMEOUT);
 }
 
-/* setattr(size): the data path truncates under the inode's I/O lock. */
+/*
+ * setattr(size): the data path truncates under the inode's I/O lock.
+ * Returns with *out referenced and its io_lock held exclusive (the caller
+ * releases both, after the attribute change that follows), or an error
+ * and *out NULL.
+ */
 static int setattr_size(struct iomapfs *fsx, ext2_ino_t ino,
-			struct fuse_file_info *fi, uint64_t size)
+			struct fuse_file_info *fi, uint64_t size,
+			struct fs_inode **out)
 {
 	struct ext2_inode_large inode;
 	struct fs_inode *fsi;
 	int ret;
 
+	*out = NULL;
 	fs_lock(fsx);
 	ret = fs_read_inode(fsx, ino, &inode);
 	fs_unlock(fsx);
@@ -394,10 +401,16 @@ static int setattr_size(struct iomapfs *fsx, ext2_ino_t ino,
 			return -ENOMEM;
 	}
 	pthread_rwlock_wrlock(&fsi->io_lock);
-	ret = io_truncate(fsx, fsi, size);
-	pthread_rwlock_unlock(&fsi->io_lock);
-	fs_inode_put(fsx, fsi);
-	return ret;
+	*out = fsi;
+	/*
+	 * journal: the truncate and the attribute change after it are one
+	 * operation in two fs_lock sections: one handle over both (taken
+	 * after io_lock, the lock order), so that no commit falls between
+	 * (a truncate too large for one transaction still commits its
+	 * pieces: journal_split()).
+	 */
+	fs_txn_start(fsx);
+	return io_truncate(fsx, fsi, size);
 }
 
 void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
@@ -406,6 +419,7 @@ void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
 	struct iomapfs *fsx = req_fs(req);
 	ext2_ino_t ino = fs_ino(nodeid);
 	struct ext2_inode_large inode;
+	struct fs_inode *tfi = NULL;
 	struct timespec now;
 	struct stat st;
 	bool mode_changed = false;
@@ -420,11 +434,9 @@ void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
 			fuse_reply_err(req, EINVAL);
 			return;
 		}
-		ret = setattr_size(fsx, ino, fi, (uint64_t)attr->st_size);
-		if (ret) {
-			fuse_reply_err(req, -ret);
-			return;
-		}
+		ret = setattr_size(fsx, ino, fi, (uint64_t)attr->st_size, &tfi);
+		if (ret)
+			goto out_truncated;
 	}
 
 	fs_lock(fsx);
@@ -469,6 +481,12 @@ void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
 	fs_fill_stat(fsx, ino, &inode, &st);
 out_unlock:
 	fs_unlock(fsx);
+out_truncated:
+	if (tfi) {
+		fs_txn_stop(fsx);
+		pthread_rwlock_unlock(&tfi->io_lock);
+		fs_inode_put(fsx, tfi);
+	}
 	if (ret)
 		fuse_reply_err(req, -ret);
 	else
@@ -1108,8 +1126,7 @@ void op_rename(fuse_req_t req, fuse_ino_t oparent, const char *oname,
 				goto out_unlock;
 		}
 		/* Replace in place: no new space needed, never ENOSPC. */
-		ret = dix_set(fsx, ndir, nname, src,
-				 ext2_ftype(sinode.i_mode));
+		ret = dix_set(fsx, ndir, nname, src, ext2_ftype(sinode.i_mode));
 	} else {
 		if (sdir && odir != ndir) {
 			ret = fs_read_inode(fsx, ndir, &dirinode);
@@ -1122,7 +1139,7 @@ void op_rename(fuse_req_t req, fuse_ino_t oparent, const char *oname,
 			}
 		}
 		ret = dix_link(fsx, ndir, nname, src,
-				  ext2_ftype(sinode.i_mode));
+			       ext2_ftype(sinode.i_mode));
 	}
 	if (ret)
 		goto out_unlock;
@@ -1305,7 +1322,7 @@ static int reply_open_direct(fuse_req_t req, const struct fuse_file_info *fi)
 			      (fi->keep_cache ? OPS_FOPEN_KEEP_CACHE : 0) |
 			      (fi->noflush ? OPS_FOPEN_NOFLUSH : 0),
 	};
-	struct iovec iov = { .iov_base = &out, .iov_len = sizeof(out) };
+	struct iovec iov = {.iov_base = &out, .iov_len = sizeof(out)};
 
 	return fuse_reply_iov(req, &iov, 1);
 }
