@@ -392,6 +392,23 @@ int fs_write_inode(struct iomapfs *fsx, ext2_ino_t ino,
 	return translate_error(fsx, err, ino);
 }
 
+/*
+ * Write @inode, which differs from the one on disk only in its
+ * timestamps.  journal: fdatasync need not commit such a write.
+ */
+static int fs_write_times(struct iomapfs *fsx, ext2_ino_t ino,
+			  struct ext2_inode_large *inode)
+{
+	int ret;
+
+	if (fsx->journal)
+		journal_times_only(fsx->journal, true);
+	ret = fs_write_inode(fsx, ino, inode);
+	if (fsx->journal)
+		journal_times_only(fsx->journal, false);
+	return ret;
+}
+
 int fs_load_inode(struct iomapfs *fsx, ext2_ino_t ino,
 		  struct ext2_inode_large *inode)
 {
@@ -413,7 +430,7 @@ int fs_load_inode(struct iomapfs *fsx, ext2_ino_t ino,
 		if (dirty) {
 			ret = fs_inode_sync_times(fsx, fi, inode);
 			if (!ret)
-				ret = fs_write_inode(fsx, ino, inode);
+				ret = fs_write_times(fsx, ino, inode);
 		}
 	}
 	fs_inode_put(fsx, fi);
@@ -526,7 +543,8 @@ int fs_flush_all(struct iomapfs *fsx)
 	return 0;
 }
 
-int fs_sync_inode(struct iomapfs *fsx, ext2_ino_t ino, bool *need_datasync)
+int fs_sync_inode(struct iomapfs *fsx, ext2_ino_t ino, bool datasync,
+		  bool *need_datasync)
 {
 	bool committed = false;
 	int ret;
@@ -539,7 +557,7 @@ int fs_sync_inode(struct iomapfs *fsx, ext2_ino_t ino, bool *need_datasync)
 		return -EIO;
 	/* journal: commit if the running transaction changed the inode;
 	 * its flushes (R2) make the data durable too. */
-	ret = journal_sync_inode(fsx->journal, ino, &committed);
+	ret = journal_sync_inode(fsx->journal, ino, datasync, &committed);
 	if (!ret && !committed)
 		*need_datasync = true;
 	return ret;
@@ -617,7 +635,7 @@ int fs_inode_sync_times(struct iomapfs *fsx, struct fs_inode *fi,
 		return ret;
 	fs_set_time(&buf, FS_MTIME, &t);
 	fs_set_time(&buf, FS_CTIME, &t);
-	return fs_write_inode(fsx, fi->ino, &buf);
+	return fs_write_times(fsx, fi->ino, &buf);
 }
 
 void fs_txn_start(struct iomapfs *fsx)

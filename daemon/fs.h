@@ -216,14 +216,16 @@ void fs_now(struct timespec *ts);
 int fs_flush_all(struct iomapfs *fsx);
 
 /*
- * fsync, fdatasync or fsyncdir of @ino (its pending timestamps already
- * written, or not, by the caller): with the journal, commit when the
- * running transaction changed the inode, which also makes the data
+ * fsync, fdatasync (@datasync) or fsyncdir of @ino (its pending
+ * timestamps already written, or not, by the caller): with the journal,
+ * commit when the running transaction changed the inode (fdatasync:
+ * more than its timestamps), which also makes the data
  * written so far durable; otherwise set *need_datasync, and the caller
  * fdatasyncs the device after dropping fs_lock, for the file's data.
  * Without a journal, as fs_flush_all().  Call with fs_lock held.
  */
-int fs_sync_inode(struct iomapfs *fsx, ext2_ino_t ino, bool *need_datasync);
+int fs_sync_inode(struct iomapfs *fsx, ext2_ino_t ino, bool datasync,
+		  bool *need_datasync);
 
 /* Whether writes are refused (-EROFS). */
 static inline bool fs_is_ro(struct iomapfs *fsx)

@@ -2239,7 +2239,8 @@ void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		if (!fs_is_ro(fsx) && (!datasync || !fsx->journal))
 			ret = fs_inode_sync_times(fsx, fi, NULL);
 		if (!ret)
-			ret = fs_sync_inode(fsx, fi->ino, &need_datasync);
+			ret = fs_sync_inode(fsx, fi->ino, datasync,
+					    &need_datasync);
 		fs_unlock(fsx);
 		if (!ret && need_datasync && fdatasync(fsx->dev_fd) < 0)
 			ret = -errno;

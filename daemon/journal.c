@@ -105,6 +105,12 @@ struct jblock {
 	bool revoked; /* freed: a revoke record in the running transaction */
 };
 
+/* An inode the running transaction wrote. */
+struct jnl_ient {
+	uint32_t ino;
+	bool data; /* more than timestamps */
+};
+
 /* Runs of the journal inode's device blocks, for the write hook's check. */
 struct jnl_run {
 	uint64_t start;
@@ -158,8 +164,10 @@ struct journal {
 	int64_t cp_oldest_ns;
 
 	/* Inodes the running transaction wrote (open addressing; 0 free). */
-	uint32_t *iset;
+	struct jnl_ient *iset;
 	size_t iset_size, iset_count;
+	bool iset_full;	 /* out of memory: every inode counts as written */
+	bool times_only; /* journal_times_only(): the writes are times */
 
 	/* Allocation (R4) and the bitmaps to write at commit. */
 	ext2fs_block_bitmap pending; /* freed by the running transaction */
@@ -326,7 +334,11 @@ static size_t jnl_ihash(uint32_t ino, size_t size)
 	return (size_t)((ino * 2654435761u) & (size - 1));
 }
 
-static void jnl_iset_add(struct journal *j, uint32_t ino)
+/*
+ * Note that the running transaction wrote inode @ino; @data: more than its
+ * timestamps (fdatasync must commit it too).
+ */
+static void jnl_iset_add(struct journal *j, uint32_t ino, bool data)
 {
 	size_t i;
 
@@ -334,17 +346,17 @@ static void jnl_iset_add(struct journal *j, uint32_t ino)
 		return;
 	if ((j->iset_count + 1) * 2 > j->iset_size) {
 		size_t nsize = j->iset_size * 2, k;
-		uint32_t *n = calloc(nsize, sizeof(*n));
+		struct jnl_ient *n = calloc(nsize, sizeof(*n));
 
 		if (!n) {
 			/* Unknown: fsync of anything then commits. */
-			j->iset_count = SIZE_MAX / 2;
+			j->iset_full = true;
 			return;
 		}
 		for (k = 0; k < j->iset_size; k++) {
-			if (!j->iset[k])
+			if (!j->iset[k].ino)
 				continue;
-			for (i = jnl_ihash(j->iset[k], nsize); n[i];
+			for (i = jnl_ihash(j->iset[k].ino, nsize); n[i].ino;
 			     i = (i + 1) & (nsize - 1))
 				;
 			n[i] = j->iset[k];
@@ -353,24 +365,29 @@ static void jnl_iset_add(struct journal *j, uint32_t ino)
 		j->iset = n;
 		j->iset_size = nsize;
 	}
-	for (i = jnl_ihash(ino, j->iset_size); j->iset[i];
-	     i = (i + 1) & (j->iset_size - 1))
-		if (j->iset[i] == ino)
+	for (i = jnl_ihash(ino, j->iset_size); j->iset[i].ino;
+	     i = (i + 1) & (j->iset_size - 1)) {
+		if (j->iset[i].ino == ino) {
+			j->iset[i].data |= data;
 			return;
-	j->iset[i] = ino;
+		}
+	}
+	j->iset[i].ino = ino;
+	j->iset[i].data = data;
 	j->iset_count++;
 }
 
-static bool jnl_iset_has(const struct journal *j, uint32_t ino)
+/* Whether the running transaction wrote @ino (@data: beyond times). */
+static bool jnl_iset_has(const struct journal *j, uint32_t ino, bool data)
 {
 	size_t i;
 
-	if (j->iset_count >= SIZE_MAX / 2)
+	if (j->iset_full)
 		return true;
-	for (i = jnl_ihash(ino, j->iset_size); j->iset[i];
+	for (i = jnl_ihash(ino, j->iset_size); j->iset[i].ino;
 	     i = (i + 1) & (j->iset_size - 1))
-		if (j->iset[i] == ino)
-			return true;
+		if (j->iset[i].ino == ino)
+			return !data || j->iset[i].data;
 	return false;
 }
 
@@ -378,6 +395,7 @@ static void jnl_iset_clear(struct journal *j)
 {
 	memset(j->iset, 0, j->iset_size * sizeof(*j->iset));
 	j->iset_count = 0;
+	j->iset_full = false;
 }
 
 /* --- dirty groups ------------------------------------------------------- */
@@ -513,7 +531,7 @@ static errcode_t jnl_write_inode_cb(ext2_filsys fs, ext2_ino_t ino,
 	(void)inode;
 	if (j && j->active && ino) {
 		j->mod_gen++;
-		jnl_iset_add(j, ino);
+		jnl_iset_add(j, ino, !j->times_only);
 		/*
 		 * An inode's bitmap bit changes only together with a write
 		 * of the inode (allocation writes the new inode, freeing
@@ -1459,14 +1477,22 @@ int journal_commit(struct journal *j, enum journal_cause cause)
 	return ret;
 }
 
-int journal_sync_inode(struct journal *j, ext2_ino_t ino, bool *committed)
+void journal_times_only(struct journal *j, bool on)
+{
+	j->times_only = on;
+}
+
+int journal_sync_inode(struct journal *j, ext2_ino_t ino, bool datasync,
+		       bool *committed)
 {
 	*committed = false;
 	if (!j->active)
 		return 0;
 	if (j->aborted)
 		return j->error;
-	if (!jnl_iset_has(j, ino))
+	/* fdatasync: timestamps alone need no commit (the kernel's
+	 * i_datasync_tid); the data itself the caller makes durable. */
+	if (!jnl_iset_has(j, ino, datasync))
 		return 0;
 	*committed = true;
 	return journal_commit(j, JOURNAL_CAUSE_FSYNC);

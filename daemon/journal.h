@@ -160,11 +160,19 @@ void journal_handle_stop(struct journal *j);
 int journal_commit(struct journal *j, enum journal_cause cause);
 
 /*
- * fsync of @ino: commit when the running transaction changed the inode.
- * Sets *committed.  Returns 0 or -errno; the caller still makes the
- * file's data durable when no commit happened.  fs_lock held.
+ * fsync of @ino: commit when the running transaction changed the inode
+ * (@datasync: more than its timestamps).  Sets *committed.  Returns 0 or
+ * -errno; the caller still makes the file's data durable when no commit
+ * happened.  fs_lock held.
  */
-int journal_sync_inode(struct journal *j, ext2_ino_t ino, bool *committed);
+int journal_sync_inode(struct journal *j, ext2_ino_t ino, bool datasync,
+		       bool *committed);
+
+/*
+ * The inode writes that follow, until journal_times_only(j, false), only
+ * set timestamps (fdatasync need not commit them).  fs_lock held.
+ */
+void journal_times_only(struct journal *j, bool on);
 
 /*
  * Between two parts of an operation too large for one transaction, with

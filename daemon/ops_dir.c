@@ -379,7 +379,8 @@ void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 
 	fs_lock(fsx);
 	if (!fs_is_ro(fsx) || fsx->journal)
-		ret = fs_sync_inode(fsx, fs_ino(ino), &need_datasync);
+		ret = fs_sync_inode(fsx, fs_ino(ino), datasync,
+				    &need_datasync);
 	fs_unlock(fsx);
 	if (!ret && need_datasync && fdatasync(fsx->dev_fd) < 0)
 		ret = -errno;
