@@ -1436,6 +1436,8 @@ static int jnl_do_commit(struct journal *j, enum journal_cause cause)
 		jnl_fail(j, ret);
 		return ret;
 	}
+	if (j->run_count > j->st.running_blocks_max)
+		j->st.running_blocks_max = j->run_count;
 	jnl_finish_commit(j, written);
 	dt = jnl_now_ns() - t0;
 	j->st.transactions++;
@@ -1445,6 +1447,8 @@ static int jnl_do_commit(struct journal *j, enum journal_cause cause)
 		j->st.commit_ns_max = (uint64_t)dt;
 	/* Checkpoint lazily: when the log is three quarters full or the
 	 * committed copies weigh more than their bound. */
+	if (j->cp_count * j->bs > j->st.cp_bytes_max)
+		j->st.cp_bytes_max = j->cp_count * j->bs;
 	if (j->used > j->len / 4 * 3 || j->cp_count * j->bs > j->opts.cp_max) {
 		/* The commit happened; a checkpoint without room at home
 		 * waits for the next one. */
@@ -2079,12 +2083,14 @@ int journal_shutdown(struct journal *j)
 			" revokes=%" PRIu64 " checkpoints=%" PRIu64
 			" checkpoint_blocks=%" PRIu64 " skipped_same=%" PRIu64
 			" freed_dropped=%" PRIu64 " bitmap_misses=%" PRIu64
-			" nospace_waits=%" PRIu64,
+			" nospace_waits=%" PRIu64 " running_blocks_max=%" PRIu64
+			" cp_bytes_max=%" PRIu64 " txn_max_blocks=%" PRIu64,
 			j->st.transactions, j->st.blocks_logged,
 			j->st.log_writes, j->st.revokes, j->st.checkpoints,
 			j->st.checkpoint_blocks, j->st.skipped_same,
 			j->st.freed_dropped, j->st.bitmap_misses,
-			j->st.nospace_waits);
+			j->st.nospace_waits, j->st.running_blocks_max,
+			j->st.cp_bytes_max, j->txn_max_blocks);
 		for (c = 0; c < JOURNAL_CAUSE_COUNT; c++)
 			fprintf(stderr, " commits_%s=%" PRIu64,
 				journal_cause_name(c), j->st.commits[c]);

@@ -91,6 +91,8 @@ struct journal_stats {
 	uint64_t freed_dropped;	    /* copies dropped because freed */
 	uint64_t bitmap_misses;	    /* full-bitmap check: groups missed */
 	uint64_t nospace_waits;	    /* commits put off: no room for the log */
+	uint64_t running_blocks_max; /* the largest transaction committed */
+	uint64_t cp_bytes_max;	     /* the most committed bytes not home */
 	uint32_t tid;		    /* the running transaction */
 	uint32_t running_blocks;    /* blocks in it now */
 	uint32_t running_revokes;
