@@ -10,7 +10,8 @@ PKGS="autoconf automake libtool pkg-config make gcc
 	libfuse3-dev fuse3 e2fsprogs e2fslibs-dev comerr-dev libblkid-dev
 	libjansson-dev libsmartcols-dev libreadline-dev
 	mandoc jq socat fio fuse2fs dosfstools util-linux tmux perl valgrind
-	procps psmisc acl attr clang libclang-rt-14-dev"
+	procps psmisc acl attr clang libclang-rt-14-dev
+	xfsprogs python3"
 
 if [ "$1" = "--deps" ]; then
 	shift

@@ -11,56 +11,16 @@
 #include <string.h>
 
 #include "args.h"
+#include "size.h"
 
-static int parse_suffix(const char *s, unsigned int *shift)
+static int range_fail(const char **why, const char *what, int err)
 {
-	static const char units[] = "kmgtpe";
-	const char *u;
-
-	*shift = 0;
-	if (!*s)
-		return 0;
-	u = strchr(units, tolower((unsigned char)*s));
-	if (!u)
-		return -EINVAL;
-	*shift = 10u * (unsigned int)(u - units + 1);
-	s++;
-	if (!strcmp(s, "") || !strcmp(s, "B") || !strcmp(s, "iB"))
-		return 0;
-	return -EINVAL;
+	*why = what;
+	return err;
 }
 
-int ictl_parse_size(const char *s, uint64_t *out)
-{
-	unsigned long long v;
-	unsigned int shift;
-	char *end;
-	int ret;
-
-	if (!s || !isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		if (!isxdigit((unsigned char)s[2]))
-			return -EINVAL;
-		v = strtoull(s, &end, 16);
-	} else {
-		v = strtoull(s, &end, 10);
-	}
-	if (errno == ERANGE)
-		return -ERANGE;
-	if (errno)
-		return -EINVAL;
-	ret = parse_suffix(end, &shift);
-	if (ret)
-		return ret;
-	if (shift && v > (UINT64_MAX >> shift))
-		return -ERANGE;
-	*out = (uint64_t)v << shift;
-	return 0;
-}
-
-int ictl_parse_range(const char *s, uint64_t *off, uint64_t *len)
+int ictl_parse_range(const char *s, uint64_t *off, uint64_t *len,
+		     const char **why)
 {
 	const char *colon = strchr(s, ':');
 	char buf[64];
@@ -68,26 +28,26 @@ int ictl_parse_range(const char *s, uint64_t *off, uint64_t *len)
 	int ret;
 
 	if (!colon)
-		return -EINVAL;
+		return range_fail(why, "no ':' between OFF and LEN", -EINVAL);
 	n = (size_t)(colon - s);
 	if (n >= sizeof(buf))
-		return -EINVAL;
+		return range_fail(why, "OFF too long", -EINVAL);
 	memcpy(buf, s, n);
 	buf[n] = '\0';
-	ret = ictl_parse_size(buf, off);
+	ret = size_parse(buf, off, why);
 	if (ret)
 		return ret;
 	if (!colon[1]) {
 		*len = 0;
 		return 0;
 	}
-	ret = ictl_parse_size(colon + 1, len);
+	ret = size_parse(colon + 1, len, why);
 	if (ret)
 		return ret;
 	if (!*len)
-		return -EINVAL;
+		return range_fail(why, "LEN is 0", -EINVAL);
 	if (*off + *len - 1 < *off)
-		return -ERANGE;
+		return range_fail(why, "OFF + LEN passes 2^64", -ERANGE);
 	return 0;
 }
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * args.h - parsers for iomapctl's arguments: sizes with suffixes (4k, 1M),
- * offsets in decimal or hex, OFF:LEN ranges, and the splitting of a script
- * or shell line into words with shell-like quoting.
+ * args.h - parsers for iomapctl's arguments beyond the SIZE of
+ * shared/size.h: OFF:LEN ranges, durations, inode numbers, and the
+ * splitting of a script or shell line into words with shell-like quoting.
  */
 #ifndef IOMAPCTL_ARGS_H
 #define IOMAPCTL_ARGS_H
@@ -11,18 +11,12 @@
 #include <stdint.h>
 
 /*
- * Parse a byte count or offset: decimal, 0x hex, or octal-free decimal
- * with a binary suffix k/K, m/M, g/G, t/T, p/P, e/E (optionally followed by
- * "iB" or "B", e.g. "4k", "1MiB").  Returns 0, -EINVAL for text that is not
- * such a number, or -ERANGE on overflow of 64 bits.
+ * Parse "OFF:LEN", each side a SIZE (shared/size.h); LEN may be empty for
+ * "to the end", returned as 0.  Returns 0, or -EINVAL or -ERANGE with a
+ * short phrase in *why saying what was wrong.
  */
-int ictl_parse_size(const char *s, uint64_t *out);
-
-/*
- * Parse "OFF:LEN" (either side a size as above; LEN may be empty for
- * "to the end", returned as 0).  Returns 0, -EINVAL or -ERANGE.
- */
-int ictl_parse_range(const char *s, uint64_t *off, uint64_t *len);
+int ictl_parse_range(const char *s, uint64_t *off, uint64_t *len,
+		     const char **why);
 
 /*
  * Parse a duration: a number with an optional unit s (default), ms, m, h.

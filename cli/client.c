@@ -22,13 +22,14 @@
 #include "ctlpath.h"
 #include "image.h"
 #include "proto.h"
+#include "size.h"
 #include "varlink.h"
 
 struct ictl_client {
 	struct varlink_conn *conn;
-	unsigned int calls;	/* calls sent on conn */
+	unsigned int calls; /* calls sent on conn */
 	char *socket_path;
-	char *mountpoint;	/* learnt from -m or GetStatus */
+	char *mountpoint; /* learnt from -m or GetStatus */
 };
 
 static void client_free(struct ictl_client *cl)
@@ -51,29 +52,43 @@ void ictl_close(struct ictl *c)
 	c->mountpoint_abs = NULL;
 }
 
+int client_sockets(struct ictl *c, int exit_code, char **dir,
+		   struct ctlpath_entry **list, size_t *n)
+{
+	int ret;
+
+	*dir = NULL;
+	*list = NULL;
+	*n = 0;
+	ret = ctlpath_runtime_dir(dir);
+	if (ret)
+		return ictl_errno(c, exit_code, ret,
+				  "cannot find the runtime directory");
+	ret = ctlpath_list(*dir, list, n);
+	if (ret) {
+		ret = ictl_errno(c, exit_code, ret, "cannot list %s", *dir);
+		free(*dir);
+		*dir = NULL;
+	}
+	return ret;
+}
+
 /* Which socket to use when neither -m nor -s is given. */
 static int client_pick_socket(struct ictl *c, char **path)
 {
-	struct ctlpath_entry *list = NULL;
-	char *dir = NULL;
-	size_t n = 0, i, live = 0, pick = 0;
+	struct ctlpath_entry *list;
+	char *dir;
+	size_t n, i, live = 0, pick = 0;
 	int ret;
 
-	ret = ctlpath_runtime_dir(&dir);
+	ret = client_sockets(c, ICTL_EXIT_DAEMON, &dir, &list, &n);
 	if (ret)
-		return ictl_errno(c, ICTL_EXIT_DAEMON, ret,
-				  "cannot find the runtime directory");
-	ret = ctlpath_list(dir, &list, &n);
-	if (ret) {
-		ret = ictl_errno(c, ICTL_EXIT_DAEMON, ret, "cannot list %s",
-				 dir);
-		goto out_free;
-	}
+		return ret;
 	/* A stale socket of a killed daemon does not count as a mount. */
 	for (i = 0; i < n; i++) {
 		struct varlink_conn *probe;
 
-		if (varlink_connect(list[i].path, &probe))
+		if (!list[i].socket || varlink_connect(list[i].socket, &probe))
 			continue;
 		varlink_conn_free(probe);
 		live++;
@@ -83,19 +98,53 @@ static int client_pick_socket(struct ictl *c, char **path)
 		ret = ictl_fail(c, ICTL_EXIT_DAEMON, -ENOENT,
 				"no iomapfs mount is running (no socket in "
 				"%s); name one with -m MOUNTPOINT or -s "
-				"SOCKET", dir);
+				"SOCKET",
+				dir);
 	} else if (live > 1) {
 		ret = ictl_fail(c, ICTL_EXIT_USAGE, -EINVAL,
 				"%zu iomapfs mounts are running; choose one "
 				"with -m MOUNTPOINT or -s SOCKET (see "
-				"'iomapctl list')", live);
+				"'iomapctl list')",
+				live);
 	} else {
-		*path = strdup(list[pick].path);
+		*path = strdup(list[pick].socket);
 		ret = *path ? 0 : -ENOMEM;
 	}
 	ctlpath_list_free(list, n);
-out_free:
 	free(dir);
+	return ret;
+}
+
+/* The socket of the mount cl->mountpoint: its own, or the one its record
+ * names (ctlpath.h). */
+static int client_resolve_mountpoint(struct ictl *c, struct ictl_client *cl)
+{
+	char *name = NULL;
+	int ret;
+
+	ret = ctlpath_resolve(NULL, cl->mountpoint, &name, &cl->socket_path);
+	if (ret == -ENOENT) {
+		/* client_connect() says it: no such socket. */
+		free(cl->socket_path);
+		cl->socket_path = name;
+		return 0;
+	}
+	if (ret == -ESTALE)
+		ret = ictl_fail(c, ICTL_EXIT_DAEMON, ret,
+				"no daemon serves %s: the socket %s that %s "
+				"names is gone (stale record; 'iomapctl list "
+				"--prune' removes it)",
+				cl->mountpoint, cl->socket_path, name);
+	else if (ret == -EBADMSG)
+		ret = ictl_fail(c, ICTL_EXIT_DAEMON, ret,
+				"%s is neither a control socket nor a record "
+				"of one",
+				name);
+	else if (ret)
+		ret = ictl_errno(c, ICTL_EXIT_DAEMON, ret,
+				 "no control socket path for %s",
+				 cl->mountpoint);
+	free(name);
 	return ret;
 }
 
@@ -128,12 +177,9 @@ int client_connect(struct ictl *c)
 			goto out_free;
 		}
 		cl->mountpoint = abs;
-		ret = ctlpath_for_mountpoint(NULL, abs, &cl->socket_path);
-		if (ret) {
-			ret = ictl_errno(c, ICTL_EXIT_DAEMON, ret,
-					 "no control socket path for %s", abs);
+		ret = client_resolve_mountpoint(c, cl);
+		if (ret)
 			goto out_free;
-		}
 	} else {
 		ret = client_pick_socket(c, &cl->socket_path);
 		if (ret)
@@ -149,7 +195,8 @@ int client_connect(struct ictl *c)
 		else if (ret == -ECONNREFUSED)
 			ret = ictl_fail(c, ICTL_EXIT_DAEMON, ret,
 					"no daemon listens on %s (stale "
-					"socket)", cl->socket_path);
+					"socket)",
+					cl->socket_path);
 		else
 			ret = ictl_errno(c, ICTL_EXIT_DAEMON, ret,
 					 "cannot connect to %s",
@@ -171,24 +218,25 @@ static const struct {
 	int err;
 	int exit_code;
 } client_errors[] = {
-	{ PROTO_E_NO_SUCH_INODE, ENOENT, ICTL_EXIT_FAILED },
-	{ PROTO_E_NOT_CACHED, ENODATA, ICTL_EXIT_FAILED },
-	{ PROTO_E_IO_ERROR, EIO, ICTL_EXIT_FAILED },
-	{ PROTO_E_INVALID_RANGE, ERANGE, ICTL_EXIT_FAILED },
-	{ PROTO_E_NOT_MAPPABLE, EINVAL, ICTL_EXIT_FAILED },
-	{ PROTO_E_READ_ONLY, EROFS, ICTL_EXIT_FAILED },
-	{ PROTO_E_PROTOCOL_ERROR, EPROTO, ICTL_EXIT_DAEMON },
-	{ PROTO_E_TOO_MANY_CONNECTIONS, EBUSY, ICTL_EXIT_DAEMON },
-	{ VARLINK_E_INVALID_PARAMETER, EINVAL, ICTL_EXIT_FAILED },
-	{ VARLINK_E_PERMISSION_DENIED, EACCES, ICTL_EXIT_FAILED },
-	{ VARLINK_E_METHOD_NOT_FOUND, EPROTO, ICTL_EXIT_DAEMON },
-	{ VARLINK_E_METHOD_NOT_IMPLEMENTED, EPROTO, ICTL_EXIT_DAEMON },
-	{ VARLINK_E_INTERFACE_NOT_FOUND, EPROTO, ICTL_EXIT_DAEMON },
-	{ VARLINK_E_EXPECTED_MORE, EPROTO, ICTL_EXIT_DAEMON },
+	{PROTO_E_NO_SUCH_INODE, ENOENT, ICTL_EXIT_FAILED},
+	{PROTO_E_NOT_CACHED, ENODATA, ICTL_EXIT_FAILED},
+	{PROTO_E_IO_ERROR, EIO, ICTL_EXIT_FAILED},
+	{PROTO_E_INVALID_RANGE, ERANGE, ICTL_EXIT_FAILED},
+	{PROTO_E_NOT_MAPPABLE, EINVAL, ICTL_EXIT_FAILED},
+	{PROTO_E_READ_ONLY, EROFS, ICTL_EXIT_FAILED},
+	{PROTO_E_REMOUNT_REFUSED, EBUSY, ICTL_EXIT_FAILED},
+	{PROTO_E_PROTOCOL_ERROR, EPROTO, ICTL_EXIT_DAEMON},
+	{PROTO_E_TOO_MANY_CONNECTIONS, EBUSY, ICTL_EXIT_DAEMON},
+	{VARLINK_E_INVALID_PARAMETER, EINVAL, ICTL_EXIT_FAILED},
+	{VARLINK_E_PERMISSION_DENIED, EACCES, ICTL_EXIT_FAILED},
+	{VARLINK_E_METHOD_NOT_FOUND, EPROTO, ICTL_EXIT_DAEMON},
+	{VARLINK_E_METHOD_NOT_IMPLEMENTED, EPROTO, ICTL_EXIT_DAEMON},
+	{VARLINK_E_INTERFACE_NOT_FOUND, EPROTO, ICTL_EXIT_DAEMON},
+	{VARLINK_E_EXPECTED_MORE, EPROTO, ICTL_EXIT_DAEMON},
 };
 
 static int client_verror(struct ictl *c, const char *method,
-			 const struct varlink_reply *r)
+			 const struct varlink_reply *r, const char *expected)
 {
 	const char *name = r->error, *shortname = strrchr(name, '.');
 	char detail[256] = "";
@@ -198,21 +246,21 @@ static int client_verror(struct ictl *c, const char *method,
 	json_t *v;
 	size_t i, used = 0;
 
-	if (c->expect_verror && !strcmp(name, c->expect_verror))
+	if (expected && !strcmp(name, expected))
 		return -ENODATA;
 	for (i = 0; i < sizeof(client_errors) / sizeof(client_errors[0]); i++)
 		if (!strcmp(client_errors[i].name, name)) {
 			err = client_errors[i].err;
 			exit_code = client_errors[i].exit_code;
 		}
-	json_object_foreach(r->params, key, v) {
+	json_object_foreach(r->params, key, v)
+	{
 		char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 
 		if (used < sizeof(detail))
-			used += (size_t)snprintf(detail + used,
-						 sizeof(detail) - used,
-						 "%s%s=%s", used ? ", " : "",
-						 key, s ? s : "?");
+			used += (size_t)snprintf(
+				detail + used, sizeof(detail) - used, "%s%s=%s",
+				used ? ", " : "", key, s ? s : "?");
 		free(s);
 	}
 	snprintf(msg, sizeof(msg), "%s failed: %s%s%s%s",
@@ -248,8 +296,8 @@ static int client_transport(struct ictl *c, const char *what, int ret)
  * more on a new connection.  *reused tells whether the call went out on
  * a connection that had carried calls before.
  */
-static int client_send(struct ictl *c, const char *method,
-		       const json_t *params, unsigned int flags, bool *reused)
+static int client_send(struct ictl *c, const char *method, const json_t *params,
+		       unsigned int flags, bool *reused)
 {
 	int ret;
 
@@ -321,13 +369,14 @@ uint64_t client_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-
-int client_call_stream(struct ictl *c, const char *method, json_t *params,
-		       int (*fn)(struct ictl *c, json_t *reply, void *arg),
-		       void *arg, uint64_t deadline_ms, bool interruptible)
+/* client_call_stream() with the @expected error of client_call_more(). */
+static int client_stream(struct ictl *c, const char *method, json_t *params,
+			 const char *expected,
+			 int (*fn)(struct ictl *c, json_t *reply, void *arg),
+			 void *arg, uint64_t deadline_ms, bool interruptible)
 {
-	struct varlink_reply r = { 0 };
-	struct sigaction sa = { 0 }, old;
+	struct varlink_reply r = {0};
+	struct sigaction sa = {0}, old;
 	bool timed = deadline_ms || interruptible, have;
 	int ret;
 
@@ -362,7 +411,7 @@ int client_call_stream(struct ictl *c, const char *method, json_t *params,
 		}
 		have = false;
 		if (r.error) {
-			ret = client_verror(c, method, &r);
+			ret = client_verror(c, method, &r, expected);
 			/* an error ends the call, even mid-stream */
 			break;
 		}
@@ -386,11 +435,20 @@ out_signal:
 	return ret;
 }
 
+int client_call_stream(struct ictl *c, const char *method, json_t *params,
+		       int (*fn)(struct ictl *c, json_t *reply, void *arg),
+		       void *arg, uint64_t deadline_ms, bool interruptible)
+{
+	return client_stream(c, method, params, NULL, fn, arg, deadline_ms,
+			     interruptible);
+}
+
 int client_call_more(struct ictl *c, const char *method, json_t *params,
+		     const char *expected,
 		     int (*fn)(struct ictl *c, json_t *reply, void *arg),
 		     void *arg)
 {
-	return client_call_stream(c, method, params, fn, arg, 0, false);
+	return client_stream(c, method, params, expected, fn, arg, 0, false);
 }
 
 static int client_keep_one(struct ictl *c, json_t *reply, void *arg)
@@ -406,14 +464,14 @@ int client_call(struct ictl *c, const char *method, json_t *params,
 		json_t **reply)
 {
 	json_t *got = NULL;
-	struct varlink_reply r = { 0 };
+	struct varlink_reply r = {0};
 	int ret;
 
 	ret = client_first_reply(c, method, params, 0, &r, false);
 	if (ret)
 		goto out_put;
 	if (r.error) {
-		ret = client_verror(c, method, &r);
+		ret = client_verror(c, method, &r, NULL);
 	} else if (r.continues) {
 		ret = client_transport(c, "reading the reply", -EPROTO);
 	} else {
@@ -440,8 +498,8 @@ const char *client_mountpoint(struct ictl *c)
 	if (c->mountpoint && !c->mountpoint_abs) {
 		c->mountpoint_abs = realpath(c->mountpoint, NULL);
 		if (!c->mountpoint_abs) {
-			ictl_errno(c, ICTL_EXIT_FAILED, -errno,
-				   "mountpoint %s", c->mountpoint);
+			ictl_errno(c, ICTL_EXIT_FAILED, -errno, "mountpoint %s",
+				   c->mountpoint);
 			return NULL;
 		}
 	}
@@ -484,8 +542,8 @@ int client_image(struct ictl *c)
 	return 0;
 }
 
-static int client_resolve_image(struct ictl *c, const char *arg,
-				uint64_t *ino, char **path)
+static int client_resolve_image(struct ictl *c, const char *arg, uint64_t *ino,
+				char **path)
 {
 	uint32_t i;
 	int ret;
@@ -495,8 +553,8 @@ static int client_resolve_image(struct ictl *c, const char *arg,
 		return ret;
 	ret = image_namei(c->image, arg, &i);
 	if (ret)
-		return ictl_errno(c, ICTL_EXIT_FAILED, ret,
-				  "%s in image %s", arg, c->image_path);
+		return ictl_errno(c, ICTL_EXIT_FAILED, ret, "%s in image %s",
+				  arg, c->image_path);
 	if (arg[0] == '/')
 		*path = strdup(arg);
 	else if (asprintf(path, "/%s", arg) < 0)
@@ -524,8 +582,7 @@ static void client_mount_relative(char *abs, const char *mp)
 		strcpy(abs, "/");
 }
 
-int client_resolve(struct ictl *c, const char *arg, uint64_t *ino,
-		   char **path)
+int client_resolve(struct ictl *c, const char *arg, uint64_t *ino, char **path)
 {
 	const char *mp;
 	struct stat st, mst;
@@ -534,7 +591,7 @@ int client_resolve(struct ictl *c, const char *arg, uint64_t *ino,
 
 	*path = NULL;
 	if (ictl_is_number(arg)) {
-		if (ictl_parse_size(arg, ino) || !*ino || *ino > UINT32_MAX)
+		if (size_parse(arg, ino, NULL) || !*ino || *ino > UINT32_MAX)
 			return ictl_fail(c, ICTL_EXIT_FAILED, -EINVAL,
 					 "inode number %s is out of range",
 					 arg);

@@ -9,11 +9,22 @@
 #define IOMAPCTL_CLIENT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
 
-#include "command.h"
+#include "ictl.h"
+
+struct ctlpath_entry;
+
+/*
+ * The runtime directory (*dir, malloc'd) and the control sockets in it
+ * (*list of *n, for ctlpath_list_free()).  Prints why not with @exit_code
+ * and returns -errno on failure; nothing is left to free then.
+ */
+int client_sockets(struct ictl *c, int exit_code, char **dir,
+		   struct ctlpath_entry **list, size_t *n);
 
 /*
  * Connect to the daemon named by the options of @c, once per process.
@@ -32,15 +43,15 @@ int client_call(struct ictl *c, const char *method, json_t *params,
 		json_t **reply);
 
 /*
- * (Both calls return -ENODATA, printing nothing, for the Varlink error
- * named by c->expect_verror.)
- *
  * Call @method with "more" and hand each reply's parameters (borrowed) to
  * @fn until the last one.  A non-zero return of @fn stops reading (the
  * connection is then dropped, since unread replies would follow) and is
- * returned.  Errors as client_call().
+ * returned.  Errors as client_call(), except that the Varlink error named
+ * @expected (NULL: none), which the caller handles itself, returns
+ * -ENODATA and prints nothing.
  */
 int client_call_more(struct ictl *c, const char *method, json_t *params,
+		     const char *expected,
 		     int (*fn)(struct ictl *c, json_t *reply, void *arg),
 		     void *arg);
 
@@ -72,10 +83,12 @@ const char *client_mountpoint(struct ictl *c);
  * the daemon names it (NULL for an inode number).
  * Prints an error and returns -errno on failure.
  */
-int client_resolve(struct ictl *c, const char *arg, uint64_t *ino,
-		   char **path);
+int client_resolve(struct ictl *c, const char *arg, uint64_t *ino, char **path);
 
 /* Open the --image of @c once per process; prints why on failure. */
 int client_image(struct ictl *c);
+
+/* Release the connection and the image of @c. */
+void ictl_close(struct ictl *c);
 
 #endif /* IOMAPCTL_CLIENT_H */

@@ -1,28 +1,208 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * command.c - the command table of iomapctl and what it drives: lookup,
- * dispatch with argument-count and target checks, `help`, the hidden
- * `commands` listing (for the man-page test), and the error helpers that
- * give every failure its message and exit code.
+ * command.c - the declarations of everything iomapctl accepts (its global
+ * options, the options of commands with their value grammars, and the
+ * command table) and what they drive directly: lookup, usage lines, option
+ * parsing and dispatch with argument-count and target checks.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "command.h"
-#include "output.h"
+#include "proto.h"
+#include "size.h"
 
-static const char *const opts_stats[] = { "--reset", NULL };
-static const char *const opts_dump[] = { "--range", "--blocks", NULL };
-static const char *const opts_map[] = { "--blocks", NULL };
-static const char *const opts_flush[] = { "--all", "--range", NULL };
-static const char *const opts_watch[] = { "--count", "--duration", NULL };
-static const char *const opts_commands[] = { "--all", NULL };
+/* ---- global options ------------------------------------------------------ */
+
+/* In the order of --help; laid out by hand, one record to an option. */
+/* clang-format off */
+const struct cmd_gopt cmd_gopts[] = {
+	{ .key = 'm', .name = "mount", .arg = "MOUNTPOINT",
+	  .group = "Target (default: the only running mount)",
+	  .help = "the iomapfs mount at MOUNTPOINT" },
+	{ .key = 's', .name = "socket", .arg = "SOCKET",
+	  .help = "the control socket SOCKET" },
+	{ .key = 'i', .name = "image", .arg = "IMG",
+	  .help = "an unmounted image (dump, map, status)" },
+	{ .key = 'J', .name = "json", .group = "Output",
+	  .help = "JSON, one document per command" },
+	{ .key = 'o', .name = "output", .arg = "COLS",
+	  .help = "table columns (comma list; +COLS adds)" },
+	{ .key = 'r', .name = "raw", .help = "raw tables (no alignment)" },
+	{ .key = 'n', .name = "noheadings",
+	  .help = "tables without a heading line" },
+	{ .key = 'c', .name = "command", .arg = "CMD", .group = "Scripts",
+	  .help = "run CMD (repeatable, in order)" },
+	{ .key = 'f', .name = "file", .arg = "FILE",
+	  .help = "run the commands in FILE ('-': stdin)" },
+	{ .key = 'k', .name = "keep-going",
+	  .help = "do not stop at the first failing command" },
+	{ .key = 'h', .name = "help", .group = "Other", .help = "this text" },
+	{ .key = 'V', .name = "version", .help = "the version" },
+	{ 0 },
+};
+/* clang-format on */
+
+const struct cmd_gopt *cmd_gopt_find(const char *word)
+{
+	const struct cmd_gopt *g;
+
+	for (g = cmd_gopts; g->name; g++)
+		if ((word[0] == '-' && word[1] == g->key && !word[2]) ||
+		    (!strncmp(word, "--", 2) && !strcmp(word + 2, g->name)))
+			return g;
+	return NULL;
+}
+
+/* ---- options of commands ------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	const char *arg; /* NULL: a flag */
+} cmd_opt_spelling[CMD_O_COUNT_IDS] = {
+	[CMD_O_ALL] = {"--all", NULL},
+	[CMD_O_BLOCKS] = {"--blocks", NULL},
+	[CMD_O_COUNT] = {"--count", "N"},
+	[CMD_O_DURATION] = {"--duration", "T"},
+	[CMD_O_PRUNE] = {"--prune", NULL},
+	[CMD_O_RANGE] = {"--range", "OFF:LEN"},
+	[CMD_O_RESET] = {"--reset", NULL},
+};
+
+const char *cmd_opt_name(enum cmd_opt_id id)
+{
+	return cmd_opt_spelling[id].name;
+}
+
+const char *cmd_opt_arg(enum cmd_opt_id id)
+{
+	return cmd_opt_spelling[id].arg;
+}
+
+/* Parse the value @val of option @id into @a; a usage error if bad. */
+static int cmd_opt_value(struct ictl *c, enum cmd_opt_id id, const char *val,
+			 struct cmd_args *a)
+{
+	const char *why = NULL;
+
+	switch (id) {
+	case CMD_O_ALL:
+		a->all = true;
+		break;
+	case CMD_O_BLOCKS:
+		a->blocks = true;
+		break;
+	case CMD_O_RESET:
+		a->reset = true;
+		break;
+	case CMD_O_PRUNE:
+		a->prune = true;
+		break;
+	case CMD_O_RANGE:
+		if (ictl_parse_range(val, &a->off, &a->len, &why))
+			return ictl_usage(c,
+					  "bad --range '%s': %s; want "
+					  "OFF:LEN, e.g. 0:1M or 0x1000:4k",
+					  val, why);
+		a->range = true;
+		break;
+	case CMD_O_COUNT:
+		if (!size_parse(val, &a->count, &why) &&
+		    (!a->count || a->count > PROTO_MAX_INT))
+			why = a->count ? "too large" : "zero";
+		if (why)
+			return ictl_usage(c,
+					  "bad --count '%s': %s; want a "
+					  "positive number",
+					  val, why);
+		break;
+	case CMD_O_DURATION:
+		if (ictl_parse_duration(val, &a->duration_ms) ||
+		    !a->duration_ms)
+			return ictl_usage(c,
+					  "bad --duration '%s': want e.g. "
+					  "10, 500ms, 2m",
+					  val);
+		break;
+	default:
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The option of @cmd that getopt_long() returned @val for, or NULL. */
+static const struct cmd_opt *cmd_opt_of(const struct cmd_def *cmd, int val)
+{
+	const struct cmd_opt *o;
+
+	for (o = cmd->options; o->id; o++)
+		if ((int)o->id == val)
+			return o;
+	return NULL;
+}
+
+/*
+ * Parse the options of @argv (argv[0] is the command) as @cmd declares
+ * them, with getopt_long (abbreviations, --opt=VALUE, options after the
+ * arguments), into @a.  Returns 0 or -EINVAL after a usage error.
+ */
+static int cmd_parse(struct ictl *c, const struct cmd_def *cmd, int argc,
+		     char **argv, struct cmd_args *a)
+{
+	struct option lopts[CMD_MAX_OPTS + 1] = {{0}};
+	const struct cmd_opt *o;
+	unsigned int n = 0;
+	int val, ret;
+
+	memset(a, 0, sizeof(*a));
+	if (cmd->flags & CMD_F_RAW) {
+		a->argc = argc - 1;
+		a->argv = argv + 1;
+		return 0;
+	}
+	for (o = cmd->options; o->id && n < CMD_MAX_OPTS; o++, n++) {
+		lopts[n].name = cmd_opt_name(o->id) + 2;
+		lopts[n].has_arg =
+			cmd_opt_arg(o->id) ? required_argument : no_argument;
+		lopts[n].val = (int)o->id;
+	}
+	/* 0, not 1: makes glibc reinitialise its permutation state, since
+	 * commands run many times in one process */
+	optind = 0;
+	opterr = 0;
+	while ((val = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+		o = val == '?' ? cmd_opt_of(cmd, optopt) : cmd_opt_of(cmd, val);
+		if (val != '?' && o) {
+			ret = cmd_opt_value(c, o->id, optarg, a);
+			if (ret)
+				return ret;
+		} else if (o && cmd_opt_arg(o->id)) {
+			return ictl_usage(c, "option %s needs an argument",
+					  cmd_opt_name(o->id));
+		} else if (o) {
+			return ictl_usage(c, "option %s takes no argument",
+					  cmd_opt_name(o->id));
+		} else if (optopt) {
+			return ictl_usage(c, "unknown option -%c", optopt);
+		} else {
+			return ictl_usage(c, "unknown option %s",
+					  argv[optind - 1]);
+		}
+	}
+	a->argc = argc - optind;
+	a->argv = argv + optind;
+	return 0;
+}
+
+/* ---- the command table --------------------------------------------------- */
+
+/* The help texts are laid out as `help` prints them. */
+/* clang-format off */
 
 /* Sorted by name: cmd_find() relies on it, and a test checks it. */
 const struct cmd_def cmd_table[] = {
@@ -39,16 +219,19 @@ const struct cmd_def cmd_table[] = {
 },
 {
 	.name = "commands", .fn = cmd_commands, .min_args = 0, .max_args = 1,
-	.flags = CMD_F_LOCAL | CMD_F_HIDDEN, .options = opts_commands,
-	.synopsis = "[--all]",
+	.flags = CMD_F_LOCAL | CMD_F_HIDDEN,
+	.synopsis = "",
+	.options = {
+		{ CMD_O_ALL, .help = "the hidden commands too" },
+	},
 	.oneline = "list command names, one per line",
 	.help =
-"Prints the name of every command listed by help, one per line; with\n"
-"--all, the hidden ones too.  For scripts and tests.\n",
+"Prints the name of every command listed by help, one per line.  For\n"
+"scripts and tests.\n",
 },
 {
 	.name = "complete", .fn = cmd_complete, .min_args = 0, .max_args = -1,
-	.flags = CMD_F_LOCAL | CMD_F_HIDDEN,
+	.flags = CMD_F_LOCAL | CMD_F_HIDDEN | CMD_F_RAW,
 	.synopsis = "[--] WORD...",
 	.oneline = "print completions of the last word (bash completion)",
 	.help =
@@ -67,18 +250,21 @@ const struct cmd_def cmd_table[] = {
 {
 	.name = "dump", .fn = cmd_dump, .min_args = 0, .max_args = -1,
 	.flags = CMD_F_DAEMON | CMD_F_IMAGE, .arg_kind = CMD_ARG_FILE,
-	.options = opts_dump,
-	.synopsis = "[INODE|PATH ...] [--range OFF:LEN] [--blocks]",
+	.synopsis = "[INODE|PATH ...]",
+	.options = {
+		{ CMD_O_RANGE,
+		  .help = "only the mappings overlapping this byte range" },
+		{ CMD_O_BLOCKS,
+		  .help = "offsets, lengths and addresses in filesystem blocks,\n"
+			  "decimal, as 'debugfs -R ex' prints them" },
+	},
 	.oneline = "show cached iomaps (or on-disk ones with --image)",
 	.help =
 "Prints, per inode, a header line (inode, path if known, size, block\n"
 "size, number of mappings, hits and misses) and then one row per cached\n"
 "mapping: OFFSET, LENGTH, TYPE, ADDR, FLAGS, in hex bytes as the\n"
 "kernel's iomap tracepoints print them.  Without arguments it dumps every\n"
-"cached inode.  With --image it prints the mappings on disk instead.\n"
-"  --range OFF:LEN  only the mappings overlapping this byte range\n"
-"  --blocks         offsets, lengths and addresses in filesystem blocks,\n"
-"                   decimal, as 'debugfs -R ex' prints them\n",
+"cached inode.  With --image it prints the mappings on disk instead.\n",
 },
 {
 	.name = "enable", .fn = cmd_enable, .min_args = 0, .max_args = 0,
@@ -90,13 +276,16 @@ const struct cmd_def cmd_table[] = {
 {
 	.name = "flush", .fn = cmd_flush, .min_args = 1, .max_args = 3,
 	.flags = CMD_F_DAEMON | CMD_F_ADMIN, .arg_kind = CMD_ARG_FILE,
-	.options = opts_flush,
-	.synopsis = "--all | INODE|PATH [--range OFF:LEN]",
+	.synopsis = "INODE|PATH",
+	.options = {
+		{ CMD_O_ALL, .alone = true, .help = "every inode" },
+		{ CMD_O_RANGE, .help = "only this byte range of INODE|PATH" },
+	},
 	.oneline = "invalidate cached iomaps",
 	.help =
-"Drops cached mappings: of every inode (--all), of one inode, or of a\n"
-"byte range of one inode (--range OFF:LEN; mappings that straddle the\n"
-"range are trimmed, the rest stays cached).\n",
+"Drops cached mappings: of every inode, of one inode, or of a byte range\n"
+"of one inode.  Mappings that straddle the range are trimmed; the rest\n"
+"stays cached.\n",
 },
 {
 	.name = "help", .alias = "?", .fn = cmd_help, .min_args = 0,
@@ -118,30 +307,50 @@ const struct cmd_def cmd_table[] = {
 "  cache_max=SIZE        memory budget of the whole cache, in bytes\n"
 "  cache_inode_max=SIZE  budget of one inode's mappings, in bytes\n"
 "  event_ring=N          events kept for watchers\n"
-"Sizes accept the suffixes k, M, G.\n",
+"A SIZE is bytes: 4096, 64M, 0x1000 (see SIZES in iomapfs(8)).\n",
 },
 {
 	.name = "list", .alias = "ls", .fn = cmd_list, .min_args = 0,
-	.max_args = 0, .flags = CMD_F_LOCAL,
-	.synopsis = "",
+	.max_args = -1, .flags = CMD_F_LOCAL,
+	.synopsis = "[MOUNTPOINT...]",
+	.options = {
+		{ CMD_O_PRUNE,
+		  .help = "remove the stale sockets and records (STATE removed)" },
+	},
 	.oneline = "list running iomapfs mounts",
 	.help =
 "Lists the control sockets in the runtime directory (/run/iomapfs for\n"
-"root, $XDG_RUNTIME_DIR/iomapfs otherwise) with their MOUNTPOINT, SOCKET\n"
-"and STATE: live when a daemon answers, stale when none listens.\n",
+"root, $XDG_RUNTIME_DIR/iomapfs otherwise), and the records there of\n"
+"sockets elsewhere (-o ctl_socket), with their MOUNTPOINT, SOCKET and\n"
+"STATE: live when a daemon answers, stale when none listens.  With\n"
+"MOUNTPOINTs, only theirs.  With --prune, removes the stale ones (STATE\n"
+"removed); a socket a record names elsewhere stays.\n",
 },
 {
 	.name = "map", .fn = cmd_map, .min_args = 1, .max_args = 4,
-	.flags = CMD_F_DAEMON | CMD_F_IMAGE, .arg_kind = CMD_ARG_FILE,
-	.options = opts_map,
-	.synopsis = "INODE|PATH [OFF [LEN]] [--blocks]",
+	.flags = CMD_F_DAEMON | CMD_F_IMAGE, .arg_kind = CMD_ARG_FILE_ONE,
+	.synopsis = "INODE|PATH [OFF [LEN]]",
+	.options = {
+		{ CMD_O_BLOCKS,
+		  .help = "offsets, lengths and addresses in filesystem blocks" },
+	},
 	.oneline = "report the mappings on disk, bypassing the cache",
 	.help =
 "Asks for the mappings of a file from OFF (default 0) for LEN bytes\n"
 "(default: to EOF) straight from disk.  It is a report: it never fills\n"
-"the cache.  Holes are explicit rows.  Offsets accept hex and sizes the\n"
-"suffixes k, M, G.\n"
-"  --blocks  offsets, lengths and addresses in filesystem blocks\n",
+"the cache.  Holes are explicit rows.  OFF and LEN are SIZEs: 4096, 1M,\n"
+"0x1000 (see SIZES in iomapfs(8)).\n",
+},
+{
+	.name = "remount", .fn = cmd_remount, .min_args = 1, .max_args = 1,
+	.flags = CMD_F_DAEMON | CMD_F_ADMIN,
+	.synopsis = "ro|rw",
+	.oneline = "make the filesystem read-only, or read-write again",
+	.help =
+"ro writes everything out, marks the filesystem clean on disk and makes\n"
+"every change fail with EROFS; rw makes it writable again.  Only the\n"
+"daemon's side: the kernel still shows the mount as it was.  mount -o\n"
+"remount,ro MOUNTPOINT switches both.\n",
 },
 {
 	.name = "shell", .fn = cmd_shell, .min_args = 0, .max_args = 0,
@@ -156,14 +365,16 @@ const struct cmd_def cmd_table[] = {
 {
 	.name = "stats", .fn = cmd_stats, .min_args = 0, .max_args = 2,
 	.flags = CMD_F_DAEMON, .arg_kind = CMD_ARG_FILE,
-	.options = opts_stats,
-	.synopsis = "[INODE|PATH] [--reset]",
+	.synopsis = "[INODE|PATH]",
+	.options = {
+		{ CMD_O_RESET,
+		  .help = "print the counters, then reset them (admin rights)" },
+	},
 	.oneline = "show cache statistics",
 	.help =
 "Prints the cache's counters: lookups, hits, misses, upserts, merges,\n"
 "invalidations by reason, evictions, and the inodes, mappings and bytes\n"
-"held with their high-water marks; for one inode with INODE|PATH.\n"
-"  --reset  print the counters, then reset them (admin rights)\n",
+"held with their high-water marks; for one inode with INODE|PATH.\n",
 },
 {
 	.name = "status", .fn = cmd_status, .min_args = 0, .max_args = 0,
@@ -184,18 +395,22 @@ const struct cmd_def cmd_table[] = {
 },
 {
 	.name = "watch", .fn = cmd_watch, .min_args = 0, .max_args = 4,
-	.flags = CMD_F_DAEMON, .options = opts_watch,
-	.synopsis = "[--count N] [--duration T]",
+	.flags = CMD_F_DAEMON,
+	.synopsis = "",
+	.options = {
+		{ CMD_O_COUNT, .help = "stop after N events" },
+		{ CMD_O_DURATION, .help = "stop after T" },
+	},
 	.oneline = "print cache events as they happen",
 	.help =
 "Prints the cache's events (upsert, invalidate with its reason, evict,\n"
 "enable, disable) with timestamps until interrupted, N events were\n"
 "printed, or T elapsed (T in s, ms, m or h; default seconds).  When the\n"
-"daemon had to drop events for this watcher, a LOST row says how many.\n"
-"  --count N      stop after N events\n"
-"  --duration T   stop after T\n",
+"daemon had to drop events for this watcher, a LOST row says how many.\n",
 },
 };
+
+/* clang-format on */
 
 const unsigned int cmd_table_size = sizeof(cmd_table) / sizeof(cmd_table[0]);
 
@@ -220,109 +435,40 @@ const struct cmd_def *cmd_find(const char *name)
 	return NULL;
 }
 
-void cmd_print_usage(const struct cmd_def *cmd, FILE *f)
+/* ---- usage lines and dispatch -------------------------------------------- */
+
+void cmd_synopsis(const struct cmd_def *cmd, char *buf, size_t size)
 {
-	fprintf(f, "usage: iomapctl %s%s%s\n", cmd->name,
-		*cmd->synopsis ? " " : "", cmd->synopsis);
-}
+	const struct cmd_opt *o;
+	size_t used;
 
-int ictl_report(struct ictl *c, int exit_code, const char *verror, int err,
-		const char *msg)
-{
-	if (!c->exit_code)
-		c->exit_code = exit_code;
-	if (!c->quiet)
-		out_error(c, exit_code, verror, msg);
-	return err < 0 ? err : -EINVAL;
-}
-
-static int ictl_vfail(struct ictl *c, int exit_code, int err, bool with_errno,
-		      const char *fmt, va_list ap)
-{
-	char msg[1024];
-	int n;
-
-	n = vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (with_errno && err < 0 && n >= 0 && (size_t)n < sizeof(msg))
-		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s",
-			 strerror(-err));
-	return ictl_report(c, exit_code, NULL, err, msg);
-}
-
-int ictl_fail(struct ictl *c, int exit_code, int err, const char *fmt, ...)
-{
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = ictl_vfail(c, exit_code, err, false, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
-int ictl_errno(struct ictl *c, int exit_code, int err, const char *fmt, ...)
-{
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = ictl_vfail(c, exit_code, err, true, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
-int ictl_usage(struct ictl *c, const char *fmt, ...)
-{
-	const struct cmd_def *cmd = c->cmd_name ? cmd_find(c->cmd_name) : NULL;
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = ictl_vfail(c, ICTL_EXIT_USAGE, -EINVAL, false, fmt, ap);
-	va_end(ap);
-	if (cmd && c->out_mode != ICTL_OUT_JSON)
-		cmd_print_usage(cmd, stderr);
-	return ret;
-}
-
-void cmd_getopt_reset(void)
-{
-	/* 0, not 1: makes glibc reinitialise its permutation state. */
-	optind = 0;
-	opterr = 0;
-}
-
-int cmd_getopt(struct ictl *c, int argc, char **argv, const char *shortopts,
-	       const struct option *longopts)
-{
-	int o = getopt_long(argc, argv, shortopts, longopts, NULL);
-
-	if (o == '?') {
-		if (optopt) {
-			const struct option *lo;
-
-			for (lo = longopts; lo && lo->name; lo++)
-				if (lo->val == optopt && lo->has_arg)
-					break;
-			if (lo && lo->name)
-				ictl_usage(c, "option --%s needs an argument",
-					   lo->name);
-			else
-				ictl_usage(c, "unknown option -%c", optopt);
-		} else {
-			ictl_usage(c, "unknown option %s",
-				   argv[optind - 1]);
-		}
-	} else if (o == ':') {
-		ictl_usage(c, "option %s needs an argument", argv[optind - 1]);
-		o = '?';
+	buf[0] = '\0';
+	for (o = cmd->options; o->id; o++) {
+		used = strlen(buf);
+		if (o->alone)
+			snprintf(buf + used, size - used, "%s%s |",
+				 used ? " " : "", cmd_opt_name(o->id));
 	}
-	return o;
+	used = strlen(buf);
+	if (*cmd->synopsis)
+		snprintf(buf + used, size - used, "%s%s", used ? " " : "",
+			 cmd->synopsis);
+	for (o = cmd->options; o->id; o++) {
+		const char *arg = cmd_opt_arg(o->id);
+
+		used = strlen(buf);
+		if (!o->alone)
+			snprintf(buf + used, size - used, "%s[%s%s%s]",
+				 used ? " " : "", cmd_opt_name(o->id),
+				 arg ? " " : "", arg ? arg : "");
+	}
 }
 
 int cmd_run(struct ictl *c, int argc, char **argv)
 {
+	char synopsis[ICTL_USAGE_MAX - 32]; /* the rest: the name */
 	const struct cmd_def *cmd;
+	struct cmd_args a;
 	int nargs = argc - 1, ret;
 
 	c->exit_code = ICTL_EXIT_OK;
@@ -335,6 +481,9 @@ int cmd_run(struct ictl *c, int argc, char **argv)
 		return c->exit_code;
 	}
 	c->cmd_name = cmd->name;
+	cmd_synopsis(cmd, synopsis, sizeof(synopsis));
+	snprintf(c->cmd_usage, sizeof(c->cmd_usage), "%s%s%s", cmd->name,
+		 *synopsis ? " " : "", synopsis);
 	if (nargs < cmd->min_args ||
 	    (cmd->max_args >= 0 && nargs > cmd->max_args)) {
 		ictl_usage(c, "%s arguments (%d given)",
@@ -349,129 +498,11 @@ int cmd_run(struct ictl *c, int argc, char **argv)
 			  "map and status work");
 		return c->exit_code;
 	}
-	cmd_getopt_reset();
-	ret = cmd->fn(c, argc, argv);
+	ret = cmd_parse(c, cmd, argc, argv, &a);
+	if (!ret)
+		ret = cmd->fn(c, &a);
 	fflush(stdout);
 	if (ret < 0 && c->exit_code == ICTL_EXIT_OK)
 		c->exit_code = ICTL_EXIT_FAILED;
 	return c->exit_code;
-}
-
-/* One command record as JSON, for `help -J`. */
-static json_t *cmd_json(const struct cmd_def *cmd, bool long_help)
-{
-	json_t *opts = json_array();
-	unsigned int i;
-
-	for (i = 0; opts && cmd->options && cmd->options[i]; i++)
-		json_array_append_new(opts, json_string(cmd->options[i]));
-	return json_pack("{s:s, s:s?, s:s, s:s, s:s?, s:o?, s:b, s:b, s:b}",
-			 "name", cmd->name, "alias", cmd->alias,
-			 "synopsis", cmd->synopsis, "summary", cmd->oneline,
-			 "help", long_help ? cmd->help : NULL,
-			 "options", opts,
-			 "needs_daemon", (cmd->flags & CMD_F_DAEMON) != 0,
-			 "works_with_image", (cmd->flags & CMD_F_IMAGE) != 0,
-			 "admin", (cmd->flags & CMD_F_ADMIN) != 0);
-}
-
-static int cmd_help_json(struct ictl *c, const struct cmd_def *one)
-{
-	json_t *doc = out_doc_new(c->cmd_name), *arr;
-	unsigned int i;
-
-	if (!doc)
-		return -ENOMEM;
-	if (one) {
-		json_object_set_new(doc, "help", cmd_json(one, true));
-		return out_doc_print(doc);
-	}
-	arr = json_array();
-	for (i = 0; arr && i < cmd_table_size; i++)
-		if (!(cmd_table[i].flags & CMD_F_HIDDEN))
-			json_array_append_new(arr, cmd_json(&cmd_table[i],
-							    false));
-	json_object_set_new(doc, "commands", arr);
-	return out_doc_print(doc);
-}
-
-int cmd_help(struct ictl *c, int argc, char **argv)
-{
-	const struct cmd_def *cmd;
-	unsigned int i;
-
-	if (c->out_mode == ICTL_OUT_JSON) {
-		cmd = argc > 1 ? cmd_find(argv[1]) : NULL;
-		if (argc > 1 && !cmd)
-			return ictl_usage(c, "no command '%s'", argv[1]);
-		return cmd_help_json(c, cmd);
-	}
-	if (argc > 1) {
-		cmd = cmd_find(argv[1]);
-		if (!cmd)
-			return ictl_usage(c, "no command '%s'", argv[1]);
-		cmd_print_usage(cmd, stdout);
-		if (cmd->alias)
-			printf("alias: %s\n", cmd->alias);
-		printf("%s.\n\n%s", cmd->oneline, cmd->help);
-		if (cmd->flags & CMD_F_ADMIN)
-			printf("Needs admin rights on the control socket.\n");
-		if (cmd->flags & CMD_F_IMAGE)
-			printf("Works with --image.\n");
-		return 0;
-	}
-	printf("usage: iomapctl [-m MOUNTPOINT | -s SOCKET | --image IMG] "
-	       "[-J] [-o COLS] [-r] [-n] COMMAND [ARGS]\n\nCommands:\n");
-	for (i = 0; i < cmd_table_size; i++) {
-		cmd = &cmd_table[i];
-		if (cmd->flags & CMD_F_HIDDEN)
-			continue;
-		printf("  %-8s %s\n", cmd->name, cmd->oneline);
-	}
-	printf("\n'help COMMAND' explains one; 'man iomapctl' has it all.\n");
-	if (c->in_shell)
-		printf("Tab completes; 'quit' or Ctrl-D leaves the shell.\n");
-	return 0;
-}
-
-int cmd_commands(struct ictl *c, int argc, char **argv)
-{
-	static const struct option lopts[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool all = false;
-	unsigned int i;
-	int o;
-
-	while ((o = cmd_getopt(c, argc, argv, "", lopts)) != -1) {
-		if (o != 'a')
-			return -EINVAL;
-		all = true;
-	}
-	if (optind < argc)
-		return ictl_usage(c, "unexpected argument '%s'", argv[optind]);
-	for (i = 0; i < cmd_table_size; i++)
-		if (all || !(cmd_table[i].flags & CMD_F_HIDDEN))
-			printf("%s\n", cmd_table[i].name);
-	return 0;
-}
-
-int cmd_version(struct ictl *c, int argc, char **argv)
-{
-	json_t *doc;
-
-	if (c->out_mode == ICTL_OUT_JSON) {
-		doc = out_doc_new(c->cmd_name);
-		if (!doc)
-			return -ENOMEM;
-		json_object_set_new(doc, "version",
-				    json_string(PACKAGE_VERSION));
-		json_object_set_new(doc, "jansson",
-				    json_string(JANSSON_VERSION));
-		return out_doc_print(doc);
-	}
-	printf("iomapctl %s (JSON schema %d)\n", PACKAGE_VERSION,
-	       ICTL_JSON_SCHEMA);
-	return 0;
 }

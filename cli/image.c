@@ -36,8 +36,8 @@ int image_open(const char *path, struct ictl_image **imgp, char *why,
 		free(img);
 		return -ENOMEM;
 	}
-	err = ext2fs_open2(path, NULL, EXT2_FLAG_64BITS, 0, 0,
-			   unix_io_manager, &img->fs);
+	err = ext2fs_open2(path, NULL, EXT2_FLAG_64BITS, 0, 0, unix_io_manager,
+			   &img->fs);
 	if (err) {
 		snprintf(why, whylen, "%s", iomap_ext2_strerror(err));
 		free(img->path);
@@ -73,8 +73,7 @@ int image_namei(struct ictl_image *img, const char *path, uint32_t *ino)
 		*ino = EXT2_ROOT_INO;
 		return 0;
 	}
-	err = ext2fs_namei(img->fs, EXT2_ROOT_INO, EXT2_ROOT_INO, path,
-			   &found);
+	err = ext2fs_namei(img->fs, EXT2_ROOT_INO, EXT2_ROOT_INO, path, &found);
 	if (err)
 		return iomap_ext2_errno(err);
 	*ino = found;
@@ -99,9 +98,8 @@ int image_stat(struct ictl_image *img, uint32_t ino, uint64_t *size,
 	return 0;
 }
 
-int image_walk(struct ictl_image *img, uint32_t ino, uint64_t off,
-	       uint64_t len, int (*fn)(const struct iomap *m, void *arg),
-	       void *arg)
+int image_walk(struct ictl_image *img, uint32_t ino, uint64_t off, uint64_t len,
+	       int (*fn)(const struct iomap *m, void *arg), void *arg)
 {
 	return iomap_ext2_walk(img->fs, ino, off, len, fn, arg);
 }
@@ -124,21 +122,17 @@ json_t *image_status(struct ictl_image *img)
 
 	snprintf(uuid, sizeof(uuid),
 		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4],
-		 u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
-		 u[14], u[15]);
+		 "%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
+		 u[10], u[11], u[12], u[13], u[14], u[15]);
 	memcpy(label, sb->s_volume_name, EXT2_LABEL_LEN);
 	label[EXT2_LABEL_LEN] = '\0';
 	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:b}",
-			 "image", img->path,
-			 "type", image_fs_type(sb),
-			 "uuid", uuid,
-			 "label", label,
-			 "block_size", (json_int_t)img->fs->blocksize,
-			 "blocks", (json_int_t)ext2fs_blocks_count(sb),
-			 "free_blocks",
-			 (json_int_t)ext2fs_free_blocks_count(sb),
-			 "inodes", (json_int_t)sb->s_inodes_count,
-			 "free_inodes", (json_int_t)sb->s_free_inodes_count,
-			 "read_only", 1);
+			 "image", img->path, "type", image_fs_type(sb), "uuid",
+			 uuid, "label", label, "block_size",
+			 (json_int_t)img->fs->blocksize, "blocks",
+			 (json_int_t)ext2fs_blocks_count(sb), "free_blocks",
+			 (json_int_t)ext2fs_free_blocks_count(sb), "inodes",
+			 (json_int_t)sb->s_inodes_count, "free_inodes",
+			 (json_int_t)sb->s_free_inodes_count, "read_only", 1);
 }

@@ -45,9 +45,8 @@ int image_stat(struct ictl_image *img, uint32_t ino, uint64_t *size,
  * Every mapping of @ino overlapping [off, off + len - 1] (len 0: to EOF
  * and past it to the last extent), in order; see iomap_ext2_walk().
  */
-int image_walk(struct ictl_image *img, uint32_t ino, uint64_t off,
-	       uint64_t len, int (*fn)(const struct iomap *m, void *arg),
-	       void *arg);
+int image_walk(struct ictl_image *img, uint32_t ino, uint64_t off, uint64_t len,
+	       int (*fn)(const struct iomap *m, void *arg), void *arg);
 
 /*
  * Facts about the filesystem for `status --image`: a new JSON object

@@ -16,35 +16,61 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "client.h"
 #include "command.h"
 #include "shell.h"
 
+/* Room for the global options in getopt_long()'s tables. */
+#define MAIN_MAX_GOPTS 16
+
+/* --help, from the declarations of the global options (cmd_gopts). */
 static void main_usage(FILE *f)
 {
-	fprintf(f,
-"usage: iomapctl [options] [COMMAND [ARGS...]]\n"
-"\n"
-"Target (default: the only running mount):\n"
-"  -m, --mount MOUNTPOINT  the iomapfs mount at MOUNTPOINT\n"
-"  -s, --socket SOCKET     the control socket SOCKET\n"
-"  -i, --image IMG         an unmounted image (dump, map, status)\n"
-"Output:\n"
-"  -J, --json              JSON, one document per command\n"
-"  -o, --output COLS       table columns (comma list; +COLS adds)\n"
-"  -r, --raw               raw tables (no alignment)\n"
-"  -n, --noheadings        tables without a heading line\n"
-"Scripts:\n"
-"  -c, --command CMD       run CMD (repeatable, in order)\n"
-"  -f, --file FILE         run the commands in FILE ('-': stdin)\n"
-"  -k, --keep-going        do not stop at the first failing command\n"
-"  -h, --help              this text;  -V, --version  the version\n"
-"\n"
-"With no command on a terminal, iomapctl starts its shell.\n"
-"'iomapctl help' lists the commands; 'man iomapctl' explains them.\n");
+	const struct cmd_gopt *g;
+	char spell[64];
+
+	fprintf(f, "usage: iomapctl [options] [COMMAND [ARGS...]]\n");
+	for (g = cmd_gopts; g->name; g++) {
+		if (g->group)
+			fprintf(f, "%s%s:\n", g == cmd_gopts ? "\n" : "",
+				g->group);
+		snprintf(spell, sizeof(spell), "-%c, --%s%s%s", g->key, g->name,
+			 g->arg ? " " : "", g->arg ? g->arg : "");
+		fprintf(f, "  %-22s  %s\n", spell, g->help);
+	}
+	fprintf(f, "\n"
+		   "With no command on a terminal, iomapctl starts its shell.\n"
+		   "'iomapctl help' lists the commands; 'man iomapctl' "
+		   "explains them.\n");
+}
+
+/*
+ * getopt_long()'s tables for the global options: @lopts gets one entry per
+ * option and a zero one, @shortopts "+m:s:..." ('+': the first word that
+ * is no option is the command, and what follows is its own).
+ */
+static void main_getopt_tables(struct option *lopts, char *shortopts)
+{
+	const struct cmd_gopt *g;
+	char *p = shortopts;
+	int n = 0;
+
+	*p++ = '+';
+	for (g = cmd_gopts; g->name && n < MAIN_MAX_GOPTS; g++, lopts++, n++) {
+		lopts->name = g->name;
+		lopts->has_arg = g->arg ? required_argument : no_argument;
+		lopts->flag = NULL;
+		lopts->val = g->key;
+		*p++ = g->key;
+		if (g->arg)
+			*p++ = ':';
+	}
+	memset(lopts, 0, sizeof(*lopts));
+	*p = '\0';
 }
 
 struct main_script {
-	const char **cmds;	/* -c and -f, in order; -f entries are files */
+	const char **cmds; /* -c and -f, in order; -f entries are files */
 	bool *is_file;
 	int n;
 };
@@ -88,15 +114,14 @@ static int run_line(struct ictl *c, const char *line, const char *where)
 	}
 	ret = argc ? cmd_run(c, argc, argv) : 0;
 	if (ret && argc)
-		fprintf(stderr, "iomapctl: %s: '%s' failed (exit %d)\n",
-			where, argv[0], ret);
+		fprintf(stderr, "iomapctl: %s: '%s' failed (exit %d)\n", where,
+			argv[0], ret);
 	ictl_free_words(argv);
 	return ret;
 }
 
 /* Run the lines of @f; returns the first failure's exit code, or 0. */
-static int run_file(struct ictl *c, FILE *f, const char *name,
-		    bool keep_going)
+static int run_file(struct ictl *c, FILE *f, const char *name, bool keep_going)
 {
 	char *line = NULL, where[512];
 	size_t cap = 0;
@@ -136,8 +161,8 @@ static int run_script(struct ictl *c, const struct main_script *s,
 						 s->cmds[i]);
 				ret = c->exit_code;
 			} else {
-				ret = run_file(c, f, std ? "stdin"
-						   : s->cmds[i], keep_going);
+				ret = run_file(c, f, std ? "stdin" : s->cmds[i],
+					       keep_going);
 				if (!std)
 					fclose(f);
 			}
@@ -155,40 +180,22 @@ static int run_script(struct ictl *c, const struct main_script *s,
 
 int main(int argc, char **argv)
 {
-	static const struct option lopts[] = {
-		{ "mount", required_argument, NULL, 'm' },
-		{ "socket", required_argument, NULL, 's' },
-		{ "image", required_argument, NULL, 'i' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "raw", no_argument, NULL, 'r' },
-		{ "noheadings", no_argument, NULL, 'n' },
-		{ "command", required_argument, NULL, 'c' },
-		{ "file", required_argument, NULL, 'f' },
-		{ "keep-going", no_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct ictl c = { 0 };
-	struct main_script script = { 0 };
+	struct option lopts[MAIN_MAX_GOPTS + 1];
+	char shortopts[2 * MAIN_MAX_GOPTS + 2];
+	struct ictl c = {0};
+	struct main_script script = {0};
 	bool keep_going = false;
 	int o, ret, targets = 0;
 
-	/* '+': the first non-option is the command; its options are its own */
-	while ((o = getopt_long(argc, argv, "+m:s:i:Jo:rnc:f:khV", lopts,
-				NULL)) != -1) {
+	main_getopt_tables(lopts, shortopts);
+	while ((o = getopt_long(argc, argv, shortopts, lopts, NULL)) != -1) {
 		switch (o) {
 		case 'm':
-			c.mountpoint = optarg;
-			targets++;
-			break;
 		case 's':
-			c.socket_path = optarg;
-			targets++;
-			break;
 		case 'i':
-			c.image_path = optarg;
+			*(o == 'm'   ? &c.mountpoint
+			  : o == 's' ? &c.socket_path
+				     : &c.image_path) = optarg;
 			targets++;
 			break;
 		case 'J':
@@ -227,18 +234,20 @@ int main(int argc, char **argv)
 			/* getopt named the option; a command's own options
 			 * go after the command */
 			fprintf(stderr, "iomapctl: options of a command go "
-				"after it; see 'iomapctl --help' and "
-				"'iomapctl help COMMAND'\n");
+					"after it; see 'iomapctl --help' and "
+					"'iomapctl help COMMAND'\n");
 			ret = ICTL_EXIT_USAGE;
 			goto out_free;
 		}
 	}
 	if (targets > 1) {
-		ictl_fail(&c, ICTL_EXIT_USAGE, -EINVAL, "-m, -s and --image "
+		ictl_fail(&c, ICTL_EXIT_USAGE, -EINVAL,
+			  "-m, -s and --image "
 			  "name the target: give at most one");
 		ret = c.exit_code;
 	} else if (script.n && optind < argc) {
-		ictl_fail(&c, ICTL_EXIT_USAGE, -EINVAL, "give either a "
+		ictl_fail(&c, ICTL_EXIT_USAGE, -EINVAL,
+			  "give either a "
 			  "COMMAND or -c/-f scripts, not both (found '%s')",
 			  argv[optind]);
 		ret = c.exit_code;
@@ -249,7 +258,8 @@ int main(int argc, char **argv)
 	} else if (isatty(STDIN_FILENO)) {
 		ret = shell_run(&c);
 	} else {
-		ictl_fail(&c, ICTL_EXIT_USAGE, -EINVAL, "no command given and "
+		ictl_fail(&c, ICTL_EXIT_USAGE, -EINVAL,
+			  "no command given and "
 			  "stdin is not a terminal (try 'iomapctl help', or "
 			  "-f - for a script on stdin)");
 		ret = c.exit_code;

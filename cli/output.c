@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * output.c - iomapctl's printers: libsmartcols tables for people and
- * jansson documents for -J.  Cells are kept twice, as text and as typed
- * JSON, so one table serves both forms and -o selects columns in both.
+ * their rows as JSON for -J, and key/value objects.  Cells are kept twice,
+ * as text and as typed JSON, so one table serves both forms and -o selects
+ * columns in both.
  */
 #include "config.h"
 
@@ -31,15 +32,14 @@ struct out_table {
 	const char *name;
 	const struct out_col *cols;
 	unsigned int ncols;
-	unsigned int shown[OUT_MAX_COLS];	/* indexes into cols */
+	unsigned int shown[OUT_MAX_COLS]; /* indexes into cols */
 	unsigned int nshown;
-	struct out_cell *cells;			/* nrows * ncols */
+	struct out_cell *cells; /* nrows * ncols */
 	unsigned int nrows;
 	unsigned int cap;
 };
 
-static int out_find_col(const struct out_table *t, const char *name,
-			size_t len)
+static int out_find_col(const struct out_table *t, const char *name, size_t len)
 {
 	unsigned int i;
 
@@ -73,12 +73,13 @@ static int out_select_columns(struct ictl *c, struct out_table *t)
 			size_t used = 0;
 
 			for (i = 0; i < t->ncols && used < sizeof(list); i++)
-				used += (size_t)snprintf(list + used,
-						sizeof(list) - used, "%s%s",
-						i ? "," : "", t->cols[i].name);
-			return ictl_usage(c, "unknown column '%.*s' for -o "
-					  "(this table has %s)", (int)len, p,
-					  list);
+				used += (size_t)snprintf(
+					list + used, sizeof(list) - used,
+					"%s%s", i ? "," : "", t->cols[i].name);
+			return ictl_usage(c,
+					  "unknown column '%.*s' for -o "
+					  "(this table has %s)",
+					  (int)len, p, list);
 		}
 		for (i = 0; i < t->nshown; i++)
 			if (t->shown[i] == (unsigned int)idx)
@@ -238,8 +239,8 @@ static void out_json_key(const char *name, char *buf, size_t size)
 	size_t i;
 
 	for (i = 0; name[i] && i + 1 < size; i++)
-		buf[i] = name[i] == '-' ? '_' :
-			 (char)tolower((unsigned char)name[i]);
+		buf[i] = name[i] == '-' ? '_'
+					: (char)tolower((unsigned char)name[i]);
 	buf[i] = '\0';
 }
 
@@ -304,8 +305,9 @@ json_t *out_table_json(struct out_table *t)
 
 			out_json_key(t->cols[t->shown[i]].name, key,
 				     sizeof(key));
-			if (json_object_set(o, key, cell->json ? cell->json :
-					    json_null()))
+			if (json_object_set(o, key,
+					    cell->json ? cell->json
+						       : json_null()))
 				goto out_free;
 		}
 	}
@@ -315,24 +317,20 @@ out_free:
 	return NULL;
 }
 
-json_t *out_doc_new(const char *cmd)
+int out_switch_print(struct ictl *c, json_t *reply, const char *line, bool now)
 {
-	return json_pack("{s:i, s:s}", "schema_version", ICTL_JSON_SCHEMA,
-			 "command", cmd ? cmd : "");
-}
+	json_t *doc;
 
-int out_doc_print(json_t *doc)
-{
-	int ret;
-
-	if (!doc)
-		return -ENOMEM;
-	ret = json_dumpf(doc, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(doc);
-	if (ret)
-		return -EIO;
-	if (putchar('\n') == EOF || fflush(stdout))
-		return -EIO;
+	if (c->out_mode == ICTL_OUT_JSON) {
+		doc = ictl_doc_new(c->cmd_name);
+		if (doc)
+			json_object_update(doc, reply);
+		return ictl_doc_print(doc);
+	}
+	printf("%s%s\n", line,
+	       json_is_true(json_object_get(reply, "previous")) == now
+		       ? " (it already was)"
+		       : "");
 	return 0;
 }
 
@@ -374,9 +372,8 @@ static size_t out_key_width(json_t *obj)
 	json_t *v;
 	size_t w = 0;
 
-	json_object_foreach(obj, key, v)
-		if (!json_is_object(v) && strlen(key) > w)
-			w = strlen(key);
+	json_object_foreach(obj, key, v) if (!json_is_object(v) &&
+					     strlen(key) > w) w = strlen(key);
 	return w;
 }
 
@@ -387,7 +384,8 @@ void out_print_object(struct ictl *c, json_t *obj, int indent)
 	size_t w = out_key_width(obj);
 	char buf[512];
 
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		if (json_is_object(v)) {
 			printf("%*s%s:\n", indent * 2, "", key);
 			out_print_object(c, v, indent + 1);
@@ -398,11 +396,13 @@ void out_print_object(struct ictl *c, json_t *obj, int indent)
 			json_t *e;
 
 			buf[0] = '\0';
-			json_array_foreach(v, i, e) {
+			json_array_foreach(v, i, e)
+			{
 				char one[256];
 
 				out_scalar(e, one, sizeof(one));
-				used += (size_t)snprintf(buf + used,
+				used += (size_t)snprintf(
+					buf + used,
 					used < sizeof(buf) ? sizeof(buf) - used
 							   : 0,
 					"%s%s", i ? "," : "", one);
@@ -428,27 +428,4 @@ void out_print_object(struct ictl *c, json_t *obj, int indent)
 			printf("%*s%s:%*s %s\n", indent * 2, "", key,
 			       (int)(w - strlen(key)), "", buf);
 	}
-}
-
-void out_error(struct ictl *c, int exit_code, const char *verror,
-	       const char *msg)
-{
-	json_t *doc;
-
-	fflush(stdout);
-	if (c->out_mode != ICTL_OUT_JSON) {
-		if (c->cmd_name)
-			fprintf(stderr, "iomapctl: %s: %s\n", c->cmd_name,
-				msg);
-		else
-			fprintf(stderr, "iomapctl: %s\n", msg);
-		return;
-	}
-	doc = out_doc_new(c->cmd_name);
-	if (doc)
-		json_object_set_new(doc, "error",
-			json_pack("{s:i, s:s?, s:s}", "exit_code", exit_code,
-				  "varlink_error", verror, "message", msg));
-	if (out_doc_print(doc))
-		fprintf(stderr, "iomapctl: %s\n", msg);
 }

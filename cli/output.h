@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * output.h - how iomapctl prints: tables with libsmartcols for people (-r
- * raw, -n no headings, -o to pick columns, as lsblk does), and JSON
- * documents carrying ICTL_JSON_SCHEMA for -J.  A table keeps each cell both
- * as text for libsmartcols and as a typed JSON value, so that -J prints
- * numbers as numbers and the address of a hole as null.
+ * output.h - how iomapctl prints tables and objects: libsmartcols for
+ * people (-r raw, -n no headings, -o to pick columns, as lsblk does), and
+ * the rows of the -J documents (ictl.h makes the documents).  A table keeps
+ * each cell both as text for libsmartcols and as a typed JSON value, so
+ * that -J prints numbers as numbers and the address of a hole as null.
  */
 #ifndef IOMAPCTL_OUTPUT_H
 #define IOMAPCTL_OUTPUT_H
@@ -14,17 +14,17 @@
 
 #include <jansson.h>
 
-#include "command.h"
+#include "ictl.h"
 
 /* Column flags. */
-#define OUT_C_RIGHT	0x01u	/* right-aligned (numbers) */
-#define OUT_C_EXTRA	0x02u	/* shown only when -o names it */
-#define OUT_C_WRAP	0x04u	/* may be wrapped/truncated on a terminal */
+#define OUT_C_RIGHT 0x01u /* right-aligned (numbers) */
+#define OUT_C_EXTRA 0x02u /* shown only when -o names it */
+#define OUT_C_WRAP  0x04u /* may be wrapped/truncated on a terminal */
 
 struct out_col {
-	const char *name;	/* upper case, as -o takes it */
-	const char *help;	/* one line, for `help` and the man page */
-	unsigned int flags;	/* OUT_C_* */
+	const char *name;   /* upper case, as -o takes it */
+	const char *help;   /* one line, for `help` and the man page */
+	unsigned int flags; /* OUT_C_* */
 };
 
 struct out_table;
@@ -73,13 +73,11 @@ int out_table_print(struct ictl *c, struct out_table *t);
 json_t *out_table_json(struct out_table *t);
 
 /*
- * A new JSON document for command @cmd: {"schema_version":N,"command":cmd}.
- * NULL when out of memory.
+ * Print the answer of a command that switches a state: with -J, a
+ * document holding the members of @reply; otherwise @line and, when the
+ * reply's "previous" is @now, " (it already was)".  0 or -errno.
  */
-json_t *out_doc_new(const char *cmd);
-
-/* Print @doc on one line of stdout and drop the reference.  0 or -errno. */
-int out_doc_print(json_t *doc);
+int out_switch_print(struct ictl *c, json_t *reply, const char *line, bool now);
 
 /*
  * Print key/value pairs of the JSON object @obj for people: one "Key:
@@ -87,13 +85,5 @@ int out_doc_print(json_t *doc);
  * @indent is the starting depth.
  */
 void out_print_object(struct ictl *c, json_t *obj, int indent);
-
-/*
- * Print an error: "iomapctl: CMD: MSG" on stderr, or with -J a JSON error
- * document on stdout carrying @exit_code and, when set, the Varlink error
- * name @verror.
- */
-void out_error(struct ictl *c, int exit_code, const char *verror,
-	       const char *msg);
 
 #endif /* IOMAPCTL_OUTPUT_H */

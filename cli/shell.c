@@ -22,6 +22,7 @@
 
 #include "args.h"
 #include "client.h"
+#include "command.h"
 #include "proto.h"
 #include "shell.h"
 
@@ -54,8 +55,8 @@ static void complete_paths(const char *base, const char *cur,
 	struct dirent *de;
 	DIR *d;
 
-	if (asprintf(&dir, "%s%s%.*s", base, *base ? "/" : "", (int)dlen,
-		     cur) < 0)
+	if (asprintf(&dir, "%s%s%.*s", base, *base ? "/" : "", (int)dlen, cur) <
+	    0)
 		return;
 	d = opendir(*dir ? dir : "/");
 	if (!d)
@@ -109,7 +110,7 @@ static int ino_reply(struct ictl *c, json_t *r, void *arg)
 static void complete_files(struct ictl *c, const char *cur,
 			   void (*emit)(const char *, void *), void *arg)
 {
-	struct ino_collect ic = { cur, emit, arg };
+	struct ino_collect ic = {cur, emit, arg};
 	const char *mp;
 	bool quiet = c->quiet;
 	int exit_code = c->exit_code;
@@ -118,7 +119,7 @@ static void complete_files(struct ictl *c, const char *cur,
 		return;
 	c->quiet = true;
 	if (ictl_is_number(cur) || !*cur)
-		client_call_more(c, PROTO_M_DUMP, NULL, ino_reply, &ic);
+		client_call_more(c, PROTO_M_DUMP, NULL, NULL, ino_reply, &ic);
 	if (cur[0] == '/') {
 		complete_paths("", cur, emit, arg);
 	} else if (!ictl_is_number(cur)) {
@@ -130,17 +131,30 @@ static void complete_files(struct ictl *c, const char *cur,
 	c->exit_code = exit_code;
 }
 
-void shell_complete(struct ictl *c, int nwords, char **words,
-		    const char *cur,
+/* The option of @cmd spelt @word, or NULL. */
+static const struct cmd_opt *shell_option(const struct cmd_def *cmd,
+					  const char *word)
+{
+	const struct cmd_opt *o;
+
+	for (o = cmd->options; o->id; o++)
+		if (!strcmp(word, cmd_opt_name(o->id)))
+			return o;
+	return NULL;
+}
+
+void shell_complete(struct ictl *c, int nwords, char **words, const char *cur,
 		    void (*emit)(const char *cand, void *arg), void *arg)
 {
 	static const char *const limit_keys[] = {
-		PROTO_LIMIT_CACHE_MAX "=", PROTO_LIMIT_CACHE_INODE_MAX "=",
-		PROTO_LIMIT_EVENT_RING "=", NULL,
+		PROTO_LIMIT_CACHE_MAX "=",
+		PROTO_LIMIT_CACHE_INODE_MAX "=",
+		PROTO_LIMIT_EVENT_RING "=",
+		NULL,
 	};
 	const struct cmd_def *cmd;
-	const char *prev;
-	int i;
+	const struct cmd_opt *o;
+	int i, args = 0;
 
 	if (!nwords) {
 		complete_commands(cur, emit, arg);
@@ -149,20 +163,25 @@ void shell_complete(struct ictl *c, int nwords, char **words,
 	cmd = cmd_find(words[0]);
 	if (!cmd)
 		return;
-	prev = words[nwords - 1];
-	if (nwords > 1 && (!strcmp(prev, "--range") ||
-			   !strcmp(prev, "--count") ||
-			   !strcmp(prev, "--duration")))
-		return;		/* a number comes next */
+	/* the words so far that are arguments, not options or their values */
+	for (i = 1; i < nwords; i++) {
+		o = shell_option(cmd, words[i]);
+		if (o && cmd_opt_arg(o->id) && i == nwords - 1)
+			return; /* the option's value comes next */
+		if (o && cmd_opt_arg(o->id))
+			i++;
+		else if (!o)
+			args++;
+	}
 	if (cur[0] == '-') {
-		for (i = 0; cmd->options && cmd->options[i]; i++)
-			if (has_prefix(cmd->options[i], cur))
-				emit(cmd->options[i], arg);
+		for (o = cmd->options; o->id; o++)
+			if (has_prefix(cmd_opt_name(o->id), cur))
+				emit(cmd_opt_name(o->id), arg);
 		return;
 	}
 	switch (cmd->arg_kind) {
 	case CMD_ARG_COMMAND:
-		if (nwords == 1)
+		if (!args)
 			complete_commands(cur, emit, arg);
 		break;
 	case CMD_ARG_LIMIT:
@@ -170,9 +189,11 @@ void shell_complete(struct ictl *c, int nwords, char **words,
 			if (has_prefix(limit_keys[i], cur))
 				emit(limit_keys[i], arg);
 		break;
+	case CMD_ARG_FILE_ONE:
+		if (args)
+			return; /* what follows the file is no file */
+				/* fall through */
 	case CMD_ARG_FILE:
-		if (!strcmp(cmd->name, "map") && nwords > 1)
-			return;	/* OFF and LEN */
 		complete_files(c, cur, emit, arg);
 		break;
 	default:
@@ -187,30 +208,11 @@ static void print_cand(const char *cand, void *arg)
 	printf("%s\n", cand);
 }
 
-static const char *const global_opts[] = {
-	"--mount", "--socket", "--image", "--json", "--output", "--raw",
-	"--noheadings", "--command", "--file", "--keep-going", "--help",
-	"--version", NULL,
-};
-
-/* Whether the global option @w takes the next word as its argument. */
-static bool global_takes_arg(const char *w)
+int cmd_complete(struct ictl *c, const struct cmd_args *a)
 {
-	static const char *const with_arg[] = {
-		"-m", "--mount", "-s", "--socket", "-i", "--image", "-o",
-		"--output", "-c", "--command", "-f", "--file", NULL,
-	};
-	int i;
-
-	for (i = 0; with_arg[i]; i++)
-		if (!strcmp(w, with_arg[i]))
-			return true;
-	return false;
-}
-
-int cmd_complete(struct ictl *c, int argc, char **argv)
-{
-	int i = 1, first;
+	char **argv = a->argv, cand[64];
+	int argc = a->argc, i = 0, first;
+	const struct cmd_gopt *g;
 	const char *cur;
 
 	if (i < argc && !strcmp(argv[i], "--"))
@@ -220,31 +222,30 @@ int cmd_complete(struct ictl *c, int argc, char **argv)
 	cur = argv[argc - 1];
 	/* Global options before the command; they name the target too. */
 	while (i < argc - 1 && argv[i][0] == '-') {
-		if (global_takes_arg(argv[i])) {
-			if (i + 1 >= argc - 1)
-				return 0;	/* completing its argument */
-			if (!c->mountpoint && !c->socket_path &&
-			    !c->image_path) {
-				if (!strcmp(argv[i], "-m") ||
-				    !strcmp(argv[i], "--mount"))
-					c->mountpoint = argv[i + 1];
-				else if (!strcmp(argv[i], "-s") ||
-					 !strcmp(argv[i], "--socket"))
-					c->socket_path = argv[i + 1];
-				else if (!strcmp(argv[i], "-i") ||
-					 !strcmp(argv[i], "--image"))
-					c->image_path = argv[i + 1];
-			}
-			i += 2;
-		} else {
+		g = cmd_gopt_find(argv[i]);
+		if (!g || !g->arg) {
 			i++;
+			continue;
 		}
+		if (i + 1 >= argc - 1)
+			return 0; /* completing its argument */
+		if (!c->mountpoint && !c->socket_path && !c->image_path) {
+			if (g->key == 'm')
+				c->mountpoint = argv[i + 1];
+			else if (g->key == 's')
+				c->socket_path = argv[i + 1];
+			else if (g->key == 'i')
+				c->image_path = argv[i + 1];
+		}
+		i += 2;
 	}
 	first = i;
 	if (first == argc - 1 && cur[0] == '-') {
-		for (i = 0; global_opts[i]; i++)
-			if (has_prefix(global_opts[i], cur))
-				printf("%s\n", global_opts[i]);
+		for (g = cmd_gopts; g->name; g++) {
+			snprintf(cand, sizeof(cand), "--%s", g->name);
+			if (has_prefix(cand, cur))
+				printf("%s\n", cand);
+		}
 		return 0;
 	}
 	shell_complete(c, argc - 1 - first, argv + first, cur, print_cand,
@@ -333,7 +334,7 @@ static char **shell_attempt(const char *text, int start, int end)
 	char *before, **words = NULL;
 	int nwords = 0;
 
-	rl_attempted_completion_over = 1;	/* no filename fallback */
+	rl_attempted_completion_over = 1; /* no filename fallback */
 	cands_clear(&shell_cands);
 	before = strndup(rl_line_buffer, (size_t)start);
 	if (!before)
@@ -371,12 +372,14 @@ static char *shell_history_path(void)
 	} else {
 		return NULL;
 	}
-	for (p = strchr(dir + 1, '/'); ; p = strchr(p + 1, '/')) {
+	for (p = strchr(dir + 1, '/');; p = strchr(p + 1, '/')) {
 		if (p)
 			*p = '\0';
 		if (mkdir(dir, 0700) && errno != EEXIST) {
-			fprintf(stderr, "iomapctl: history: cannot create %s: "
-				"%s\n", dir, strerror(errno));
+			fprintf(stderr,
+				"iomapctl: history: cannot create %s: "
+				"%s\n",
+				dir, strerror(errno));
 			free(dir);
 			return NULL;
 		}
@@ -391,8 +394,8 @@ static char *shell_history_path(void)
 		return NULL;
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		fprintf(stderr, "iomapctl: history: cannot open %s: %s\n",
-			path, strerror(errno));
+		fprintf(stderr, "iomapctl: history: cannot open %s: %s\n", path,
+			strerror(errno));
 		free(path);
 		return NULL;
 	}
@@ -416,13 +419,13 @@ static char *shell_prompt(struct ictl *c)
 		c->quiet = false;
 		c->exit_code = exit_code;
 	}
-	if (asprintf(&prompt, "iomapctl %s> ", where ? where : "(no mount)")
-	    < 0)
+	if (asprintf(&prompt, "iomapctl %s> ", where ? where : "(no mount)") <
+	    0)
 		return NULL;
 	return prompt;
 }
 
-int cmd_shell(struct ictl *c, int argc, char **argv)
+int cmd_shell(struct ictl *c, const struct cmd_args *a)
 {
 	if (c->in_shell)
 		return ictl_fail(c, ICTL_EXIT_USAGE, -EINVAL,
@@ -436,13 +439,13 @@ int cmd_shell(struct ictl *c, int argc, char **argv)
 
 int shell_run(struct ictl *c)
 {
-	struct sigaction sa = { 0 }, old_sa;
+	struct sigaction sa = {0}, old_sa;
 	char *hist, *line, *prompt, **argv;
 	int argc, ret;
 
 	if (!isatty(STDIN_FILENO))
 		fprintf(stderr, "iomapctl: shell: stdin is not a terminal; "
-			"reading commands anyway\n");
+				"reading commands anyway\n");
 	c->in_shell = true;
 	shell_ctx = c;
 	sa.sa_handler = shell_on_sigint;
@@ -470,13 +473,16 @@ int shell_run(struct ictl *c)
 		}
 		ret = ictl_split_words(line, &argc, &argv);
 		if (ret) {
-			fprintf(stderr, "iomapctl: %s\n", ret == -EINVAL ?
-				"unterminated quote" : strerror(-ret));
+			fprintf(stderr, "iomapctl: %s\n",
+				ret == -EINVAL ? "unterminated quote"
+					       : strerror(-ret));
 		} else if (argc) {
 			add_history(line);
 			if (hist && append_history(1, hist))
-				fprintf(stderr, "iomapctl: history: cannot "
-					"write %s\n", hist);
+				fprintf(stderr,
+					"iomapctl: history: cannot "
+					"write %s\n",
+					hist);
 			if (!strcmp(argv[0], "quit") ||
 			    !strcmp(argv[0], "exit")) {
 				ictl_free_words(argv);

@@ -7,7 +7,7 @@
 #ifndef IOMAPCTL_SHELL_H
 #define IOMAPCTL_SHELL_H
 
-#include "command.h"
+#include "ictl.h"
 
 /*
  * Run the shell until Ctrl-D or `quit`.  Errors of single commands are
@@ -23,8 +23,7 @@ int shell_run(struct ictl *c);
  * keys, paths inside the mount (relative ones from the mountpoint;
  * directories end in '/') and cached inode numbers.  Never prints errors.
  */
-void shell_complete(struct ictl *c, int nwords, char **words,
-		    const char *cur,
+void shell_complete(struct ictl *c, int nwords, char **words, const char *cur,
 		    void (*emit)(const char *cand, void *arg), void *arg);
 
 #endif /* IOMAPCTL_SHELL_H */

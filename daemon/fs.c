@@ -40,13 +40,10 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "dirindex.h"
 #include "ext2map.h"
 #include "fs.h"
-#include "io.h"
 #include "jio.h"
 #include "journal.h"
-#include "orphan.h"
 
 /* The extra timestamp word: 2 epoch bits, then 30 bits of nanoseconds. */
 #define FS_EPOCH_BITS 2
@@ -480,12 +477,7 @@ int fs_map_source(void *arg, uint64_t ino, uint64_t off, struct iomap *out)
 	return ret;
 }
 
-/*
- * Reference every in-memory inode into a new array (*out, *n); the caller
- * drops the references with fs_inode_put() and frees the array.
- */
-static int fs_itab_snapshot(struct iomapfs *fsx, struct fs_inode ***out,
-			    size_t *n)
+int fs_inode_snapshot(struct iomapfs *fsx, struct fs_inode ***out, size_t *n)
 {
 	struct fs_inode **arr, *fi;
 	size_t i, k = 0;
@@ -517,14 +509,15 @@ int fs_flush_all(struct iomapfs *fsx)
 
 	if (!(fsx->fs->flags & EXT2_FLAG_RW))
 		return 0;
-	/* journal: a commit (its pre_commit writes the pending times). */
-	if (fsx->journal)
+	/* journal: a commit (its pre_commit writes the pending times);
+	 * paused (remounted read-only), in place. */
+	if (fsx->journal && journal_active(fsx->journal))
 		return fs_is_ro(fsx) && !journal_failed(fsx->journal)
 			       ? 0
 			       : journal_commit(fsx->journal,
 						JOURNAL_CAUSE_UNMOUNT);
 	/* Timestamps left pending by lock-free overwrites. */
-	ret = fs_itab_snapshot(fsx, &arr, &n);
+	ret = fs_inode_snapshot(fsx, &arr, &n);
 	if (ret)
 		return ret;
 	for (i = 0; i < n; i++) {
@@ -576,7 +569,7 @@ static int fs_journal_pre_commit(void *arg)
 	/* Cleared before the scan: a touch during it sets it again. */
 	if (!atomic_exchange(&fs_times_maybe_dirty, false))
 		return 0;
-	ret = fs_itab_snapshot(fsx, &arr, &n);
+	ret = fs_inode_snapshot(fsx, &arr, &n);
 	if (ret)
 		return ret;
 	for (i = 0; i < n; i++) {
@@ -657,6 +650,40 @@ bool fs_retry_enospc(struct iomapfs *fsx)
 	if (!fsx->journal || !journal_frees_pending(fsx->journal))
 		return false;
 	return journal_commit(fsx->journal, JOURNAL_CAUSE_SPACE) == 0;
+}
+
+int fs_journal_pause(struct iomapfs *fsx)
+{
+	int ret;
+
+	if (!fsx->journal)
+		return 0;
+	ret = journal_pause(fsx->journal);
+	if (ret)
+		return ret;
+	/* The log is empty and durable: no recovery is needed. */
+	ext2fs_clear_feature_journal_needs_recovery(fsx->fs->super);
+	ext2fs_mark_super_dirty(fsx->fs);
+	return 0;
+}
+
+int fs_journal_resume(struct iomapfs *fsx)
+{
+	errcode_t err;
+
+	if (!fsx->journal)
+		return 0;
+	/*
+	 * needs_recovery in place and durable before the first change
+	 * goes to the log, as at mount (fs_open()): a crash after a
+	 * commit must make the next mount replay.
+	 */
+	ext2fs_set_feature_journal_needs_recovery(fsx->fs->super);
+	ext2fs_mark_super_dirty(fsx->fs);
+	err = ext2fs_flush2(fsx->fs, 0);
+	if (err)
+		return translate_error(fsx, err, 0);
+	return journal_resume(fsx->journal);
 }
 
 int fs_run(struct iomapfs *fsx)
@@ -873,94 +900,19 @@ uint32_t fs_next_generation(struct iomapfs *fsx)
 	return fsx->next_generation++;
 }
 
-int fs_free_inode(struct iomapfs *fsx, ext2_ino_t ino)
-{
-	struct ext2_inode_large inode;
-	struct fs_inode *fi;
-	struct timespec now;
-	errcode_t err;
-	int ret;
-
-	ret = fs_read_inode(fsx, ino, &inode);
-	if (ret)
-		return ret;
-	if (inode.i_links_count)
-		return 0; /* linked again meanwhile (never by us) */
-	if (!inode.i_dtime && !inode.i_mode)
-		return 0; /* already free */
-	if (LINUX_S_ISDIR(inode.i_mode))
-		dix_forget(fsx, ino);
-	err = ext2fs_free_ext_attr(fsx->fs, ino, &inode);
-	if (err)
-		return translate_error(fsx, err, ino);
-	if (LINUX_S_ISREG(inode.i_mode) ||
-	    ext2fs_inode_has_valid_blocks2(fsx->fs, EXT2_INODE(&inode))) {
-		ret = io_release_blocks(fsx, ino, &inode);
-		if (ret)
-			return ret;
-	}
-	/* journal: off the orphan list in the transaction that frees it. */
-	ret = orphan_del(fsx, ino, &inode);
-	if (ret)
-		return ret;
-	fs_now(&now);
-	inode.i_dtime = (uint32_t)now.tv_sec;
-	fs_set_time(&inode, FS_CTIME, &now);
-	ret = fs_write_inode(fsx, ino, &inode);
-	if (ret)
-		return ret;
-	ext2fs_inode_alloc_stats2(fsx->fs, ino, -1,
-				  LINUX_S_ISDIR(inode.i_mode));
-	/* The number may come back for a new file: forget the old size. */
-	fi = fs_inode_find(fsx, ino);
-	if (fi) {
-		fi->size_valid = false;
-		pthread_mutex_lock(&fi->meta_lock);
-		fi->times_dirty = false;
-		pthread_mutex_unlock(&fi->meta_lock);
-		fs_inode_put(fsx, fi);
-	}
-	return 0;
-}
-
-int fs_drop_inode(struct iomapfs *fsx, ext2_ino_t ino,
-		  struct ext2_inode_large *inode)
-{
-	struct fs_inode *fi;
-	bool open = false;
-	int ret;
-
-	fi = fs_inode_find(fsx, ino);
-	if (fi) {
-		pthread_mutex_lock(&fsx->itab_lock);
-		if (fi->open_count) {
-			fi->unlinked = true;
-			open = true;
-		}
-		pthread_mutex_unlock(&fsx->itab_lock);
-		fs_inode_put(fsx, fi);
-	}
-	/*
-	 * journal: an inode with no link left but a handle open goes on the
-	 * orphan list in this transaction, and leaves it when the last
-	 * release frees it; a crash in between leaves it to the next mount.
-	 */
-	if (open && fsx->journal)
-		return orphan_add(fsx, ino, inode);
-	ret = fs_write_inode(fsx, ino, inode);
-	if (ret)
-		return ret;
-	if (open)
-		return 0;
-	return fs_free_inode(fsx, ino);
-}
-
 /* --- opening and closing ---------------------------------------------- */
 
 int fs_init(struct iomapfs *fsx)
 {
 	uint32_t seed;
 
+	/*
+	 * libext2fs reports some errors itself, through com_err (a bitmap
+	 * asked about a block it does not cover, for one): with its table
+	 * registered they name the error in words, not "Unknown code ext2
+	 * 47".  Before any thread runs: the registration is not locked.
+	 */
+	initialize_ext2_error_table();
 	if (pthread_mutex_init(&fsx->fs_lock, NULL) ||
 	    pthread_mutex_init(&fsx->itab_lock, NULL))
 		return -ENOMEM;
@@ -1251,35 +1203,12 @@ out_close:
 
 int fs_close(struct iomapfs *fsx)
 {
-	struct fs_inode **arr = NULL;
 	errcode_t err;
-	size_t i, n = 0;
 	int ret = 0, r;
 
 	if (!fsx->fs)
 		return 0;
 	fs_lock(fsx);
-	/* Inodes that lost their last link while open. */
-	r = fs_itab_snapshot(fsx, &arr, &n);
-	if (r)
-		ret = r;
-	for (i = 0; i < n; i++) {
-		struct fs_inode *fi = arr[i];
-		bool unlinked;
-
-		pthread_mutex_lock(&fsx->itab_lock);
-		unlinked = fi->unlinked;
-		fi->unlinked = false;
-		pthread_mutex_unlock(&fsx->itab_lock);
-		if (unlinked && !fs_is_ro(fsx)) {
-			r = fs_free_inode(fsx, fi->ino);
-			if (r && !ret)
-				ret = r;
-		}
-		fs_inode_put(fsx, fi);
-	}
-	free(arr);
-	orphan_forget_all(fsx);
 	if (fsx->journal) {
 		/*
 		 * journal: commit, write everything home and leave the log

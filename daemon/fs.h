@@ -294,21 +294,16 @@ void fs_inode_open(struct iomapfs *fsx, struct fs_inode *fi);
 /*
  * Drop an open file handle of @fi.  Returns true when it was the last one
  * and the inode lost its last link meanwhile: the caller then frees it
- * on disk (fs_free_inode()).
+ * on disk (inode_free(), inode_free.h).
  */
 bool fs_inode_close(struct iomapfs *fsx, struct fs_inode *fi);
 
 /*
- * The last link of @ino is gone: free its blocks (io_release_blocks()) and
- * the inode itself, unless a handle is still open, in which case the
- * inode is marked unlinked and freed by the last release.  @inode holds
- * the inode (links already 0) and is written.  Call with fs_lock held.
+ * Reference every in-memory inode into a new array (*out, *n); the caller
+ * drops the references with fs_inode_put() and frees the array.  Returns
+ * 0 or -ENOMEM.
  */
-int fs_drop_inode(struct iomapfs *fsx, ext2_ino_t ino,
-		  struct ext2_inode_large *inode);
-
-/* Free inode @ino on disk now (blocks, xattrs, bitmap).  fs_lock held. */
-int fs_free_inode(struct iomapfs *fsx, ext2_ino_t ino);
+int fs_inode_snapshot(struct iomapfs *fsx, struct fs_inode ***out, size_t *n);
 
 /* A new inode generation number. fs_lock held. */
 uint32_t fs_next_generation(struct iomapfs *fsx);
@@ -326,8 +321,8 @@ int fs_open(struct iomapfs *fsx);
 
 /*
  * Flush everything, mark the filesystem clean (EXT2_VALID_FS, unless
- * errors were recorded) and close it.  Frees the in-memory inodes, freeing
- * on disk those that lost their last link while open.  Returns 0 or
+ * errors were recorded) and close it.  Inodes that lost their last link
+ * while open must be freed before (inode_free_unlinked()).  Returns 0 or
  * -errno; the filesystem is closed either way.
  */
 int fs_close(struct iomapfs *fsx);
@@ -350,15 +345,26 @@ void fs_txn_stop(struct iomapfs *fsx);
 bool fs_retry_enospc(struct iomapfs *fsx);
 
 /*
+ * Remount read-only and back, with the journal (journal_pause() and
+ * journal_resume()); no-ops without one.  fs_journal_pause() commits,
+ * writes everything home, empties the log and clears needs_recovery in
+ * memory: the caller writes the superblock in place (fs_flush_all()
+ * writes in place while the journal is paused).  fs_journal_resume() sets
+ * needs_recovery, writes the superblock in place, durable, and puts the
+ * journal's hooks back.  Call with fs_lock held.  Return 0 or -errno.
+ */
+int fs_journal_pause(struct iomapfs *fsx);
+int fs_journal_resume(struct iomapfs *fsx);
+
+/*
  * Start the threads of the mounted filesystem (the journal's commit
  * thread), in the process that serves the mount.  Returns 0 or -errno.
  */
 int fs_run(struct iomapfs *fsx);
 
-/* Set up and tear down the locks and inode table of @fsx. */
+/* Set up and tear down the locks and inode table of @fsx; fs_init() also
+ * registers libext2fs's error messages.  Call it before any thread. */
 int fs_init(struct iomapfs *fsx);
 void fs_fini(struct iomapfs *fsx);
-
-/* -- data path declarations (io.c) -- */
 
 #endif /* IOMAPFS_FS_H */

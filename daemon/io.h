@@ -1,57 +1,145 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * io.h - the data path: read, write, fallocate, lseek, flush and fsync of
- * regular files, through the iomap cache and direct I/O on the device.
+ * io.h - the shared core of the data path (io.c), for its three rooms:
+ * reads (io_read.h), writes (io_write.h), and fallocate, truncate, lseek,
+ * flush and fsync (io_falloc.h).  The FUSE operations table and the
+ * metadata operations include those, not this.
  *
  * File handles: fuse_file_info.fh of a regular file holds the
  * struct fs_inode * that open/create referenced with fs_inode_get(); it is
  * dropped by release.
  *
- * Write ordering for writes into holes, unwritten ranges or past EOF (the
- * iomap ioend order): with io_lock exclusive and fs_lock held, allocate
- * (unwritten first), write the data, convert to written, update the size,
- * then invalidate the range in the cache.  No reader ever sees stale block
- * contents.
+ * Locks: io_lock of the inode shared for reads and for overwrites of
+ * MAPPED ranges inside i_size; exclusive, with fs_lock, for everything
+ * that changes a mapping or the size.  Each function says what it needs.
  */
 #ifndef IOMAPFS_IO_H
 #define IOMAPFS_IO_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "fs.h"
 
-void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-	     struct fuse_file_info *fi);
-void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
-		  off_t off, struct fuse_file_info *fi);
-void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
-		  off_t length, struct fuse_file_info *fi);
-void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
-	      struct fuse_file_info *fi);
-void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
-void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
-	      struct fuse_file_info *fi);
+/* Zeroes for holes in replies and for zeroing parts of blocks on the
+ * device: IO_ZERO_CHUNK bytes, never written. */
+#define IO_ZERO_CHUNK (256u * 1024u)
+extern char io_zeroes[IO_ZERO_CHUNK];
+
+static inline uint64_t io_min(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static inline uint64_t io_max(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+/* End of @m as an exclusive bound, saturating at UINT64_MAX. */
+static inline uint64_t io_map_end(const struct iomap *m)
+{
+	uint64_t last = iomap_last(m);
+
+	return last == UINT64_MAX ? UINT64_MAX : last + 1;
+}
+
+/* Round @x down / up to a multiple of the block size. */
+static inline uint64_t io_blk_down(struct iomapfs *fsx, uint64_t x)
+{
+	return x - x % fsx->blocksize;
+}
+
+static inline uint64_t io_blk_up(struct iomapfs *fsx, uint64_t x)
+{
+	uint64_t r = x % fsx->blocksize;
+
+	return r ? x + (fsx->blocksize - r) : x;
+}
+
+static inline void io_rdlock(struct fs_inode *fi)
+{
+	pthread_rwlock_rdlock(&fi->io_lock);
+}
+
+static inline void io_wrlock(struct fs_inode *fi)
+{
+	pthread_rwlock_wrlock(&fi->io_lock);
+}
+
+static inline void io_unlock(struct fs_inode *fi)
+{
+	pthread_rwlock_unlock(&fi->io_lock);
+}
 
 /*
- * Set the size of @fi to @size: free the blocks past it, zero the tail of
- * the last block on the device, write i_size, and invalidate [size, EOF)
- * (CACHE_R_TRUNCATE) before returning.  Growing just sets the size (the
- * new range is a hole).  Call with fi->io_lock held exclusive and fs_lock
- * not held.  Used by setattr(size) and open(O_TRUNC).  Returns 0 or -errno.
+ * The inode an operation works on: the file handle's, or (no handle, which
+ * the kernel does not send for these operations, but cheap to allow) a new
+ * reference that the caller drops with io_put().  NULL when out of memory,
+ * once @req has been answered with ENOMEM.
  */
-int io_truncate(struct iomapfs *fsx, struct fs_inode *fi, uint64_t size);
+struct fs_inode *io_get(fuse_req_t req, fuse_ino_t ino,
+			struct fuse_file_info *ffi, bool *ref);
+void io_put(struct iomapfs *fsx, struct fs_inode *fi, bool ref);
 
 /*
- * Free the blocks of @fi past its i_size (an orphan whose truncate did not
- * finish before a crash), then take it off the orphan list.  Locks as
- * io_truncate().
+ * Write @len bytes at device byte address @addr: from @buf, or zeroes when
+ * @buf is NULL.  Retries short writes.  Returns 0 or -errno (-EIO for a
+ * write that makes no progress).
  */
-int io_truncate_tail(struct iomapfs *fsx, struct fs_inode *fi);
+int io_dev_write(struct iomapfs *fsx, const void *buf, uint64_t len,
+		 uint64_t addr);
 
 /*
- * Free every block of inode @ino (last link gone, last handle closed) and
- * forget it in the cache (CACHE_R_UNLINK).  Call with fs_lock held; the
- * caller then frees the inode itself.
+ * Write the next @len bytes of @src at device byte address @addr, and
+ * advance @src past them.  @src is the request's data as libfuse hands it
+ * over: memory, or a pipe that the kernel spliced the request into, in
+ * which case the data moves from the pipe to the device without a copy
+ * through our memory.  Returns 0 or -errno (-EIO when @src runs short).
  */
-int io_release_blocks(struct iomapfs *fsx, ext2_ino_t ino,
-		      struct ext2_inode_large *inode);
+int io_dev_write_buf(struct iomapfs *fsx, struct fuse_bufvec *src, uint64_t len,
+		     uint64_t addr);
+
+/*
+ * The mapping of file byte @off from disk (not through the cache: the
+ * caller is about to change it or reports it).  Call with fs_lock held.
+ * Returns 0 or -errno.
+ */
+int io_map_disk(struct iomapfs *fsx, struct fs_inode *fi,
+		struct ext2_inode_large *inode, uint64_t off, struct iomap *m);
+
+/*
+ * Zero bytes [start, end) of the file on the device, where they are
+ * MAPPED.  Holes and unwritten ranges already read as zeroes.  Call with
+ * fs_lock held and io_lock exclusive.  Returns 0 or -errno.
+ */
+int io_zero_mapped(struct iomapfs *fsx, struct fs_inode *fi,
+		   struct ext2_inode_large *inode, uint64_t start,
+		   uint64_t end);
+
+/*
+ * Read the inline data of @fi into a new buffer of at least @min bytes,
+ * zero-filled past the data.  Sets *len to the inline data size.  Call with
+ * fs_lock held.  Returns 0 or -errno.
+ */
+int io_inline_get(struct iomapfs *fsx, struct fs_inode *fi,
+		  struct ext2_inode_large *inode, size_t min, char **out,
+		  size_t *len);
+
+/*
+ * Store @len bytes of @buf as the inline data of @fi, and read @inode
+ * again: the system.data attribute lives in the inode body, and the
+ * caller's copy must not be written back over it.  Call with fs_lock
+ * held.  Returns 0, 1 when the data does not fit inline (nothing changed),
+ * or -errno.
+ */
+int io_inline_put(struct iomapfs *fsx, struct fs_inode *fi,
+		  struct ext2_inode_large *inode, char *buf, size_t len);
+
+/*
+ * Keep libext2fs's block cache off before blocks change owner
+ * (extent_nocache()).  Call with fs_lock held.  Returns 0 or -errno.
+ */
+int io_ext2_nocache(struct iomapfs *fsx, ext2_ino_t ino);
 
 #endif /* IOMAPFS_IO_H */

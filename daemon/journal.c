@@ -2099,6 +2099,37 @@ int journal_shutdown(struct journal *j)
 	return ret;
 }
 
+int journal_pause(struct journal *j)
+{
+	int ret;
+
+	if (!j->active)
+		return 0;
+	if (j->aborted)
+		return j->error;
+	ret = journal_commit(j, JOURNAL_CAUSE_UNMOUNT);
+	/* R3: everything home and durable before the log says empty. */
+	if (!ret)
+		ret = jnl_checkpoint(j, true);
+	if (!ret)
+		jnl_detach(j);
+	return ret;
+}
+
+int journal_resume(struct journal *j)
+{
+	if (j->active)
+		return 0;
+	if (j->aborted)
+		return j->error;
+	return journal_start(j);
+}
+
+bool journal_active(const struct journal *j)
+{
+	return j->active;
+}
+
 void journal_free(struct journal *j)
 {
 	struct jblock *jb, *next;

@@ -148,6 +148,26 @@ int journal_run(struct journal *j);
  */
 int journal_shutdown(struct journal *j);
 
+/*
+ * Remount read-only: commit, write everything home, leave the log empty
+ * and durable, and take the hooks off (later writes go in place), keeping
+ * the journal and its commit thread, which has nothing to do until
+ * journal_resume().  The caller then clears needs_recovery and writes the
+ * superblock in place.  fs_lock held.  Returns 0 or -errno (the journal
+ * stays as it was).
+ */
+int journal_pause(struct journal *j);
+
+/*
+ * Remount read-write: the hooks back on (journal_start()).  The caller has
+ * set needs_recovery and written the superblock in place, durable.
+ * fs_lock held.  Returns 0 or -errno (a journal that failed).
+ */
+int journal_resume(struct journal *j);
+
+/* Whether the hooks are on (started, and not paused or shut down). */
+bool journal_active(const struct journal *j);
+
 /* Free the journal (after journal_shutdown(), or on a failed mount). */
 void journal_free(struct journal *j);
 

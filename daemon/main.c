@@ -26,12 +26,16 @@
 
 #include <blkid/blkid.h>
 
+#include "busy.h"
 #include "ctl.h"
 #include "dirindex.h"
 #include "fs.h"
+#include "inode_free.h"
 #include "journal.h"
 #include "ops.h"
 #include "orphan.h"
+#include "remount.h"
+#include "size.h"
 
 /* Exit codes; iomapfs(8) lists them. */
 enum {
@@ -71,6 +75,7 @@ enum {
 	KEY_JOURNAL,
 	KEY_JOURNAL_TXN_MAX,
 	KEY_JOURNAL_CP_MAX,
+	KEY_REMOUNT,
 };
 
 /* What the option parser collects besides struct iomapfs_opts. */
@@ -80,6 +85,8 @@ struct cmdline {
 	char *mountpoint;
 	bool show_help;
 	bool show_version;
+	bool remount;  /* -o remount: switch a running mount (remount.h) */
+	bool ro_given; /* -o ro or -o rw was given */
 	bool bad; /* a message was printed; exit 2 */
 };
 
@@ -108,6 +115,7 @@ static const struct fuse_opt iomapfs_optspec[] = {
 	FUSE_OPT_KEY("journal=", KEY_JOURNAL),
 	FUSE_OPT_KEY("journal_txn_max=", KEY_JOURNAL_TXN_MAX),
 	FUSE_OPT_KEY("journal_cp_max=", KEY_JOURNAL_CP_MAX),
+	FUSE_OPT_KEY("remount", KEY_REMOUNT),
 	FUSE_OPT_END};
 
 static void usage(FILE *out)
@@ -150,8 +158,8 @@ static void help(void)
 	       "    -o dir_index_max=SIZE  memory budget of the directory "
 	       "index (default: %lluM;\n"
 	       "                           0: no index)\n"
-	       "                           SIZE is bytes, or a number with k, "
-	       "M or G\n"
+	       "                           SIZE is bytes: 4096, 64M, 0x1000, "
+	       "... (man page: SIZES)\n"
 	       "    -o ctl_socket=PATH     control socket (default: "
 	       "/run/iomapfs/ for root,\n"
 	       "                           else $XDG_RUNTIME_DIR/iomapfs/, one "
@@ -201,43 +209,34 @@ static void version(void)
 	       ext2_date ? ext2_date : "?");
 }
 
-/* Parse SIZE: bytes, or a number with k, M or G (powers of 1024). */
-static int parse_size(const char *s, uint64_t *out)
+/*
+ * Parse the SIZE (shared/size.h) of the option @arg, whose value is @val,
+ * into *out; it must be at least @min.  Returns 0, or -EINVAL after a
+ * message naming the option, the value and what is wrong with it.
+ */
+static int opt_size(const char *arg, const char *val, uint64_t min,
+		    const char *example, uint64_t *out)
 {
-	unsigned long long v;
-	char *end;
-	int shift = 0;
+	const char *why = NULL;
+	uint64_t v;
 
-	if (!*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case '\0':
-		break;
-	case 'k':
-	case 'K':
-		shift = 10;
-		break;
-	case 'm':
-	case 'M':
-		shift = 20;
-		break;
-	case 'g':
-	case 'G':
-		shift = 30;
-		break;
-	default:
-		return -EINVAL;
+	if (!size_parse(val, &v, &why) && v < min)
+		why = "too small";
+	if (!why) {
+		*out = v;
+		return 0;
 	}
-	if (*end && end[1] && strcmp(end + 1, "iB") && strcmp(end + 1, "B"))
-		return -EINVAL;
-	if (shift && v > (UINT64_MAX >> shift))
-		return -ERANGE;
-	*out = (uint64_t)v << shift;
-	return 0;
+	if (min)
+		fprintf(stderr,
+			"iomapfs: bad value in '%s': %s; want a SIZE of at "
+			"least %" PRIu64 " bytes (e.g. %s)\n",
+			arg, why, min, example);
+	else
+		fprintf(stderr,
+			"iomapfs: bad value in '%s': %s; want a SIZE (e.g. "
+			"%s)\n",
+			arg, why, example);
+	return -EINVAL;
 }
 
 static int opt_proc(void *data, const char *arg, int key,
@@ -281,10 +280,15 @@ static int opt_proc(void *data, const char *arg, int key,
 		return fuse_opt_add_arg(outargs, "-odebug") ? -1 : 0;
 	case KEY_RO:
 		o->ro = true;
+		cl->ro_given = true;
 		return 1;
 	case KEY_RW:
 		o->ro = false;
+		cl->ro_given = true;
 		return 1;
+	case KEY_REMOUNT:
+		cl->remount = true;
+		return 0;
 	case KEY_FAKEROOT:
 		o->fakeroot = true;
 		return 0;
@@ -298,33 +302,19 @@ static int opt_proc(void *data, const char *arg, int key,
 		o->iomap_cache = false;
 		return 0;
 	case KEY_CACHE_MAX:
-		if (parse_size(val, &o->cache_max) ||
-		    o->cache_max < CACHE_MIN_MAX_BYTES) {
-			fprintf(stderr,
-				"iomapfs: bad value in '%s': want a size of at "
-				"least %llu bytes (e.g. 64M)\n",
-				arg, CACHE_MIN_MAX_BYTES);
+		if (opt_size(arg, val, CACHE_MIN_MAX_BYTES, "64M",
+			     &o->cache_max))
 			cl->bad = true;
-		}
 		return 0;
 	case KEY_CACHE_INODE_MAX:
-		if (parse_size(val, &o->cache_inode_max) ||
-		    o->cache_inode_max < CACHE_MIN_INODE_MAX_BYTES) {
-			fprintf(stderr,
-				"iomapfs: bad value in '%s': want a size of at "
-				"least %llu bytes (e.g. 16M)\n",
-				arg, CACHE_MIN_INODE_MAX_BYTES);
+		if (opt_size(arg, val, CACHE_MIN_INODE_MAX_BYTES, "16M",
+			     &o->cache_inode_max))
 			cl->bad = true;
-		}
 		return 0;
 	case KEY_DIR_INDEX_MAX:
-		if (parse_size(val, &o->dir_index_max)) {
-			fprintf(stderr,
-				"iomapfs: bad value in '%s': want a size "
-				"(e.g. 64M, or 0 for no index)\n",
-				arg);
+		if (opt_size(arg, val, 0, "64M, or 0 for no index",
+			     &o->dir_index_max))
 			cl->bad = true;
-		}
 		return 0;
 	case KEY_CTL_SOCKET:
 		if (!*val || strlen(val) >= 108) {
@@ -392,24 +382,14 @@ static int opt_proc(void *data, const char *arg, int key,
 		}
 		return 0;
 	case KEY_JOURNAL_TXN_MAX:
-		if (parse_size(val, &o->journal_txn_max) ||
-		    o->journal_txn_max < JOURNAL_MIN_TXN_MAX) {
-			fprintf(stderr,
-				"iomapfs: bad value in '%s': want a size of at "
-				"least %llu bytes (e.g. 8M)\n",
-				arg, JOURNAL_MIN_TXN_MAX);
+		if (opt_size(arg, val, JOURNAL_MIN_TXN_MAX, "8M",
+			     &o->journal_txn_max))
 			cl->bad = true;
-		}
 		return 0;
 	case KEY_JOURNAL_CP_MAX:
-		if (parse_size(val, &o->journal_cp_max) ||
-		    o->journal_cp_max < JOURNAL_MIN_CP_MAX) {
-			fprintf(stderr,
-				"iomapfs: bad value in '%s': want a size of at "
-				"least %llu bytes (e.g. 64M)\n",
-				arg, JOURNAL_MIN_CP_MAX);
+		if (opt_size(arg, val, JOURNAL_MIN_CP_MAX, "64M",
+			     &o->journal_cp_max))
 			cl->bad = true;
-		}
 		return 0;
 	case KEY_ERRORS:
 		if (!strcmp(val, "continue")) {
@@ -593,23 +573,18 @@ static int check_mountpoint(struct iomapfs *fsx, const char *given)
 
 /*
  * Open dev_fd, the data path's descriptor, and with it the exclusive
- * claim on the source: O_EXCL on a block device (refused while mounted or
- * claimed elsewhere), flock(LOCK_EX) on an image file, held until exit.
+ * claim on the source @st: O_EXCL on a block device (refused while mounted
+ * or claimed elsewhere), flock(LOCK_EX) on an image file, held until exit.
+ * Returns 0, an exit code, or -EBUSY when someone else has the claim.
  */
-static int open_source(struct iomapfs *fsx)
+static int claim_source(struct iomapfs *fsx, const struct stat *st)
 {
 	int flags = (fsx->opts.ro ? O_RDONLY : O_RDWR) | O_CLOEXEC;
-	struct stat st;
 
-	if (stat(fsx->source, &st) < 0) {
-		fprintf(stderr, "iomapfs: %s: %s\n", fsx->source,
-			strerror(errno));
-		return IOMAPFS_EXIT_NOSOURCE;
-	}
-	if (S_ISBLK(st.st_mode))
+	if (S_ISBLK(st->st_mode))
 		flags |= O_EXCL;
 	fsx->dev_fd = open(fsx->source, flags);
-	if (fsx->dev_fd >= 0 && S_ISBLK(st.st_mode) && !fsx->opts.ro) {
+	if (fsx->dev_fd >= 0 && S_ISBLK(st->st_mode) && !fsx->opts.ro) {
 		int ro = 0;
 
 		/* A read-only block device (losetup -r, a write-protected
@@ -628,32 +603,86 @@ static int open_source(struct iomapfs *fsx)
 	if (fsx->dev_fd < 0) {
 		int e = errno;
 
-		if (e == EBUSY) {
-			fprintf(stderr,
-				"iomapfs: %s is busy: mounted, or held open "
-				"exclusively by another program\n",
-				fsx->source);
-			return IOMAPFS_EXIT_BUSY;
-		}
+		if (e == EBUSY)
+			return -EBUSY;
 		fprintf(stderr, "iomapfs: cannot open %s%s: %s\n", fsx->source,
 			fsx->opts.ro ? "" : " for writing", strerror(e));
 		if (!fsx->opts.ro && (e == EACCES || e == EROFS || e == EPERM))
 			fprintf(stderr, "iomapfs: mount it with -o ro\n");
 		return IOMAPFS_EXIT_FAIL;
 	}
-	if (S_ISREG(st.st_mode) && flock(fsx->dev_fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno == EWOULDBLOCK) {
-			fprintf(stderr,
-				"iomapfs: %s is already mounted by another "
-				"iomapfs (or locked by another program)\n",
-				fsx->source);
-			return IOMAPFS_EXIT_BUSY;
-		}
+	if (S_ISREG(st->st_mode) && flock(fsx->dev_fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+
+		close(fsx->dev_fd);
+		fsx->dev_fd = -1;
+		if (e == EWOULDBLOCK)
+			return -EBUSY;
 		fprintf(stderr, "iomapfs: cannot lock %s: %s\n", fsx->source,
-			strerror(errno));
+			strerror(e));
 		return IOMAPFS_EXIT_FAIL;
 	}
 	return IOMAPFS_EXIT_OK;
+}
+
+/* Why the source cannot be claimed, for the user; the exit code. */
+static int refuse_busy(struct iomapfs *fsx, const struct stat *st,
+		       enum busy_kind kind, pid_t pid)
+{
+	if (kind == BUSY_STOPPING)
+		fprintf(stderr,
+			"iomapfs: %s is still held by iomapfs (pid %d) after "
+			"%d s: its mount is gone, but it has not finished "
+			"stopping\n",
+			fsx->source, (int)pid, BUSY_STOPPING_WAIT_MS / 1000);
+	else if (S_ISBLK(st->st_mode))
+		fprintf(stderr,
+			"iomapfs: %s is busy: mounted, or held open "
+			"exclusively by another program\n",
+			fsx->source);
+	else
+		fprintf(stderr,
+			"iomapfs: %s is already mounted by another iomapfs (or "
+			"locked by another program)\n",
+			fsx->source);
+	return IOMAPFS_EXIT_BUSY;
+}
+
+/*
+ * Claim the source.  When an iomapfs daemon whose mount is gone holds it
+ * (umount returned while it still flushes), wait for it to finish, for at
+ * most BUSY_STOPPING_WAIT_MS; anyone else holding it is refused at once.
+ */
+static int open_source(struct iomapfs *fsx)
+{
+	uint64_t start = busy_now_ms();
+	uint64_t deadline = start + BUSY_STOPPING_WAIT_MS;
+	unsigned int tries = 0;
+	enum busy_kind kind;
+	bool told = false;
+	struct stat st;
+	pid_t pid;
+	int ret;
+
+	if (stat(fsx->source, &st) < 0) {
+		fprintf(stderr, "iomapfs: %s: %s\n", fsx->source,
+			strerror(errno));
+		return IOMAPFS_EXIT_NOSOURCE;
+	}
+	while ((ret = claim_source(fsx, &st)) == -EBUSY) {
+		if (busy_wait(fsx->source, &st, deadline, &tries, &kind, &pid))
+			return refuse_busy(fsx, &st, kind, pid);
+		/* Say why there is a pause, if it is a long one. */
+		if (kind == BUSY_STOPPING && !told &&
+		    busy_now_ms() - start >= BUSY_STOPPING_TELL_MS) {
+			fprintf(stderr,
+				"iomapfs: %s: waiting for iomapfs (pid %d), "
+				"whose mount is gone, to finish stopping\n",
+				fsx->source, (int)pid);
+			told = true;
+		}
+	}
+	return ret;
 }
 
 /* The FUSE mount options we always add. */
@@ -772,13 +801,33 @@ out_signals:
 	return ret;
 }
 
+/*
+ * -o remount: what mount(8) runs through mount.fuse3 for "mount -o
+ * remount,ro|rw".  Only ro and rw change; the other options given (mount
+ * passes the mount's whole list) keep the values the mount has.
+ */
+static int remount(const struct cmdline *cl)
+{
+	int rc;
+
+	if (!cl->ro_given) {
+		fprintf(stderr, "iomapfs: -o remount wants ro or rw\n");
+		return IOMAPFS_EXIT_USAGE;
+	}
+	rc = remount_run(cl->source, cl->mountpoint, cl->opts->ro);
+	return rc == 0	       ? IOMAPFS_EXIT_OK
+	       : rc == -EBUSY  ? IOMAPFS_EXIT_BUSY
+	       : rc == -ENOENT ? IOMAPFS_EXIT_MOUNTPOINT
+			       : IOMAPFS_EXIT_FAIL;
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct iomapfs fsx_storage, *fsx = &fsx_storage;
 	struct cache_limits limits;
 	struct cmdline cl;
-	int ret, rc;
+	int ret, rc, rc2;
 
 	memset(fsx, 0, sizeof(*fsx));
 	memset(&cl, 0, sizeof(cl));
@@ -818,6 +867,10 @@ int main(int argc, char *argv[])
 			cl.source ? "no MOUNTPOINT given" : "no SOURCE given");
 		usage(stderr);
 		ret = IOMAPFS_EXIT_USAGE;
+		goto out_args;
+	}
+	if (cl.remount) {
+		ret = remount(&cl);
 		goto out_args;
 	}
 	if (fsx->opts.cache_inode_max > fsx->opts.cache_max) {
@@ -881,7 +934,7 @@ int main(int argc, char *argv[])
 	}
 
 	/* After the journal's replay, before any request (needs the cache). */
-	rc = orphan_recover(fsx);
+	rc = inode_free_orphans(fsx);
 	if (rc) {
 		fprintf(stderr, "iomapfs: %s: cannot process the orphan list: "
 			"%s\n", fsx->source, strerror(-rc));
@@ -895,7 +948,11 @@ int main(int argc, char *argv[])
 	fuse_session_destroy(fsx->se);
 	fsx->se = NULL;
 	/* The session is over: no thread uses the filesystem any more. */
-	rc = fs_close(fsx);
+	rc = inode_free_unlinked(fsx); /* deleted while open */
+	rc2 = fs_close(fsx);
+	orphan_forget_all(fsx);
+	if (!rc)
+		rc = rc2;
 	if (rc) {
 		fprintf(stderr, "iomapfs: %s: error while closing: %s\n",
 			fsx->source, strerror(-rc));

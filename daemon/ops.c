@@ -1,13 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * ops.c - the one table of FUSE low-level operations of iomapfs: which
- * handler serves each request.  The handlers live in ops_inode.c,
- * ops_dir.c, ops_xattr.c and, for file data, io.c.
+ * handler serves each request.  The handlers live in ops_session.c (the
+ * session), ops_name.c (names), ops_attr.c (attributes), ops_open.c
+ * (opening and closing files), ops_dir.c (directory handles), ops_xattr.c
+ * (extended attributes) and, for file data, io.c.
  */
 #include "config.h"
 
-#include "io.h"
+#include "io_falloc.h"
+#include "io_read.h"
+#include "io_write.h"
 #include "ops.h"
+#include "ops_attr.h"
+#include "ops_dir.h"
+#include "ops_name.h"
+#include "ops_open.h"
+#include "ops_session.h"
+#include "ops_xattr.h"
 
 const struct fuse_lowlevel_ops iomapfs_ops = {
 	.init = op_init,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * ops_dir.c - the session's init and destroy, directory handles (opendir,
- * readdir, readdirplus, releasedir, fsyncdir) and statfs.
+ * ops_dir.c - directory handles: opendir, readdir, readdirplus,
+ * releasedir and fsyncdir.
  *
  * A directory handle holds a snapshot of the directory's entries, taken
  * at the first readdir and again whenever the kernel reads from offset 0
@@ -14,45 +14,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "ops.h"
-
-/* conn->max_write and max_readahead we ask for: 1 MiB */
-#define OPS_MAX_IO (1u << 20)
-
-void op_init(void *userdata, struct fuse_conn_info *conn)
-{
-	struct iomapfs *fsx = userdata;
-	unsigned int want = FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
-			    FUSE_CAP_SPLICE_MOVE | FUSE_CAP_ASYNC_READ |
-			    FUSE_CAP_PARALLEL_DIROPS | FUSE_CAP_ATOMIC_O_TRUNC |
-			    FUSE_CAP_READDIRPLUS;
-
-	/*
-	 * The kernel enforces ACLs only with default_permissions.  It then
-	 * leaves the umask to us (DONT_MASK: we get the mode unmasked and
-	 * the umask apart), since a default ACL replaces the umask.
-	 */
-	if (!fsx->opts.fakeroot)
-		want |= FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK;
-	conn->want |= want & conn->capable;
-	/*
-	 * READDIRPLUS for every batch, not only the first (libfuse turns
-	 * READDIRPLUS_AUTO on by default).  Our directories are linear: a
-	 * LOOKUP of one name scans the directory, while the attributes
-	 * readdirplus sends cost one inode read each.  With AUTO, rm -rf of
-	 * a directory of 3000 files sent 2799 LOOKUPs before the UNLINKs;
-	 * with plus on every batch it sends none.
-	 */
-	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
-	/* write_buf wants the data in the pipe, not copied to memory */
-	conn->max_write = OPS_MAX_IO;
-	if (conn->max_readahead > OPS_MAX_IO)
-		conn->max_readahead = OPS_MAX_IO;
-	conn->time_gran = 1;
-}
+#include "inode.h"
+#include "ops_dir.h"
 
 struct dir_ent {
 	ext2_ino_t ino;
@@ -117,22 +82,10 @@ static void dir_handle_free(struct dir_handle *dh)
 	free(dh);
 }
 
-void op_destroy(void *userdata)
+void ops_dir_free_all(void)
 {
-	struct iomapfs *fsx = userdata;
-	int ret;
-
-	/* No request runs any more: free what RELEASEDIR did not. */
 	while (dir_handles)
 		dir_handle_free(dir_handles);
-	if (!fsx->fs)
-		return;
-	fs_lock(fsx);
-	ret = fs_flush_all(fsx);
-	fs_unlock(fsx);
-	if (ret)
-		fprintf(stderr, "iomapfs: %s: flush at unmount failed: %s\n",
-			fsx->source, strerror(-ret));
 }
 
 static int dir_snap_cb(ext2_ino_t dir, int entry, struct ext2_dir_entry *dirent,
@@ -191,13 +144,9 @@ static int dir_snapshot(struct iomapfs *fsx, ext2_ino_t ino,
 	dir_handle_clear(dh);
 	dh->oom = false;
 	fs_lock(fsx);
-	ret = fs_read_inode(fsx, ino, &inode);
+	ret = inode_read_as(fsx, ino, LINUX_S_IFDIR, &inode);
 	if (ret)
 		goto out_unlock;
-	if (!LINUX_S_ISDIR(inode.i_mode)) {
-		ret = -ENOTDIR;
-		goto out_unlock;
-	}
 	dh->loaded = true;
 	if (inode.i_links_count == 0)
 		goto out_unlock; /* removed: lists as empty */
@@ -212,7 +161,7 @@ out_unlock:
 	return ret;
 }
 
-void op_opendir(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
+void op_opendir(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *ffi)
 {
 	struct iomapfs *fsx = req_fs(req);
 	struct ext2_inode_large inode;
@@ -220,10 +169,8 @@ void op_opendir(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
 	int ret;
 
 	fs_lock(fsx);
-	ret = fs_read_inode(fsx, fs_ino(nodeid), &inode);
+	ret = inode_read_as(fsx, fs_ino(nodeid), LINUX_S_IFDIR, &inode);
 	fs_unlock(fsx);
-	if (!ret && !LINUX_S_ISDIR(inode.i_mode))
-		ret = -ENOTDIR;
 	if (ret) {
 		fuse_reply_err(req, -ret);
 		return;
@@ -235,33 +182,10 @@ void op_opendir(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *fi)
 	}
 	pthread_mutex_init(&dh->lock, NULL);
 	dir_handle_link(dh);
-	fi->fh = (uint64_t)(uintptr_t)dh;
-	fi->cache_readdir = 0;
-	if (fuse_reply_open(req, fi) == -ENOENT)
+	ffi->fh = (uint64_t)(uintptr_t)dh;
+	ffi->cache_readdir = 0;
+	if (fuse_reply_open(req, ffi) == -ENOENT)
 		dir_handle_free(dh);
-}
-
-/* DT_* of an EXT2_FT_* type, as st_mode type bits. */
-static mode_t ftype_mode(uint8_t ftype)
-{
-	switch (ftype) {
-	case EXT2_FT_REG_FILE:
-		return S_IFREG;
-	case EXT2_FT_DIR:
-		return S_IFDIR;
-	case EXT2_FT_CHRDEV:
-		return S_IFCHR;
-	case EXT2_FT_BLKDEV:
-		return S_IFBLK;
-	case EXT2_FT_FIFO:
-		return S_IFIFO;
-	case EXT2_FT_SOCK:
-		return S_IFSOCK;
-	case EXT2_FT_SYMLINK:
-		return S_IFLNK;
-	default:
-		return 0;
-	}
 }
 
 static bool is_dot_or_dotdot(const char *name)
@@ -271,10 +195,10 @@ static bool is_dot_or_dotdot(const char *name)
 }
 
 static void do_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size,
-		       off_t off, struct fuse_file_info *fi, bool plus)
+		       off_t off, struct fuse_file_info *ffi, bool plus)
 {
 	struct iomapfs *fsx = req_fs(req);
-	struct dir_handle *dh = (struct dir_handle *)(uintptr_t)fi->fh;
+	struct dir_handle *dh = (struct dir_handle *)(uintptr_t)ffi->fh;
 	size_t pos = 0, i;
 	char *buf;
 	int ret = 0;
@@ -304,7 +228,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size,
 
 			memset(&st, 0, sizeof(st));
 			st.st_ino = de->ino;
-			st.st_mode = ftype_mode(de->ftype);
+			st.st_mode = inode_ftype_mode(de->ftype);
 			need = fuse_add_direntry(req, buf + pos, size - pos,
 						 name, &st, (off_t)(i + 1));
 			if (need > size - pos)
@@ -333,7 +257,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size,
 				e.ino = 0;
 				e.attr.st_ino = de->ino;
 				if (r)
-					e.attr.st_mode = ftype_mode(de->ftype);
+					e.attr.st_mode =
+						inode_ftype_mode(de->ftype);
 			}
 			pos += fuse_add_direntry_plus(req, buf + pos,
 						      size - pos, name, &e,
@@ -350,20 +275,20 @@ out_unlock:
 }
 
 void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		struct fuse_file_info *fi)
+		struct fuse_file_info *ffi)
 {
-	do_readdir(req, ino, size, off, fi, false);
+	do_readdir(req, ino, size, off, ffi, false);
 }
 
 void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		    struct fuse_file_info *fi)
+		    struct fuse_file_info *ffi)
 {
-	do_readdir(req, ino, size, off, fi, true);
+	do_readdir(req, ino, size, off, ffi, true);
 }
 
-void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *ffi)
 {
-	struct dir_handle *dh = (struct dir_handle *)(uintptr_t)fi->fh;
+	struct dir_handle *dh = (struct dir_handle *)(uintptr_t)ffi->fh;
 
 	if (dh)
 		dir_handle_free(dh);
@@ -371,7 +296,7 @@ void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 }
 
 void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
-		 struct fuse_file_info *fi)
+		 struct fuse_file_info *ffi)
 {
 	struct iomapfs *fsx = req_fs(req);
 	bool need_datasync = false;
@@ -385,45 +310,4 @@ void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 	if (!ret && need_datasync && fdatasync(fsx->dev_fd) < 0)
 		ret = -errno;
 	fuse_reply_err(req, -ret);
-}
-
-void op_statfs(fuse_req_t req, fuse_ino_t ino)
-{
-	struct iomapfs *fsx = req_fs(req);
-	struct ext2_super_block *sb;
-	struct statvfs sv;
-	uint64_t blocks, bfree, resv, overhead;
-	const uint32_t *uuid;
-
-	memset(&sv, 0, sizeof(sv));
-	fs_lock(fsx);
-	sb = fsx->fs->super;
-	blocks = ext2fs_blocks_count(sb);
-	bfree = ext2fs_free_blocks_count(sb);
-	resv = ext2fs_r_blocks_count(sb);
-	/* like ext4: metadata overhead is not counted as capacity */
-	overhead = sb->s_overhead_clusters;
-	if (!overhead)
-		overhead = (uint64_t)fsx->fs->desc_blocks +
-			   (uint64_t)fsx->fs->group_desc_count *
-				   (fsx->fs->inode_blocks_per_group + 2) +
-			   sb->s_first_data_block;
-	if (overhead > blocks - bfree)
-		overhead = blocks - bfree;
-	sv.f_bsize = fsx->blocksize;
-	sv.f_frsize = fsx->blocksize;
-	sv.f_blocks = blocks - overhead;
-	sv.f_bfree = bfree;
-	sv.f_bavail = bfree > resv ? bfree - resv : 0;
-	sv.f_files = sb->s_inodes_count;
-	sv.f_ffree = sb->s_free_inodes_count;
-	sv.f_favail = sv.f_ffree;
-	uuid = (const uint32_t *)sb->s_uuid;
-	sv.f_fsid = (unsigned long)(uuid[0] ^ uuid[1]) |
-		    ((unsigned long)(uuid[2] ^ uuid[3]) << 16 << 16);
-	sv.f_namemax = EXT2_NAME_LEN;
-	if (fs_is_ro(fsx))
-		sv.f_flag |= ST_RDONLY;
-	fs_unlock(fsx);
-	fuse_reply_statfs(req, &sv);
 }

@@ -17,7 +17,9 @@
  *
  * The daemon remembers which inodes it put on the list (fsx->orphans) to
  * know, when it frees an inode, whether it must unlink it from the chain
- * first; the chain on disk is the truth after a crash.
+ * first; the chain on disk is the truth after a crash.  What the next
+ * mount does with the chain it finds is inode_free_orphans()'s
+ * (inode_free.h): this file only keeps the list.
  */
 #include "config.h"
 
@@ -26,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io.h"
 #include "orphan.h"
 
 static ssize_t orphan_find(struct iomapfs *fsx, ext2_ino_t ino)
@@ -141,54 +142,17 @@ void orphan_forget_all(struct iomapfs *fsx)
 	fsx->n_orphans = fsx->cap_orphans = 0;
 }
 
-/*
- * One orphan found at mount: free it, or cut it back to its size; it
- * leaves the list in the transaction that finishes it (fs_free_inode()
- * and io_truncate_tail() call orphan_del()), so that a crash during the
- * recovery leaves a list the next mount takes up again.
- */
-static int orphan_recover_one(struct iomapfs *fsx, ext2_ino_t ino, bool *freed)
-{
-	struct ext2_inode_large inode;
-	struct fs_inode *fi;
-	int ret;
-
-	*freed = false;
-	fs_lock(fsx);
-	ret = fs_read_inode(fsx, ino, &inode);
-	if (!ret && !inode.i_links_count) {
-		ret = fs_free_inode(fsx, ino);
-		*freed = true;
-	} else if (!ret && !LINUX_S_ISREG(inode.i_mode)) {
-		ret = orphan_del(fsx, ino, NULL);
-	}
-	fs_unlock(fsx);
-	if (ret || *freed || !LINUX_S_ISREG(inode.i_mode))
-		return ret;
-	/* A truncate that did not finish: blocks past i_size go. */
-	fi = fs_inode_get(fsx, ino);
-	if (!fi)
-		return -ENOMEM;
-	pthread_rwlock_wrlock(&fi->io_lock);
-	ret = io_truncate_tail(fsx, fi);
-	pthread_rwlock_unlock(&fi->io_lock);
-	fs_inode_put(fsx, fi);
-	return ret;
-}
-
-int orphan_recover(struct iomapfs *fsx)
+int orphan_load(struct iomapfs *fsx, ext2_ino_t **list, size_t *n)
 {
 	struct ext2_super_block *sb = fsx->fs->super;
 	struct ext2_inode_large inode;
-	size_t n, i, nfreed = 0;
-	ext2_ino_t ino, *list;
-	bool freed;
+	ext2_ino_t ino;
 	int ret = 0;
 
+	*list = NULL;
+	*n = 0;
 	if (!fsx->journal || !sb->s_last_orphan)
 		return 0;
-	/* Learn the chain; each orphan leaves it as it is finished. */
-	fs_lock(fsx);
 	for (ino = sb->s_last_orphan; ino;) {
 		if (ino < EXT2_FIRST_INODE(sb) || ino > sb->s_inodes_count ||
 		    fsx->n_orphans >= sb->s_inodes_count ||
@@ -208,29 +172,16 @@ int orphan_recover(struct iomapfs *fsx)
 			break;
 		ino = inode.i_dtime;
 	}
-	fs_unlock(fsx);
-	n = fsx->n_orphans;
-	list = n ? malloc(n * sizeof(*list)) : NULL;
-	if (n && !list)
-		ret = -ENOMEM;
+	if (!ret && fsx->n_orphans) {
+		*list = malloc(fsx->n_orphans * sizeof(**list));
+		if (!*list)
+			ret = -ENOMEM;
+	}
 	if (ret) {
-		free(list);
 		orphan_forget_all(fsx);
 		return ret;
 	}
-	memcpy(list, fsx->orphans, n * sizeof(*list));
-	for (i = 0; i < n && !ret; i++) {
-		ret = orphan_recover_one(fsx, list[i], &freed);
-		nfreed += freed;
-	}
-	free(list);
-	if (ret)
-		return ret;
-	fs_lock(fsx);
-	ret = fs_flush_all(fsx);
-	fs_unlock(fsx);
-	fprintf(stderr,
-		"iomapfs: %s: orphan list: %zu inodes freed, %zu truncated\n",
-		fsx->source, nfreed, n - nfreed);
-	return ret;
+	memcpy(*list, fsx->orphans, fsx->n_orphans * sizeof(**list));
+	*n = fsx->n_orphans;
+	return 0;
 }

@@ -38,12 +38,14 @@ int orphan_del(struct iomapfs *fsx, ext2_ino_t ino,
 bool orphan_is(struct iomapfs *fsx, ext2_ino_t ino);
 
 /*
- * At mount, after the journal's replay and before any request: free the
- * orphans with no link left, cut the others back to their i_size, empty
- * the list, as the kernel's ext4_orphan_cleanup().  Prints what it did.
- * fs_lock NOT held (mount time, nothing else runs).
+ * At mount, after the journal's replay: learn the chain the superblock
+ * names (every inode on it is then orphan_is()), and hand a copy of it
+ * back in *list (*n inodes, freed by the caller) for the caller to finish
+ * each, which takes it off with orphan_del().  -EUCLEAN, with a message,
+ * for a chain that loops or names an inode out of range.  Nothing without
+ * the journal.
  */
-int orphan_recover(struct iomapfs *fsx);
+int orphan_load(struct iomapfs *fsx, ext2_ino_t **list, size_t *n);
 
 /* Forget the in-memory list (unmount). */
 void orphan_forget_all(struct iomapfs *fsx);

@@ -2,7 +2,8 @@
 /*
  * ctlpath.c - the control socket's location rule (see ctlpath.h): the
  * runtime directory per user, the systemd-style escaping of mountpoints
- * into socket names, and the listing that "iomapctl list" shows.
+ * into socket names, the records of sockets that live elsewhere, and the
+ * listing (and pruning) that "iomapctl list" shows.
  */
 #include "config.h"
 
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -67,8 +69,7 @@ int ctlpath_ensure_dir(const char *dir)
 static bool plain_char(unsigned char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	       (ch >= '0' && ch <= '9') || ch == ':' || ch == '_' ||
-	       ch == '.';
+	       (ch >= '0' && ch <= '9') || ch == ':' || ch == '_' || ch == '.';
 }
 
 int ctlpath_escape(const char *path, char **out)
@@ -179,8 +180,7 @@ static uint64_t fnv1a(const char *s)
 	return h;
 }
 
-int ctlpath_for_mountpoint(const char *dir, const char *mountpoint,
-			   char **out)
+int ctlpath_for_mountpoint(const char *dir, const char *mountpoint, char **out)
 {
 	struct sockaddr_un sa;
 	char *rdir = NULL, *esc = NULL;
@@ -258,8 +258,48 @@ void ctlpath_list_free(struct ctlpath_entry *list, size_t n)
 	for (i = 0; i < n; i++) {
 		free(list[i].path);
 		free(list[i].mountpoint);
+		free(list[i].socket);
 	}
 	free(list);
+}
+
+/*
+ * The entry for @dir/@name (ending in CTLPATH_SUFFIX) in *e: 0, 1 when it is
+ * no socket and no record (skipped), or -ENOMEM.
+ */
+static int list_entry(const char *dir, const char *name, mode_t mode,
+		      struct ctlpath_entry *e)
+{
+	size_t len = strlen(name) - strlen(CTLPATH_SUFFIX);
+	char *esc;
+	int ret;
+
+	memset(e, 0, sizeof(*e));
+	if (asprintf(&e->path, "%s/%s", dir, name) < 0)
+		return -ENOMEM;
+	e->record = S_ISREG(mode);
+	ret = e->record ? ctlpath_record_read(e->path, &e->socket) : 0;
+	if (ret && ret != -ESTALE && ret != -ENOMEM) {
+		ret = 1; /* not a record (or gone): not ours */
+		goto out_free;
+	}
+	if (!e->record)
+		e->socket = strdup(e->path);
+	esc = e->socket ? strndup(name, len) : NULL;
+	if (!esc) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	/* A name we cannot unescape still lists, with no mountpoint. */
+	if (ctlpath_unescape(esc, &e->mountpoint))
+		e->mountpoint = NULL;
+	free(esc);
+	return 0;
+out_free:
+	free(e->path);
+	free(e->socket);
+	memset(e, 0, sizeof(*e));
+	return ret;
 }
 
 int ctlpath_list(const char *dir, struct ctlpath_entry **list, size_t *n)
@@ -287,13 +327,12 @@ int ctlpath_list(const char *dir, struct ctlpath_entry **list, size_t *n)
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name), slen = strlen(CTLPATH_SUFFIX);
 		struct stat st;
-		char *path, *name;
 
 		if (len <= slen ||
 		    strcmp(de->d_name + len - slen, CTLPATH_SUFFIX))
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
-		    !S_ISSOCK(st.st_mode))
+		    !(S_ISSOCK(st.st_mode) || S_ISREG(st.st_mode)))
 			continue;
 		if (cnt == cap) {
 			size_t ncap = cap ? cap * 2 : 8;
@@ -307,20 +346,14 @@ int ctlpath_list(const char *dir, struct ctlpath_entry **list, size_t *n)
 			v = nv;
 			cap = ncap;
 		}
-		name = strndup(de->d_name, len - slen);
-		if (!name || asprintf(&path, "%s/%s", dir, de->d_name) < 0) {
-			free(name);
-			ret = -ENOMEM;
+		ret = list_entry(dir, de->d_name, st.st_mode, &v[cnt]);
+		if (ret < 0)
 			goto out_close;
-		}
-		v[cnt].path = path;
-		/* A name we cannot unescape still lists, with no mountpoint. */
-		if (ctlpath_unescape(name, &v[cnt].mountpoint))
-			v[cnt].mountpoint = NULL;
-		free(name);
-		cnt++;
+		if (ret == 0)
+			cnt++;
 	}
-	if (cnt)	/* qsort(NULL, 0, ...) is undefined */
+	ret = 0;
+	if (cnt) /* qsort(NULL, 0, ...) is undefined */
 		qsort(v, cnt, sizeof(*v), entry_cmp);
 	*list = v;
 	*n = cnt;
@@ -332,4 +365,272 @@ out_close:
 out_free_dir:
 	free(rdir);
 	return ret;
+}
+
+/* ---- liveness and records ----------------------------------------------- */
+
+int ctlpath_probe(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, ret = 0;
+
+	if (ctlpath_check_len(path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* A full backlog (EAGAIN) still means that someone listens. */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
+	    errno != EAGAIN)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int ctlpath_remove_if(const char *path, dev_t dev, ino_t ino)
+{
+	struct stat st;
+
+	/* Only lstat() and unlink(): an abort handler calls this too. */
+	if (lstat(path, &st) < 0)
+		return -errno;
+	if (st.st_dev != dev || st.st_ino != ino)
+		return -ESTALE;
+	return unlink(path) < 0 ? -errno : 0;
+}
+
+/*
+ * When process @pid started (clock ticks after boot, /proc/PID/stat's
+ * 22nd field): with the pid, it names one process for all time.  -ENOENT
+ * when there is no such process, -errno when it cannot be told.
+ */
+static int proc_start_time(long pid, unsigned long long *out)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v = 0;
+	ssize_t n;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	buf[n] = '\0';
+	/* The command name (field 2) may hold anything: skip past it. */
+	p = strrchr(buf, ')');
+	for (i = 2; p && i < 22; i++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &v) != 1)
+		return -EIO;
+	*out = v;
+	return 0;
+}
+
+int ctlpath_record_write(const char *record, const char *socket, dev_t *dev,
+			 ino_t *ino)
+{
+	unsigned long long start = 0;
+	struct stat st;
+	char *tmp = NULL;
+	FILE *f;
+	int fd, ret;
+
+	if (socket[0] != '/' || strchr(socket, '\n'))
+		return -EINVAL;
+	if (lstat(socket, &st) < 0)
+		return -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -ENOTSOCK;
+	/* The temporary name does not end in CTLPATH_SUFFIX: no lister
+	 * ever sees a record half written. */
+	if (asprintf(&tmp, "%s.XXXXXX", record) < 0)
+		return -ENOMEM;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		goto out_free;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		ret = -errno;
+		close(fd);
+		goto out_unlink;
+	}
+	fprintf(f, "%s\nsocket %s\ndev %llu\nino %llu\npid %ld\n",
+		CTLPATH_RECORD_MAGIC, socket, (unsigned long long)st.st_dev,
+		(unsigned long long)st.st_ino, (long)getpid());
+	if (!proc_start_time((long)getpid(), &start))
+		fprintf(f, "start %llu\n", start);
+	ret = ferror(f) ? -EIO : 0;
+	if (fclose(f) && !ret)
+		ret = -errno;
+	if (ret)
+		goto out_unlink;
+	/* link(), not rename(): never over a record or socket that appeared
+	 * since the caller looked. */
+	if (link(tmp, record) < 0) {
+		ret = -errno;
+		goto out_unlink;
+	}
+	if (lstat(record, &st) < 0) {
+		ret = -errno;
+		unlink(record);
+		goto out_unlink;
+	}
+	*dev = st.st_dev;
+	*ino = st.st_ino;
+out_unlink:
+	unlink(tmp);
+out_free:
+	free(tmp);
+	return ret;
+}
+
+/* The value of "KEY VALUE" line @key in @text, malloc'd; NULL if none. */
+static char *record_field(const char *text, const char *key)
+{
+	size_t klen = strlen(key);
+	const char *p = text;
+
+	while (p && *p) {
+		if (!strncmp(p, key, klen) && p[klen] == ' ')
+			return strndup(p + klen + 1,
+				       strcspn(p + klen + 1, "\n"));
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return NULL;
+}
+
+static int record_number(const char *text, const char *key,
+			 unsigned long long *out)
+{
+	char *v = record_field(text, key), *end;
+	int ret = -EBADMSG;
+
+	if (v && *v) {
+		errno = 0;
+		*out = strtoull(v, &end, 10);
+		if (!errno && !*end)
+			ret = 0;
+	}
+	free(v);
+	return ret;
+}
+
+/* The most a record may hold: a path and three numbers. */
+#define CTLPATH_RECORD_MAX 8192
+
+int ctlpath_record_read(const char *record, char **socket)
+{
+	unsigned long long dev, ino, pid, start, now;
+	char buf[CTLPATH_RECORD_MAX + 1], *sock = NULL;
+	struct stat st;
+	ssize_t n;
+	int fd, ret;
+
+	*socket = NULL;
+	fd = open(record, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return errno == ELOOP ? -EBADMSG : -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EBADMSG;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	ret = n < 0 ? -errno : 0;
+	close(fd);
+	if (ret)
+		return ret;
+	buf[n] = '\0';
+	if (strncmp(buf, CTLPATH_RECORD_MAGIC "\n",
+		    strlen(CTLPATH_RECORD_MAGIC) + 1) ||
+	    (size_t)n == sizeof(buf) - 1)
+		return -EBADMSG;
+	sock = record_field(buf, "socket");
+	if (!sock || sock[0] != '/' || record_number(buf, "dev", &dev) ||
+	    record_number(buf, "ino", &ino) ||
+	    record_number(buf, "pid", &pid)) {
+		free(sock);
+		return -EBADMSG;
+	}
+	*socket = sock;
+	if (lstat(sock, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+	    (unsigned long long)st.st_dev != dev ||
+	    (unsigned long long)st.st_ino != ino)
+		return -ESTALE;
+	/*
+	 * A socket made at the same path since may well have the same inode
+	 * number (a freed one is handed out again at once): the writer's
+	 * process is what tells.  When /proc does not say (hidepid), the
+	 * socket's answer to a connection has to.
+	 */
+	if (!record_number(buf, "start", &start)) {
+		ret = proc_start_time((long)pid, &now);
+		if (ret == -ENOENT || (!ret && now != start))
+			return -ESTALE;
+	}
+	return 0;
+}
+
+int ctlpath_resolve(const char *dir, const char *mountpoint, char **name,
+		    char **socket)
+{
+	struct stat st;
+	int ret;
+
+	*socket = NULL;
+	ret = ctlpath_for_mountpoint(dir, mountpoint, name);
+	if (ret)
+		return ret;
+	if (lstat(*name, &st) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode))
+		return ctlpath_record_read(*name, socket);
+	/* A socket, or whatever else: connect() has the last word. */
+	*socket = strdup(*name);
+	return *socket ? 0 : -ENOMEM;
+}
+
+int ctlpath_prune(const struct ctlpath_entry *e)
+{
+	char *sock = NULL;
+	struct stat st;
+	int ret;
+
+	if (lstat(e->path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (e->record) {
+		if (!S_ISREG(st.st_mode))
+			return 0;
+		ret = ctlpath_record_read(e->path, &sock);
+		if (!ret) {
+			ret = ctlpath_probe(sock);
+			if (ret == -ENOENT)
+				ret = -ECONNREFUSED;
+		} else if (ret == -ESTALE) {
+			ret = -ECONNREFUSED;
+		}
+		free(sock);
+	} else {
+		if (!S_ISSOCK(st.st_mode))
+			return 0;
+		ret = ctlpath_probe(e->path);
+	}
+	if (ret == 0 || ret == -ENOENT || ret == -EBADMSG)
+		return 0;
+	if (ret != -ECONNREFUSED)
+		return ret;
+	/* Stale.  A daemon that has replaced it since our lstat() left
+	 * another inode there, which stays. */
+	ret = ctlpath_remove_if(e->path, st.st_dev, st.st_ino);
+	if (ret == -ESTALE || ret == -ENOENT)
+		return 0;
+	return ret ? ret : 1;
 }

@@ -37,6 +37,7 @@
 #define PROTO_M_SET_LIMITS PROTO_INTERFACE ".SetLimits"
 #define PROTO_M_AUDIT PROTO_INTERFACE ".Audit"
 #define PROTO_M_WATCH PROTO_INTERFACE ".Watch"
+#define PROTO_M_SET_READ_ONLY PROTO_INTERFACE ".SetReadOnly"
 
 /* Errors of io.iomapfs.Cache (org.varlink.service ones are in varlink.h). */
 #define PROTO_E_NO_SUCH_INODE PROTO_INTERFACE ".NoSuchInode"
@@ -47,6 +48,7 @@
 #define PROTO_E_PROTOCOL_ERROR PROTO_INTERFACE ".ProtocolError"
 #define PROTO_E_TOO_MANY_CONNECTIONS PROTO_INTERFACE ".TooManyConnections"
 #define PROTO_E_READ_ONLY PROTO_INTERFACE ".ReadOnly"
+#define PROTO_E_REMOUNT_REFUSED PROTO_INTERFACE ".RemountRefused"
 
 /* Keys of the limits (GetLimits, SetLimits, -o options). */
 #define PROTO_LIMIT_CACHE_MAX "cache_max"

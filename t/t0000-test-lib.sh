@@ -48,6 +48,13 @@ test_expect_success 'test_when_finished runs after a failing body' '
 	test -f cleaned
 '
 
+test_expect_success 'a daemon log naming an error by number only fails the script' '
+	test_must_fail run_sub unknown "test_expect_success \"seven\" \"echo \\\"Unknown code ext2 47 #4337 for block bitmap\\\" >\\\"\\\$TRASH/iomapfs-mnt.log\\\"\"" &&
+	test_grep "^ok 1 - seven" unknown.out &&
+	test_grep "names an error by number only" unknown.out &&
+	run_sub known "test_expect_success \"eight\" \"echo \\\"Illegal block number passed to ext2fs_test_block_bitmap\\\" >\\\"\\\$TRASH/iomapfs-mnt.log\\\"\""
+'
+
 test_expect_success 'test_cmp shows a diff' '
 	echo a >a && echo b >b &&
 	test_must_fail test_cmp a b >diff.out &&

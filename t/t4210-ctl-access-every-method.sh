@@ -40,6 +40,7 @@ declare -A PARAMS=(
 	[io.iomapfs.Cache.SetCaching]='{"enabled":true}'
 	[io.iomapfs.Cache.GetLimits]='{}'
 	[io.iomapfs.Cache.SetLimits]='{}'
+	[io.iomapfs.Cache.SetReadOnly]='{"readonly":true}'
 	[org.varlink.service.GetInfo]='{}'
 	[org.varlink.service.GetInterfaceDescription]='{"interface":"io.iomapfs.Cache"}'
 )

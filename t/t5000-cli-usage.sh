@@ -57,6 +57,40 @@ test_expect_success JQ 'help -J lists the table; help -J CMD describes one' '
 	jq -e ".error.exit_code == 2" out
 '
 
+# The options of a command are declared once, in its record of the
+# command table: completion, help -J, the usage line and the option lines
+# of help all list the same ones.
+test_expect_success JQ 'a command has one list of options, wherever it shows' '
+	for c in $(ictl commands --all); do
+		ictl complete -- "$c" -- >comp &&
+		ictl -J help "$c" >doc &&
+		jq -r ".help.options[]" doc >json &&
+		test_cmp comp json &&
+		ictl help "$c" >help &&
+		while read -r o; do
+			head -n 1 help | grep -q -- "$o" &&
+			grep -q -- "^  $o" help || {
+				echo "$c: $o is not in the usage line and the options of help:"
+				cat help
+				return 1
+			}
+		done <comp || return 1
+	done &&
+	ictl complete -- flush -- >comp &&
+	printf -- "--all\n--range\n" >expect &&
+	test_cmp expect comp
+'
+
+test_expect_success 'options are parsed as declared: abbreviations, =VALUE, no value for a flag' '
+	test_expect_code 3 ictl -s "$TRASH/none.sock" dump --bl --range=0:4k 2>err &&
+	test_grep -q "none.sock" err &&
+	test_expect_code 2 ictl -s "$TRASH/none.sock" dump --blocks=1 2>err &&
+	test_grep -q "option --blocks takes no argument" err &&
+	test_expect_code 2 ictl -s "$TRASH/none.sock" map 12 --range 0:1 2>err &&
+	test_grep -q "unknown option --range" err &&
+	test_grep -q "^usage: iomapctl map INODE|PATH \[OFF \[LEN\]\] \[--blocks\]$" err
+'
+
 test_expect_success 'unknown command exits 2 and names it' '
 	test_expect_code 2 ictl frobnicate 2>err &&
 	test_grep -q "unknown command .frobnicate." err

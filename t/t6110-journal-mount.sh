@@ -129,7 +129,7 @@ test_expect_success 'a bad journal= or commit= value is refused' '
 	test_expect_code 2 "$IOMAPFS" -f -o journal_txn_max=1k "$IMG" m 2>err &&
 	test_grep "at least" err &&
 	test_expect_code 2 "$IOMAPFS" -f -o journal_cp_max=x "$IMG" m 2>err &&
-	test_grep "want a size" err
+	test_grep "want a SIZE" err
 '
 
 test_expect_success 'ext2: no journal, in place' '

@@ -212,10 +212,31 @@ test_cleanup_() {
 		[ $rc -ne 0 ] || rc=1
 		test_keep_trash=1
 	fi
+	test_no_unknown_code_ "$TRASH"/iomapfs-*.log || {
+		[ $rc -ne 0 ] || rc=1
+		test_keep_trash=1
+	}
 	if [ -z "${test_keep_trash:-}" ] || [ -z "${IOMAPFS_TEST_KEEP:-}" ]; then
 		rm -rf "$TRASH"
 	fi
 	exit $rc
+}
+
+# test_no_unknown_code_ FILE...: fail, naming the lines, when a daemon log
+# holds a com_err message whose error table was never registered ("Unknown
+# code ext2 47 ..."): every message must name its error in words.  Printed
+# as TAP comments, and to stderr for CI logs.
+test_no_unknown_code_() {
+	local f msg rc=0
+	for f in "$@"; do
+		[ -f "$f" ] && grep -q 'Unknown code' "$f" || continue
+		msg="failed: $f names an error by number only:
+$(grep -m 5 'Unknown code' "$f")"
+		printf '%s\n' "$msg" | sed 's/^/# /'
+		printf '%s\n' "$msg" >&2
+		rc=1
+	done
+	return $rc
 }
 trap test_cleanup_ EXIT
 trap 'exit 130' INT TERM

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * fuzz-ctl.c - fuzz harness for the control server's request handling
- * (daemon/ctl.c), driven the only way it can be: through its socket.  The
- * server runs in this process, as t/helper/ctl-server runs it (no FUSE):
- * over the built-in ext4 seed image opened read-only, with the real cache
- * (daemon/cache.c) filled from the real mapping source.  For each input:
+ * (daemon/ctl_server.c and ctl_methods.c), driven the only way it can be:
+ * through its socket.  The server runs in this process, as
+ * t/helper/ctl-server runs it (no FUSE): over the built-in ext4 seed image
+ * opened read-only, with the real cache (daemon/cache.c) filled from the
+ * real mapping source.  For each input:
  *   byte 0     low 4 bits: send the rest in chunks of 2^(n-1) bytes (0:
  *              in one send); 0x10: close the connection right after
  *              sending, without reading a reply;

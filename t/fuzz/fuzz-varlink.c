@@ -32,7 +32,7 @@
 #include "fuzz.h"
 #include "varlink.h"
 
-/* Parameter specs shaped like the control server's (daemon/ctl.c). */
+/* Parameter specs shaped like the control server's (daemon/ctl_methods.c). */
 static const struct varlink_param spec_range[] = {
 	{ "ino", VARLINK_T_INT, false, 1, UINT32_MAX },
 	{ "offset", VARLINK_T_INT, false, 0, INT64_MAX },

@@ -11,16 +11,21 @@
  *   punch INO OFF LEN       (with -w) free the blocks of a byte range on
  *                           disk WITHOUT telling the cache, so that an
  *                           audit has a stale mapping to find
+ * With -w the image is open read-write (SetReadOnly can switch it).
  * It prints "socket PATH" once serving, "ok ..." or "error ..." per
  * command, and stops (removing the socket) at end of input or SIGTERM.
  *
  * Usage: ctl-server [-w] [-s SOCKET] [-g GROUP] [-u OWNER_UID] IMAGE
  *        MOUNTPOINT
- * MOUNTPOINT only names the socket; nothing is mounted.
+ *        ctl-server -M
+ * MOUNTPOINT only names the socket; nothing is mounted.  -M prints the
+ * names of the server's method table in table order, one per line, and
+ * exits (t4160 checks that the order is sorted).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -31,6 +36,7 @@
 
 #include "cache.h"
 #include "ctl.h"
+#include "ctl_methods.h"
 #include "dirindex.h"
 #include "ext2map.h"
 #include "fs.h"
@@ -95,8 +101,12 @@ int main(int argc, char **argv)
 
 	fsx.owner_uid = getuid();
 	fsx.owner_gid = getgid();
-	while ((opt = getopt(argc, argv, "ws:g:u:")) != -1) {
+	while ((opt = getopt(argc, argv, "Mws:g:u:")) != -1) {
 		switch (opt) {
+		case 'M':
+			for (size_t i = 0; i < ctl_methods_count; i++)
+				printf("%s\n", ctl_methods[i].name);
+			return fflush(stdout) ? 1 : 0;
 		case 'w':
 			flags |= EXT2_FLAG_RW;
 			break;
@@ -111,7 +121,8 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: ctl-server [-w] [-s SOCKET] "
-				"[-g GROUP] [-u UID] IMAGE MOUNTPOINT\n");
+				"[-g GROUP] [-u UID] IMAGE MOUNTPOINT\n"
+				"       ctl-server -M\n");
 			return 2;
 		}
 	}
@@ -140,6 +151,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fsx.blocksize = fsx.fs->blocksize;
+	/* SetReadOnly syncs the device, as the daemon's dev_fd. */
+	if (flags & EXT2_FLAG_RW) {
+		fsx.dev_fd = open(img, O_RDWR | O_CLOEXEC);
+		if (fsx.dev_fd < 0) {
+			fprintf(stderr, "ctl-server: %s: %s\n", img,
+				strerror(errno));
+			return 1;
+		}
+	}
 	fsx.cache = cache_new(NULL, true, fs_map_source, &fsx);
 	if (!fsx.cache) {
 		fprintf(stderr, "ctl-server: cache_new: %s\n",
@@ -169,6 +189,8 @@ int main(int argc, char **argv)
 	cache_free(fsx.cache);
 	dix_free(fsx.dix);
 	ext2fs_close_free(&fsx.fs);
+	if (fsx.dev_fd >= 0)
+		close(fsx.dev_fd);
 	free(img);
 	return 0;
 }

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ops_attr.c - the FUSE operations on an inode's attributes: getattr,
+ * setattr (mode, owner, times; a size change goes to the data path,
+ * io_truncate(), under the inode's I/O lock), access, and readlink, which
+ * reads what a symlink says.  Attributes are read and written under
+ * fs_lock; getattr folds in the times a lock-free overwrite left pending
+ * (fs_load_inode()).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "acl.h"
+#include "inode.h"
+#include "io_falloc.h"
+#include "ops_attr.h"
+
+void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *ffi)
+{
+	struct iomapfs *fsx = req_fs(req);
+	struct ext2_inode_large inode;
+	struct stat st;
+	int ret;
+
+	fs_lock(fsx);
+	ret = fs_load_inode(fsx, fs_ino(ino), &inode);
+	if (!ret)
+		fs_fill_stat(fsx, fs_ino(ino), &inode, &st);
+	fs_unlock(fsx);
+	if (ret)
+		fuse_reply_err(req, -ret);
+	else
+		fuse_reply_attr(req, &st, FS_ATTR_TIMEOUT);
+}
+
+/*
+ * setattr(size): the data path truncates under the inode's I/O lock.
+ * Returns with *out referenced and its io_lock held exclusive, and a
+ * journal handle open (the caller drops all three after the attribute
+ * change that follows), or an error and *out NULL.
+ */
+static int setattr_size(struct iomapfs *fsx, ext2_ino_t ino,
+			struct fuse_file_info *ffi, uint64_t size,
+			struct fs_inode **out)
+{
+	struct ext2_inode_large inode;
+	struct fs_inode *fi;
+	int ret;
+
+	*out = NULL;
+	fs_lock(fsx);
+	ret = inode_read_as(fsx, ino, LINUX_S_IFREG, &inode);
+	fs_unlock(fsx);
+	if (ret)
+		return ret;
+	if (ffi && ffi->fh) {
+		fi = (struct fs_inode *)(uintptr_t)ffi->fh;
+		pthread_mutex_lock(&fsx->itab_lock);
+		fi->refs++;
+		pthread_mutex_unlock(&fsx->itab_lock);
+	} else {
+		fi = fs_inode_get(fsx, ino);
+		if (!fi)
+			return -ENOMEM;
+	}
+	pthread_rwlock_wrlock(&fi->io_lock);
+	*out = fi;
+	/*
+	 * journal: the truncate and the attribute change after it are one
+	 * operation in two fs_lock sections: one handle over both (taken
+	 * after io_lock, the lock order), so that no commit falls between.
+	 * A truncate too large for one transaction still commits between
+	 * its pieces (journal_split()), each a consistent state.
+	 */
+	fs_txn_start(fsx);
+	return io_truncate(fsx, fi, size);
+}
+
+void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
+		int to_set, struct fuse_file_info *ffi)
+{
+	struct iomapfs *fsx = req_fs(req);
+	ext2_ino_t ino = fs_ino(nodeid);
+	struct ext2_inode_large inode;
+	struct fs_inode *tfi = NULL;
+	struct timespec now;
+	struct stat st;
+	bool mode_changed = false;
+	int ret;
+
+	if (fs_is_ro(fsx)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (to_set & FUSE_SET_ATTR_SIZE) {
+		if (attr->st_size < 0) {
+			fuse_reply_err(req, EINVAL);
+			return;
+		}
+		ret = setattr_size(fsx, ino, ffi, (uint64_t)attr->st_size,
+				   &tfi);
+		if (ret)
+			goto out_truncated;
+	}
+
+	fs_lock(fsx);
+	ret = fs_load_inode(fsx, ino, &inode);
+	if (ret)
+		goto out_unlock;
+	fs_now(&now);
+	if (to_set & FUSE_SET_ATTR_MODE) {
+		inode.i_mode =
+			(inode.i_mode & LINUX_S_IFMT) | (attr->st_mode & 07777);
+		mode_changed = true;
+	}
+	if (to_set & FUSE_SET_ATTR_UID)
+		fs_inode_set_uid(&inode, attr->st_uid);
+	if (to_set & FUSE_SET_ATTR_GID)
+		fs_inode_set_gid(&inode, attr->st_gid);
+	if (to_set & FUSE_SET_ATTR_ATIME_NOW)
+		fs_set_time(&inode, FS_ATIME, &now);
+	else if (to_set & FUSE_SET_ATTR_ATIME)
+		fs_set_time(&inode, FS_ATIME, &attr->st_atim);
+	if (to_set & FUSE_SET_ATTR_MTIME_NOW)
+		fs_set_time(&inode, FS_MTIME, &now);
+	else if (to_set & FUSE_SET_ATTR_MTIME)
+		fs_set_time(&inode, FS_MTIME, &attr->st_mtim);
+	else if (to_set & FUSE_SET_ATTR_SIZE)
+		fs_set_time(&inode, FS_MTIME, &now);
+	if (to_set & FUSE_SET_ATTR_CTIME)
+		fs_set_time(&inode, FS_CTIME, &attr->st_ctim);
+	else
+		fs_set_time(&inode, FS_CTIME, &now);
+	ret = fs_write_inode(fsx, ino, &inode);
+	if (ret)
+		goto out_unlock;
+	if (mode_changed) {
+		ret = acl_chmod(fsx, ino, inode.i_mode);
+		if (ret)
+			goto out_unlock;
+		ret = fs_read_inode(fsx, ino, &inode);
+		if (ret)
+			goto out_unlock;
+	}
+	fs_fill_stat(fsx, ino, &inode, &st);
+out_unlock:
+	fs_unlock(fsx);
+out_truncated:
+	if (tfi) {
+		fs_txn_stop(fsx);
+		pthread_rwlock_unlock(&tfi->io_lock);
+		fs_inode_put(fsx, tfi);
+	}
+	if (ret)
+		fuse_reply_err(req, -ret);
+	else
+		fuse_reply_attr(req, &st, FS_ATTR_TIMEOUT);
+}
+
+void op_readlink(fuse_req_t req, fuse_ino_t nodeid)
+{
+	struct iomapfs *fsx = req_fs(req);
+	ext2_ino_t ino = fs_ino(nodeid);
+	struct ext2_inode_large inode;
+	ext2_file_t file;
+	unsigned int got;
+	char *buf = NULL;
+	size_t len = 0;
+	errcode_t err;
+	int ret;
+
+	fs_lock(fsx);
+	ret = inode_read_as(fsx, ino, LINUX_S_IFLNK, &inode);
+	if (ret)
+		goto out_unlock;
+	len = EXT2_I_SIZE(&inode);
+	if (len == 0 || len >= fsx->blocksize + 1u) {
+		ret = translate_error(fsx, EXT2_ET_FILESYSTEM_CORRUPTED, ino);
+		goto out_unlock;
+	}
+	buf = malloc(len + 1);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	if (inode.i_flags & EXT4_INLINE_DATA_FL) {
+		size_t isz = 0;
+
+		err = ext2fs_inline_data_size(fsx->fs, ino, &isz);
+		if (!err && isz < len)
+			err = EXT2_ET_FILESYSTEM_CORRUPTED;
+		if (!err) {
+			char *tmp = malloc(isz + 1);
+
+			if (!tmp) {
+				ret = -ENOMEM;
+				goto out_unlock;
+			}
+			err = ext2fs_inline_data_get(
+				fsx->fs, ino, EXT2_INODE(&inode), tmp, NULL);
+			if (!err)
+				memcpy(buf, tmp, len);
+			free(tmp);
+		}
+		ret = translate_error(fsx, err, ino);
+	} else if (ext2fs_is_fast_symlink(EXT2_INODE(&inode))) {
+		if (len > sizeof(inode.i_block)) {
+			ret = translate_error(fsx, EXT2_ET_FILESYSTEM_CORRUPTED,
+					      ino);
+			goto out_unlock;
+		}
+		memcpy(buf, inode.i_block, len);
+	} else {
+		err = ext2fs_file_open2(fsx->fs, ino, EXT2_INODE(&inode), 0,
+					&file);
+		if (err) {
+			ret = translate_error(fsx, err, ino);
+			goto out_unlock;
+		}
+		err = ext2fs_file_read(file, buf, (unsigned int)len, &got);
+		ext2fs_file_close(file);
+		if (!err && got != len)
+			err = EXT2_ET_SHORT_READ;
+		ret = translate_error(fsx, err, ino);
+	}
+out_unlock:
+	fs_unlock(fsx);
+	if (ret) {
+		fuse_reply_err(req, -ret);
+	} else {
+		buf[len] = '\0';
+		fuse_reply_readlink(req, buf);
+	}
+	free(buf);
+}
+
+void op_access(fuse_req_t req, fuse_ino_t nodeid, int mask)
+{
+	struct iomapfs *fsx = req_fs(req);
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct ext2_inode_large inode;
+	mode_t mode, bits;
+	int ret;
+
+	fs_lock(fsx);
+	ret = fs_read_inode(fsx, fs_ino(nodeid), &inode);
+	fs_unlock(fsx);
+	if (ret) {
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	mode = inode.i_mode;
+	if ((mask & W_OK) && fs_is_ro(fsx) &&
+	    (LINUX_S_ISREG(mode) || LINUX_S_ISDIR(mode) ||
+	     LINUX_S_ISLNK(mode))) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (mask == F_OK || fsx->opts.fakeroot) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	if (ctx->uid == 0) {
+		/* root may execute only what someone may execute */
+		ret = (mask & X_OK) && !LINUX_S_ISDIR(mode) && !(mode & 0111)
+			      ? EACCES
+			      : 0;
+		fuse_reply_err(req, ret);
+		return;
+	}
+	if (ctx->uid == fs_inode_uid(&inode))
+		bits = (mode >> 6) & 7;
+	else if (ctx->gid == fs_inode_gid(&inode))
+		bits = (mode >> 3) & 7;
+	else
+		bits = mode & 7;
+	fuse_reply_err(req, ((unsigned int)mask & ~bits) & 7 ? EACCES : 0);
+}

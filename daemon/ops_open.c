@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ops_open.c - the FUSE operations that open and close regular files:
+ * open, create (newinode.c makes the file) and release.  A file handle is
+ * a reference to the in-memory inode (ffi->fh holds the struct fs_inode),
+ * counted as open so that an unlinked file lives until its last release,
+ * which frees it (fs_inode_close()).  O_DIRECT handles use the kernel's
+ * direct-I/O mode with parallel direct writes.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/uio.h>
+
+#include "inode.h"
+#include "inode_free.h"
+#include "io_falloc.h"
+#include "newinode.h"
+#include "ops_open.h"
+
+/* Drop the handle in ffi->fh; free the inode when it was the last one
+ * of an unlinked file. */
+static void release_fh(struct iomapfs *fsx, struct fuse_file_info *ffi)
+{
+	struct fs_inode *fi = (struct fs_inode *)(uintptr_t)ffi->fh;
+	bool last;
+
+	if (!fi)
+		return;
+	/*
+	 * op_read() replies first and drops io_lock after: the kernel may
+	 * have sent this RELEASE, and a FORGET once it evicted the inode,
+	 * before that read is done with fi.  Taking io_lock once waits for
+	 * such a tail, so that the handle's reference outlives every request
+	 * made through the handle.
+	 */
+	pthread_rwlock_wrlock(&fi->io_lock);
+	pthread_rwlock_unlock(&fi->io_lock);
+	last = fs_inode_close(fsx, fi);
+	fs_lock(fsx);
+	if (!fs_is_ro(fsx))
+		fs_inode_sync_times(fsx, fi, NULL);
+	if (last && !fs_is_ro(fsx))
+		inode_free(fsx, fi->ino);
+	fs_unlock(fsx);
+	fs_inode_put(fsx, fi);
+	ffi->fh = 0;
+}
+
+/*
+ * Open regular file @ino: reference its in-memory inode into ffi->fh and
+ * count the handle; O_TRUNC (atomic_o_trunc) truncates under the I/O lock.
+ */
+static int open_file(struct iomapfs *fsx, ext2_ino_t ino,
+		     struct fuse_file_info *ffi)
+{
+	struct ext2_inode_large inode;
+	struct fs_inode *fi;
+	int ret;
+
+	if (fs_is_ro(fsx) &&
+	    ((ffi->flags & O_ACCMODE) != O_RDONLY || (ffi->flags & O_TRUNC)))
+		return -EROFS;
+	fs_lock(fsx);
+	ret = inode_read_as(fsx, ino, LINUX_S_IFREG, &inode);
+	fs_unlock(fsx);
+	if (ret)
+		return ret;
+	fi = fs_inode_get(fsx, ino);
+	if (!fi)
+		return -ENOMEM;
+	fs_inode_open(fsx, fi);
+	if ((ffi->flags & O_TRUNC) && (ffi->flags & O_ACCMODE) != O_RDONLY) {
+		pthread_rwlock_wrlock(&fi->io_lock);
+		ret = fs_inode_load_size(fsx, fi);
+		if (!ret && fi->size) {
+			ret = io_truncate(fsx, fi, 0);
+			if (!ret)
+				fs_inode_touch(fi);
+		}
+		pthread_rwlock_unlock(&fi->io_lock);
+		if (ret) {
+			fs_inode_close(fsx, fi);
+			fs_inode_put(fsx, fi);
+			return ret;
+		}
+	}
+	ffi->fh = (uint64_t)(uintptr_t)fi;
+	/* Every change passes through the kernel: its cache stays valid. */
+	ffi->keep_cache = 1;
+	ffi->noflush = 1; /* see op_create() */
+	/*
+	 * O_DIRECT: the kernel's direct-I/O mode (FOPEN_DIRECT_IO), which
+	 * op_open() combines with parallel direct writes.  In the cached
+	 * mode a direct write holds the inode's i_rwsem exclusive (so the
+	 * writers of one file run one at a time) and first asks us for
+	 * security.capability (file_remove_privs(), a GETXATTR round trip
+	 * per write).  The direct-I/O mode takes i_rwsem shared for writes
+	 * inside i_size and asks nothing.  It does not kill set-user-ID and
+	 * set-group-ID bits on write either, so files that have them keep
+	 * the cached mode, where the kernel does.
+	 */
+	if ((ffi->flags & O_DIRECT) &&
+	    !(inode.i_mode & (LINUX_S_ISUID | LINUX_S_ISGID)))
+		ffi->direct_io = 1;
+	return 0;
+}
+
+/* From the kernel's <linux/fuse.h> (ABI 7.36); libfuse 3.14 lacks it. */
+#define OPS_FOPEN_DIRECT_IO		 (1u << 0)
+#define OPS_FOPEN_KEEP_CACHE		 (1u << 1)
+#define OPS_FOPEN_NOFLUSH		 (1u << 5)
+#define OPS_FOPEN_PARALLEL_DIRECT_WRITES (1u << 6)
+
+/*
+ * Reply to an open whose handle is in direct-I/O mode, adding
+ * FOPEN_PARALLEL_DIRECT_WRITES, which libfuse 3.14's fuse_reply_open()
+ * cannot send: the reply is the kernel's struct fuse_open_out (fh,
+ * open_flags, padding), sent as is.  A kernel that does not know the flag
+ * ignores it.  Returns what fuse_reply_open() would.
+ */
+static int reply_open_direct(fuse_req_t req, const struct fuse_file_info *ffi)
+{
+	struct {
+		uint64_t fh;
+		uint32_t open_flags;
+		uint32_t padding;
+	} out = {
+		.fh = ffi->fh,
+		.open_flags = OPS_FOPEN_DIRECT_IO |
+			      OPS_FOPEN_PARALLEL_DIRECT_WRITES |
+			      (ffi->keep_cache ? OPS_FOPEN_KEEP_CACHE : 0) |
+			      (ffi->noflush ? OPS_FOPEN_NOFLUSH : 0),
+	};
+	struct iovec iov = {.iov_base = &out, .iov_len = sizeof(out)};
+
+	return fuse_reply_iov(req, &iov, 1);
+}
+
+void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *ffi)
+{
+	struct iomapfs *fsx = req_fs(req);
+	int ret = open_file(fsx, fs_ino(nodeid), ffi);
+
+	if (ret)
+		fuse_reply_err(req, -ret);
+	else if ((ffi->direct_io ? reply_open_direct(req, ffi)
+				 : fuse_reply_open(req, ffi)) == -ENOENT)
+		release_fh(fsx, ffi); /* interrupted: the kernel never knew */
+}
+
+void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+	       struct fuse_file_info *ffi)
+{
+	struct iomapfs *fsx = req_fs(req);
+	struct fuse_entry_param e;
+	struct fs_inode *fi = NULL;
+	int ret;
+
+	fs_lock(fsx);
+	ret = newinode_make(fsx, req, fs_ino(parent), name,
+			    (mode & 07777) | S_IFREG, 0, NULL, &e);
+	fs_unlock(fsx);
+	if (!ret) {
+		fi = fs_inode_get(fsx, fs_ino(e.ino));
+		if (!fi)
+			ret = -ENOMEM;
+	}
+	if (ret) {
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	fi->size = 0;
+	fi->size_valid = true;
+	fs_inode_open(fsx, fi);
+	ffi->fh = (uint64_t)(uintptr_t)fi;
+	ffi->keep_cache = 1;
+	/*
+	 * No FLUSH at close (FOPEN_NOFLUSH): our writes reach the device
+	 * before they are answered, so a flush has no error to report, and
+	 * the timestamps a lock-free overwrite left pending are folded into
+	 * every getattr and written by release.  Shared mappings are written
+	 * back when they are unmapped, not at close.  That saves one round
+	 * trip per close(2): two per file in 'printf > file', where the shell
+	 * closes the descriptor it dup2()s.
+	 */
+	ffi->noflush = 1;
+	if (fuse_reply_create(req, &e, ffi) == -ENOENT)
+		release_fh(fsx, ffi);
+}
+
+void op_release(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *ffi)
+{
+	release_fh(req_fs(req), ffi);
+	fuse_reply_err(req, 0);
+}
