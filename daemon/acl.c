@@ -17,6 +17,7 @@
 #include <sys/xattr.h>
 
 #include "acl.h"
+#include "killpriv.h"
 #include "xattr.h"
 
 #define ACL_XATTR_VERSION 2
@@ -174,7 +175,7 @@ int acl_inherit_prepare(struct iomapfs *fsx, ext2_ino_t parent, bool is_dir,
 	int ret;
 
 	memset(ai, 0, sizeof(*ai));
-	if (fsx->opts.fakeroot)
+	if (fsx->opts.fakeroot || fsx->opts.noacl)
 		goto out_umask;
 	ret = xattr_get(fsx, parent, XATTR_NAME_ACL_DEFAULT, &val, &len);
 	if (ret && ret != -ENODATA)
@@ -231,7 +232,7 @@ int acl_chmod(struct iomapfs *fsx, ext2_ino_t ino, mode_t mode)
 	size_t len, n, i;
 	int ret;
 
-	if (fsx->opts.fakeroot)
+	if (fsx->opts.fakeroot || fsx->opts.noacl)
 		return 0;
 	ret = xattr_get(fsx, ino, XATTR_NAME_ACL_ACCESS, &val, &len);
 	if (ret == -ENODATA)
@@ -315,12 +316,13 @@ static int acl_store(struct iomapfs *fsx, ext2_ino_t ino, const char *name,
 
 /*
  * A new access ACL: the mode follows it; an ACL equal to a mode is not
- * stored (as the kernel's posix_acl_update_mode()).  As ext4_set_acl(),
- * a mode that changes moves ctime, as does a stored ACL that changes
- * (xattr.c), and nothing moves when neither changes.
+ * stored, and a caller outside the file's group without CAP_FSETID clears
+ * its set-group-ID bit (as the kernel's posix_acl_update_mode()).  As
+ * ext4_set_acl(), a mode that changes moves ctime, as does a stored ACL
+ * that changes (xattr.c), and nothing moves when neither changes.
  */
-static int acl_set_access(struct iomapfs *fsx, ext2_ino_t ino, const void *val,
-			  size_t len, int flags)
+static int acl_set_access(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t ino,
+			  const void *val, size_t len, int flags)
 {
 	struct ext2_inode_large inode;
 	struct timespec now;
@@ -341,12 +343,19 @@ static int acl_set_access(struct iomapfs *fsx, ext2_ino_t ino, const void *val,
 	if (ret)
 		return ret;
 	ret = fs_load_inode(fsx, ino, &inode);
-	if (ret || (inode.i_mode & 0777) == mode)
+	if (ret)
 		return ret;
-	inode.i_mode = (inode.i_mode & ~0777u) | mode;
+	mode = killpriv_chmod(fsx, req, (inode.i_mode & ~0777u) | mode,
+			      fs_inode_gid(&inode));
+	if (mode == inode.i_mode)
+		return 0;
+	inode.i_mode = (__u16)mode;
 	fs_now(&now);
 	fs_set_time(&inode, FS_CTIME, &now);
-	return fs_write_inode(fsx, ino, &inode);
+	ret = fs_write_inode(fsx, ino, &inode);
+	if (!ret)
+		killpriv_note(fsx, ino, inode.i_mode);
+	return ret;
 }
 
 /*
@@ -362,8 +371,8 @@ static int acl_remove(struct iomapfs *fsx, ext2_ino_t ino, const char *name,
 	return ret == -ENODATA && !(flags & XATTR_REPLACE) ? 0 : ret;
 }
 
-int acl_set(struct iomapfs *fsx, ext2_ino_t ino, const char *name,
-	    const void *val, size_t len, int flags)
+int acl_set(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t ino,
+	    const char *name, const void *val, size_t len, int flags)
 {
 	struct acl_xattr_entry *e;
 	void *acl;
@@ -385,7 +394,7 @@ int acl_set(struct iomapfs *fsx, ext2_ino_t ino, const char *name,
 	else if (n == 0)
 		ret = acl_remove(fsx, ino, name, flags); /* empty: none */
 	else if (!strcmp(name, XATTR_NAME_ACL_ACCESS))
-		ret = acl_set_access(fsx, ino, acl, len, flags);
+		ret = acl_set_access(fsx, req, ino, acl, len, flags);
 	else
 		ret = acl_store(fsx, ino, name, acl, len, flags);
 	free(acl);

@@ -20,13 +20,13 @@
 bool acl_is_name(const char *name);
 
 /*
- * setxattr of ACL @name (system.posix_acl_access or _default) on @ino,
- * with @flags as setxattr(2): validates the ACL, updates the mode for an
- * access ACL, and stores only what a mode cannot say.  @val NULL:
- * removexattr.
+ * setxattr of ACL @name (system.posix_acl_access or _default) on @ino by
+ * @req's caller, with @flags as setxattr(2): validates the ACL, updates
+ * the mode for an access ACL (set-group-ID goes as killpriv_chmod() says),
+ * and stores only what a mode cannot say.  @val NULL: removexattr.
  */
-int acl_set(struct iomapfs *fsx, ext2_ino_t ino, const char *name,
-	    const void *val, size_t len, int flags);
+int acl_set(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t ino,
+	    const char *name, const void *val, size_t len, int flags);
 
 /*
  * chmod: make the access ACL of @ino, if any, agree with the new @mode

@@ -93,9 +93,7 @@ int inode_free(struct iomapfs *fsx, ext2_ino_t ino)
 	fi = fs_inode_find(fsx, ino);
 	if (fi) {
 		fi->size_valid = false;
-		pthread_mutex_lock(&fi->meta_lock);
-		fi->times_dirty = false;
-		pthread_mutex_unlock(&fi->meta_lock);
+		fs_inode_forget_attrs(fi);
 		fs_inode_put(fsx, fi);
 	}
 	return 0;
@@ -141,7 +139,8 @@ int inode_free_unlinked(struct iomapfs *fsx)
 	bool unlinked;
 	int ret, r;
 
-	if (!fsx->fs)
+	/* After FS_IOC_SHUTDOWN nothing more is written, as on ext4. */
+	if (!fsx->fs || fs_is_shut_down(fsx))
 		return 0;
 	fs_lock(fsx);
 	ret = fs_inode_snapshot(fsx, &arr, &n);

@@ -16,11 +16,13 @@
 
 #include "ext2map.h"
 #include "extent.h"
+#include "iflags.h"
 #include "io.h"
 #include "io_falloc.h"
 #include "io_write.h"
 #include "orphan.h"
 #include "split.h"
+#include "killpriv.h"
 
 /* --- fallocate -------------------------------------------------------- */
 
@@ -197,7 +199,7 @@ void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 			  FALLOC_FL_ZERO_RANGE;
 	uint64_t off = (uint64_t)offset, len = (uint64_t)length;
 	struct fs_inode *fi;
-	bool ref, keep = mode & FALLOC_FL_KEEP_SIZE;
+	bool ref, keep = mode & FALLOC_FL_KEEP_SIZE, mode_changed = false;
 	int ret;
 
 	/* COLLAPSE_RANGE and INSERT_RANGE never get here: the kernel's FUSE
@@ -234,6 +236,14 @@ void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 		ret = -ENODEV;
 		goto out_unlock;
 	}
+	ret = iflags_may_fallocate(&inode, mode);
+	if (ret)
+		goto out_unlock;
+	/* As ext4: every mode clears the bits a write clears. */
+	ret = killpriv_write_locked(fsx, req, fi, &inode);
+	if (ret < 0)
+		goto out_unlock;
+	mode_changed = ret;
 	if (!(mode & FALLOC_FL_PUNCH_HOLE) &&
 	    off + len > iomap_ext2_max_bytes(fsx->fs,
 					     (struct ext2_inode *)&inode)) {
@@ -265,6 +275,8 @@ void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 out_unlock:
 	fs_unlock(fsx);
 	io_unlock(fi);
+	if (mode_changed)
+		killpriv_tell_kernel(fsx, fi->ino);
 	io_put(fsx, fi, ref);
 	fuse_reply_err(req, -ret);
 }

@@ -55,8 +55,10 @@
 
 #include "ext2map.h"
 #include "extent.h"
+#include "iflags.h"
 #include "io.h"
 #include "io_write.h"
+#include "killpriv.h"
 
 /* Largest number of mappings one fast-path overwrite handles before it
  * gives up and takes the slow path (a very fragmented range). */
@@ -692,6 +694,11 @@ void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 	io_rdlock(fi);
 	ret = fs_inode_load_size(fsx, fi);
 	if (!ret)
+		ret = iflags_may_write(fi, (uint64_t)off, fi->size);
+	/* A write-back WRITE has no caller: see killpriv.c. */
+	if (!ret && !(ffi && ffi->writepage))
+		ret = killpriv_write(fsx, req, fi);
+	if (!ret)
 		ret = io_write_fast(fsx, fi, bufv, (uint64_t)off, len);
 	io_unlock(fi);
 	if (ret == 1) {
@@ -702,16 +709,20 @@ void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 		goto out_err;
 
 	io_wrlock(fi);
-	fs_lock(fsx);
-	n = io_write_locked(fsx, fi, bufv, len, (uint64_t)off);
-	/* journal: blocks freed by the running transaction wait for its
-	 * commit (R4 in journal.h); once it committed they may be taken.
-	 * Not when the data was consumed already (a pipe cannot be read
-	 * twice). */
-	if (n == -ENOSPC && bufv->idx == 0 && bufv->off == 0 &&
-	    fs_retry_enospc(fsx))
+	/* again: a SETFLAGS may have come between the two locks */
+	n = iflags_may_write(fi, (uint64_t)off, fi->size);
+	if (!n) {
+		fs_lock(fsx);
 		n = io_write_locked(fsx, fi, bufv, len, (uint64_t)off);
-	fs_unlock(fsx);
+		/* journal: blocks freed by the running transaction wait for
+		 * its commit (R4 in journal.h); once it committed they may
+		 * be taken.  Not when the data was consumed already (a pipe
+		 * cannot be read twice). */
+		if (n == -ENOSPC && bufv->idx == 0 && bufv->off == 0 &&
+		    fs_retry_enospc(fsx))
+			n = io_write_locked(fsx, fi, bufv, len, (uint64_t)off);
+		fs_unlock(fsx);
+	}
 	io_unlock(fi);
 	if (n < 0) {
 		ret = (int)n;

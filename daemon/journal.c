@@ -208,6 +208,7 @@ static const char *const jnl_cause_names[JOURNAL_CAUSE_COUNT] = {
 	[JOURNAL_CAUSE_TIMER] = "timer", [JOURNAL_CAUSE_FSYNC] = "fsync",
 	[JOURNAL_CAUSE_SIZE] = "size",	 [JOURNAL_CAUSE_UNMOUNT] = "unmount",
 	[JOURNAL_CAUSE_SPLIT] = "split", [JOURNAL_CAUSE_ERROR] = "error",
+	[JOURNAL_CAUSE_SPACE] = "space",
 };
 
 const char *journal_cause_name(enum journal_cause cause)
@@ -1322,6 +1323,30 @@ int journal_checkpoint(struct journal *j)
 
 /* --- commit --------------------------------------------------------------- */
 
+/*
+ * The blocks the transaction that just became durable freed, in runs, to
+ * the daemon (-o discard).  Only now: before the commit, a crash would
+ * bring the freeing back out of existence and the block's contents with
+ * it (R4).  Blocks freed and in use again are no longer pending.
+ */
+static void jnl_report_freed(struct journal *j)
+{
+	ext2_filsys fs = j->fs;
+	blk64_t blk = fs->super->s_first_data_block, end, last;
+
+	if (!j->ops.freed)
+		return;
+	last = ext2fs_blocks_count(fs->super) - 1;
+	while (blk <= last && !ext2fs_find_first_set_block_bitmap2(
+				      j->pending, blk, last, &blk)) {
+		if (ext2fs_find_first_zero_block_bitmap2(j->pending, blk, last,
+							 &end))
+			end = last + 1;
+		j->ops.freed(j->ops.arg, blk, end - blk);
+		blk = end;
+	}
+}
+
 /* The running transaction is durable: its copies become the committed
  * ones, its revoked blocks leave the checkpoint list (R5), its freed
  * blocks become free for the allocator (R4). */
@@ -1362,6 +1387,7 @@ static void jnl_finish_commit(struct journal *j, uint32_t written)
 	}
 	j->nrevokes = 0;
 	if (j->pending_any) {
+		jnl_report_freed(j);
 		ext2fs_clear_block_bitmap(j->pending);
 		j->pending_any = false;
 		j->pending_count = 0;
@@ -1562,6 +1588,11 @@ void journal_handle_stop(struct journal *j)
 	if (!j->updates)
 		pthread_cond_broadcast(&j->cond);
 	pthread_mutex_unlock(j->lock);
+}
+
+bool journal_block_pending(const struct journal *j, blk64_t blk)
+{
+	return j->pending_any && ext2fs_test_block_bitmap2(j->pending, blk);
 }
 
 bool journal_frees_pending(const struct journal *j)
@@ -2123,6 +2154,23 @@ int journal_resume(struct journal *j)
 	if (j->aborted)
 		return j->error;
 	return journal_start(j);
+}
+
+void journal_halt(struct journal *j)
+{
+	/*
+	 * FS_IOC_SHUTDOWN: as jbd2_journal_abort() after ext4's shutdown,
+	 * but nothing is written, not even the error into the journal's
+	 * superblock: the log keeps what committed, for the next mount to
+	 * replay, and the running transaction is dropped at unmount.
+	 */
+	if (j->aborted)
+		return;
+	j->aborted = true;
+	j->error = -EIO;
+	j->st.aborted = true;
+	j->st.error = j->error;
+	pthread_cond_signal(&j->kick);
 }
 
 bool journal_active(const struct journal *j)

@@ -73,6 +73,12 @@ struct journal_ops {
 	 * daemon applies its errors= policy.  @err is a negative errno.
 	 */
 	void (*failed)(void *arg, int err);
+	/*
+	 * Optional: blocks [@blk, @blk + @count) that the transaction just
+	 * committed freed are free for good (R4 in journal.c): -o discard
+	 * may discard them now, and not before.  fs_lock held.
+	 */
+	void (*freed)(void *arg, uint64_t blk, uint64_t count);
 	void *arg;
 };
 
@@ -86,15 +92,15 @@ struct journal_stats {
 	uint64_t commit_ns_total;
 	uint64_t commit_ns_max;
 	uint64_t checkpoints;
-	uint64_t checkpoint_blocks; /* blocks written home */
-	uint64_t skipped_same;	    /* writes equal to the newest copy */
-	uint64_t freed_dropped;	    /* copies dropped because freed */
-	uint64_t bitmap_misses;	    /* full-bitmap check: groups missed */
-	uint64_t nospace_waits;	    /* commits put off: no room for the log */
+	uint64_t checkpoint_blocks;  /* blocks written home */
+	uint64_t skipped_same;	     /* writes equal to the newest copy */
+	uint64_t freed_dropped;	     /* copies dropped because freed */
+	uint64_t bitmap_misses;	     /* full-bitmap check: groups missed */
+	uint64_t nospace_waits;	     /* commits put off: no room for the log */
 	uint64_t running_blocks_max; /* the largest transaction committed */
 	uint64_t cp_bytes_max;	     /* the most committed bytes not home */
-	uint32_t tid;		    /* the running transaction */
-	uint32_t running_blocks;    /* blocks in it now */
+	uint32_t tid;		     /* the running transaction */
+	uint32_t running_blocks;     /* blocks in it now */
 	uint32_t running_revokes;
 	uint64_t cp_blocks; /* committed blocks not home yet */
 	uint64_t cp_bytes;  /* memory they hold */
@@ -165,6 +171,13 @@ int journal_pause(struct journal *j);
  */
 int journal_resume(struct journal *j);
 
+/*
+ * FS_IOC_SHUTDOWN: nothing more commits or goes home, and nothing is
+ * written to say so (the caller has committed first, or not, by the
+ * ioctl's mode).  fs_lock held.
+ */
+void journal_halt(struct journal *j);
+
 /* Whether the hooks are on (started, and not paused or shut down). */
 bool journal_active(const struct journal *j);
 
@@ -229,6 +242,13 @@ void journal_enter(struct journal *j);
  * (an allocation that failed with ENOSPC may succeed after one).
  */
 bool journal_frees_pending(const struct journal *j);
+
+/*
+ * Whether block @blk was freed by a transaction that has not committed
+ * yet (R4): free in the bitmap, but not to be allocated or discarded
+ * before that commit.  fs_lock held.
+ */
+bool journal_block_pending(const struct journal *j, blk64_t blk);
 
 /*
  * Abort the journal (errors=remount-ro or panic after corruption, @err):

@@ -5,7 +5,7 @@
  * io_truncate(), under the inode's I/O lock), access, and readlink, which
  * reads what a symlink says.  Attributes are read and written under
  * fs_lock; getattr folds in the times a lock-free overwrite left pending
- * (fs_load_inode()).
+ * (fs_peek_inode()).
  */
 #include "config.h"
 
@@ -15,8 +15,10 @@
 #include <unistd.h>
 
 #include "acl.h"
+#include "iflags.h"
 #include "inode.h"
 #include "io_falloc.h"
+#include "killpriv.h"
 #include "ops_attr.h"
 
 void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *ffi)
@@ -27,7 +29,7 @@ void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *ffi)
 	int ret;
 
 	fs_lock(fsx);
-	ret = fs_load_inode(fsx, fs_ino(ino), &inode);
+	ret = fs_peek_inode(fsx, fs_ino(ino), &inode);
 	if (!ret)
 		fs_fill_stat(fsx, fs_ino(ino), &inode, &st);
 	fs_unlock(fsx);
@@ -38,13 +40,15 @@ void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *ffi)
 }
 
 /*
- * setattr(size): the data path truncates under the inode's I/O lock.
- * Returns with *out referenced and its io_lock held exclusive, and a
- * journal handle open (the caller drops all three after the attribute
- * change that follows), or an error and *out NULL.
+ * setattr(size): the data path truncates under the inode's I/O lock.  The
+ * inode's flags (@to_set: iflags_may_setattr()) are judged under that
+ * lock too, which SETFLAGS takes to change them.  Returns with *out
+ * referenced and its io_lock held exclusive, and a journal handle open
+ * (the caller drops all three after the attribute change that follows),
+ * or an error and *out NULL when the truncate did not start.
  */
 static int setattr_size(struct iomapfs *fsx, ext2_ino_t ino,
-			struct fuse_file_info *ffi, uint64_t size,
+			struct fuse_file_info *ffi, uint64_t size, int to_set,
 			struct fs_inode **out)
 {
 	struct ext2_inode_large inode;
@@ -52,11 +56,6 @@ static int setattr_size(struct iomapfs *fsx, ext2_ino_t ino,
 	int ret;
 
 	*out = NULL;
-	fs_lock(fsx);
-	ret = inode_read_as(fsx, ino, LINUX_S_IFREG, &inode);
-	fs_unlock(fsx);
-	if (ret)
-		return ret;
 	if (ffi && ffi->fh) {
 		fi = (struct fs_inode *)(uintptr_t)ffi->fh;
 		pthread_mutex_lock(&fsx->itab_lock);
@@ -68,6 +67,16 @@ static int setattr_size(struct iomapfs *fsx, ext2_ino_t ino,
 			return -ENOMEM;
 	}
 	pthread_rwlock_wrlock(&fi->io_lock);
+	fs_lock(fsx);
+	ret = inode_read_as(fsx, ino, LINUX_S_IFREG, &inode);
+	if (!ret)
+		ret = iflags_may_setattr(&inode, to_set);
+	fs_unlock(fsx);
+	if (ret) {
+		pthread_rwlock_unlock(&fi->io_lock);
+		fs_inode_put(fsx, fi);
+		return ret;
+	}
 	*out = fi;
 	/*
 	 * journal: the truncate and the attribute change after it are one
@@ -80,6 +89,58 @@ static int setattr_size(struct iomapfs *fsx, ext2_ino_t ino,
 	return io_truncate(fsx, fi, size);
 }
 
+/* The attributes a SETATTR names; one that names none is the kernel's
+ * file_remove_privs() for a change of the contents (killpriv.c). */
+#define SETATTR_NAMED                                                     \
+	(FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID |     \
+	 FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | \
+	 FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW |              \
+	 FUSE_SET_ATTR_CTIME)
+
+/*
+ * The mode @inode gets from a SETATTR of @to_set by @req's caller, with
+ * the set-user-ID and set-group-ID bits ext4 would clear cleared
+ * (killpriv.h): a new mode loses set-group-ID when the caller is outside
+ * the file's (new) group; chown clears as chown(2) does, with the group
+ * the file had; a truncate, and a SETATTR that names nothing, as a write.
+ * The kernel checks the first itself with default_permissions; the others
+ * are left to us (killpriv.c).
+ */
+static mode_t setattr_mode(struct iomapfs *fsx, fuse_req_t req,
+			   const struct ext2_inode_large *inode,
+			   const struct stat *attr, int to_set)
+{
+	gid_t gid = fs_inode_gid(inode);
+	mode_t mode = inode->i_mode;
+
+	if (to_set & FUSE_SET_ATTR_MODE)
+		mode = killpriv_chmod(
+			fsx, req,
+			(mode & LINUX_S_IFMT) | (attr->st_mode & 07777),
+			(to_set & FUSE_SET_ATTR_GID) ? attr->st_gid : gid);
+	if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))
+		mode = killpriv_chown(fsx, req, mode, gid);
+	else if ((to_set & FUSE_SET_ATTR_SIZE) || !(to_set & SETATTR_NAMED))
+		mode = killpriv_modify(fsx, req, mode, gid);
+	return mode;
+}
+
+/*
+ * The times setattr sets, explicitly or to now, replace what @ino's
+ * in-memory inode keeps pending for them (lazytime).  fs_lock held.
+ */
+static void setattr_drop_times(struct iomapfs *fsx, ext2_ino_t ino, int to_set)
+{
+	struct fs_inode *fi = fs_inode_find(fsx, ino);
+
+	if (!fi)
+		return;
+	fs_inode_drop_times(fi, to_set & FUSE_SET_ATTR_ATIME,
+			    to_set &
+				    (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_SIZE));
+	fs_inode_put(fsx, fi);
+}
+
 void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
 		int to_set, struct fuse_file_info *ffi)
 {
@@ -90,6 +151,7 @@ void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
 	struct timespec now;
 	struct stat st;
 	bool mode_changed = false;
+	mode_t mode;
 	int ret;
 
 	if (fs_is_ro(fsx)) {
@@ -102,21 +164,22 @@ void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
 			return;
 		}
 		ret = setattr_size(fsx, ino, ffi, (uint64_t)attr->st_size,
-				   &tfi);
+				   to_set, &tfi);
 		if (ret)
 			goto out_truncated;
 	}
 
 	fs_lock(fsx);
 	ret = fs_load_inode(fsx, ino, &inode);
+	if (!ret)
+		ret = iflags_may_setattr(&inode, to_set);
 	if (ret)
 		goto out_unlock;
 	fs_now(&now);
-	if (to_set & FUSE_SET_ATTR_MODE) {
-		inode.i_mode =
-			(inode.i_mode & LINUX_S_IFMT) | (attr->st_mode & 07777);
+	mode = setattr_mode(fsx, req, &inode, attr, to_set);
+	if (to_set & FUSE_SET_ATTR_MODE)
 		mode_changed = true;
-	}
+	inode.i_mode = (__u16)mode;
 	if (to_set & FUSE_SET_ATTR_UID)
 		fs_inode_set_uid(&inode, attr->st_uid);
 	if (to_set & FUSE_SET_ATTR_GID)
@@ -135,9 +198,11 @@ void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
 		fs_set_time(&inode, FS_CTIME, &attr->st_ctim);
 	else
 		fs_set_time(&inode, FS_CTIME, &now);
+	setattr_drop_times(fsx, ino, to_set);
 	ret = fs_write_inode(fsx, ino, &inode);
 	if (ret)
 		goto out_unlock;
+	killpriv_note(fsx, ino, inode.i_mode);
 	if (mode_changed) {
 		ret = acl_chmod(fsx, ino, inode.i_mode);
 		if (ret)

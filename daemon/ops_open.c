@@ -13,9 +13,12 @@
 #include <fcntl.h>
 #include <sys/uio.h>
 
+#include "atime.h"
+#include "iflags.h"
 #include "inode.h"
 #include "inode_free.h"
 #include "io_falloc.h"
+#include "killpriv.h"
 #include "newinode.h"
 #include "ops_open.h"
 
@@ -39,7 +42,8 @@ static void release_fh(struct iomapfs *fsx, struct fuse_file_info *ffi)
 	pthread_rwlock_unlock(&fi->io_lock);
 	last = fs_inode_close(fsx, fi);
 	fs_lock(fsx);
-	if (!fs_is_ro(fsx))
+	/* with -o lazytime the times wait for the inode's next write */
+	if (!fs_is_ro(fsx) && !fsx->opts.lazytime)
 		fs_inode_sync_times(fsx, fi, NULL);
 	if (last && !fs_is_ro(fsx))
 		inode_free(fsx, fi->ino);
@@ -49,14 +53,20 @@ static void release_fh(struct iomapfs *fsx, struct fuse_file_info *ffi)
 }
 
 /*
- * Open regular file @ino: reference its in-memory inode into ffi->fh and
- * count the handle; O_TRUNC (atomic_o_trunc) truncates under the I/O lock.
+ * Open regular file @ino for @req: reference its in-memory inode into
+ * ffi->fh and count the handle; O_TRUNC (atomic_o_trunc) truncates under
+ * the I/O lock, and clears the set-user-ID and set-group-ID bits a write
+ * would, empty file or not, as ext4's open does (the kernel's FUSE never
+ * sends the setattr that would ask for it: killpriv.c).
+ * The inode's flags decide first (immutable, append-only), as the
+ * kernel's may_open() does for ext4; the in-memory inode notes what was
+ * read, under fs_lock, so that no flag change slips between.
  */
-static int open_file(struct iomapfs *fsx, ext2_ino_t ino,
+static int open_file(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t ino,
 		     struct fuse_file_info *ffi)
 {
 	struct ext2_inode_large inode;
-	struct fs_inode *fi;
+	struct fs_inode *fi = NULL;
 	int ret;
 
 	if (fs_is_ro(fsx) &&
@@ -64,16 +74,24 @@ static int open_file(struct iomapfs *fsx, ext2_ino_t ino,
 		return -EROFS;
 	fs_lock(fsx);
 	ret = inode_read_as(fsx, ino, LINUX_S_IFREG, &inode);
+	if (!ret)
+		ret = iflags_may_open(&inode, ffi->flags);
+	if (!ret) {
+		fi = fs_inode_get(fsx, ino);
+		if (!fi)
+			ret = -ENOMEM;
+		else
+			fs_inode_note(fi, &inode);
+	}
 	fs_unlock(fsx);
 	if (ret)
 		return ret;
-	fi = fs_inode_get(fsx, ino);
-	if (!fi)
-		return -ENOMEM;
 	fs_inode_open(fsx, fi);
 	if ((ffi->flags & O_TRUNC) && (ffi->flags & O_ACCMODE) != O_RDONLY) {
 		pthread_rwlock_wrlock(&fi->io_lock);
 		ret = fs_inode_load_size(fsx, fi);
+		if (!ret)
+			ret = killpriv_write(fsx, req, fi);
 		if (!ret && fi->size) {
 			ret = io_truncate(fsx, fi, 0);
 			if (!ret)
@@ -87,8 +105,12 @@ static int open_file(struct iomapfs *fsx, ext2_ino_t ino,
 		}
 	}
 	ffi->fh = (uint64_t)(uintptr_t)fi;
-	/* Every change passes through the kernel: its cache stays valid. */
-	ffi->keep_cache = 1;
+	/*
+	 * Every change passes through the kernel: its cache stays valid.
+	 * Unless the access time waits for a read (atime.c): a read the
+	 * kernel answers from its cache never reaches us.
+	 */
+	ffi->keep_cache = !atime_wants_reads(fsx, fi, ffi->flags);
 	ffi->noflush = 1; /* see op_create() */
 	/*
 	 * O_DIRECT: the kernel's direct-I/O mode (FOPEN_DIRECT_IO), which
@@ -97,12 +119,11 @@ static int open_file(struct iomapfs *fsx, ext2_ino_t ino,
 	 * writers of one file run one at a time) and first asks us for
 	 * security.capability (file_remove_privs(), a GETXATTR round trip
 	 * per write).  The direct-I/O mode takes i_rwsem shared for writes
-	 * inside i_size and asks nothing.  It does not kill set-user-ID and
-	 * set-group-ID bits on write either, so files that have them keep
-	 * the cached mode, where the kernel does.
+	 * inside i_size and asks nothing.  The kernel clears no set-user-ID
+	 * or set-group-ID bit on its writes: op_write_buf() does, in either
+	 * mode (killpriv.c).
 	 */
-	if ((ffi->flags & O_DIRECT) &&
-	    !(inode.i_mode & (LINUX_S_ISUID | LINUX_S_ISGID)))
+	if (ffi->flags & O_DIRECT)
 		ffi->direct_io = 1;
 	return 0;
 }
@@ -141,7 +162,7 @@ static int reply_open_direct(fuse_req_t req, const struct fuse_file_info *ffi)
 void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *ffi)
 {
 	struct iomapfs *fsx = req_fs(req);
-	int ret = open_file(fsx, fs_ino(nodeid), ffi);
+	int ret = open_file(fsx, req, fs_ino(nodeid), ffi);
 
 	if (ret)
 		fuse_reply_err(req, -ret);
@@ -173,6 +194,7 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	}
 	fi->size = 0;
 	fi->size_valid = true;
+	killpriv_note(fsx, fi->ino, e.attr.st_mode);
 	fs_inode_open(fsx, fi);
 	ffi->fh = (uint64_t)(uintptr_t)fi;
 	ffi->keep_cache = 1;
@@ -189,6 +211,47 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	if (fuse_reply_create(req, &e, ffi) == -ENOENT)
 		release_fh(fsx, ffi);
 }
+
+#ifdef HAVE_STRUCT_FUSE_LOWLEVEL_OPS_TMPFILE
+/*
+ * O_TMPFILE (libfuse 3.17 and later): a file without a name, open; its
+ * last close frees it, unless link(2) named it first (op_link()).
+ */
+void op_tmpfile(fuse_req_t req, fuse_ino_t parent, mode_t mode,
+		struct fuse_file_info *ffi)
+{
+	struct iomapfs *fsx = req_fs(req);
+	struct fuse_entry_param e;
+	struct fs_inode *fi = NULL;
+	int ret;
+
+	fs_lock(fsx);
+	ret = newinode_tmpfile(fsx, req, fs_ino(parent),
+			       (mode & 07777) | S_IFREG, &e);
+	fs_unlock(fsx);
+	if (!ret) {
+		fi = fs_inode_get(fsx, fs_ino(e.ino));
+		if (!fi)
+			ret = -ENOMEM;
+	}
+	if (ret) {
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	fi->size = 0;
+	fi->size_valid = true;
+	fs_inode_open(fsx, fi);
+	pthread_mutex_lock(&fsx->itab_lock);
+	fi->unlinked = true;
+	fi->tmpfile = true;
+	pthread_mutex_unlock(&fsx->itab_lock);
+	ffi->fh = (uint64_t)(uintptr_t)fi;
+	ffi->keep_cache = 1;
+	ffi->noflush = 1; /* see op_create() */
+	if (fuse_reply_create(req, &e, ffi) == -ENOENT)
+		release_fh(fsx, ffi);
+}
+#endif
 
 void op_release(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *ffi)
 {

@@ -57,7 +57,7 @@ test_expect_success FUSE,E2FSPROGS,DATAIO 'unmount: the freed blocks now hold fi
 	fillino=$(debugfs -R "stat /fill" "$IMG" 2>/dev/null |
 		  sed -n "s/^Inode: \([0-9]*\).*/\1/p") &&
 	for b in $(cat etb) $(head -n 4 dirblocks); do
-		owner=$(debugfs -R "icheck $b" "$IMG" 2>/dev/null | awk "NR == 2 { print \$2 }")
+		owner=$(debugfs -R "icheck $b" "$IMG" 2>/dev/null | awk "NR == 2 { print \$2 }") &&
 		test_eq "$fillino" "$owner" "owner of block $b" || return 1
 	done
 '

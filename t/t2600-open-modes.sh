@@ -4,7 +4,7 @@
 # O_DIRECT handles get the kernel's direct-I/O mode with parallel direct
 # writes: four fio writers on one file must still write every byte they
 # verify, and a write by an unprivileged user must still clear the
-# set-user-ID bit (such files keep the cached mode).  Handles are opened
+# set-user-ID bit (the daemon clears it: t2015).  Handles are opened
 # without FLUSH at close: the mtime of an overwrite must still be seen
 # right after close and be on disk after unmount.
 test_description='O_DIRECT in direct-I/O mode, no FLUSH at close'
@@ -50,6 +50,31 @@ test_expect_success FUSE,E2FSPROGS,ROOT 'an unprivileged O_DIRECT write clears s
 		dd if=/dev/zero of="$MNT/suid" bs=4k count=1 oflag=direct \
 		conv=notrunc status=none &&
 	test_eq 777 "$(stat -c %a "$MNT/suid")" "mode after the write"
+'
+
+# iomapfs(8): "a shared mmap(2) of that descriptor fails with ENODEV (map
+# a descriptor opened without O_DIRECT)".
+test_expect_success FUSE,E2FSPROGS,PYTHON3 'a shared mmap of an O_DIRECT descriptor fails with ENODEV; without O_DIRECT it maps' '
+	dd if=/dev/urandom of="$MNT/mapped" bs=4k count=4 status=none &&
+	python3 -c "
+import errno, mmap, os, sys
+p = sys.argv[1]
+fd = os.open(p, os.O_RDWR | os.O_DIRECT)
+try:
+    mmap.mmap(fd, 4096, mmap.MAP_SHARED)
+    sys.exit(\"expected ENODEV from a shared mmap of an O_DIRECT descriptor, it mapped\")
+except OSError as e:
+    if e.errno != errno.ENODEV:
+        sys.exit(\"expected ENODEV, got %s\" % errno.errorcode.get(e.errno, e.errno))
+os.close(fd)
+fd = os.open(p, os.O_RDWR)
+m = mmap.mmap(fd, 4096, mmap.MAP_SHARED)
+m[0:6] = b\"mapped\"
+m.flush()
+m.close()
+os.close(fd)
+" "$MNT/mapped" &&
+	test_eq mapped "$(head -c 6 "$MNT/mapped")" "the first bytes, written through the map"
 '
 
 test_expect_success FUSE,E2FSPROGS 'the mtime of an overwrite is seen after close and kept' '

@@ -77,7 +77,7 @@ for how in fusermount SIGTERM; do
 				sleep 0.05
 			done &&
 			! kill -0 \$IOMAPFS_PID 2>/dev/null &&
-			{ fusermount3 -u -z \"\$MNT\" 2>/dev/null; true; }
+			{ fusermount3 -u -z \"\$MNT\" 2>/dev/null || true; }
 		else
 			iomapfs_unmount \"\$MNT\"
 		fi &&

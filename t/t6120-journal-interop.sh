@@ -63,11 +63,11 @@ round() {
 	work_pid=$! &&
 	sleep "$delay" &&
 	kill -KILL "$IOMAPFS_PID" &&
-	{ wait "$IOMAPFS_PID"; true; } &&
-	{ wait "$work_pid"; true; } &&
+	{ wait "$IOMAPFS_PID" || true; } &&
+	{ wait "$work_pid" || true; } &&
 	{ fusermount3 -u -z "$MNT" 2>/dev/null || umount -l "$MNT"; } &&
 	txns=$(debugfs -R logdump "$IMG" 2>/dev/null |
-		grep -c "type 2 (commit block)") &&
+		{ grep -c "type 2 (commit block)" || true; }) &&
 	cp --sparse=always "$IMG" k.img && cp --sparse=always "$IMG" e.img &&
 	kmount k.img && umount "$K" &&
 	fsck_clean k.img &&

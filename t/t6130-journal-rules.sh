@@ -30,7 +30,7 @@ truncate -s 8M probe.img && mke2fs -q -F -t ext4 probe.img &&
 # kill_daemon: SIGKILL the daemon and drop its mount.
 kill_daemon() {
 	kill -KILL "$IOMAPFS_PID" &&
-	{ wait "$IOMAPFS_PID"; true; } &&
+	{ wait "$IOMAPFS_PID" || true; } &&
 	{ fusermount3 -u -z "$MNT" 2>/dev/null || umount -l "$MNT"; }
 }
 
@@ -70,7 +70,7 @@ test_expect_success 'revoke: freed metadata blocks reused as data survive every 
 	fillino=$(debugfs -R "stat /fill" e.img 2>/dev/null |
 		  sed -n "s/^Inode: \([0-9]*\).*/\1/p") &&
 	for b in $(head -n 4 dirblocks); do
-		owner=$(debugfs -R "icheck $b" e.img 2>/dev/null | awk "NR == 2 { print \$2 }")
+		owner=$(debugfs -R "icheck $b" e.img 2>/dev/null | awk "NR == 2 { print \$2 }") &&
 		test_eq "$fillino" "$owner" "owner of block $b" || return 1
 	done &&
 	rm -f dump.out && debugfs -R "dump /fill dump.out" e.img >/dev/null 2>&1 &&
@@ -90,7 +90,7 @@ test_expect_success 'a deleted file is not overwritten before its deletion commi
 	"$DATAIO" fill "$MNT/filler" 6 64K >/dev/null &&
 	sync "$MNT/a" && sync "$MNT/filler" &&
 	rm "$MNT/a" &&
-	{ "$DATAIO" fill "$MNT/b" 7 64K >b.out; true; } &&
+	{ "$DATAIO" fill "$MNT/b" 7 64K >b.out || true; } &&
 	kill_daemon &&
 	image_replay "$IMG" && fsck_clean "$IMG" &&
 	if debugfs -R "stat /a" "$IMG" 2>&1 | grep -q "File not found"; then

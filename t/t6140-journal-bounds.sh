@@ -42,7 +42,7 @@ os.close(fd)' "$1" "$2"
 
 kill_daemon() {
 	kill -KILL "$IOMAPFS_PID" &&
-	{ wait "$IOMAPFS_PID"; true; } &&
+	{ wait "$IOMAPFS_PID" || true; } &&
 	{ fusermount3 -u -z "$MNT" 2>/dev/null || umount -l "$MNT"; }
 }
 
@@ -111,7 +111,7 @@ for op in unlink truncate; do
 		make_image \"\$IMG\" 1G -t ext4 -b 4096 -J size=4 &&
 		iomapfs_mount \"\$IMG\" \"\$MNT\" -o commit=600,journal_txn_max=64k &&
 		frag \"\$MNT/big\" 30000 && sync \"\$MNT/big\" &&
-		before=\$(debugfs -R logdump \"\$IMG\" 2>/dev/null | grep -c 'commit block') &&
+		before=\$(debugfs -R logdump \"\$IMG\" 2>/dev/null | { grep -c 'commit block' || true; }) &&
 		{
 			if [ $op = unlink ]; then
 				rm \"\$MNT/big\" &
@@ -122,13 +122,15 @@ for op in unlink truncate; do
 		opid=\$! &&
 		# Kill once the operation has committed three of its pieces.
 		for i in \$(seq 1 400); do
-			n=\$(debugfs -R logdump \"\$IMG\" 2>/dev/null | grep -c 'commit block')
-			[ \$n -ge \$((before + 3)) ] && break
-			kill -0 \$opid 2>/dev/null || break
-			sleep 0.05
+			n=\$(debugfs -R logdump \"\$IMG\" 2>/dev/null | { grep -c 'commit block' || true; }) &&
+			if [ \$n -ge \$((before + 3)) ] ||
+				! kill -0 \$opid 2>/dev/null; then
+				break
+			fi &&
+			sleep 0.05 || return 1
 		done &&
-		kill_daemon && { wait \$opid; true; } &&
-		n=\$(debugfs -R logdump \"\$IMG\" 2>/dev/null | grep -c 'commit block') &&
+		kill_daemon && { wait \$opid || true; } &&
+		n=\$(debugfs -R logdump \"\$IMG\" 2>/dev/null | { grep -c 'commit block' || true; }) &&
 		if [ \$n -lt \$((before + 3)) ]; then
 			echo \"expected the $op to commit 3 pieces before the kill, it committed \$((n - before))\"
 			false
