@@ -636,11 +636,28 @@ int fs_inode_snapshot(struct iomapfs *fsx, struct fs_inode ***out, size_t *n)
 	return 0;
 }
 
-int fs_flush_all(struct iomapfs *fsx)
+/* Write the timestamps every in-memory inode keeps pending.  fs_lock. */
+static int fs_sync_all_times(struct iomapfs *fsx)
 {
 	struct fs_inode **arr;
-	errcode_t err;
 	size_t i, n;
+	int ret;
+
+	ret = fs_inode_snapshot(fsx, &arr, &n);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++) {
+		if (!fs_is_ro(fsx))
+			fs_inode_sync_times(fsx, arr[i], NULL);
+		fs_inode_put(fsx, arr[i]);
+	}
+	free(arr);
+	return 0;
+}
+
+int fs_flush_all(struct iomapfs *fsx)
+{
+	errcode_t err;
 	int ret;
 
 	if (!(fsx->fs->flags & EXT2_FLAG_RW))
@@ -655,15 +672,9 @@ int fs_flush_all(struct iomapfs *fsx)
 			       : journal_commit(fsx->journal,
 						JOURNAL_CAUSE_UNMOUNT);
 	/* Timestamps left pending by lock-free overwrites. */
-	ret = fs_inode_snapshot(fsx, &arr, &n);
+	ret = fs_sync_all_times(fsx);
 	if (ret)
 		return ret;
-	for (i = 0; i < n; i++) {
-		if (!fs_is_ro(fsx))
-			fs_inode_sync_times(fsx, arr[i], NULL);
-		fs_inode_put(fsx, arr[i]);
-	}
-	free(arr);
 	if (fsx->ro_now && !(fsx->fs->super->s_state & EXT2_ERROR_FS))
 		return 0;
 	/* -o nobarrier: nor does libext2fs fsync its descriptor */
@@ -728,23 +739,11 @@ int fs_sync_inode(struct iomapfs *fsx, ext2_ino_t ino, bool datasync,
 static int fs_journal_pre_commit(void *arg)
 {
 	struct iomapfs *fsx = arg;
-	struct fs_inode **arr;
-	size_t i, n;
-	int ret;
 
 	/* Cleared before the scan: a touch during it sets it again. */
 	if (!atomic_exchange(&fs_times_maybe_dirty, false))
 		return 0;
-	ret = fs_inode_snapshot(fsx, &arr, &n);
-	if (ret)
-		return ret;
-	for (i = 0; i < n; i++) {
-		if (!fs_is_ro(fsx))
-			fs_inode_sync_times(fsx, arr[i], NULL);
-		fs_inode_put(fsx, arr[i]);
-	}
-	free(arr);
-	return 0;
+	return fs_sync_all_times(fsx);
 }
 
 /* The journal failed: the errors= policy, as for corruption. */
