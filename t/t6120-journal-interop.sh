@@ -4,16 +4,17 @@
 # Each round mounts a fresh image, runs t/helper/jwork.py (creates,
 # renames, unlinks, links, symlinks, xattrs, truncates, fallocate, punch,
 # a file open after its unlink, and fsynced markers), kills the daemon
-# with SIGKILL after a while, and replays copies of the image two ways:
+# with SIGKILL after a while, and replays copies of the image three ways:
 #  - the kernel (mount -o loop, unmount): e2fsck -fn must find nothing;
+#  - iomapfs (read-write mount, unmount): e2fsck -fn must find nothing;
 #  - e2fsck -E journal_only: e2fsck -fn may report at most the
 #    superblock's free block and inode counts (ext4 never journals them);
-# then both replayed images must hold the same tree (every file's bytes,
+# then the three replayed images must hold the same tree (every file's bytes,
 # stat and xattrs, through read-only kernel mounts), and every marker
 # fsynced before the kill must be there.  IOMAPFS_JOURNAL_ROUNDS=N (make
 # crash-long) runs more rounds.  The figures are printed as TAP
 # diagnostics.
-test_description='a killed daemon: the kernel and e2fsck replay its journal to the same clean tree'
+test_description='a killed daemon: the kernel, e2fsck and iomapfs replay its journal to the same clean tree'
 . "$(dirname "$0")/test-lib.sh"
 
 command -v python3 >/dev/null || skip_all "needs python3"
@@ -56,7 +57,7 @@ fsck_only_counts() {
 round() {
 	local kind=$1 bs=$2 seed=$3 delay=$4 work_pid txns
 	shift 4
-	rm -f log k.img e.img &&
+	rm -f log k.img e.img i.img &&
 	make_image "$IMG" 128M -t "$kind" -b "$bs" "$@" &&
 	iomapfs_mount "$IMG" "$MNT" -o commit=1 &&
 	{ $JWORK run "$MNT" log "$seed" 60 >work.out 2>&1 & } &&
@@ -69,17 +70,22 @@ round() {
 	txns=$(debugfs -R logdump "$IMG" 2>/dev/null |
 		{ grep -c "type 2 (commit block)" || true; }) &&
 	cp --sparse=always "$IMG" k.img && cp --sparse=always "$IMG" e.img &&
+	cp --sparse=always "$IMG" i.img &&
 	kmount k.img && umount "$K" &&
 	fsck_clean k.img &&
+	iomapfs_mount i.img "$MNT" && iomapfs_unmount "$MNT" &&
+	fsck_clean i.img &&
 	e2fsck -y -E journal_only e.img >jo.out 2>&1 &&
 	fsck_only_counts e.img &&
 	kmount k.img ro && $JWORK tree "$K" >k.tree && umount "$K" &&
 	kmount e.img ro && $JWORK tree "$K" >e.tree &&
 	$JWORK markers "$K" log >markers.out &&
 	umount "$K" &&
+	kmount i.img ro && $JWORK tree "$K" >i.tree && umount "$K" &&
 	test_cmp k.tree e.tree &&
+	test_cmp k.tree i.tree &&
 	test_note "$kind ${bs}: kill after $delay s: $(grep -c '^D' log) marker" \
-		"fsyncs, $txns transactions in the log; the kernel and e2fsck" \
+		"fsyncs, $txns transactions in the log; the kernel, e2fsck and iomapfs" \
 		"agree on $(wc -l <k.tree) entries; $(cat markers.out)"
 }
 
@@ -94,7 +100,7 @@ n=0
 for spec in $specs; do
 	IFS=: read -r -a a <<<"$spec"
 	n=$((n + 1))
-	test_expect_success "round $n: ${a[0]} ${a[1]}, kill -9 after ${a[3]} s, replayed twice" "
+	test_expect_success "round $n: ${a[0]} ${a[1]}, kill -9 after ${a[3]} s, replayed three ways" "
 		round ${a[*]}
 	"
 	test_show_notes
