@@ -47,18 +47,13 @@
 #include "journal.h"
 #include "replay.h"
 
-/* The extra timestamp word: 2 epoch bits, then 30 bits of nanoseconds. */
-#define FS_EPOCH_BITS 2
-#define FS_EPOCH_MASK ((1u << FS_EPOCH_BITS) - 1)
-#define FS_NSEC_MASK  (~0u << FS_EPOCH_BITS)
-
 /* journal: some inode may have timestamps pending (fs_inode_touch()). */
 static atomic_bool fs_times_maybe_dirty;
 
-/* Whether @field lies inside the inode's used size (128 + i_extra_isize). */
-#define FS_FITS(inode, field)                                                 \
-	(offsetof(struct ext2_inode_large, field) + sizeof((inode)->field) <= \
-	 (size_t)EXT2_GOOD_OLD_INODE_SIZE + (inode)->i_extra_isize)
+bool fs_times_take_dirty(void)
+{
+	return atomic_exchange(&fs_times_maybe_dirty, false);
+}
 
 void fs_lock(struct iomapfs *fsx)
 {
@@ -186,110 +181,7 @@ int translate_error_at(struct iomapfs *fsx, errcode_t err, ext2_ino_t ino,
 	return ret;
 }
 
-/* --- timestamps and owners ------------------------------------------- */
-
-static uint32_t fs_encode_extra(const struct timespec *ts)
-{
-	uint32_t extra;
-
-	extra = (uint32_t)(((int64_t)ts->tv_sec - (int32_t)ts->tv_sec) >> 32) &
-		FS_EPOCH_MASK;
-	return extra | ((uint32_t)ts->tv_nsec << FS_EPOCH_BITS);
-}
-
-static void fs_decode_extra(struct timespec *ts, uint32_t extra)
-{
-	if (extra & FS_EPOCH_MASK)
-		ts->tv_sec += (int64_t)(extra & FS_EPOCH_MASK) << 32;
-	ts->tv_nsec = (extra & FS_NSEC_MASK) >> FS_EPOCH_BITS;
-}
-
-void fs_get_time(const struct ext2_inode_large *inode, enum fs_time which,
-		 struct timespec *ts)
-{
-	uint32_t sec = 0, extra = 0;
-	bool has_extra = false;
-
-	switch (which) {
-	case FS_ATIME:
-		sec = inode->i_atime;
-		has_extra = FS_FITS(inode, i_atime_extra);
-		extra = has_extra ? inode->i_atime_extra : 0;
-		break;
-	case FS_MTIME:
-		sec = inode->i_mtime;
-		has_extra = FS_FITS(inode, i_mtime_extra);
-		extra = has_extra ? inode->i_mtime_extra : 0;
-		break;
-	case FS_CTIME:
-		sec = inode->i_ctime;
-		has_extra = FS_FITS(inode, i_ctime_extra);
-		extra = has_extra ? inode->i_ctime_extra : 0;
-		break;
-	case FS_CRTIME:
-		sec = FS_FITS(inode, i_crtime) ? inode->i_crtime : 0;
-		has_extra = FS_FITS(inode, i_crtime_extra);
-		extra = has_extra ? inode->i_crtime_extra : 0;
-		break;
-	}
-	ts->tv_sec = (int32_t)sec;
-	ts->tv_nsec = 0;
-	if (has_extra)
-		fs_decode_extra(ts, extra);
-}
-
-void fs_set_time(struct ext2_inode_large *inode, enum fs_time which,
-		 const struct timespec *ts)
-{
-	struct timespec t = *ts;
-	bool has_extra;
-
-	switch (which) {
-	case FS_ATIME:
-		has_extra = FS_FITS(inode, i_atime_extra);
-		break;
-	case FS_MTIME:
-		has_extra = FS_FITS(inode, i_mtime_extra);
-		break;
-	case FS_CTIME:
-		has_extra = FS_FITS(inode, i_ctime_extra);
-		break;
-	default:
-		has_extra = FS_FITS(inode, i_crtime_extra);
-		break;
-	}
-	/* Clamp to what the on-disk format can hold, as ext4 does. */
-	if (t.tv_sec < INT32_MIN)
-		t.tv_sec = INT32_MIN;
-	if (has_extra && t.tv_sec > (int64_t)INT32_MAX + (3ll << 32))
-		t.tv_sec = (int64_t)INT32_MAX + (3ll << 32);
-	else if (!has_extra && t.tv_sec > INT32_MAX)
-		t.tv_sec = INT32_MAX;
-
-	switch (which) {
-	case FS_ATIME:
-		inode->i_atime = (uint32_t)t.tv_sec;
-		if (has_extra)
-			inode->i_atime_extra = fs_encode_extra(&t);
-		break;
-	case FS_MTIME:
-		inode->i_mtime = (uint32_t)t.tv_sec;
-		if (has_extra)
-			inode->i_mtime_extra = fs_encode_extra(&t);
-		break;
-	case FS_CTIME:
-		inode->i_ctime = (uint32_t)t.tv_sec;
-		if (has_extra)
-			inode->i_ctime_extra = fs_encode_extra(&t);
-		break;
-	case FS_CRTIME:
-		if (FS_FITS(inode, i_crtime))
-			inode->i_crtime = (uint32_t)t.tv_sec;
-		if (has_extra)
-			inode->i_crtime_extra = fs_encode_extra(&t);
-		break;
-	}
-}
+/* --- owners ---------------------------------------------------------- */
 
 /*
  * -o nouid32: owners are the low 16 bits on disk, as ext4 reads and writes
@@ -328,62 +220,6 @@ void fs_inode_set_gid(struct ext2_inode_large *inode, gid_t gid)
 		gid = FS_OVERFLOW_ID;
 	inode->i_gid = gid & 0xffff;
 	inode->osd2.linux2.l_i_gid_high = fs_uid16 ? 0 : gid >> 16;
-}
-
-/* Device number of a device inode, in either of the two encodings. */
-static dev_t fs_inode_rdev(const struct ext2_inode_large *inode)
-{
-	uint32_t old = inode->i_block[0], new = inode->i_block[1];
-
-	if (old)
-		return makedev((old >> 8) & 0xff, old & 0xff);
-	return makedev((new & 0xfff00) >> 8,
-		       (new & 0xff) | ((new >> 12) & 0xfff00));
-}
-
-void fs_fill_stat(struct iomapfs *fsx, ext2_ino_t ino,
-		  const struct ext2_inode_large *inode, struct stat *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->st_ino = ino;
-	st->st_dev = 0;
-	st->st_mode = inode->i_mode;
-	st->st_nlink = inode->i_links_count;
-	/* dir_nlink: a directory with too many subdirectories says 1 */
-	st->st_uid = fs_inode_uid(inode);
-	st->st_gid = fs_inode_gid(inode);
-	st->st_size = EXT2_I_SIZE(inode);
-	st->st_blksize = fsx->blocksize;
-	st->st_blocks = ext2fs_get_stat_i_blocks(
-		fsx->fs, EXT2_INODE((struct ext2_inode_large *)inode));
-	if (LINUX_S_ISCHR(inode->i_mode) || LINUX_S_ISBLK(inode->i_mode))
-		st->st_rdev = fs_inode_rdev(inode);
-	fs_get_time(inode, FS_ATIME, &st->st_atim);
-	fs_get_time(inode, FS_MTIME, &st->st_mtim);
-	fs_get_time(inode, FS_CTIME, &st->st_ctim);
-}
-
-int fs_fill_entry(struct iomapfs *fsx, ext2_ino_t ino,
-		  const struct ext2_inode_large *inode,
-		  struct fuse_entry_param *e)
-{
-	struct fs_inode *fi;
-
-	memset(e, 0, sizeof(*e));
-	fi = fs_inode_get(fsx, ino);
-	if (!fi)
-		return -ENOMEM;
-	pthread_mutex_lock(&fsx->itab_lock);
-	fi->nlookup++;
-	pthread_mutex_unlock(&fsx->itab_lock);
-	fs_inode_put(fsx, fi);
-
-	e->ino = fs_nodeid(ino);
-	e->generation = inode->i_generation;
-	e->attr_timeout = FS_ATTR_TIMEOUT;
-	e->entry_timeout = FS_ATTR_TIMEOUT;
-	fs_fill_stat(fsx, ino, inode, &e->attr);
-	return 0;
 }
 
 /* --- the on-disk inode ------------------------------------------------ */
@@ -636,8 +472,7 @@ int fs_inode_snapshot(struct iomapfs *fsx, struct fs_inode ***out, size_t *n)
 	return 0;
 }
 
-/* Write the timestamps every in-memory inode keeps pending.  fs_lock. */
-static int fs_sync_all_times(struct iomapfs *fsx)
+int fs_sync_all_times(struct iomapfs *fsx)
 {
 	struct fs_inode **arr;
 	size_t i, n;
@@ -711,131 +546,6 @@ int fs_dev_flush(struct iomapfs *fsx)
 	if (fsx->opts.nobarrier)
 		return 0;
 	return fdatasync(fsx->dev_fd) < 0 ? -errno : 0;
-}
-
-int fs_sync_inode(struct iomapfs *fsx, ext2_ino_t ino, bool datasync,
-		  bool *need_datasync)
-{
-	bool committed = false;
-	int ret;
-
-	*need_datasync = false;
-	if (!fsx->journal)
-		return fs_flush_all(fsx);
-	/* After a failure no fsync may look like it succeeded. */
-	if (journal_failed(fsx->journal))
-		return -EIO;
-	/* journal: commit if the running transaction changed the inode;
-	 * its flushes (R2) make the data durable too. */
-	ret = journal_sync_inode(fsx->journal, ino, datasync, &committed);
-	if (!ret && !committed)
-		*need_datasync = true;
-	return ret;
-}
-
-/* journal: the daemon's side of the hooks (journal_ops). */
-
-/* Before a commit: the timestamps lock-free overwrites left pending. */
-static int fs_journal_pre_commit(void *arg)
-{
-	struct iomapfs *fsx = arg;
-
-	/* Cleared before the scan: a touch during it sets it again. */
-	if (!atomic_exchange(&fs_times_maybe_dirty, false))
-		return 0;
-	return fs_sync_all_times(fsx);
-}
-
-/* The journal failed: the errors= policy, as for corruption. */
-static void fs_journal_failed(void *arg, int err)
-{
-	struct iomapfs *fsx = arg;
-
-	if (fsx->opts.errors == FS_ERRORS_PANIC) {
-		fprintf(stderr,
-			"iomapfs: %s: the journal failed (%s): errors=panic: "
-			"stopping\n",
-			fsx->source, strerror(-err));
-		abort();
-	}
-	/* Nothing can commit any more: with continue too, writing on
-	 * would only change memory. */
-	if (!fsx->ro_now)
-		fprintf(stderr,
-			"iomapfs: %s: the journal failed (%s): now "
-			"read-only; the next mount replays what committed\n",
-			fsx->source, strerror(-err));
-	fsx->ro_now = true;
-}
-
-/* -o discard: what a transaction freed, once it committed (discard.c). */
-static void fs_journal_freed(void *arg, uint64_t blk, uint64_t count)
-{
-	struct iomapfs *fsx = arg;
-
-	if (fsx->opts.discard)
-		discard_freed(fsx, blk, count);
-}
-
-void fs_txn_start(struct iomapfs *fsx)
-{
-	if (fsx->journal)
-		journal_handle_start(fsx->journal);
-}
-
-void fs_txn_stop(struct iomapfs *fsx)
-{
-	if (fsx->journal)
-		journal_handle_stop(fsx->journal);
-}
-
-bool fs_retry_enospc(struct iomapfs *fsx)
-{
-	/* journal: blocks the running transaction freed are not handed out
-	 * before it commits (R4 in journal.c): commit, then they are. */
-	if (!fsx->journal || !journal_frees_pending(fsx->journal))
-		return false;
-	return journal_commit(fsx->journal, JOURNAL_CAUSE_SPACE) == 0;
-}
-
-int fs_journal_pause(struct iomapfs *fsx)
-{
-	int ret;
-
-	if (!fsx->journal)
-		return 0;
-	ret = journal_pause(fsx->journal);
-	if (ret)
-		return ret;
-	/* The log is empty and durable: no recovery is needed. */
-	ext2fs_clear_feature_journal_needs_recovery(fsx->fs->super);
-	ext2fs_mark_super_dirty(fsx->fs);
-	return 0;
-}
-
-int fs_journal_resume(struct iomapfs *fsx)
-{
-	errcode_t err;
-
-	if (!fsx->journal)
-		return 0;
-	/*
-	 * needs_recovery in place and durable before the first change
-	 * goes to the log, as at mount (fs_open()): a crash after a
-	 * commit must make the next mount replay.
-	 */
-	ext2fs_set_feature_journal_needs_recovery(fsx->fs->super);
-	ext2fs_mark_super_dirty(fsx->fs);
-	err = ext2fs_flush2(fsx->fs, 0);
-	if (err)
-		return translate_error(fsx, err, 0);
-	return journal_resume(fsx->journal);
-}
-
-int fs_run(struct iomapfs *fsx)
-{
-	/* journal: its commit thread, after fuse_daemonize() forked. */
-	return fsx->journal ? journal_run(fsx->journal) : 0;
 }
 
 /* --- the inode table -------------------------------------------------- */
@@ -1150,47 +860,6 @@ static int fs_check_open(struct iomapfs *fsx)
 			"iomapfs: %s: corrupt root inode: %s: run e2fsck\n",
 			fsx->source, iomap_ext2_strerror(err));
 		return -EUCLEAN;
-	}
-	return 0;
-}
-
-/*
- * journal: a read-write mount of a filesystem with a journal writes every
- * metadata change through it (journal.h), unless journal=off.  Sets
- * fsx->journal.  Prints why not.  Returns 0 or -errno.
- */
-static int fs_journal_open(struct iomapfs *fsx)
-{
-	struct journal_opts jo = {
-		.commit_sec = fsx->opts.commit_sec,
-		.txn_max = fsx->opts.journal_txn_max,
-		.cp_max = fsx->opts.journal_cp_max,
-	};
-	struct journal_ops ops = {
-		.pre_commit = fs_journal_pre_commit,
-		.failed = fs_journal_failed,
-		.freed = fs_journal_freed,
-		.arg = fsx,
-	};
-	char why[160];
-	int ret;
-
-	if (!ext2fs_has_feature_journal(fsx->fs->super) ||
-	    fsx->opts.journal_off)
-		return 0;
-	if (!jo.txn_max)
-		jo.txn_max = JOURNAL_DEFAULT_TXN_MAX;
-	if (!jo.cp_max)
-		jo.cp_max = JOURNAL_DEFAULT_CP_MAX;
-	ret = journal_open(fsx->fs, &fsx->fs_lock, &jo, &ops, &fsx->journal,
-			   why, sizeof(why));
-	if (ret) {
-		fprintf(stderr, "iomapfs: %s: cannot write the journal: %s%s\n",
-			fsx->source, why,
-			ret == -EOPNOTSUPP ? " (mount with -o ro, or with "
-					     "-o journal=off to write in place)"
-					   : "");
-		return ret == -EAGAIN ? -EUCLEAN : ret;
 	}
 	return 0;
 }

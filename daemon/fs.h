@@ -310,6 +310,22 @@ void fs_now(struct timespec *ts);
  */
 int fs_flush_all(struct iomapfs *fsx);
 
+/* Write the timestamps every in-memory inode keeps pending.  fs_lock. */
+int fs_sync_all_times(struct iomapfs *fsx);
+
+/*
+ * journal: whether some inode may have timestamps pending since the last
+ * call (fs_inode_touch() sets it); clears it.
+ */
+bool fs_times_take_dirty(void);
+
+/*
+ * fs_open()'s (fs_journal.c): a read-write mount of a filesystem with a
+ * journal writes every metadata change through it (journal.h), unless
+ * journal=off.  Sets fsx->journal.  Prints why not.  Returns 0 or -errno.
+ */
+int fs_journal_open(struct iomapfs *fsx);
+
 /*
  * fsync, fdatasync (@datasync) or fsyncdir of @ino (its pending
  * timestamps already written, or not, by the caller): with the journal,
