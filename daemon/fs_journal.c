@@ -157,6 +157,7 @@ int fs_journal_open(struct iomapfs *fsx)
 		.commit_sec = fsx->opts.commit_sec,
 		.txn_max = fsx->opts.journal_txn_max,
 		.cp_max = fsx->opts.journal_cp_max,
+		.nobarrier = fsx->opts.nobarrier,
 	};
 	struct journal_ops ops = {
 		.pre_commit = fs_journal_pre_commit,

@@ -415,8 +415,8 @@ static void io_sync(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *ffi,
 			ret = fs_sync_inode(fsx, fi->ino, datasync,
 					    &need_datasync);
 		fs_unlock(fsx);
-		if (!ret && need_datasync && fdatasync(fsx->dev_fd) < 0)
-			ret = -errno;
+		if (!ret && need_datasync)
+			ret = fs_dev_flush(fsx); /* none with nobarrier */
 	}
 	io_put(fsx, fi, ref);
 	fuse_reply_err(req, -ret);

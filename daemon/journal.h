@@ -57,6 +57,7 @@ struct journal_opts {
 	unsigned int commit_sec; /* commit at most this long after a change */
 	uint64_t txn_max;	 /* bytes of blocks in one transaction */
 	uint64_t cp_max;	 /* bytes of committed blocks not yet home */
+	bool nobarrier;		 /* -o nobarrier: no flush of the device */
 };
 
 /* What the journal asks of the daemon. */

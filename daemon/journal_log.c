@@ -190,7 +190,17 @@ static int jnl_write_err(int ret)
 
 static int jnl_flush(struct journal *j)
 {
-	int ret = jio_raw_flush(j->jio);
+	int ret;
+
+	/*
+	 * -o nobarrier, as the kernel's jbd2 without JBD2_BARRIER: the
+	 * device is trusted to keep its writes in order (or to lose
+	 * nothing), so R2 and R3 keep their order of writes but no flush
+	 * makes them durable between two; unsafe across a power cut.
+	 */
+	if (j->opts.nobarrier)
+		return 0;
+	ret = jio_raw_flush(j->jio);
 
 	return ret == -ENOSPC || ret == -EDQUOT ? -EIO : ret;
 }

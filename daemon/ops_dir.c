@@ -310,7 +310,7 @@ void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 		ret = fs_sync_inode(fsx, fs_ino(ino), datasync,
 				    &need_datasync);
 	fs_unlock(fsx);
-	if (!ret && need_datasync && fdatasync(fsx->dev_fd) < 0)
-		ret = -errno;
+	if (!ret && need_datasync)
+		ret = fs_dev_flush(fsx); /* none with nobarrier */
 	fuse_reply_err(req, -ret);
 }
