@@ -43,15 +43,20 @@ void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *ffi)
  * setattr(size): the data path truncates under the inode's I/O lock.  The
  * inode's flags (@to_set: iflags_may_setattr()) are judged under that
  * lock too, which SETFLAGS takes to change them.  A negative @size is
- * -EINVAL.
+ * -EINVAL.  Returns with *out referenced and its io_lock held exclusive,
+ * and a journal handle open (the caller drops all three after the
+ * attribute change that follows: setattr_done()), or an error and *out
+ * NULL when the truncate did not start.
  */
 static int setattr_size(struct iomapfs *fsx, ext2_ino_t ino,
-			struct fuse_file_info *ffi, off_t size, int to_set)
+			struct fuse_file_info *ffi, off_t size, int to_set,
+			struct fs_inode **out)
 {
 	struct ext2_inode_large inode;
 	struct fs_inode *fi;
 	int ret;
 
+	*out = NULL;
 	if (size < 0)
 		return -EINVAL;
 	if (ffi && ffi->fh) {
@@ -70,11 +75,31 @@ static int setattr_size(struct iomapfs *fsx, ext2_ino_t ino,
 	if (!ret)
 		ret = iflags_may_setattr(&inode, to_set);
 	fs_unlock(fsx);
-	if (!ret)
-		ret = io_truncate(fsx, fi, (uint64_t)size);
+	if (ret) {
+		pthread_rwlock_unlock(&fi->io_lock);
+		fs_inode_put(fsx, fi);
+		return ret;
+	}
+	*out = fi;
+	/*
+	 * journal: the truncate and the attribute change after it are one
+	 * operation in two fs_lock sections: one handle over both (taken
+	 * after io_lock, the lock order), so that no commit falls between.
+	 * A truncate too large for one transaction still commits between
+	 * its pieces (journal_split()), each a consistent state.
+	 */
+	fs_txn_start(fsx);
+	return io_truncate(fsx, fi, (uint64_t)size);
+}
+
+/* The end of what setattr_size() began: the handle, io_lock, the ref. */
+static void setattr_done(struct iomapfs *fsx, struct fs_inode *fi)
+{
+	if (!fi)
+		return;
+	fs_txn_stop(fsx);
 	pthread_rwlock_unlock(&fi->io_lock);
 	fs_inode_put(fsx, fi);
-	return ret;
 }
 
 /* The attributes a SETATTR names; one that names none is the kernel's
@@ -195,14 +220,16 @@ void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
 {
 	struct iomapfs *fsx = req_fs(req);
 	ext2_ino_t ino = fs_ino(nodeid);
+	struct fs_inode *tfi = NULL;
 	struct stat st;
 	int ret;
 
 	ret = fs_is_ro(fsx) ? -EROFS : 0;
 	if (!ret && (to_set & FUSE_SET_ATTR_SIZE))
-		ret = setattr_size(fsx, ino, ffi, attr->st_size, to_set);
+		ret = setattr_size(fsx, ino, ffi, attr->st_size, to_set, &tfi);
 	if (!ret)
 		ret = setattr_inode(fsx, req, ino, attr, to_set, &st);
+	setattr_done(fsx, tfi);
 	if (ret)
 		fuse_reply_err(req, -ret);
 	else

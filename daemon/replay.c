@@ -707,7 +707,10 @@ int replay_finish(struct iomapfs *fsx)
 		ret = replay_write_jsb(fsx, &jsb);
 		return ret ? ret : replay_sync(fsx);
 	}
-	if (sb->s_last_orphan || ext2fs_has_feature_orphan_present(sb))
+	/* A read-write mount with the journal finishes them itself
+	 * (inode_free_orphans()). */
+	if ((fsx->opts.ro || fsx->opts.journal_off) &&
+	    (sb->s_last_orphan || ext2fs_has_feature_orphan_present(sb)))
 		fprintf(stderr,
 			"iomapfs: %s: note: the filesystem lists orphan inodes "
 			"(files deleted or truncated while still open when it "

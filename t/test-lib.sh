@@ -505,6 +505,27 @@ test_no_sanitizer_report_() {
 	return $rc
 }
 
+# image_replayed IMG COPY: COPY is IMG with its journal replayed by e2fsck
+# (-E journal_only), for debugfs to read what a mounted or crashed
+# iomapfs committed: debugfs reads blocks at home, not the journal.
+image_replayed() {
+	cp --sparse=always "$1" "$2" &&
+	e2fsck -y -E journal_only "$2" >/dev/null 2>&1
+	case $? in 0 | 1) return 0 ;; esac
+	echo "e2fsck -E journal_only $2 failed"
+	return 1
+}
+
+# image_replay IMG: replay IMG's journal in place, as e2fsck does before
+# it checks (-E journal_only), after the daemon was killed; nothing to do
+# without a journal.
+image_replay() {
+	e2fsck -y -E journal_only "$1" >/dev/null 2>&1
+	case $? in 0 | 1) return 0 ;; esac
+	echo "e2fsck -E journal_only $1 failed"
+	return 1
+}
+
 # fsck_clean IMG: e2fsck -fn must find nothing.
 fsck_clean() {
 	local out
