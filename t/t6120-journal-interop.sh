@@ -74,10 +74,8 @@ round() {
 	{ $JWORK run "$MNT" log "$seed" 60 >work.out 2>&1 & } &&
 	work_pid=$! &&
 	sleep "$delay" &&
-	kill -KILL "$IOMAPFS_PID" &&
-	{ wait "$IOMAPFS_PID" || true; } &&
+	iomapfs_kill9 "$MNT" &&
 	{ wait "$work_pid" || true; } &&
-	{ fusermount3 -u -z "$MNT" 2>/dev/null || umount -l "$MNT"; } &&
 	txns=$(debugfs -R logdump "$IMG" 2>/dev/null |
 		{ grep -c "type 2 (commit block)" || true; }) &&
 	cp --sparse=always "$IMG" k.img && cp --sparse=always "$IMG" e.img &&
@@ -90,7 +88,11 @@ round() {
 	fsck_only_counts e.img &&
 	kmount k.img ro && $JWORK tree "$K" >k.tree && umount "$K" &&
 	kmount e.img ro && $JWORK tree "$K" >e.tree &&
-	$JWORK markers "$K" log >markers.out &&
+	{ $JWORK markers "$K" log >markers.out || {
+		echo "jwork markers: a fsynced marker is not as the log says:"
+		cat markers.out
+		false
+	}; } &&
 	umount "$K" &&
 	kmount i.img ro && $JWORK tree "$K" >i.tree && umount "$K" &&
 	test_cmp k.tree e.tree &&

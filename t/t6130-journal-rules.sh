@@ -27,11 +27,9 @@ truncate -s 8M probe.img && mke2fs -q -F -t ext4 probe.img &&
 	mount -o loop,ro probe.img "$K" 2>/dev/null && umount "$K" &&
 	test_set_prereq LOOP
 
-# kill_daemon: SIGKILL the daemon and drop its mount.
+# kill_daemon: SIGKILL the daemon and drop its mount (test-lib).
 kill_daemon() {
-	kill -KILL "$IOMAPFS_PID" &&
-	{ wait "$IOMAPFS_PID" || true; } &&
-	{ fusermount3 -u -z "$MNT" 2>/dev/null || umount -l "$MNT"; }
+	iomapfs_kill9 "$MNT"
 }
 
 # replay_kernel IMG: the kernel mounts IMG (replaying its journal) and

@@ -40,10 +40,9 @@ for i in range(int(sys.argv[2])):
 os.close(fd)' "$1" "$2"
 }
 
+# kill_daemon: SIGKILL the daemon and drop its mount (test-lib).
 kill_daemon() {
-	kill -KILL "$IOMAPFS_PID" &&
-	{ wait "$IOMAPFS_PID" || true; } &&
-	{ fusermount3 -u -z "$MNT" 2>/dev/null || umount -l "$MNT"; }
+	iomapfs_kill9 "$MNT"
 }
 
 test_expect_success 'a 4 MiB log: huge truncate, unlink, punch, zero and fallocate' '
