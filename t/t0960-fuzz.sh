@@ -4,7 +4,7 @@
 # with clang, libFuzzer, ASan and UBSan (--enable-fuzzing
 # --enable-sanitizers, as t0990-sanitizers.sh copies it), check that every
 # open bug of t/fuzz/crashers/KNOWN still reproduces, then run each
-# harness for FUZZ_SECONDS (default 60) with t/fuzz/run-fuzz.  A crash,
+# harness for FUZZ_SECONDS (default 30) with t/fuzz/run-fuzz.  A crash,
 # hang, leak or sanitizer report that is not a known bug fails.  The
 # executions per harness are printed as TAP diagnostics.  Skips when clang
 # or libFuzzer (Debian: clang, libclang-rt-14-dev) is missing, or when
@@ -12,7 +12,7 @@
 test_description='libFuzzer harnesses, FUZZ_SECONDS each'
 . "$(dirname "$0")/test-lib.sh"
 
-secs=${FUZZ_SECONDS:-60}
+secs=${FUZZ_SECONDS:-30}
 harnesses="rangemap rangemap-small varlink ctl ext2map jbd2"
 
 [ -n "${IOMAPFS_SKIP_FUZZ:-}" ] && skip_all "IOMAPFS_SKIP_FUZZ is set"
