@@ -232,7 +232,7 @@ cut_check() {
 # cut_all NAME: every state of NAME.states, built at once, checked one by
 # one, compared at once; a note says how many.
 cut_all() {
-	local n=$1 st i=0 rc=0 bad=0 bs
+	local n=$1 st i=0 rc=0 bad=0 bs again
 	CUT_OTHERS=0 CUT_KERNEL=0
 	bs=$(jnl_bs "$n.img") &&
 	rm -rf st "$n.cmp" && mkdir st &&
@@ -254,11 +254,20 @@ cut_all() {
 		cat "$n.cmpout"
 	}
 	bad=$((bad + $(grep -c "differs from" "$n.cmpout")))
+	# The cuts in the middle of the replay leave a log to replay again:
+	# without any, the states would test nothing.
+	again=$(cat st/*.i.log 2>/dev/null |
+		grep -c "replayed [1-9][0-9]* transactions\{0,1\} .* to the device")
 	test_note "$n: $(grep -c " write " "$n.dump") writes," \
 		"$(grep -c " flush" "$n.dump") flushes in the recorded mount;" \
-		"$i cut states replayed again by iomapfs, $CUT_OTHERS of them" \
-		"by e2fsck -E journal_only too and $CUT_KERNEL by the kernel;" \
+		"$i cut states replayed again by iomapfs ($again with" \
+		"transactions left to replay), $CUT_OTHERS of them by" \
+		"e2fsck -E journal_only too and $CUT_KERNEL by the kernel;" \
 		"$bad failed"
+	[ "$again" -gt 0 ] || {
+		echo "$n: no cut state had a transaction left to replay"
+		rc=1
+	}
 	return $rc
 }
 
