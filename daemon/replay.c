@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,17 +259,64 @@ struct replay_dev {
 	uint64_t fs_blocks;
 };
 
+/*
+ * Crash-safety rule: the primary superblock on the device keeps
+ * needs_recovery until every replayed block is home and durable;
+ * replay_finish() alone clears it.  A journal may log the superblock
+ * without the flag (debugfs's journal writer does; the kernel's copies
+ * and ours carry it): written home as logged, before the other blocks, a
+ * power cut would leave an image that no replay finishes.  So the copy of
+ * the block that holds it goes home with the flag set (and its checksum
+ * recomputed); the replay's result is the same, since the flag is cleared
+ * at the end anyway.  Returns @data, or @buf holding the changed copy.
+ */
+static const void *replay_keep_recover(uint64_t blk, const void *data,
+				       uint8_t *buf, uint32_t bs)
+{
+	struct ext2_super_block *sb;
+	uint64_t at = SUPERBLOCK_OFFSET - blk * bs;
+
+	if (blk * bs > SUPERBLOCK_OFFSET || at >= bs)
+		return data;
+	memcpy(buf, data, bs);
+	sb = (struct ext2_super_block *)(buf + at);
+	if (ext2fs_le16_to_cpu(sb->s_magic) != EXT2_SUPER_MAGIC ||
+	    ext2fs_le32_to_cpu(sb->s_feature_incompat) &
+		    EXT3_FEATURE_INCOMPAT_RECOVER)
+		return data;
+	sb->s_feature_incompat |=
+		ext2fs_cpu_to_le32(EXT3_FEATURE_INCOMPAT_RECOVER);
+	if (ext2fs_le32_to_cpu(sb->s_feature_ro_compat) &
+	    EXT4_FEATURE_RO_COMPAT_METADATA_CSUM)
+		sb->s_checksum = ext2fs_cpu_to_le32(ext2fs_crc32c_le(
+			~0U, (unsigned char *)sb,
+			offsetof(struct ext2_super_block, s_checksum)));
+	return buf;
+}
+
 /* The replay callback of a read-write mount. */
 static int replay_to_device(void *arg, uint64_t blk, const void *data)
 {
 	struct replay_dev *d = arg;
 	/* fsx->blocksize is set by the open that follows the replay. */
 	uint32_t bs = d->fsx->replay->blocksize;
+	const void *out;
+	uint8_t *buf = NULL;
+	int ret;
 
 	/* The reader ends the log before any such block (jbd2_log.h). */
 	if (blk >= d->fs_blocks)
 		return -EUCLEAN;
-	return replay_pwrite(d->fsx->dev_fd, data, bs, blk * bs);
+	out = data;
+	if (blk * bs <= SUPERBLOCK_OFFSET) {
+		buf = malloc(bs);
+		if (!buf)
+			return -ENOMEM;
+		out = replay_keep_recover(blk, data, buf, bs);
+	}
+	ret = replay_pwrite(d->fsx->dev_fd, out, bs, blk * bs);
+	free(buf);
+	return ret;
 }
 
 /* Write the journal superblock @jsb (log block 0's first bytes). */
