@@ -896,6 +896,15 @@ static errcode_t fs_open_super(struct iomapfs *fsx, int flags)
 	return err;
 }
 
+/* Says why the mount cannot go on: @what failed with @err.  Returns @ret. */
+static int fs_open_err(struct iomapfs *fsx, const char *what, errcode_t err,
+		       int ret)
+{
+	fprintf(stderr, "iomapfs: %s: %s: %s\n", fsx->source, what,
+		iomap_ext2_strerror(err));
+	return ret;
+}
+
 int fs_open(struct iomapfs *fsx)
 {
 	struct ext2_super_block *sb;
@@ -947,11 +956,9 @@ int fs_open(struct iomapfs *fsx)
 	/* See the comment at the top of this file. */
 	err = io_channel_set_options(fsx->fs->io, "cache=off");
 	if (err) {
-		fprintf(stderr,
-			"iomapfs: %s: cannot turn off the libext2fs block "
-			"cache: %s\n",
-			fsx->source, iomap_ext2_strerror(err));
-		ret = -EIO;
+		ret = fs_open_err(fsx,
+				  "cannot turn off the libext2fs block cache",
+				  err, -EIO);
 		goto out_close;
 	}
 
@@ -1007,10 +1014,8 @@ int fs_open(struct iomapfs *fsx)
 	if (!fsx->opts.ro) {
 		err = ext2fs_read_bitmaps(fsx->fs);
 		if (err) {
-			ret = translate_error(fsx, err, 0);
-			fprintf(stderr,
-				"iomapfs: %s: cannot read the bitmaps: %s\n",
-				fsx->source, iomap_ext2_strerror(err));
+			ret = fs_open_err(fsx, "cannot read the bitmaps", err,
+					  translate_error(fsx, err, 0));
 			goto out_close;
 		}
 		/* Belt and braces: no bitmap read may have turned it on. */
@@ -1042,11 +1047,8 @@ int fs_open(struct iomapfs *fsx)
 		/* In place, durable, before the journal writes anything. */
 		err = ext2fs_flush2(fsx->fs, 0);
 		if (err) {
-			fprintf(stderr,
-				"iomapfs: %s: cannot write the superblock: "
-				"%s\n",
-				fsx->source, iomap_ext2_strerror(err));
-			ret = -EIO;
+			ret = fs_open_err(fsx, "cannot write the superblock",
+					  err, -EIO);
 			goto out_journal;
 		}
 		fsx->mounted_rw = true;

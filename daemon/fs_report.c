@@ -13,6 +13,7 @@
 
 #include "fs.h"
 #include "fs_report.h"
+#include "grow.h"
 
 int fs_report_inode(struct iomapfs *fsx, uint64_t ino,
 		    struct fs_report_inode *out)
@@ -143,15 +144,11 @@ static uint32_t paths_get(const struct fs_report_paths *p, uint32_t ino)
 
 static int paths_enqueue(struct fs_report_paths *p, uint32_t dir)
 {
-	if (p->qlen == p->qcap) {
-		size_t ncap = p->qcap ? p->qcap * 2 : 256;
-		uint32_t *nq = realloc(p->queue, ncap * sizeof(*nq));
+	uint32_t *nq = grow_one(p->queue, p->qlen, &p->qcap, sizeof(*nq), 256);
 
-		if (!nq)
-			return -ENOMEM;
-		p->queue = nq;
-		p->qcap = ncap;
-	}
+	if (!nq)
+		return -ENOMEM;
+	p->queue = nq;
 	p->queue[p->qlen++] = dir;
 	return 0;
 }

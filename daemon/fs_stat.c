@@ -21,10 +21,30 @@
 #define FS_EPOCH_MASK ((1u << FS_EPOCH_BITS) - 1)
 #define FS_NSEC_MASK  (~0u << FS_EPOCH_BITS)
 
-/* Whether @field lies inside the inode's used size (128 + i_extra_isize). */
-#define FS_FITS(inode, field)                                                 \
-	(offsetof(struct ext2_inode_large, field) + sizeof((inode)->field) <= \
-	 (size_t)EXT2_GOOD_OLD_INODE_SIZE + (inode)->i_extra_isize)
+/*
+ * Where each timestamp lives in the on-disk inode: its seconds and its extra
+ * word.  A word lies outside a small inode when it does not end inside the
+ * used size (128 + i_extra_isize); the seconds of all but i_crtime always fit.
+ */
+static const struct fs_time_at {
+	size_t sec, extra;
+} fs_time_at[] = {
+#define FS_AT(field) offsetof(struct ext2_inode_large, field)
+	[FS_ATIME] = {FS_AT(i_atime), FS_AT(i_atime_extra)},
+	[FS_MTIME] = {FS_AT(i_mtime), FS_AT(i_mtime_extra)},
+	[FS_CTIME] = {FS_AT(i_ctime), FS_AT(i_ctime_extra)},
+	[FS_CRTIME] = {FS_AT(i_crtime), FS_AT(i_crtime_extra)},
+#undef FS_AT
+};
+
+/* The 32-bit word at @off in @inode, or NULL when the inode ends before it. */
+static uint32_t *fs_time_word(const struct ext2_inode_large *inode, size_t off)
+{
+	if (off + sizeof(uint32_t) >
+	    (size_t)EXT2_GOOD_OLD_INODE_SIZE + inode->i_extra_isize)
+		return NULL;
+	return (uint32_t *)((uintptr_t)inode + off);
+}
 
 static uint32_t fs_encode_extra(const struct timespec *ts)
 {
@@ -45,57 +65,23 @@ static void fs_decode_extra(struct timespec *ts, uint32_t extra)
 void fs_get_time(const struct ext2_inode_large *inode, enum fs_time which,
 		 struct timespec *ts)
 {
-	uint32_t sec = 0, extra = 0;
-	bool has_extra = false;
+	const uint32_t *sec = fs_time_word(inode, fs_time_at[which].sec);
+	const uint32_t *extra = fs_time_word(inode, fs_time_at[which].extra);
 
-	switch (which) {
-	case FS_ATIME:
-		sec = inode->i_atime;
-		has_extra = FS_FITS(inode, i_atime_extra);
-		extra = has_extra ? inode->i_atime_extra : 0;
-		break;
-	case FS_MTIME:
-		sec = inode->i_mtime;
-		has_extra = FS_FITS(inode, i_mtime_extra);
-		extra = has_extra ? inode->i_mtime_extra : 0;
-		break;
-	case FS_CTIME:
-		sec = inode->i_ctime;
-		has_extra = FS_FITS(inode, i_ctime_extra);
-		extra = has_extra ? inode->i_ctime_extra : 0;
-		break;
-	case FS_CRTIME:
-		sec = FS_FITS(inode, i_crtime) ? inode->i_crtime : 0;
-		has_extra = FS_FITS(inode, i_crtime_extra);
-		extra = has_extra ? inode->i_crtime_extra : 0;
-		break;
-	}
-	ts->tv_sec = (int32_t)sec;
+	ts->tv_sec = sec ? (int32_t)*sec : 0;
 	ts->tv_nsec = 0;
-	if (has_extra)
-		fs_decode_extra(ts, extra);
+	if (extra)
+		fs_decode_extra(ts, *extra);
 }
 
 void fs_set_time(struct ext2_inode_large *inode, enum fs_time which,
 		 const struct timespec *ts)
 {
+	uint32_t *sec = fs_time_word(inode, fs_time_at[which].sec);
+	uint32_t *extra = fs_time_word(inode, fs_time_at[which].extra);
 	struct timespec t = *ts;
-	bool has_extra;
+	bool has_extra = extra != NULL;
 
-	switch (which) {
-	case FS_ATIME:
-		has_extra = FS_FITS(inode, i_atime_extra);
-		break;
-	case FS_MTIME:
-		has_extra = FS_FITS(inode, i_mtime_extra);
-		break;
-	case FS_CTIME:
-		has_extra = FS_FITS(inode, i_ctime_extra);
-		break;
-	default:
-		has_extra = FS_FITS(inode, i_crtime_extra);
-		break;
-	}
 	/* Clamp to what the on-disk format can hold, as ext4 does. */
 	if (t.tv_sec < INT32_MIN)
 		t.tv_sec = INT32_MIN;
@@ -104,29 +90,10 @@ void fs_set_time(struct ext2_inode_large *inode, enum fs_time which,
 	else if (!has_extra && t.tv_sec > INT32_MAX)
 		t.tv_sec = INT32_MAX;
 
-	switch (which) {
-	case FS_ATIME:
-		inode->i_atime = (uint32_t)t.tv_sec;
-		if (has_extra)
-			inode->i_atime_extra = fs_encode_extra(&t);
-		break;
-	case FS_MTIME:
-		inode->i_mtime = (uint32_t)t.tv_sec;
-		if (has_extra)
-			inode->i_mtime_extra = fs_encode_extra(&t);
-		break;
-	case FS_CTIME:
-		inode->i_ctime = (uint32_t)t.tv_sec;
-		if (has_extra)
-			inode->i_ctime_extra = fs_encode_extra(&t);
-		break;
-	case FS_CRTIME:
-		if (FS_FITS(inode, i_crtime))
-			inode->i_crtime = (uint32_t)t.tv_sec;
-		if (has_extra)
-			inode->i_crtime_extra = fs_encode_extra(&t);
-		break;
-	}
+	if (sec)
+		*sec = (uint32_t)t.tv_sec;
+	if (extra)
+		*extra = fs_encode_extra(&t);
 }
 
 /* Device number of a device inode, in either of the two encodings. */

@@ -50,6 +50,7 @@
 
 #include "ext2map.h"
 #include "extent.h"
+#include "fdio.h"
 #include "io.h"
 
 char io_zeroes[IO_ZERO_CHUNK];
@@ -86,23 +87,20 @@ int io_dev_write(struct iomapfs *fsx, const void *buf, uint64_t len,
 		 uint64_t addr)
 {
 	const char *p = buf;
-	ssize_t n;
 	size_t chunk;
+	int ret;
 
+	/* Zeroes in chunks of io_zeroes, data at most SIZE_MAX at a time. */
 	while (len > 0) {
-		chunk = (size_t)io_min(len, p ? SSIZE_MAX : IO_ZERO_CHUNK);
-		n = pwrite(fsx->dev_fd, p ? p : io_zeroes, chunk, (off_t)addr);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		len -= (uint64_t)n;
-		addr += (uint64_t)n;
+		chunk = (size_t)io_min(len, p ? SIZE_MAX : IO_ZERO_CHUNK);
+		ret = fdio_pwrite_all(fsx->dev_fd, p ? p : io_zeroes, chunk,
+				      addr);
+		if (ret)
+			return ret;
+		len -= chunk;
+		addr += chunk;
 		if (p)
-			p += n;
+			p += chunk;
 	}
 	return 0;
 }

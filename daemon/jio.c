@@ -110,69 +110,113 @@ static errcode_t jio_hook_err(int ret)
 	return ret < 0 ? (errcode_t)-ret : EXT2_ET_MAGIC_IO_CHANNEL;
 }
 
-/* Read or write @count filesystem blocks at @blk on the device below. */
-static errcode_t jio_dev_read(struct jio *j, uint64_t blk, uint64_t count,
-			      void *buf)
+/*
+ * Read (@wbuf NULL, into @rbuf) or write (@wbuf) @count filesystem blocks at
+ * @blk on the device below.
+ */
+static errcode_t jio_dev_io(struct jio *j, uint64_t blk, uint64_t count,
+			    unsigned char *rbuf, const unsigned char *wbuf)
 {
-	unsigned char *p = buf;
+	uint64_t *counter = wbuf ? &j->st.writes_device : &j->st.reads_device;
 	errcode_t err;
+	size_t step;
 	int n;
 
 	/* io_channel counts are ints: split very long runs. */
 	while (count) {
 		n = count > 65536 ? 65536 : (int)count;
-		err = io_channel_read_blk64(j->inner, blk, n, p);
+		if (wbuf)
+			err = io_channel_write_blk64(j->inner, blk, n, wbuf);
+		else
+			err = io_channel_read_blk64(j->inner, blk, n, rbuf);
 		if (err)
 			return err;
-		j->st.reads_device += (uint64_t)n;
+		*counter += (uint64_t)n;
 		blk += (uint64_t)n;
 		count -= (uint64_t)n;
-		p += (size_t)n * j->fs_bs;
+		step = (size_t)n * j->fs_bs;
+		if (wbuf)
+			wbuf += step;
+		else
+			rbuf += step;
 	}
 	return 0;
+}
+
+static errcode_t jio_dev_read(struct jio *j, uint64_t blk, uint64_t count,
+			      void *buf)
+{
+	return jio_dev_io(j, blk, count, buf, NULL);
 }
 
 static errcode_t jio_dev_write(struct jio *j, uint64_t blk, uint64_t count,
 			       const void *buf)
 {
-	const unsigned char *p = buf;
-	errcode_t err;
-	int n;
+	return jio_dev_io(j, blk, count, NULL, buf);
+}
 
-	while (count) {
-		n = count > 65536 ? 65536 : (int)count;
-		err = io_channel_write_blk64(j->inner, blk, n, p);
-		if (err)
-			return err;
-		j->st.writes_device += (uint64_t)n;
-		blk += (uint64_t)n;
-		count -= (uint64_t)n;
-		p += (size_t)n * j->fs_bs;
+/*
+ * Offer block @blk to the read hook (@rbuf) or the write hook (@wbuf).
+ * *@through is 0 when the hook served or took it, 1 when the device must.
+ */
+static errcode_t jio_hook(struct jio *j, uint64_t blk, void *rbuf,
+			  const void *wbuf, int *through)
+{
+	uint64_t *counter;
+	int ret;
+
+	*through = 1;
+	if (!j->have_hooks)
+		return 0;
+	if (wbuf && j->hooks.write_block) {
+		ret = j->hooks.write_block(j->hooks.arg, blk, wbuf);
+		*through = ret != 0;
+		counter = &j->st.writes_hooked;
+	} else if (!wbuf && j->hooks.read_block) {
+		ret = j->hooks.read_block(j->hooks.arg, blk, rbuf);
+		*through = ret <= 0;
+		counter = &j->st.reads_hooked;
+	} else {
+		return 0;
 	}
+	if (ret < 0)
+		return jio_hook_err(ret);
+	if (!*through)
+		(*counter)++;
 	return 0;
 }
 
 /* The newest copy of block @blk: the read hook's, else the device's. */
 static errcode_t jio_read_one(struct jio *j, uint64_t blk, void *buf)
 {
-	int ret;
+	errcode_t err;
+	int through;
 
-	if (j->have_hooks && j->hooks.read_block) {
-		ret = j->hooks.read_block(j->hooks.arg, blk, buf);
-		if (ret < 0)
-			return jio_hook_err(ret);
-		if (ret > 0) {
-			j->st.reads_hooked++;
-			return 0;
-		}
-	}
+	err = jio_hook(j, blk, buf, NULL, &through);
+	if (err || !through)
+		return err;
 	return jio_dev_read(j, blk, 1, buf);
 }
 
-/* The byte range [*off, *off + *len) of a request in @io's block size. */
-static errcode_t jio_range(io_channel io, unsigned long long block, int count,
-			   uint64_t *off, uint64_t *len)
+/*
+ * A request on the channel: its bytes [off, off + len) in @io's block size,
+ * and the filesystem blocks [first, last] they touch.
+ */
+struct jio_span {
+	struct jio *j;
+	uint64_t off, len, first, last;
+	uint64_t run, run_len; /* whole blocks waiting for the device */
+};
+
+/* Fills @sp for a request; sp->len is 0 when there is nothing to do. */
+static errcode_t jio_span(io_channel io, unsigned long long block, int count,
+			  struct jio_span *sp)
 {
+	uint64_t *off = &sp->off, *len = &sp->len;
+
+	sp->j = jio_priv(io);
+	if (!sp->j)
+		return EXT2_ET_MAGIC_IO_CHANNEL;
 	if (count < 0) {
 		*len = (uint64_t) - (int64_t)count;
 	} else {
@@ -184,168 +228,120 @@ static errcode_t jio_range(io_channel io, unsigned long long block, int count,
 	*off = (uint64_t)block * (uint64_t)io->block_size;
 	if (*len > UINT64_MAX - *off)
 		return EXT2_ET_INVALID_ARGUMENT;
+	sp->run_len = 0;
+	if (*len) {
+		sp->first = *off / sp->j->fs_bs;
+		sp->last = (*off + *len - 1) / sp->j->fs_bs;
+	}
 	return 0;
+}
+
+/*
+ * Whether the request covers block @b whole; if not, the part it covers is
+ * [*from, *to) within the block.
+ */
+static bool jio_span_whole(const struct jio_span *sp, uint64_t b,
+			   uint64_t *from, uint64_t *to)
+{
+	uint64_t bs = sp->j->fs_bs, bstart = b * bs;
+
+	*from = sp->off > bstart ? sp->off - bstart : 0;
+	*to = sp->off + sp->len < bstart + bs ? sp->off + sp->len - bstart : bs;
+	return *from == 0 && *to == bs;
+}
+
+/* The run of whole blocks waiting for the device, read or written now. */
+static errcode_t jio_span_flush(struct jio_span *sp, unsigned char *out,
+				const unsigned char *in)
+{
+	uint64_t at = sp->run * sp->j->fs_bs - sp->off, n = sp->run_len;
+
+	if (!n)
+		return 0;
+	sp->run_len = 0;
+	if (in)
+		return jio_dev_write(sp->j, sp->run, n, in + at);
+	return jio_dev_read(sp->j, sp->run, n, out + at);
+}
+
+/*
+ * One request, a read into @out or a write from @in, block by block.  A
+ * whole block goes to the hook first, and to the device, in one I/O with its
+ * whole neighbours, when the hook does not serve or take it.  A block the
+ * request covers partly goes through the bounce buffer: its newest copy, then
+ * the part wanted (read), or the part merged in so that the write hook sees the
+ * whole block as it will be (write).
+ */
+static errcode_t jio_request(io_channel io, unsigned long long block, int count,
+			     unsigned char *out, const unsigned char *in)
+{
+	uint64_t bs, b, at;
+	struct jio_span sp;
+	struct jio *j;
+	errcode_t err;
+	int through;
+
+	err = jio_span(io, block, count, &sp);
+	if (err || sp.len == 0)
+		return err;
+	j = sp.j;
+	bs = j->fs_bs;
+	for (b = sp.first; b <= sp.last; b++) {
+		uint64_t from, to;
+
+		at = b * bs - sp.off;
+		if (jio_span_whole(&sp, b, &from, &to)) {
+			err = jio_hook(j, b, in ? NULL : out + at,
+				       in ? in + at : NULL, &through);
+			if (err)
+				return err;
+			if (through) {
+				if (!sp.run_len)
+					sp.run = b;
+				sp.run_len++;
+				continue;
+			}
+			err = jio_span_flush(&sp, out, in);
+			if (err)
+				return err;
+			continue;
+		}
+		err = jio_read_one(j, b, j->bounce);
+		if (err)
+			return err;
+		if (!in) {
+			memcpy(out + at + from, j->bounce + from,
+			       (size_t)(to - from));
+		} else {
+			memcpy(j->bounce + from, in + at + from,
+			       (size_t)(to - from));
+			j->st.partial_writes++;
+			err = jio_hook(j, b, NULL, j->bounce, &through);
+			if (err)
+				return err;
+		}
+		err = jio_span_flush(&sp, out, in);
+		if (err)
+			return err;
+		if (in && through) {
+			err = jio_dev_write(j, b, 1, j->bounce);
+			if (err)
+				return err;
+		}
+	}
+	return jio_span_flush(&sp, out, in);
 }
 
 static errcode_t jio_read_blk64(io_channel io, unsigned long long block,
 				int count, void *data)
 {
-	struct jio *j = jio_priv(io);
-	unsigned char *out = data;
-	uint64_t off, len, bs, b, first, last, run = 0, run_len = 0;
-	errcode_t err;
-	int ret;
-
-	if (!j)
-		return EXT2_ET_MAGIC_IO_CHANNEL;
-	err = jio_range(io, block, count, &off, &len);
-	if (err || len == 0)
-		return err;
-	bs = j->fs_bs;
-	first = off / bs;
-	last = (off + len - 1) / bs;
-	for (b = first; b <= last; b++) {
-		uint64_t bstart = b * bs;
-		bool whole = bstart >= off && bstart + bs <= off + len;
-
-		if (!whole) {
-			/* A block the request covers partly: newest copy
-			 * into the bounce buffer, then the part wanted. */
-			uint64_t from = off > bstart ? off - bstart : 0;
-			uint64_t to = off + len < bstart + bs
-					      ? off + len - bstart
-					      : bs;
-
-			if (run_len) {
-				err = jio_dev_read(j, run, run_len,
-						   out + (run * bs - off));
-				if (err)
-					return err;
-				run_len = 0;
-			}
-			err = jio_read_one(j, b, j->bounce);
-			if (err)
-				return err;
-			memcpy(out + (bstart + from - off), j->bounce + from,
-			       (size_t)(to - from));
-			continue;
-		}
-		ret = 0;
-		if (j->have_hooks && j->hooks.read_block) {
-			ret = j->hooks.read_block(j->hooks.arg, b,
-						  out + (bstart - off));
-			if (ret < 0)
-				return jio_hook_err(ret);
-		}
-		if (ret > 0) {
-			j->st.reads_hooked++;
-			if (run_len) {
-				err = jio_dev_read(j, run, run_len,
-						   out + (run * bs - off));
-				if (err)
-					return err;
-				run_len = 0;
-			}
-			continue;
-		}
-		/* From the device, in one read with its neighbours. */
-		if (!run_len)
-			run = b;
-		run_len++;
-	}
-	if (run_len)
-		return jio_dev_read(j, run, run_len, out + (run * bs - off));
-	return 0;
-}
-
-/*
- * Offer block @blk (whole, in @buf) to the write hook.  Returns 0 when the
- * hook took it, 1 when it must be written to the device, or an errcode.
- */
-static errcode_t jio_offer(struct jio *j, uint64_t blk, const void *buf,
-			   int *through)
-{
-	int ret;
-
-	*through = 1;
-	if (!j->have_hooks || !j->hooks.write_block)
-		return 0;
-	ret = j->hooks.write_block(j->hooks.arg, blk, buf);
-	if (ret < 0)
-		return jio_hook_err(ret);
-	if (ret == 0) {
-		j->st.writes_hooked++;
-		*through = 0;
-	}
-	return 0;
+	return jio_request(io, block, count, data, NULL);
 }
 
 static errcode_t jio_write_blk64(io_channel io, unsigned long long block,
 				 int count, const void *data)
 {
-	struct jio *j = jio_priv(io);
-	const unsigned char *in = data;
-	uint64_t off, len, bs, b, first, last, run = 0, run_len = 0;
-	errcode_t err;
-	int through;
-
-	if (!j)
-		return EXT2_ET_MAGIC_IO_CHANNEL;
-	err = jio_range(io, block, count, &off, &len);
-	if (err || len == 0)
-		return err;
-	bs = j->fs_bs;
-	first = off / bs;
-	last = (off + len - 1) / bs;
-	for (b = first; b <= last; b++) {
-		uint64_t bstart = b * bs;
-		bool whole = bstart >= off && bstart + bs <= off + len;
-		const unsigned char *src;
-
-		if (whole) {
-			src = in + (bstart - off);
-		} else {
-			uint64_t from = off > bstart ? off - bstart : 0;
-			uint64_t to = off + len < bstart + bs
-					      ? off + len - bstart
-					      : bs;
-
-			/* Merge into the newest copy: the hook then sees the
-			 * whole block as it will be. */
-			err = jio_read_one(j, b, j->bounce);
-			if (err)
-				return err;
-			memcpy(j->bounce + from, in + (bstart + from - off),
-			       (size_t)(to - from));
-			j->st.partial_writes++;
-			src = j->bounce;
-		}
-		err = jio_offer(j, b, src, &through);
-		if (err)
-			return err;
-		if (through && whole) {
-			/* Written with its whole neighbours in one write. */
-			if (!run_len)
-				run = b;
-			run_len++;
-			continue;
-		}
-		if (run_len) {
-			err = jio_dev_write(j, run, run_len,
-					    in + (run * bs - off));
-			if (err)
-				return err;
-			run_len = 0;
-		}
-		if (through) {
-			err = jio_dev_write(j, b, 1, src);
-			if (err)
-				return err;
-		}
-	}
-	if (run_len)
-		return jio_dev_write(j, run, run_len, in + (run * bs - off));
-	return 0;
+	return jio_request(io, block, count, NULL, data);
 }
 
 static errcode_t jio_read_blk(io_channel io, unsigned long block, int count,

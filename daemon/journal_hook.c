@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "journal_int.h"
 
 /* --- the hooks ---------------------------------------------------------- */
@@ -149,15 +150,12 @@ errcode_t jnl_write_inode_cb(ext2_filsys fs, ext2_ino_t ino,
 
 static int jnl_add_revoke(struct journal *j, uint64_t blk)
 {
-	if (j->nrevokes == j->revokes_cap) {
-		size_t ncap = j->revokes_cap ? j->revokes_cap * 2 : 64;
-		uint64_t *n = realloc(j->revokes, ncap * sizeof(*n));
+	uint64_t *n = grow_one(j->revokes, j->nrevokes, &j->revokes_cap,
+			       sizeof(*n), 64);
 
-		if (!n)
-			return -ENOMEM;
-		j->revokes = n;
-		j->revokes_cap = ncap;
-	}
+	if (!n)
+		return -ENOMEM;
+	j->revokes = n;
 	j->revokes[j->nrevokes++] = blk;
 	return 0;
 }

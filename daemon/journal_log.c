@@ -24,14 +24,64 @@
 /* --- the commit's flush of what libext2fs keeps in memory --------------- */
 
 /*
- * Group @g's bitmap block at @blk, built in j->tmp with its checksum set:
- * the group descriptor's checksum follows, and the block goes into the
- * running transaction through libext2fs's channel (the write hook).
+ * Group @g's block bitmap, or its inode bitmap with @inodes, when it is
+ * dirty and initialised: built in j->tmp (the last group's block bits past
+ * the end set), its checksum set, the group descriptor's checksum after
+ * it, and the block into the running transaction through libext2fs's
+ * channel (the write hook).
  */
-static errcode_t jnl_put_bitmap(struct journal *j, dgrp_t g, blk64_t blk)
+static errcode_t jnl_put_bitmap(struct journal *j, dgrp_t g, bool inodes)
 {
 	ext2_filsys fs = j->fs;
+	unsigned char bit = (unsigned char)(1u << (g % 8));
+	unsigned char dirty = (inodes ? j->dirty_ib : j->dirty_bb)[g / 8];
+	unsigned int nbytes, nbits, k;
+	errcode_t err;
+	blk64_t blk;
 
+	if (!(dirty & bit) || !(inodes ? fs->inode_map : fs->block_map) ||
+	    (ext2fs_has_group_desc_csum(fs) &&
+	     ext2fs_bg_flags_test(fs, g,
+				  inodes ? EXT2_BG_INODE_UNINIT
+					 : EXT2_BG_BLOCK_UNINIT)))
+		return 0;
+	memset(j->tmp, 0xff, j->bs);
+	if (inodes) {
+		nbytes = (EXT2_INODES_PER_GROUP(fs->super) + 7) / 8;
+		err = ext2fs_get_inode_bitmap_range2(
+			fs->inode_map, 1 + (uint64_t)g * (nbytes << 3),
+			nbytes << 3, j->tmp);
+		if (err)
+			return err;
+		err = ext2fs_inode_bitmap_csum_set(fs, g, (char *)j->tmp,
+						   (int)nbytes);
+		blk = ext2fs_inode_bitmap_loc(fs, g);
+	} else {
+		nbytes = EXT2_CLUSTERS_PER_GROUP(fs->super) / 8;
+		err = ext2fs_get_block_bitmap_range2(
+			fs->block_map,
+			EXT2FS_B2C(fs, fs->super->s_first_data_block) +
+				(blk64_t)g * (nbytes << 3),
+			nbytes << 3, j->tmp);
+		if (err)
+			return err;
+		if (g == fs->group_desc_count - 1) {
+			/* The last group's bits past the end are set. */
+			nbits = EXT2FS_NUM_B2C(
+				fs,
+				((ext2fs_blocks_count(fs->super) -
+				  (uint64_t)fs->super->s_first_data_block) %
+				 (uint64_t)EXT2_BLOCKS_PER_GROUP(fs->super)));
+			if (nbits)
+				for (k = nbits; k < j->bs * 8; k++)
+					ext2fs_set_bit(k, j->tmp);
+		}
+		err = ext2fs_block_bitmap_csum_set(fs, g, (char *)j->tmp,
+						   (int)nbytes);
+		blk = ext2fs_block_bitmap_loc(fs, g);
+	}
+	if (err)
+		return err;
 	ext2fs_group_desc_csum_set(fs, g);
 	ext2fs_mark_super_dirty(fs);
 	if (!blk || blk >= ext2fs_blocks_count(fs->super))
@@ -49,69 +99,17 @@ static errcode_t jnl_put_bitmap(struct journal *j, dgrp_t g, blk64_t blk)
 static int jnl_write_dirty_bitmaps(struct journal *j)
 {
 	ext2_filsys fs = j->fs;
-	bool csum_flag = ext2fs_has_group_desc_csum(fs);
-	unsigned int block_nbytes = EXT2_CLUSTERS_PER_GROUP(fs->super) / 8;
-	unsigned int inode_nbytes = (EXT2_INODES_PER_GROUP(fs->super) + 7) / 8;
-	unsigned int nbits, k;
 	errcode_t err = 0;
 	dgrp_t g;
 
 	if (!j->ndirty)
 		goto out;
 	for (g = 0; g < fs->group_desc_count; g++) {
-		unsigned char bit = (unsigned char)(1u << (g % 8));
-
-		if ((j->dirty_bb[g / 8] & bit) && fs->block_map &&
-		    !(csum_flag &&
-		      ext2fs_bg_flags_test(fs, g, EXT2_BG_BLOCK_UNINIT))) {
-			memset(j->tmp, 0xff, j->bs);
-			err = ext2fs_get_block_bitmap_range2(
-				fs->block_map,
-				EXT2FS_B2C(fs, fs->super->s_first_data_block) +
-					(blk64_t)g * (block_nbytes << 3),
-				block_nbytes << 3, j->tmp);
-			if (err)
-				break;
-			if (g == fs->group_desc_count - 1) {
-				/* The last group's bits past the end are set. */
-				nbits = EXT2FS_NUM_B2C(
-					fs, ((ext2fs_blocks_count(fs->super) -
-					      (uint64_t)fs->super
-						      ->s_first_data_block) %
-					     (uint64_t)EXT2_BLOCKS_PER_GROUP(
-						     fs->super)));
-				if (nbits)
-					for (k = nbits; k < j->bs * 8; k++)
-						ext2fs_set_bit(k, j->tmp);
-			}
-			err = ext2fs_block_bitmap_csum_set(
-				fs, g, (char *)j->tmp, (int)block_nbytes);
-			if (err)
-				break;
-			err = jnl_put_bitmap(j, g,
-					     ext2fs_block_bitmap_loc(fs, g));
-			if (err)
-				break;
-		}
-		if ((j->dirty_ib[g / 8] & bit) && fs->inode_map &&
-		    !(csum_flag &&
-		      ext2fs_bg_flags_test(fs, g, EXT2_BG_INODE_UNINIT))) {
-			memset(j->tmp, 0xff, j->bs);
-			err = ext2fs_get_inode_bitmap_range2(
-				fs->inode_map,
-				1 + (uint64_t)g * (inode_nbytes << 3),
-				inode_nbytes << 3, j->tmp);
-			if (err)
-				break;
-			err = ext2fs_inode_bitmap_csum_set(
-				fs, g, (char *)j->tmp, (int)inode_nbytes);
-			if (err)
-				break;
-			err = jnl_put_bitmap(j, g,
-					     ext2fs_inode_bitmap_loc(fs, g));
-			if (err)
-				break;
-		}
+		err = jnl_put_bitmap(j, g, false);
+		if (!err)
+			err = jnl_put_bitmap(j, g, true);
+		if (err)
+			break;
 	}
 	if (err)
 		return err > 0 && err < 4096 ? -(int)err : -EIO;
@@ -305,6 +303,27 @@ int jnl_write_jsb(struct journal *j)
 }
 
 /*
+ * Stage @buf as the log block at *@pos, then move *@pos on and count it in
+ * *@n.  A revoke or descriptor block (@tail) gets its v3 tail checksum first.
+ */
+static int jnl_stage_next(struct jnl_stage *s, uint32_t *pos, uint32_t *n,
+			  unsigned char *buf, bool tail)
+{
+	struct journal *j = s->j;
+	int ret;
+
+	if (tail && j->csum_v3)
+		jbd2_put_be32(buf + j->bs - sizeof(struct jbd2_tail),
+			      jbd2_tail_csum(j->seed, buf, j->bs));
+	ret = jnl_stage_add(s, j->map[*pos], buf);
+	if (ret)
+		return ret;
+	*pos = jnl_next(j, *pos);
+	(*n)++;
+	return 0;
+}
+
+/*
  * Write the running transaction to the log at j->head: revoke blocks,
  * then descriptors each followed by the blocks it tags, then (R2) a
  * flush, the commit block, and a flush.  Returns the log blocks written
@@ -351,14 +370,9 @@ int jnl_write_txn(struct journal *j, uint32_t *written)
 		}
 		jbd2_put_be32(&((struct jbd2_revoke_header *)blk)->r_count,
 			      (uint32_t)at);
-		if (j->csum_v3)
-			jbd2_put_be32(blk + j->bs - sizeof(struct jbd2_tail),
-				      jbd2_tail_csum(j->seed, blk, j->bs));
-		ret = jnl_stage_add(&s, j->map[pos], blk);
+		ret = jnl_stage_next(&s, &pos, &n, blk, true);
 		if (ret)
 			return ret;
-		pos = jnl_next(j, pos);
-		n++;
 	}
 
 	/* Descriptor blocks and the blocks they tag. */
@@ -406,14 +420,9 @@ int jnl_write_txn(struct journal *j, uint32_t *written)
 			if (esc)
 				memcpy(jb->run, save, 4);
 		}
-		if (j->csum_v3)
-			jbd2_put_be32(blk + j->bs - sizeof(struct jbd2_tail),
-				      jbd2_tail_csum(j->seed, blk, j->bs));
-		ret = jnl_stage_add(&s, j->map[pos], blk);
+		ret = jnl_stage_next(&s, &pos, &n, blk, true);
 		if (ret)
 			return ret;
-		pos = jnl_next(j, pos);
-		n++;
 		for (jb = first, k = 0; jb && k < tpd; jb = jb->rnext, k++) {
 			bool esc = jbd2_be32(jb->run) == JBD2_MAGIC;
 
@@ -421,12 +430,10 @@ int jnl_write_txn(struct journal *j, uint32_t *written)
 				memcpy(blk, jb->run, j->bs);
 				memset(blk, 0, 4);
 			}
-			ret = jnl_stage_add(&s, j->map[pos],
-					    esc ? blk : jb->run);
+			ret = jnl_stage_next(&s, &pos, &n, esc ? blk : jb->run,
+					     false);
 			if (ret)
 				return ret;
-			pos = jnl_next(j, pos);
-			n++;
 		}
 		first = jb;
 	}

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "orphan.h"
 
 static ssize_t orphan_find(struct iomapfs *fsx, ext2_ino_t ino)
@@ -48,15 +49,12 @@ bool orphan_is(struct iomapfs *fsx, ext2_ino_t ino)
 /* Remember @ino as being on the chain. */
 static int orphan_note(struct iomapfs *fsx, ext2_ino_t ino)
 {
-	if (fsx->n_orphans == fsx->cap_orphans) {
-		size_t ncap = fsx->cap_orphans ? fsx->cap_orphans * 2 : 16;
-		ext2_ino_t *n = realloc(fsx->orphans, ncap * sizeof(*n));
+	ext2_ino_t *n = grow_one(fsx->orphans, fsx->n_orphans,
+				 &fsx->cap_orphans, sizeof(*n), 16);
 
-		if (!n)
-			return -ENOMEM;
-		fsx->orphans = n;
-		fsx->cap_orphans = ncap;
-	}
+	if (!n)
+		return -ENOMEM;
+	fsx->orphans = n;
 	fsx->orphans[fsx->n_orphans++] = ino;
 	return 0;
 }

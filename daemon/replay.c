@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "ext2map.h"
+#include "fdio.h"
 #include "jbd2_fs.h"
 #include "jio.h"
 #include "replay.h"
@@ -228,27 +229,6 @@ io_manager replay_io_manager(const struct iomapfs *fsx)
 
 /* --- writing to the device ------------------------------------------------ */
 
-static int replay_pwrite(int fd, const void *buf, size_t len, uint64_t off)
-{
-	const char *p = buf;
-	ssize_t n;
-
-	while (len) {
-		n = pwrite(fd, p, len, (off_t)off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
 static int replay_sync(struct iomapfs *fsx)
 {
 	return fdatasync(fsx->dev_fd) < 0 ? -errno : 0;
@@ -314,7 +294,7 @@ static int replay_to_device(void *arg, uint64_t blk, const void *data)
 			return -ENOMEM;
 		out = replay_keep_recover(blk, data, buf, bs);
 	}
-	ret = replay_pwrite(d->fsx->dev_fd, out, bs, blk * bs);
+	ret = fdio_pwrite_all(d->fsx->dev_fd, out, bs, blk * bs);
 	free(buf);
 	return ret;
 }
@@ -324,8 +304,8 @@ static int replay_write_jsb(struct iomapfs *fsx, const struct jbd2_super *jsb)
 {
 	struct replay *rp = fsx->replay;
 
-	return replay_pwrite(fsx->dev_fd, jsb, sizeof(*jsb),
-			     rp->jsb_dev_blk * rp->blocksize);
+	return fdio_pwrite_all(fsx->dev_fd, jsb, sizeof(*jsb),
+			       rp->jsb_dev_blk * rp->blocksize);
 }
 
 /* --- the reader ----------------------------------------------------------- */
