@@ -6,7 +6,9 @@
 # (journal_cp_max=64k, commit=1), and t/abuse/jorder.py replays the log of
 # writes and flushes and checks daemon/journal.c's rules on it:
 #  R1 no block goes home with a transaction's copy before that
-#     transaction's commit block is durable;
+#     transaction's commit block is durable, and no superblock, group
+#     descriptor, bitmap or inode table block is written in place while
+#     the log is in use;
 #  R2 a commit block is written only after every other block of its
 #     transaction is durable;
 #  R3 the tail moves only when the blocks it drops are durable at home.
@@ -93,6 +95,39 @@ test_expect_success 'jorder.py finds writes whose flushes are missing' '
 	test_grep "^R1 " noflush.out &&
 	test_grep "^R2 " noflush.out &&
 	test_grep "^R3 " noflush.out
+'
+# And a metadata block written in place while the log is in use: an
+# inode table block of group 0, with content no transaction logged, just
+# before the first commit block.
+test_expect_success 'jorder.py finds metadata written in place, past the journal' '
+	python3 - base.img dev.log inplace.log <<-\EOF &&
+	import sys
+	sys.path.insert(0, "'"$SRC_DIR"'/t/abuse")
+	sys.path.insert(0, "'"$SRC_DIR"'/t/helper")
+	import jtool, logreplay
+	fs = jtool.Fs(sys.argv[1])
+	log = logreplay.Log(sys.argv[2])
+	itable = fs.gd[0][2]
+	with open(sys.argv[2], "rb") as f, open(sys.argv[3], "wb") as out:
+	    out.write(f.read(logreplay.HEAD.size))
+	    n, done = 0, False
+	    for i, (typ, off, length, flags, data) in enumerate(log.recs):
+	        recs = [(typ, off, length, flags, log.data(i)
+	                 if typ in (logreplay.WRITE, logreplay.MARK) else b"")]
+	        b = recs[0][4]
+	        if not done and typ == logreplay.WRITE and len(b) >= 8 and \
+	                b[:4] == bytes.fromhex("c03b3998") and b[7] == 2:
+	            recs.insert(0, (logreplay.WRITE, itable * fs.bs, fs.bs, 0,
+	                            b"\x5a" * fs.bs))
+	            done = True
+	        for typ, off, length, flags, b in recs:
+	            out.write(logreplay.REC.pack(logreplay.REC_MAGIC, typ, n,
+	                                         off, length, flags, 0) + b)
+	            n += 1
+	    sys.exit(0 if done else 1)
+	EOF
+	test_must_fail $JORDER base.img inplace.log >inplace.out 2>&1 &&
+	test_grep "^R1 block [0-9]* (inode table of group 0) written at record [0-9]* with content no transaction logged" inplace.out
 '
 test_show_notes
 

@@ -13,7 +13,11 @@
 #     only counted; one whose content some transaction logged passes when
 #     any such transaction's commit was durable before the write, and is
 #     a violation otherwise, whether the log copy came before the home
-#     write or after it.
+#     write or after it.  A block that is metadata at a fixed place (the
+#     superblock, group descriptors, bitmaps, inode tables) written with
+#     content no transaction logged is a violation too (written in place,
+#     past the journal), unless the log is empty then (at mount, after
+#     the unmount's checkpoint).
 #  R2 a commit block is written only after every other block of its
 #     transaction (revoke blocks, descriptors, the blocks they tag) was
 #     made durable by a flush.
@@ -60,6 +64,24 @@ class Checker:
         self.set_format(self.j.incompat)
         self.violations = []
         self.commit_durable = {}
+        self.fixed = self.fixed_metadata()
+
+    def fixed_metadata(self):
+        """The blocks that are metadata wherever the work goes, and what
+        each is: the primary superblock and group descriptors, the
+        bitmaps and the inode tables (jtool.Fs's reading of the base
+        image)."""
+        fs = self.j.fs
+        itb = (fs.inodes_per_group * fs.inode_size + fs.bs - 1) // fs.bs
+        out = {1024 // fs.bs: "superblock"}
+        for b in range(fs.gdt_start, fs.gdt_start + fs.gdt_blocks):
+            out[b] = "group descriptors"
+        for g, (bb, ib, it) in enumerate(fs.gd):
+            out[bb] = "block bitmap of group %d" % g
+            out[ib] = "inode bitmap of group %d" % g
+            for b in range(it, it + itb):
+                out[b] = "inode table of group %d" % g
+        return out
 
     def set_format(self, inc):
         """The sizes of tags, revoke records and block tails for the
@@ -208,6 +230,11 @@ class Checker:
         durable = {}        # blk -> digest durable at home
         unflushed = {}      # blk -> digest written since the last flush
         self.cp_writes = self.other_writes = 0
+        # In place, a fixed metadata block may be written only while the
+        # log is empty (as at mount and after the unmount's checkpoint):
+        # the last journal superblock written says s_start 0 and no log
+        # block was written since.
+        log_empty = self.j.start == 0
         jsb_iter = iter(jsb_writes)
         next_jsb = next(jsb_iter, None)
         self.prev_tail = self.j.sequence
@@ -215,6 +242,7 @@ class Checker:
             while next_jsb and next_jsb[0] == i:
                 self.check_tail(next_jsb, durable, txn_blocks,
                                 txn_revokes)
+                log_empty = next_jsb[2] == 0
                 next_jsb = next(jsb_iter, None)
             if typ == logreplay.FLUSH:
                 durable.update(unflushed)
@@ -224,6 +252,8 @@ class Checker:
                 continue
             for dev, b in self.blocks(i):
                 if dev in self.dev_to_log:
+                    if self.dev_to_log[dev]:
+                        log_empty = False
                     continue
                 if b is None:
                     unflushed[dev] = None
@@ -234,6 +264,12 @@ class Checker:
                 cands = copies.get((dev, d))
                 if not cands:
                     self.other_writes += 1
+                    if dev in self.fixed and not log_empty:
+                        self.bad("R1", "block %d (%s) written at record "
+                                 "%d with content no transaction logged, "
+                                 "while the log is in use: metadata "
+                                 "written in place" %
+                                 (dev, self.fixed[dev], i))
                     continue
                 self.cp_writes += 1
                 if any(self.commit_durable.get(s, len(log.recs)) < i
