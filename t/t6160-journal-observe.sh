@@ -152,6 +152,7 @@ test_expect_success 'the live list: newest first, consecutive tids, at most jour
 	test "$(wc -l <cols)" -ge 10
 '
 
+# (the columns the test above listed)
 test_expect_success MANDOC 'iomapctl(8) describes every column of the live list' '
 	mandoc -Tascii "$SRC_DIR/man/iomapctl.8" | col -b |
 		sed -n "/^   journal on a mount/,/^   list/p" >man.txt &&
