@@ -9,7 +9,9 @@
 # newest first with consecutive tids and at most journal_history rows,
 # the tids a live mount showed as committed are the ones the log holds
 # after a kill -9, the watch stream carries commit and checkpoint
-# events, and ext2, journal=off and a read-only mount report no journal.
+# events, a remount read-only leaves the writer inactive after a remount
+# checkpoint, and ext2, journal=off and a read-only mount report no
+# journal.
 test_description='the journal writer seen live: counters, transactions, events'
 . "$(dirname "$0")/test-lib.sh"
 
@@ -218,6 +220,22 @@ test_expect_success 'watch: a commit event after an fsync, a checkpoint event' '
 	echo again >>"$MNT/f" && sync "$MNT/f" &&
 	test_wait_all $hpid &&
 	test_grep " commit  *0 .*tid=[0-9]* blocks=[1-9][0-9]* revokes=0 cause=fsync latency=" watch.txt
+'
+
+test_expect_success 'remount read-only: a remount checkpoint, the writer inactive' '
+	mount_ext4 -o commit=600 &&
+	test_when_finished "iomapfs_unmount \"\$MNT\"" &&
+	echo x >"$MNT/f" && sync "$MNT/f" &&
+	test_eq 1 "$(jstat lag_transactions)" "lag before" &&
+	ictl remount ro >/dev/null &&
+	test_eq false "$(jstat active)" "active, read-only" &&
+	test_eq 1 "$(jstat checkpoints_by_cause.remount)" "remount checkpoints" &&
+	test_eq 0 "$(jstat lag_transactions)" "lag, read-only" &&
+	test_eq 0 "$(jstat log_used)" "log_used, read-only" &&
+	ictl -J journal | jq -e ".journal.written == false" &&
+	ictl remount rw >/dev/null &&
+	test_eq true "$(jstat active)" "active, read-write again" &&
+	ictl -J journal | jq -e ".journal.written == true"
 '
 
 test_expect_success 'no journal writer: ext2, journal=off, read-only' '
