@@ -10,13 +10,14 @@
  * revoke blocks, a commit block), and a checkpoint, much later, writes
  * the committed blocks home and moves the log's tail.
  *
- * The writer is four files: this one keeps the running transaction (its
+ * The writer is five files: this one keeps the running transaction (its
  * block table, the inodes and groups it touched), the commit, handles,
  * failing and the commit thread; journal_hook.c the hooks libext2fs
  * calls (reads, writes, inode writes, and the allocator: revokes and the
  * hold on freed blocks, R4 and R5); journal_log.c writing the log and
  * the checkpoint (R2, R3); journal_mount.c the mount, start, pause and
- * unmount.  journal_int.h is what they share.
+ * unmount; journal_obs.c what is shown of it (recent transactions,
+ * commit and checkpoint events).  journal_int.h is what they share.
  *
  * The ordering rules, each kept where the code says so:
  *

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * journal_int.h - what the four files of the journal writer share
- * (journal.c, journal_hook.c, journal_log.c, journal_mount.c): the state
+ * journal_int.h - what the five files of the journal writer share
+ * (journal.c, journal_hook.c, journal_log.c, journal_mount.c,
+ * journal_obs.c): the state
  * of a journal, its block table entries, and the functions one file calls
  * in another.  Not for the rest of the daemon, which uses journal.h.
  * Every function here runs with fs_lock held unless it says otherwise;
