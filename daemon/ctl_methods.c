@@ -320,6 +320,17 @@ static json_t *journal_json(struct iomapfs *fsx, json_t **txns)
 	return o;
 }
 
+/* JournalStats as of the journal's last commit, checkpoint or change of
+ * state (no fs_lock); null without a journal writer. */
+static json_t *journal_pub_json(struct iomapfs *fsx)
+{
+	struct journal_stats st;
+
+	if (fs_report_journal_published(fsx, &st))
+		return json_null();
+	return jstats_json(&st);
+}
+
 static json_t *mappings_json(const struct iomap *maps, size_t n)
 {
 	json_t *a = json_array();
@@ -490,10 +501,9 @@ static json_t *m_get_interface_description(struct ctl_conn *c,
 				 false);
 }
 
-/* GetStatus, GetStats and GetJournal read the journal's counters under
- * fs_lock, which a commit holds while it writes: workers, so that the
- * poll thread never waits for the disk. */
-static json_t *get_status(struct ctl_conn *c, const json_t *params)
+/* GetStatus answers at once (it is what clients ping): the journal's
+ * statistics as of its last commit or checkpoint, not under fs_lock. */
+static json_t *m_get_status(struct ctl_conn *c, const json_t *params)
 {
 	struct ctl_server *srv = c->srv;
 	struct iomapfs *fsx = srv->fsx;
@@ -523,13 +533,16 @@ static json_t *get_status(struct ctl_conn *c, const json_t *params)
 		"version", PACKAGE_VERSION, "fuse_version", fuse_pkgversion(),
 		"ext2fs_version", fs_report_lib_version(), "access",
 		c->access == CTL_ACCESS_ADMIN ? "admin" : "read-only");
-	if (p && set_new(p, "journal", journal_json(fsx, NULL))) {
+	if (p && set_new(p, "journal", journal_pub_json(fsx))) {
 		json_decref(p);
 		return NULL;
 	}
 	return varlink_reply_new(p, NULL, false);
 }
 
+/* GetStats and GetJournal read the journal's counters under fs_lock,
+ * which a commit holds while it writes: workers, so that the poll thread
+ * never waits for the disk. */
 static json_t *get_stats(struct ctl_conn *c, const json_t *params)
 {
 	struct cache *cache = c->srv->fsx->cache;
@@ -633,13 +646,6 @@ static json_t *get_journal(struct ctl_conn *c, const json_t *params)
 		return NULL;
 	}
 	return varlink_reply_new(p, NULL, false);
-}
-
-static int w_get_status(struct ctl_conn *c, const json_t *params, bool more)
-{
-	json_t *r = get_status(c, params);
-
-	return ctl_send_wait(c, r ? r : ctl_reply_io_error(ENOMEM));
 }
 
 static int w_get_stats(struct ctl_conn *c, const json_t *params, bool more)
@@ -1027,7 +1033,7 @@ const struct ctl_method ctl_methods[] = {
 	 .worker = w_get_stats},
 	{.name = PROTO_M_GET_STATUS,
 	 .access = CTL_ACCESS_READ,
-	 .worker = w_get_status},
+	 .reply = m_get_status},
 	{.name = PROTO_M_MAP,
 	 .access = CTL_ACCESS_READ,
 	 .params = p_map,

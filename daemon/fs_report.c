@@ -260,3 +260,13 @@ out_unlock:
 	pthread_mutex_unlock(&fsx->fs_lock);
 	return ret;
 }
+
+int fs_report_journal_published(struct iomapfs *fsx, struct journal_stats *st)
+{
+	/* fsx->journal is set before the control server starts and cleared
+	 * after it stopped. */
+	if (!fsx->journal)
+		return -ENOENT;
+	journal_get_published(fsx->journal, st);
+	return 0;
+}

@@ -83,4 +83,11 @@ struct journal_txn;
 int fs_report_journal(struct iomapfs *fsx, struct journal_stats *st,
 		      struct journal_txn *txns, size_t max, size_t *n);
 
+/*
+ * The same statistics as of the journal's last commit, checkpoint or
+ * change of state, without fs_lock: never waits for a commit.  -ENOENT
+ * as above.
+ */
+int fs_report_journal_published(struct iomapfs *fsx, struct journal_stats *st);
+
 #endif /* IOMAPFS_FS_REPORT_H */

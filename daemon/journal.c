@@ -329,6 +329,7 @@ void jnl_fail(struct journal *j, int err)
 	j->error = err < 0 ? err : -EIO;
 	j->st.aborted = true;
 	j->st.error = j->error;
+	jnl_publish(j);
 	fprintf(stderr,
 		"iomapfs: journal: %s: nothing more can be committed; "
 		"the last committed transaction is %u\n",

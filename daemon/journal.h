@@ -337,6 +337,13 @@ bool journal_failed(const struct journal *j);
 void journal_get_stats(const struct journal *j, struct journal_stats *st);
 
 /*
+ * The statistics as of the last commit, checkpoint or change of state,
+ * without fs_lock (a commit holds that while it writes): for a caller
+ * that must answer at once.
+ */
+void journal_get_published(struct journal *j, struct journal_stats *st);
+
+/*
  * The recent transactions, newest first, at most @max and at most the
  * journal's history bound: the running one (when it holds changes or
  * commits), then the committed ones kept.  Returns how many went into

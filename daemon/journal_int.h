@@ -141,6 +141,13 @@ struct journal {
 	uint32_t hist_count, hist_next;
 	uint64_t cp_txns;
 	uint32_t cp_first_tid; /* the oldest of them */
+	/* A copy of the statistics for readers that must not wait for
+	 * fs_lock (journal_get_published()), refreshed at every commit,
+	 * checkpoint and change of state under obs_lock, which is taken
+	 * after fs_lock and holds nothing else. */
+	pthread_mutex_t obs_lock;
+	struct journal_stats pub;
+	int64_t pub_cp_oldest_ns;
 };
 
 /* journal.c */
@@ -179,6 +186,7 @@ int jnl_write_txn(struct journal *j, uint32_t *written);
 
 /* journal_obs.c */
 int jnl_hist_init(struct journal *j);
+void jnl_publish(struct journal *j);
 void jnl_hist_commit(struct journal *j, enum journal_cause cause, uint32_t tid,
 		     uint32_t blocks, uint32_t revokes, uint32_t written,
 		     int64_t start_ns, int64_t dt);

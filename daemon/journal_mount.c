@@ -321,6 +321,7 @@ int journal_start(struct journal *j)
 	jio_set_hooks(j->jio, &hooks);
 	j->active = true;
 	j->st.csum_v3 = j->csum_v3;
+	jnl_publish(j);
 	return 0;
 }
 
@@ -353,6 +354,7 @@ static void jnl_detach(struct journal *j)
 	if (fs->priv_data == j)
 		fs->priv_data = NULL;
 	j->active = false;
+	jnl_publish(j);
 }
 
 int journal_shutdown(struct journal *j)
@@ -443,6 +445,7 @@ void journal_halt(struct journal *j)
 	j->error = -EIO;
 	j->st.aborted = true;
 	j->st.error = j->error;
+	jnl_publish(j);
 	pthread_cond_signal(&j->kick);
 }
 
@@ -486,6 +489,7 @@ void journal_free(struct journal *j)
 	free(j->tmp);
 	free(j->cmp);
 	free(j->hist);
+	pthread_mutex_destroy(&j->obs_lock);
 	free(j);
 }
 

@@ -68,12 +68,32 @@ static uint64_t jnl_mono_to_real(int64_t mono)
 /* The ring, after journal_open() copied the options.  0 or -ENOMEM. */
 int jnl_hist_init(struct journal *j)
 {
+	if (pthread_mutex_init(&j->obs_lock, NULL))
+		return -ENOMEM;
 	if (!j->opts.history)
 		j->opts.history = JOURNAL_DEFAULT_HISTORY;
 	if (j->opts.history > JOURNAL_MAX_HISTORY)
 		j->opts.history = JOURNAL_MAX_HISTORY;
 	j->hist = calloc(j->opts.history, sizeof(*j->hist));
 	return j->hist ? 0 : -ENOMEM;
+}
+
+/* Refresh the copy journal_get_published() reads.  fs_lock held. */
+void jnl_publish(struct journal *j)
+{
+	pthread_mutex_lock(&j->obs_lock);
+	journal_get_stats(j, &j->pub);
+	j->pub_cp_oldest_ns = j->cp_oldest_ns;
+	pthread_mutex_unlock(&j->obs_lock);
+}
+
+void journal_get_published(struct journal *j, struct journal_stats *st)
+{
+	pthread_mutex_lock(&j->obs_lock);
+	*st = j->pub;
+	st->oldest_uncheckpointed_ns =
+		j->pub_cp_oldest_ns ? jnl_now_ns() - j->pub_cp_oldest_ns : 0;
+	pthread_mutex_unlock(&j->obs_lock);
 }
 
 static void jnl_emit(struct journal *j, const struct journal_event *ev)
@@ -117,6 +137,7 @@ void jnl_hist_commit(struct journal *j, enum journal_cause cause, uint32_t tid,
 	if (!j->cp_txns)
 		j->cp_first_tid = tid;
 	j->cp_txns++;
+	jnl_publish(j);
 	jnl_emit(j, &ev);
 }
 
@@ -147,9 +168,12 @@ void jnl_hist_checkpoint(struct journal *j, enum journal_cp_cause why,
 		j->hist[at].state = JOURNAL_TXN_CHECKPOINTED;
 		j->hist[at].checkpoint_ns = now;
 	}
-	if (!j->cp_txns)
+	if (!j->cp_txns) {
+		jnl_publish(j);
 		return; /* nothing was committed since: no event */
+	}
 	j->cp_txns = 0;
+	jnl_publish(j);
 	jnl_emit(j, &ev);
 }
 

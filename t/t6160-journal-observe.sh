@@ -229,6 +229,7 @@ test_expect_success 'remount read-only: a remount checkpoint, the writer inactiv
 	test_eq 1 "$(jstat lag_transactions)" "lag before" &&
 	ictl remount ro >/dev/null &&
 	test_eq false "$(jstat active)" "active, read-only" &&
+	ictl -J status | jq -e ".status.journal.active == false" &&
 	test_eq 1 "$(jstat checkpoints_by_cause.remount)" "remount checkpoints" &&
 	test_eq 0 "$(jstat lag_transactions)" "lag, read-only" &&
 	test_eq 0 "$(jstat log_used)" "log_used, read-only" &&
