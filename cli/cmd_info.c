@@ -2,7 +2,7 @@
 /*
  * cmd_info.c - the commands that describe: `list` (the running mounts),
  * `status` (one mount, or with --image the image's filesystem) and `stats`
- * (the cache's counters, and their reset).
+ * (the cache's counters and the journal writer's, and their reset).
  */
 #include "config.h"
 
@@ -208,7 +208,7 @@ int cmd_status(struct ictl *c, const struct cmd_args *a)
 
 int cmd_stats(struct ictl *c, const struct cmd_args *a)
 {
-	json_t *params = NULL, *st = NULL, *doc, *ino_st, *dix_st;
+	json_t *params = NULL, *st = NULL, *doc, *ino_st, *dix_st, *jnl;
 	char *path = NULL;
 	uint64_t ino;
 	int ret;
@@ -230,6 +230,7 @@ int cmd_stats(struct ictl *c, const struct cmd_args *a)
 		return ret;
 	ino_st = json_object_get(st, "inode");
 	dix_st = json_object_get(st, "dir_index");
+	jnl = json_object_get(st, "journal");
 	if (c->out_mode == ICTL_OUT_JSON) {
 		doc = ictl_doc_new(c->cmd_name);
 		if (doc) {
@@ -239,6 +240,7 @@ int cmd_stats(struct ictl *c, const struct cmd_args *a)
 					ino_st ? ino_st : json_null());
 			json_object_set(doc, "dir_index",
 					dix_st ? dix_st : json_null());
+			json_object_set(doc, "journal", jnl ? jnl : json_null());
 			json_object_set_new(doc, "reset",
 					    json_boolean(a->reset));
 		}
@@ -252,6 +254,15 @@ int cmd_stats(struct ictl *c, const struct cmd_args *a)
 		if (json_is_object(ino_st)) {
 			printf("inode:\n");
 			out_print_object(c, ino_st, 1);
+		}
+		if (json_is_object(jnl)) {
+			printf("journal:\n");
+			out_print_object(c, jnl, 1);
+		} else if (c->out_mode == ICTL_OUT_RAW) {
+			printf("journal=none\n");
+		} else {
+			printf("journal: none (no journal written: ext2, "
+			       "journal=off or read-only)\n");
 		}
 	}
 	json_decref(st);

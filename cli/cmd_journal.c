@@ -7,8 +7,8 @@
  * block it revokes; for a commit, its time), whether each checksum is
  * good, what a replay would do with each block, and where and why the
  * scan of the log stopped.  Nothing is written.  On a live mount, the
- * journal as the mount found it and what the mount did with it
- * (GetJournal).
+ * journal as the mount found it and what the mount did with it, the
+ * writer's counters and a table of its recent transactions (GetJournal).
  */
 #include "config.h"
 
@@ -447,19 +447,178 @@ out_free:
 	return ret;
 }
 
+enum {
+	TCOL_TID,
+	TCOL_STATE,
+	TCOL_CAUSE,
+	TCOL_BLOCKS,
+	TCOL_REVOKES,
+	TCOL_LOG,
+	TCOL_STARTED,
+	TCOL_COMMITTED,
+	TCOL_LATENCY,
+	TCOL_CHECKPOINTED,
+};
+
+static const struct out_col txn_cols[] = {
+	[TCOL_TID] = {"TID", "the transaction's sequence number", OUT_C_RIGHT},
+	[TCOL_STATE] = {"STATE",
+			"running, committing, committed (durable in the "
+			"log) or checkpointed (written home)",
+			0},
+	[TCOL_CAUSE] = {"CAUSE",
+			"why it committed: timer, fsync, size, unmount, "
+			"split, abort or space",
+			0},
+	[TCOL_BLOCKS] = {"BLOCKS", "metadata blocks logged (so far)",
+			 OUT_C_RIGHT},
+	[TCOL_REVOKES] = {"REVOKES", "revoke records", OUT_C_RIGHT},
+	[TCOL_LOG] = {"LOG",
+		      "log blocks written, with descriptors and the commit "
+		      "block",
+		      OUT_C_RIGHT | OUT_C_EXTRA},
+	[TCOL_STARTED] = {"STARTED", "when its first change came (UTC)", 0},
+	[TCOL_COMMITTED] = {"COMMITTED", "when its commit was durable (UTC)",
+			    0},
+	[TCOL_LATENCY] = {"LATENCY",
+			  "how long the commit took (-J: nanoseconds)",
+			  OUT_C_RIGHT},
+	[TCOL_CHECKPOINTED] = {"CHECKPOINTED", "when it was written home (UTC)",
+			       OUT_C_EXTRA},
+};
+
+/* A time of day for people ("20:08:10.266854Z"), the full RFC 3339 time
+ * in -J; "-" and null when @v is not a time. */
+static int txn_set_time(struct out_table *t, unsigned int col, json_t *v)
+{
+	char buf[PROTO_RFC3339_SIZE];
+	const char *tod;
+
+	if (!json_is_integer(v))
+		return out_set_null(t, col, "-");
+	proto_time_rfc3339((uint64_t)json_integer_value(v), buf, sizeof(buf));
+	tod = strchr(buf, 'T');
+	/* microseconds are enough for people */
+	if (tod && strlen(tod) == 20) {
+		char h[20];
+
+		snprintf(h, sizeof(h), "%.15sZ", tod + 1);
+		return out_set_json(t, col, json_string(buf), h);
+	}
+	return out_set_json(t, col, json_string(buf), buf);
+}
+
+/* A count, or "-" and null. */
+static int txn_set_count(struct out_table *t, unsigned int col, json_t *v)
+{
+	if (!json_is_integer(v))
+		return out_set_null(t, col, "-");
+	return out_set_u64(t, col, (uint64_t)json_integer_value(v), false);
+}
+
+/* The recent transactions of GetJournal, one row each. */
+static int txn_rows(struct out_table *t, json_t *txns)
+{
+	char lat[32];
+	json_t *x, *v;
+	size_t i;
+	int ret = 0;
+
+	json_array_foreach(txns, i, x)
+	{
+		const char *cause =
+			json_string_value(json_object_get(x, "cause"));
+
+		ret = out_row(t);
+		ret = ret
+			      ?: txn_set_count(t, TCOL_TID,
+					       json_object_get(x, "tid"));
+		ret = ret
+			      ?: out_set_str(t, TCOL_STATE,
+					     json_string_value(json_object_get(
+						     x, "state")));
+		if (!ret && cause)
+			ret = out_set_str(t, TCOL_CAUSE, cause);
+		else if (!ret)
+			ret = out_set_null(t, TCOL_CAUSE, "-");
+		ret = ret
+			      ?: txn_set_count(t, TCOL_BLOCKS,
+					       json_object_get(x, "blocks"));
+		ret = ret
+			      ?: txn_set_count(t, TCOL_REVOKES,
+					       json_object_get(x, "revokes"));
+		ret = ret
+			      ?: txn_set_count(
+					 t, TCOL_LOG,
+					 json_object_get(x, "log_blocks"));
+		ret = ret
+			      ?: txn_set_time(t, TCOL_STARTED,
+					      json_object_get(x, "start_ns"));
+		ret = ret
+			      ?: txn_set_time(t, TCOL_COMMITTED,
+					      json_object_get(x, "commit_ns"));
+		v = json_object_get(x, "latency_ns");
+		if (!ret && json_is_integer(v)) {
+			snprintf(lat, sizeof(lat), "%.3f ms",
+				 (double)json_integer_value(v) / 1e6);
+			ret = out_set_json(t, TCOL_LATENCY, json_copy(v), lat);
+		} else if (!ret) {
+			ret = out_set_null(t, TCOL_LATENCY, "-");
+		}
+		ret = ret
+			      ?: txn_set_time(
+					 t, TCOL_CHECKPOINTED,
+					 json_object_get(x, "checkpoint_ns"));
+		if (ret)
+			break;
+	}
+	return ret;
+}
+
+/*
+ * On a mount: the journal as the mount found it and what the mount did
+ * with it, the writer's counters, and its recent transactions (GetJournal).
+ */
 static int journal_live(struct ictl *c)
 {
-	json_t *st = NULL;
+	struct out_table *t = NULL;
+	json_t *st = NULL, *txns, *doc;
 	int ret;
 
 	ret = client_call(c, PROTO_M_GET_JOURNAL, NULL, &st);
 	if (ret)
 		return ret;
-	ret = out_print_member(c, "journal", st);
-	if (c->out_mode != ICTL_OUT_JSON &&
-	    json_is_false(json_object_get(st, "written")))
+	txns = json_incref(json_object_get(st, "transactions"));
+	json_object_del(st, "transactions");
+	ret = out_table_new(c, "transactions", txn_cols,
+			    sizeof(txn_cols) / sizeof(txn_cols[0]), &t);
+	if (!ret)
+		ret = txn_rows(t, txns);
+	if (ret) {
+		ret = ictl_errno(c, ICTL_EXIT_FAILED, ret, "journal");
+		goto out_free;
+	}
+	if (c->out_mode == ICTL_OUT_JSON) {
+		doc = ictl_doc_new(c->cmd_name);
+		if (doc) {
+			json_object_set(doc, "journal", st);
+			json_object_set_new(doc, "transactions",
+					    out_table_json(t));
+		}
+		ret = ictl_doc_print(doc);
+		goto out_free;
+	}
+	out_print_object(c, st, 0);
+	if (json_is_false(json_object_get(st, "written")))
 		printf("\nThis mount does not write the journal: "
 		       "metadata changes are written in place.\n");
+	if (out_table_rows(t)) {
+		putchar('\n');
+		ret = out_table_print(c, t);
+	}
+out_free:
+	out_table_free(t);
+	json_decref(txns);
 	json_decref(st);
 	return ret;
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * cmd_watch.c - the `watch` command: the daemon's stream of cache events
- * (upsert, invalidate, evict, enable, disable), one line or -J document
+ * (upsert, invalidate, evict, enable, disable) and of the journal's
+ * (commit, checkpoint), one line or -J document
  * each, until a count, a duration or ^C; a LOST line when the daemon had
  * to drop events for this watcher.
  */
@@ -33,6 +34,36 @@ static void watch_header(struct ictl *c, struct watch_state *st)
 		       "OFFSET", "LENGTH", "DETAIL");
 	/* a pipe reader sees the watch has begun */
 	fflush(stdout);
+}
+
+/* The DETAIL of a commit or checkpoint event: its transactions, blocks,
+ * cause and how long it took. */
+static void journal_detail(json_t *j, char *buf, size_t size)
+{
+	json_int_t tid = json_integer_value(json_object_get(j, "tid"));
+	json_t *first = json_object_get(j, "first_tid");
+	const char *cause = json_string_value(json_object_get(j, "cause"));
+	double ms =
+		(double)json_integer_value(json_object_get(j, "latency_ns")) /
+		1e6;
+	json_int_t blocks = json_integer_value(json_object_get(j, "blocks"));
+
+	if (json_is_integer(first))
+		snprintf(buf, size,
+			 "tid=%" JSON_INTEGER_FORMAT "-%" JSON_INTEGER_FORMAT
+			 " blocks=%" JSON_INTEGER_FORMAT
+			 " cause=%s took=%.3fms",
+			 json_integer_value(first), tid, blocks,
+			 cause ? cause : "?", ms);
+	else
+		snprintf(buf, size,
+			 "tid=%" JSON_INTEGER_FORMAT
+			 " blocks=%" JSON_INTEGER_FORMAT
+			 " revokes=%" JSON_INTEGER_FORMAT
+			 " cause=%s latency=%.3fms",
+			 tid, blocks,
+			 json_integer_value(json_object_get(j, "revokes")),
+			 cause ? cause : "?", ms);
 }
 
 static int watch_reply(struct ictl *c, json_t *r, void *arg)
@@ -76,7 +107,10 @@ static int watch_reply(struct ictl *c, json_t *r, void *arg)
 			 (unsigned long long)json_integer_value(
 				 json_object_get(ev, "offset")));
 		m = json_object_get(ev, "mapping");
-		if (json_is_string(json_object_get(ev, "reason")))
+		if (json_is_object(json_object_get(ev, "journal")))
+			journal_detail(json_object_get(ev, "journal"), detail,
+				       sizeof(detail));
+		else if (json_is_string(json_object_get(ev, "reason")))
 			snprintf(detail, sizeof(detail), "reason=%s",
 				 json_string_value(
 					 json_object_get(ev, "reason")));

@@ -310,7 +310,10 @@ const struct cmd_def cmd_table[] = {
 "its inodes, directory, extent tree; a commit's time), CSUM and REPLAY\n"
 "(written, revoked, bad-checksum, or no), and where and why the scan of\n"
 "the log stopped: what a replay at mount would do.  On a mount, shows\n"
-"the journal as the mount found it and what the mount did with it.\n",
+"the journal as the mount found it and what the mount did with it, the\n"
+"journal writer's counters, and its recent transactions: TID, STATE\n"
+"(running, committing, committed, checkpointed), CAUSE, BLOCKS, REVOKES,\n"
+"STARTED, COMMITTED, LATENCY (-o +LOG,CHECKPOINTED for more).\n",
 },
 {
 	.name = "limits", .fn = cmd_limits, .min_args = 0, .max_args = 3,

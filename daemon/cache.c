@@ -185,6 +185,8 @@ static const char *const cache_event_names[CACHE_EV_COUNT] = {
 	[CACHE_EV_EVICT] = "evict",
 	[CACHE_EV_ENABLE] = "enable",
 	[CACHE_EV_DISABLE] = "disable",
+	[CACHE_EV_COMMIT] = "commit",
+	[CACHE_EV_CHECKPOINT] = "checkpoint",
 };
 
 const char *cache_reason_name(unsigned int reason)
@@ -316,37 +318,38 @@ static uint64_t next_cookie(struct cache *c)
 /* --- events ------------------------------------------------------------- */
 
 /*
- * Record an event if someone watches.  Never blocks beyond the ring lock
- * and makes a system call only to wake a watcher that waits.
+ * A new slot of the ring for an event, zeroed and numbered, with ring.lock
+ * held; NULL (and the lock not held) when nobody watches.
  */
-static void ev_emit(struct cache *c, unsigned int type, unsigned int reason,
-		    uint64_t ino, uint64_t off, uint64_t len,
-		    const struct iomap *m)
+static struct cache_event *ev_slot(struct cache *c, unsigned int type)
 {
 	struct cache_ring *r = &c->ring;
 	struct cache_event *ev;
-	struct cache_watch *w;
-	struct dlist_node *n;
-	uint64_t one = 1;
 
 	if (!atomic_load_explicit(&r->nwatchers, memory_order_relaxed))
-		return;
+		return NULL;
 	pthread_mutex_lock(&r->lock);
-	if (!r->watchers.head)
-		goto out_unlock;
+	if (!r->watchers.head) {
+		pthread_mutex_unlock(&r->lock);
+		return NULL;
+	}
 	ev = &r->buf[r->next_seq % r->size];
 	memset(ev, 0, sizeof(*ev));
 	ev->seq = r->next_seq++;
 	ev->time_ns = clock_ns(CLOCK_REALTIME);
 	ev->type = type;
-	ev->reason = reason;
-	ev->ino = ino;
-	ev->offset = off;
-	ev->length = len;
-	if (m)
-		ev->map = *m;
-	else
-		ev->map.addr = IOMAP_NULL_ADDR;
+	return ev;
+}
+
+/* The event in the slot ev_slot() gave is complete: wake the watchers
+ * that wait, and drop ring.lock. */
+static void ev_publish(struct cache *c)
+{
+	struct cache_ring *r = &c->ring;
+	struct cache_watch *w;
+	struct dlist_node *n;
+	uint64_t one = 1;
+
 	ctr_add(&c->ctr.events, 1);
 	if (r->narmed) {
 		for (n = r->watchers.head; n; n = n->next) {
@@ -360,8 +363,41 @@ static void ev_emit(struct cache *c, unsigned int type, unsigned int reason,
 			r->narmed--;
 		}
 	}
-out_unlock:
 	pthread_mutex_unlock(&r->lock);
+}
+
+/*
+ * Record an event if someone watches.  Never blocks beyond the ring lock
+ * and makes a system call only to wake a watcher that waits.
+ */
+static void ev_emit(struct cache *c, unsigned int type, unsigned int reason,
+		    uint64_t ino, uint64_t off, uint64_t len,
+		    const struct iomap *m)
+{
+	struct cache_event *ev = ev_slot(c, type);
+
+	if (!ev)
+		return;
+	ev->reason = reason;
+	ev->ino = ino;
+	ev->offset = off;
+	ev->length = len;
+	if (m)
+		ev->map = *m;
+	else
+		ev->map.addr = IOMAP_NULL_ADDR;
+	ev_publish(c);
+}
+
+void cache_journal_event(struct cache *c, unsigned int type,
+			 const struct cache_event_journal *jnl)
+{
+	struct cache_event *ev = ev_slot(c, type);
+
+	if (!ev)
+		return;
+	ev->jnl = *jnl;
+	ev_publish(c);
 }
 
 /* Caller holds ring.lock.  Keeps the newest events that fit. */

@@ -57,6 +57,8 @@ enum cache_event_type {
 	CACHE_EV_EVICT,
 	CACHE_EV_ENABLE,
 	CACHE_EV_DISABLE,
+	CACHE_EV_COMMIT,     /* the journal: a transaction is durable */
+	CACHE_EV_CHECKPOINT, /* the journal: committed blocks went home */
 	CACHE_EV_COUNT
 };
 
@@ -123,6 +125,17 @@ struct cache_inode_stats {
 	uint64_t last_use_ns;	/* CLOCK_MONOTONIC */
 };
 
+/* What a journal event says (cache_journal_event()). */
+struct cache_event_journal {
+	uint32_t tid;	     /* COMMIT: its transaction; CHECKPOINT: the
+			      * newest transaction home */
+	uint32_t first_tid;  /* CHECKPOINT: the oldest transaction home */
+	uint64_t blocks;     /* blocks logged; written home */
+	uint64_t revokes;    /* COMMIT: revoke records */
+	uint64_t latency_ns; /* how long it took */
+	const char *cause;   /* a static name: why it happened */
+};
+
 struct cache_event {
 	uint64_t seq;		/* global event number, from 1 */
 	uint64_t time_ns;	/* CLOCK_REALTIME */
@@ -131,7 +144,10 @@ struct cache_event {
 	uint64_t ino;		/* 0 for ENABLE/DISABLE */
 	uint64_t offset;	/* range invalidated, or the mapping's */
 	uint64_t length;	/* IMAP_TO_EOF style UINT64_MAX = to EOF */
-	struct iomap map;	/* UPSERT and EVICT: the mapping */
+	union {
+		struct iomap map; /* UPSERT and EVICT: the mapping */
+		struct cache_event_journal jnl; /* COMMIT and CHECKPOINT */
+	};
 };
 
 /*
@@ -260,5 +276,15 @@ int cache_watch_fd(const struct cache_watch *w);
 ssize_t cache_watch_read(struct cache_watch *w, struct cache_event *ev,
 			 size_t max, uint64_t *lost);
 void cache_watch_close(struct cache_watch *w);
+
+/*
+ * Hand an event of the journal (@type CACHE_EV_COMMIT or
+ * CACHE_EV_CHECKPOINT, described by @jnl, whose cause must be a static
+ * string) to the watchers, in the same ring and sequence as the cache's
+ * own events.  Never blocks beyond the ring lock (innermost): may be
+ * called with any other lock held.
+ */
+void cache_journal_event(struct cache *c, unsigned int type,
+			 const struct cache_event_journal *jnl);
 
 #endif /* IOMAPFS_CACHE_H */

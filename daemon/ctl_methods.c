@@ -24,6 +24,7 @@
 #include "fs.h"
 #include "fs_remount.h"
 #include "fs_report.h"
+#include "journal.h"
 #include "proto.h"
 #include "replay.h"
 #include "varlink.h"
@@ -155,6 +156,179 @@ static json_t *stats_json(const struct cache_stats *st)
 		ctl_json_uint(st->inodes_hwm), "mappings_hwm",
 		ctl_json_uint(st->mappings_hwm), "bytes_hwm",
 		ctl_json_uint(st->bytes_hwm));
+}
+
+/* One member of an object built member by member; @v is stolen. */
+static int set_new(json_t *o, const char *key, json_t *v)
+{
+	return json_object_set_new(o, key, v ? v : json_null()) || !v ? -1 : 0;
+}
+
+/* {name: count} of the @n counters @v, named by @name. */
+static json_t *counts_json(const uint64_t *v, unsigned int n,
+			   const char *(*name)(unsigned int))
+{
+	json_t *o = json_object();
+	unsigned int i;
+
+	for (i = 0; o && i < n; i++) {
+		if (set_new(o, name(i), ctl_json_uint(v[i]))) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+static const char *cause_name(unsigned int i)
+{
+	return journal_cause_name((enum journal_cause)i);
+}
+
+static const char *cp_cause_name(unsigned int i)
+{
+	return journal_cp_cause_name((enum journal_cp_cause)i);
+}
+
+/* The interface's JournalStats. */
+static json_t *jstats_json(const struct journal_stats *st)
+{
+	const struct {
+		const char *name;
+		uint64_t v;
+	} u[] = {
+		{"tid", st->tid},
+		{"running_blocks", st->running_blocks},
+		{"running_revokes", st->running_revokes},
+		{"transactions", st->transactions},
+		{"blocks_logged", st->blocks_logged},
+		{"log_writes", st->log_writes},
+		{"revokes", st->revokes},
+		{"commit_latency_mean_ns",
+		 st->transactions ? st->commit_ns_total / st->transactions : 0},
+		{"commit_latency_max_ns", st->commit_ns_max},
+		{"checkpoints", st->checkpoints},
+		{"checkpoint_blocks", st->checkpoint_blocks},
+		{"lag_transactions", st->cp_transactions},
+		{"lag_blocks", st->cp_blocks},
+		{"lag_bytes", st->cp_bytes},
+		{"lag_age_ns", st->oldest_uncheckpointed_ns > 0
+				       ? (uint64_t)st->oldest_uncheckpointed_ns
+				       : 0},
+		{"log_used", st->log_used},
+		{"log_size", st->log_size},
+		{"running_blocks_max", st->running_blocks_max},
+		{"lag_bytes_max", st->cp_bytes_max},
+		{"skipped_same", st->skipped_same},
+		{"freed_dropped", st->freed_dropped},
+		{"nospace_waits", st->nospace_waits},
+		{"commit_sec", st->commit_sec},
+		{"txn_max_blocks", st->txn_max_blocks},
+		{"cp_max_bytes", st->cp_max_bytes},
+		{"history", st->history},
+	};
+	json_t *o = json_pack("{s:b, s:b, s:i, s:b}", "active", st->active,
+			      "aborted", st->aborted, "errno", -st->error,
+			      "checksum_v3", st->csum_v3);
+	size_t i;
+
+	for (i = 0; o && i < sizeof(u) / sizeof(u[0]); i++)
+		if (set_new(o, u[i].name, ctl_json_uint(u[i].v)))
+			goto out_free;
+	if (o && (set_new(o, "commits_by_cause",
+			  counts_json(st->commits, JOURNAL_CAUSE_COUNT,
+				      cause_name)) ||
+		  set_new(o, "checkpoints_by_cause",
+			  counts_json(st->checkpoints_by_cause,
+				      JOURNAL_CP_COUNT, cp_cause_name))))
+		goto out_free;
+	return o;
+out_free:
+	json_decref(o);
+	return NULL;
+}
+
+/* A time or a duration in ns, or null when it is 0 (not yet, unknown). */
+static json_t *ns_or_null(uint64_t ns)
+{
+	return ns ? ctl_json_uint(ns) : json_null();
+}
+
+/* The interface's JournalTransaction. */
+static json_t *jtxn_json(const struct journal_txn *t)
+{
+	bool done = t->state == JOURNAL_TXN_COMMITTED ||
+		    t->state == JOURNAL_TXN_CHECKPOINTED;
+
+	return json_pack(
+		"{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "tid",
+		ctl_json_uint(t->tid), "state",
+		journal_txn_state_name(t->state), "cause",
+		done ? json_string(journal_cause_name(t->cause)) : json_null(),
+		"blocks", ctl_json_uint(t->blocks), "revokes",
+		ctl_json_uint(t->revokes), "log_blocks",
+		done ? ctl_json_uint(t->log_blocks) : json_null(), "start_ns",
+		ns_or_null(t->start_ns), "commit_ns", ns_or_null(t->commit_ns),
+		"latency_ns", done ? ctl_json_uint(t->latency_ns) : json_null(),
+		"checkpoint_ns", ns_or_null(t->checkpoint_ns));
+}
+
+/*
+ * The journal writer's statistics (JournalStats), and with @txns its recent
+ * transactions into *@txns (an array, empty without a writer); null when
+ * the mount writes no journal.  NULL when out of memory.
+ */
+static json_t *journal_json(struct iomapfs *fsx, json_t **txns)
+{
+	struct journal_txn *h = NULL;
+	struct journal_stats st;
+	size_t n = 0, i;
+	json_t *o;
+
+	if (txns) {
+		*txns = json_array();
+		if (!*txns)
+			return NULL;
+	}
+	if (fs_report_journal(fsx, &st, NULL, 0, &n))
+		return json_null();
+	if (txns) {
+		/* The bound is fixed at mount: the second look fits. */
+		h = calloc(st.history ? st.history : 1, sizeof(*h));
+		if (!h || fs_report_journal(fsx, &st, h, st.history, &n))
+			n = 0;
+		for (i = 0; h && i < n; i++) {
+			if (json_array_append_new(*txns, jtxn_json(&h[i]))) {
+				free(h);
+				json_decref(*txns);
+				*txns = NULL;
+				return NULL;
+			}
+		}
+		if (!h) {
+			json_decref(*txns);
+			*txns = NULL;
+			return NULL;
+		}
+		free(h);
+	}
+	o = jstats_json(&st);
+	if (!o && txns) {
+		json_decref(*txns);
+		*txns = NULL;
+	}
+	return o;
+}
+
+/* JournalStats as of the journal's last commit, checkpoint or change of
+ * state (no fs_lock); null without a journal writer. */
+static json_t *journal_pub_json(struct iomapfs *fsx)
+{
+	struct journal_stats st;
+
+	if (fs_report_journal_published(fsx, &st))
+		return json_null();
+	return jstats_json(&st);
 }
 
 static json_t *mappings_json(const struct iomap *maps, size_t n)
@@ -327,6 +501,8 @@ static json_t *m_get_interface_description(struct ctl_conn *c,
 				 false);
 }
 
+/* GetStatus answers at once (it is what clients ping): the journal's
+ * statistics as of its last commit or checkpoint, not under fs_lock. */
 static json_t *m_get_status(struct ctl_conn *c, const json_t *params)
 {
 	struct ctl_server *srv = c->srv;
@@ -357,10 +533,17 @@ static json_t *m_get_status(struct ctl_conn *c, const json_t *params)
 		"version", PACKAGE_VERSION, "fuse_version", fuse_pkgversion(),
 		"ext2fs_version", fs_report_lib_version(), "access",
 		c->access == CTL_ACCESS_ADMIN ? "admin" : "read-only");
+	if (p && set_new(p, "journal", journal_pub_json(fsx))) {
+		json_decref(p);
+		return NULL;
+	}
 	return varlink_reply_new(p, NULL, false);
 }
 
-static json_t *m_get_stats(struct ctl_conn *c, const json_t *params)
+/* GetStats and GetJournal read the journal's counters under fs_lock,
+ * which a commit holds while it writes: workers, so that the poll thread
+ * never waits for the disk. */
+static json_t *get_stats(struct ctl_conn *c, const json_t *params)
 {
 	struct cache *cache = c->srv->fsx->cache;
 	struct cache_inode_stats ist;
@@ -382,6 +565,10 @@ static json_t *m_get_stats(struct ctl_conn *c, const json_t *params)
 			json_decref(p);
 			return NULL;
 		}
+	}
+	if (set_new(p, "journal", journal_json(c->srv->fsx, NULL))) {
+		json_decref(p);
+		return NULL;
 	}
 	if (varlink_param_int(params, "ino", &ino)) {
 		if (cache_get_inode_stats(cache, (uint64_t)ino, &ist)) {
@@ -435,12 +622,44 @@ static json_t *m_set_caching(struct ctl_conn *c, const json_t *params)
 		false);
 }
 
-/* The journal as the mount found it, and what the mount did (replay.h):
- * state kept since the mount, no filesystem access. */
-static json_t *m_get_journal(struct ctl_conn *c, const json_t *params)
+/* The journal as the mount found it, and what the mount did (replay.h),
+ * then the writer's counters and recent transactions. */
+static json_t *get_journal(struct ctl_conn *c, const json_t *params)
 {
+	json_t *p = replay_describe(c->srv->fsx), *txns = NULL, *st;
+	bool written;
+	int bad;
+
 	(void)params;
-	return varlink_reply_new(replay_describe(c->srv->fsx), NULL, false);
+	if (!p)
+		return NULL;
+	st = journal_json(c->srv->fsx, &txns);
+	/* Whether metadata goes through the journal now (replay.c knows
+	 * only what the mount found). */
+	written = json_is_true(json_object_get(st, "active"));
+	/* Each set_new() takes its value, also when another failed. */
+	bad = set_new(p, "stats", st);
+	bad |= set_new(p, "transactions", txns);
+	bad |= set_new(p, "written", json_boolean(written));
+	if (bad) {
+		json_decref(p);
+		return NULL;
+	}
+	return varlink_reply_new(p, NULL, false);
+}
+
+static int w_get_stats(struct ctl_conn *c, const json_t *params, bool more)
+{
+	json_t *r = get_stats(c, params);
+
+	return ctl_send_wait(c, r ? r : ctl_reply_io_error(ENOMEM));
+}
+
+static int w_get_journal(struct ctl_conn *c, const json_t *params, bool more)
+{
+	json_t *r = get_journal(c, params);
+
+	return ctl_send_wait(c, r ? r : ctl_reply_io_error(ENOMEM));
 }
 
 static json_t *m_get_limits(struct ctl_conn *c, const json_t *params)
@@ -758,6 +977,18 @@ json_t *ctl_event_json(const struct cache_event *ev)
 	if ((ev->type == CACHE_EV_UPSERT || ev->type == CACHE_EV_EVICT) &&
 	    json_object_set_new(e, "mapping", proto_iomap_to_json(&ev->map)))
 		goto out_free;
+	if ((ev->type == CACHE_EV_COMMIT || ev->type == CACHE_EV_CHECKPOINT) &&
+	    set_new(e, "journal",
+		    json_pack("{s:o, s:o, s:o, s:o, s:o, s:s}", "tid",
+			      ctl_json_uint(ev->jnl.tid), "first_tid",
+			      ev->type == CACHE_EV_CHECKPOINT
+				      ? ctl_json_uint(ev->jnl.first_tid)
+				      : json_null(),
+			      "blocks", ctl_json_uint(ev->jnl.blocks),
+			      "revokes", ctl_json_uint(ev->jnl.revokes),
+			      "latency_ns", ctl_json_uint(ev->jnl.latency_ns),
+			      "cause", ev->jnl.cause ? ev->jnl.cause : "")))
+		goto out_free;
 	return e;
 out_free:
 	json_decref(e);
@@ -791,7 +1022,7 @@ const struct ctl_method ctl_methods[] = {
 	 .reply = m_flush},
 	{.name = PROTO_M_GET_JOURNAL,
 	 .access = CTL_ACCESS_READ,
-	 .reply = m_get_journal},
+	 .worker = w_get_journal},
 	{.name = PROTO_M_GET_LIMITS,
 	 .access = CTL_ACCESS_READ,
 	 .reply = m_get_limits},
@@ -799,7 +1030,7 @@ const struct ctl_method ctl_methods[] = {
 	 .access = CTL_ACCESS_READ,
 	 .params = p_ino,
 	 .nparams = CTL_NPARAMS(p_ino),
-	 .reply = m_get_stats},
+	 .worker = w_get_stats},
 	{.name = PROTO_M_GET_STATUS,
 	 .access = CTL_ACCESS_READ,
 	 .reply = m_get_status},

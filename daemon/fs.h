@@ -80,6 +80,7 @@ struct iomapfs_opts {
 	unsigned int commit_sec;  /* commit=: seconds; 0: the default */
 	uint64_t journal_txn_max; /* bytes of one transaction */
 	uint64_t journal_cp_max;  /* bytes of committed blocks not home */
+	unsigned int journal_history; /* recent transactions listed */
 	/* ext4's mount options that change what iomapfs does (mntopts.c) */
 	enum fs_atime_mode atime;
 	bool nodiratime;       /* directories keep their access time */

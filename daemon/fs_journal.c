@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "discard.h"
 #include "fs.h"
 #include "journal.h"
@@ -83,6 +84,27 @@ static void fs_journal_freed(void *arg, uint64_t blk, uint64_t count)
 
 	if (fsx->opts.discard)
 		discard_freed(fsx, blk, count);
+}
+
+/* A commit or a checkpoint: to the watchers, through the cache's ring. */
+static void fs_journal_event(void *arg, const struct journal_event *ev)
+{
+	struct iomapfs *fsx = arg;
+	struct cache_event_journal jnl = {
+		.tid = ev->tid,
+		.first_tid = ev->first_tid,
+		.blocks = ev->blocks,
+		.revokes = ev->revokes,
+		.latency_ns = ev->latency_ns,
+		.cause = ev->cause,
+	};
+
+	/* No cache before the mount is set up, nor anyone to watch. */
+	if (fsx->cache)
+		cache_journal_event(fsx->cache,
+				    ev->checkpoint ? CACHE_EV_CHECKPOINT
+						   : CACHE_EV_COMMIT,
+				    &jnl);
 }
 
 void fs_txn_start(struct iomapfs *fsx)
@@ -158,11 +180,13 @@ int fs_journal_open(struct iomapfs *fsx)
 		.txn_max = fsx->opts.journal_txn_max,
 		.cp_max = fsx->opts.journal_cp_max,
 		.nobarrier = fsx->opts.nobarrier,
+		.history = fsx->opts.journal_history,
 	};
 	struct journal_ops ops = {
 		.pre_commit = fs_journal_pre_commit,
 		.failed = fs_journal_failed,
 		.freed = fs_journal_freed,
+		.event = fs_journal_event,
 		.arg = fsx,
 	};
 	char why[160];

@@ -14,6 +14,7 @@
 #include "fs.h"
 #include "fs_report.h"
 #include "grow.h"
+#include "journal.h"
 
 int fs_report_inode(struct iomapfs *fsx, uint64_t ino,
 		    struct fs_report_inode *out)
@@ -234,4 +235,35 @@ int fs_report_path(struct iomapfs *fsx, struct fs_report_paths *p, uint64_t ino,
 	*out = strdup(name);
 	ext2fs_free_mem(&name);
 	return *out ? 0 : -ENOMEM;
+}
+
+int fs_report_journal(struct iomapfs *fsx, struct journal_stats *st,
+		      struct journal_txn *txns, size_t max, size_t *n)
+{
+	int ret = 0;
+
+	*n = 0;
+	/* The mutex alone, not fs_lock(): a look changes nothing, so it
+	 * must not start the commit fs_lock() starts at a bound. */
+	pthread_mutex_lock(&fsx->fs_lock);
+	if (!fsx->journal) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	journal_get_stats(fsx->journal, st);
+	if (max)
+		*n = journal_get_history(fsx->journal, txns, max);
+out_unlock:
+	pthread_mutex_unlock(&fsx->fs_lock);
+	return ret;
+}
+
+int fs_report_journal_published(struct iomapfs *fsx, struct journal_stats *st)
+{
+	/* fsx->journal is set before the control server starts and cleared
+	 * after it stopped. */
+	if (!fsx->journal)
+		return -ENOENT;
+	journal_get_published(fsx->journal, st);
+	return 0;
 }

@@ -14,6 +14,7 @@
 #define IOMAPFS_FS_REPORT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ext2map.h"
@@ -69,5 +70,24 @@ int fs_report_path(struct iomapfs *fsx, struct fs_report_paths *p, uint64_t ino,
 
 /* The version of libext2fs the daemon runs with ("1.47.0"), or "unknown". */
 const char *fs_report_lib_version(void);
+
+struct journal_stats;
+struct journal_txn;
+
+/*
+ * The journal writer's statistics into *@st and, when @max is not 0, up
+ * to @max of its recent transactions, newest first, into @txns (*@n of
+ * them), read together under fs_lock, the journal's lock.  -ENOENT when
+ * the mount writes no journal (ext2, journal=off, a read-only mount).
+ */
+int fs_report_journal(struct iomapfs *fsx, struct journal_stats *st,
+		      struct journal_txn *txns, size_t max, size_t *n);
+
+/*
+ * The same statistics as of the journal's last commit, checkpoint or
+ * change of state, without fs_lock: never waits for a commit.  -ENOENT
+ * as above.
+ */
+int fs_report_journal_published(struct iomapfs *fsx, struct journal_stats *st);
 
 #endif /* IOMAPFS_FS_REPORT_H */

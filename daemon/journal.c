@@ -10,13 +10,14 @@
  * revoke blocks, a commit block), and a checkpoint, much later, writes
  * the committed blocks home and moves the log's tail.
  *
- * The writer is four files: this one keeps the running transaction (its
+ * The writer is five files: this one keeps the running transaction (its
  * block table, the inodes and groups it touched), the commit, handles,
  * failing and the commit thread; journal_hook.c the hooks libext2fs
  * calls (reads, writes, inode writes, and the allocator: revokes and the
  * hold on freed blocks, R4 and R5); journal_log.c writing the log and
  * the checkpoint (R2, R3); journal_mount.c the mount, start, pause and
- * unmount.  journal_int.h is what they share.
+ * unmount; journal_obs.c what is shown of it (recent transactions,
+ * commit and checkpoint events).  journal_int.h is what they share.
  *
  * The ordering rules, each kept where the code says so:
  *
@@ -99,7 +100,7 @@ static __thread unsigned int jnl_tls_handles;
 static const char *const jnl_cause_names[JOURNAL_CAUSE_COUNT] = {
 	[JOURNAL_CAUSE_TIMER] = "timer", [JOURNAL_CAUSE_FSYNC] = "fsync",
 	[JOURNAL_CAUSE_SIZE] = "size",	 [JOURNAL_CAUSE_UNMOUNT] = "unmount",
-	[JOURNAL_CAUSE_SPLIT] = "split", [JOURNAL_CAUSE_ERROR] = "error",
+	[JOURNAL_CAUSE_SPLIT] = "split", [JOURNAL_CAUSE_ERROR] = "abort",
 	[JOURNAL_CAUSE_SPACE] = "space",
 };
 
@@ -328,6 +329,7 @@ void jnl_fail(struct journal *j, int err)
 	j->error = err < 0 ? err : -EIO;
 	j->st.aborted = true;
 	j->st.error = j->error;
+	jnl_publish(j);
 	fprintf(stderr,
 		"iomapfs: journal: %s: nothing more can be committed; "
 		"the last committed transaction is %u\n",
@@ -426,8 +428,8 @@ static void jnl_finish_commit(struct journal *j, uint32_t written)
 static int jnl_do_commit(struct journal *j, enum journal_cause cause)
 {
 	ext2_filsys fs = j->fs;
-	int64_t t0 = jnl_now_ns(), dt;
-	uint32_t written = 0;
+	int64_t t0 = jnl_now_ns(), dt, start;
+	uint32_t written = 0, tid, nblocks, nrevokes;
 	uint64_t need;
 	int ret;
 
@@ -465,7 +467,7 @@ static int jnl_do_commit(struct journal *j, enum journal_cause cause)
 	}
 	if (need > j->len - 1 - j->used) {
 		/* The log is full: home with the old ones first. */
-		ret = jnl_checkpoint(j, false);
+		ret = jnl_checkpoint(j, false, JOURNAL_CP_LOG_FULL);
 		if (ret)
 			return ret;
 	}
@@ -487,6 +489,10 @@ static int jnl_do_commit(struct journal *j, enum journal_cause cause)
 	}
 	if (j->run_count > j->st.running_blocks_max)
 		j->st.running_blocks_max = j->run_count;
+	tid = j->tid;
+	nblocks = j->run_count;
+	nrevokes = (uint32_t)j->nrevokes;
+	start = j->run_start_ns;
 	jnl_finish_commit(j, written);
 	dt = jnl_now_ns() - t0;
 	j->st.transactions++;
@@ -494,6 +500,7 @@ static int jnl_do_commit(struct journal *j, enum journal_cause cause)
 	j->st.commit_ns_total += (uint64_t)dt;
 	if ((uint64_t)dt > j->st.commit_ns_max)
 		j->st.commit_ns_max = (uint64_t)dt;
+	jnl_hist_commit(j, cause, tid, nblocks, nrevokes, written, start, dt);
 	/* Checkpoint lazily: when the log is three quarters full or the
 	 * committed copies weigh more than their bound. */
 	if (j->cp_count * j->bs > j->st.cp_bytes_max)
@@ -501,7 +508,7 @@ static int jnl_do_commit(struct journal *j, enum journal_cause cause)
 	if (j->used > j->len / 4 * 3 || j->cp_count * j->bs > j->opts.cp_max) {
 		/* The commit happened; a checkpoint without room at home
 		 * waits for the next one. */
-		ret = jnl_checkpoint(j, false);
+		ret = jnl_checkpoint(j, false, JOURNAL_CP_BOUND);
 		if (ret != -ENOSPC)
 			return ret;
 	}
@@ -714,7 +721,7 @@ void journal_abort(struct journal *j, int err)
 	if (j->active && j->mod_gen == j->section_gen && !j->updates &&
 	    !j->committing) {
 		if (!jnl_do_commit(j, JOURNAL_CAUSE_ERROR))
-			(void)jnl_checkpoint(j, false);
+			(void)jnl_checkpoint(j, false, JOURNAL_CP_ERROR);
 	}
 	if (!j->aborted)
 		jnl_error_home(j);

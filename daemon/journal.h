@@ -44,6 +44,57 @@ enum journal_cause {
 /* The name of a cause ("timer", "fsync", ...). */
 const char *journal_cause_name(enum journal_cause cause);
 
+/* Why committed blocks were written home. */
+enum journal_cp_cause {
+	JOURNAL_CP_LOG_FULL = 0, /* a commit needed the log's room */
+	JOURNAL_CP_BOUND,	 /* log 3/4 full, or journal_cp_max reached */
+	JOURNAL_CP_UNMOUNT,	 /* unmount: the log left empty */
+	JOURNAL_CP_REMOUNT,	 /* remount read-only: the log left empty */
+	JOURNAL_CP_ERROR,	 /* before the journal aborts (errors=) */
+	JOURNAL_CP_REQUEST,	 /* journal_checkpoint() */
+	JOURNAL_CP_COUNT,
+};
+
+/* The name of a checkpoint cause ("log-full", "bound", ...). */
+const char *journal_cp_cause_name(enum journal_cp_cause cause);
+
+/* Where a transaction is (journal_get_history()). */
+enum journal_txn_state {
+	JOURNAL_TXN_RUNNING = 0,  /* gathering changes */
+	JOURNAL_TXN_COMMITTING,	  /* its commit waits or writes */
+	JOURNAL_TXN_COMMITTED,	  /* durable in the log, not all home */
+	JOURNAL_TXN_CHECKPOINTED, /* written home; its log space is free */
+	JOURNAL_TXN_STATE_COUNT,
+};
+
+/* The name of a state ("running", ...). */
+const char *journal_txn_state_name(enum journal_txn_state state);
+
+/* One transaction of the recent ones (journal_get_history()). */
+struct journal_txn {
+	uint32_t tid;
+	enum journal_txn_state state;
+	enum journal_cause cause; /* once committed */
+	uint32_t blocks;	  /* metadata blocks (so far, while running) */
+	uint32_t revokes;
+	uint32_t log_blocks;	/* log blocks written (descriptors, commit) */
+	uint64_t start_ns;	/* CLOCK_REALTIME of its first change, or 0 */
+	uint64_t commit_ns;	/* CLOCK_REALTIME its commit was durable, 0 */
+	uint64_t latency_ns;	/* how long the commit took */
+	uint64_t checkpoint_ns; /* CLOCK_REALTIME it was home, or 0 */
+};
+
+/* A commit or a checkpoint, for the daemon's watchers (journal_ops). */
+struct journal_event {
+	bool checkpoint;    /* else a commit */
+	uint32_t tid;	    /* the commit's; a checkpoint's newest home */
+	uint32_t first_tid; /* a checkpoint's oldest transaction home */
+	uint64_t blocks;    /* logged; written home */
+	uint64_t revokes;   /* a commit's revoke records */
+	uint64_t latency_ns;
+	const char *cause; /* journal_cause_name(), journal_cp_cause_name() */
+};
+
 /* Defaults of the limits (mount options commit=, journal_txn_max=,
  * journal_cp_max=). */
 #define JOURNAL_DEFAULT_COMMIT_SEC 5u
@@ -52,12 +103,17 @@ const char *journal_cause_name(enum journal_cause cause);
 #define JOURNAL_MIN_TXN_MAX	   (64ull << 10)
 #define JOURNAL_DEFAULT_CP_MAX	   (64ull << 20)
 #define JOURNAL_MIN_CP_MAX	   (64ull << 10)
+/* Recent transactions journal_get_history() keeps (journal_history=). */
+#define JOURNAL_DEFAULT_HISTORY 64u
+#define JOURNAL_MIN_HISTORY	1u
+#define JOURNAL_MAX_HISTORY	65536u
 
 struct journal_opts {
 	unsigned int commit_sec; /* commit at most this long after a change */
 	uint64_t txn_max;	 /* bytes of blocks in one transaction */
 	uint64_t cp_max;	 /* bytes of committed blocks not yet home */
 	bool nobarrier;		 /* -o nobarrier: no flush of the device */
+	unsigned int history;	 /* transactions kept for the history */
 };
 
 /* What the journal asks of the daemon. */
@@ -80,6 +136,11 @@ struct journal_ops {
 	 * may discard them now, and not before.  fs_lock held.
 	 */
 	void (*freed)(void *arg, uint64_t blk, uint64_t count);
+	/*
+	 * Optional: a commit became durable, or a checkpoint wrote blocks
+	 * home (for watchers).  fs_lock held; must not block.
+	 */
+	void (*event)(void *arg, const struct journal_event *ev);
 	void *arg;
 };
 
@@ -93,6 +154,7 @@ struct journal_stats {
 	uint64_t commit_ns_total;
 	uint64_t commit_ns_max;
 	uint64_t checkpoints;
+	uint64_t checkpoints_by_cause[JOURNAL_CP_COUNT];
 	uint64_t checkpoint_blocks;  /* blocks written home */
 	uint64_t skipped_same;	     /* writes equal to the newest copy */
 	uint64_t freed_dropped;	     /* copies dropped because freed */
@@ -103,6 +165,8 @@ struct journal_stats {
 	uint32_t tid;		     /* the running transaction */
 	uint32_t running_blocks;     /* blocks in it now */
 	uint32_t running_revokes;
+	/* Committed transactions not (all) home yet. */
+	uint64_t cp_transactions;
 	uint64_t cp_blocks; /* committed blocks not home yet */
 	uint64_t cp_bytes;  /* memory they hold */
 	uint64_t log_used;  /* log blocks between tail and head */
@@ -113,7 +177,9 @@ struct journal_stats {
 	bool aborted;
 	int error; /* the abort's errno (negative), or 0 */
 	bool csum_v3;
+	bool active; /* journal_active() */
 	unsigned int commit_sec;
+	unsigned int history; /* the bound of journal_get_history() */
 };
 
 /*
@@ -269,5 +335,21 @@ bool journal_failed(const struct journal *j);
 
 /* Statistics.  fs_lock held. */
 void journal_get_stats(const struct journal *j, struct journal_stats *st);
+
+/*
+ * The statistics as of the last commit, checkpoint or change of state,
+ * without fs_lock (a commit holds that while it writes): for a caller
+ * that must answer at once.
+ */
+void journal_get_published(struct journal *j, struct journal_stats *st);
+
+/*
+ * The recent transactions, newest first, at most @max and at most the
+ * journal's history bound: the running one (when it holds changes or
+ * commits), then the committed ones kept.  Returns how many went into
+ * @out.  fs_lock held.
+ */
+size_t journal_get_history(const struct journal *j, struct journal_txn *out,
+			   size_t max);
 
 #endif /* IOMAPFS_JOURNAL_H */

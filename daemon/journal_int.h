@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * journal_int.h - what the four files of the journal writer share
- * (journal.c, journal_hook.c, journal_log.c, journal_mount.c): the state
+ * journal_int.h - what the five files of the journal writer share
+ * (journal.c, journal_hook.c, journal_log.c, journal_mount.c,
+ * journal_obs.c): the state
  * of a journal, its block table entries, and the functions one file calls
  * in another.  Not for the rest of the daemon, which uses journal.h.
  * Every function here runs with fs_lock held unless it says otherwise;
@@ -132,6 +133,21 @@ struct journal {
 	unsigned char *tmp;   /* one block: the commit's own blocks */
 	unsigned char *cmp;   /* one block: the write hook's compare */
 	struct journal_stats st;
+
+	/* What is shown of it (journal_obs.c): the recent committed
+	 * transactions, a ring of opts.history with hist_next the slot of
+	 * the next one; and the committed transactions not home yet. */
+	struct journal_txn *hist;
+	uint32_t hist_count, hist_next;
+	uint64_t cp_txns;
+	uint32_t cp_first_tid; /* the oldest of them */
+	/* A copy of the statistics for readers that must not wait for
+	 * fs_lock (journal_get_published()), refreshed at every commit,
+	 * checkpoint and change of state under obs_lock, which is taken
+	 * after fs_lock and holds nothing else. */
+	pthread_mutex_t obs_lock;
+	struct journal_stats pub;
+	int64_t pub_cp_oldest_ns;
 };
 
 /* journal.c */
@@ -160,12 +176,21 @@ errcode_t jnl_write_inode_cb(ext2_filsys fs, ext2_ino_t ino,
 			     struct ext2_inode *inode);
 
 /* journal_log.c */
-int jnl_checkpoint(struct journal *j, bool empty);
+int jnl_checkpoint(struct journal *j, bool empty, enum journal_cp_cause why);
 uint64_t jnl_estimate(const struct journal *j);
 int jnl_flush_fs(struct journal *j);
 uint64_t jnl_footprint(const struct journal *j, uint64_t nblocks,
 		       uint64_t nrevokes);
 int jnl_write_jsb(struct journal *j);
 int jnl_write_txn(struct journal *j, uint32_t *written);
+
+/* journal_obs.c */
+int jnl_hist_init(struct journal *j);
+void jnl_publish(struct journal *j);
+void jnl_hist_commit(struct journal *j, enum journal_cause cause, uint32_t tid,
+		     uint32_t blocks, uint32_t revokes, uint32_t written,
+		     int64_t start_ns, int64_t dt);
+void jnl_hist_checkpoint(struct journal *j, enum journal_cp_cause why,
+			 uint64_t blocks, int64_t dt);
 
 #endif /* IOMAPFS_JOURNAL_INT_H */

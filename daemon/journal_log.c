@@ -487,10 +487,11 @@ static int jnl_cmp_blk(const void *a, const void *b)
  * Write every committed copy home, then (R3) flush, then move the tail to
  * the head in the journal superblock and flush again: only then may the
  * log space behind the old tail be written.  @empty: mark the log empty
- * (s_start 0), as at unmount.
+ * (s_start 0), as at unmount.  @why: for the statistics and watchers.
  */
-int jnl_checkpoint(struct journal *j, bool empty)
+int jnl_checkpoint(struct journal *j, bool empty, enum journal_cp_cause why)
 {
+	int64_t t0 = jnl_now_ns();
 	struct jnl_stage s = {.j = j};
 	struct jblock **arr = NULL, *jb;
 	size_t i, n = 0;
@@ -538,6 +539,7 @@ int jnl_checkpoint(struct journal *j, bool empty)
 	j->st.checkpoint_blocks += n;
 	j->cp_count = 0;
 	j->cp_oldest_ns = 0;
+	jnl_hist_checkpoint(j, why, n, jnl_now_ns() - t0);
 	return 0;
 
 out_fail:
@@ -551,5 +553,5 @@ out_fail:
 
 int journal_checkpoint(struct journal *j)
 {
-	return jnl_checkpoint(j, false);
+	return jnl_checkpoint(j, false, JOURNAL_CP_REQUEST);
 }

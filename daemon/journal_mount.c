@@ -164,7 +164,7 @@ int journal_open(ext2_filsys fs, pthread_mutex_t *lock,
 	j->check_bitmaps = getenv("IOMAPFS_JOURNAL_CHECK") &&
 			   *getenv("IOMAPFS_JOURNAL_CHECK") == '1';
 	ret = -ENOMEM;
-	if (pthread_condattr_init(&attr))
+	if (jnl_hist_init(j) || pthread_condattr_init(&attr))
 		goto out_free;
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	if (pthread_cond_init(&j->kick, &attr)) {
@@ -321,6 +321,7 @@ int journal_start(struct journal *j)
 	jio_set_hooks(j->jio, &hooks);
 	j->active = true;
 	j->st.csum_v3 = j->csum_v3;
+	jnl_publish(j);
 	return 0;
 }
 
@@ -353,6 +354,7 @@ static void jnl_detach(struct journal *j)
 	if (fs->priv_data == j)
 		fs->priv_data = NULL;
 	j->active = false;
+	jnl_publish(j);
 }
 
 int journal_shutdown(struct journal *j)
@@ -374,7 +376,7 @@ int journal_shutdown(struct journal *j)
 		ret = journal_commit(j, JOURNAL_CAUSE_UNMOUNT);
 		/* Everything home, the log empty and durable. */
 		if (!ret)
-			ret = jnl_checkpoint(j, true);
+			ret = jnl_checkpoint(j, true, JOURNAL_CP_UNMOUNT);
 	}
 	jnl_detach(j);
 	if (getenv("IOMAPFS_JOURNAL_STATS")) {
@@ -414,7 +416,7 @@ int journal_pause(struct journal *j)
 	ret = journal_commit(j, JOURNAL_CAUSE_UNMOUNT);
 	/* R3: everything home and durable before the log says empty. */
 	if (!ret)
-		ret = jnl_checkpoint(j, true);
+		ret = jnl_checkpoint(j, true, JOURNAL_CP_REMOUNT);
 	if (!ret)
 		jnl_detach(j);
 	return ret;
@@ -443,6 +445,7 @@ void journal_halt(struct journal *j)
 	j->error = -EIO;
 	j->st.aborted = true;
 	j->st.error = j->error;
+	jnl_publish(j);
 	pthread_cond_signal(&j->kick);
 }
 
@@ -485,6 +488,8 @@ void journal_free(struct journal *j)
 	free(j->stage);
 	free(j->tmp);
 	free(j->cmp);
+	free(j->hist);
+	pthread_mutex_destroy(&j->obs_lock);
 	free(j);
 }
 
@@ -503,4 +508,7 @@ void journal_get_stats(const struct journal *j, struct journal_stats *st)
 	st->oldest_uncheckpointed_ns =
 		j->cp_oldest_ns ? jnl_now_ns() - j->cp_oldest_ns : 0;
 	st->commit_sec = j->opts.commit_sec;
+	st->cp_transactions = j->cp_txns;
+	st->active = j->active;
+	st->history = j->opts.history;
 }

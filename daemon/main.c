@@ -83,6 +83,7 @@ enum {
 	KEY_JOURNAL,
 	KEY_JOURNAL_TXN_MAX,
 	KEY_JOURNAL_CP_MAX,
+	KEY_JOURNAL_HISTORY,
 	KEY_REMOUNT,
 };
 
@@ -124,6 +125,7 @@ static const struct fuse_opt iomapfs_optspec[] = {
 	FUSE_OPT_KEY("journal=", KEY_JOURNAL),
 	FUSE_OPT_KEY("journal_txn_max=", KEY_JOURNAL_TXN_MAX),
 	FUSE_OPT_KEY("journal_cp_max=", KEY_JOURNAL_CP_MAX),
+	FUSE_OPT_KEY("journal_history=", KEY_JOURNAL_HISTORY),
 	FUSE_OPT_KEY("remount", KEY_REMOUNT),
 	FUSE_OPT_END};
 
@@ -194,6 +196,9 @@ static void help(void)
 	       "    -o journal_cp_max=SIZE memory for committed blocks not "
 	       "yet written home\n"
 	       "                           (default: %lluM)\n"
+	       "    -o journal_history=N   recent transactions `iomapctl "
+	       "journal` lists,\n"
+	       "                           %u-%u (default: %u)\n"
 	       "    -o journal=off         write metadata in place, not "
 	       "through the journal:\n"
 	       "                           UNSAFE, a crash may need e2fsck "
@@ -204,7 +209,9 @@ static void help(void)
 	       DIX_DEFAULT_MAX_BYTES >> 20, REPLAY_DEFAULT_MAX_BYTES >> 20,
 	       IOMAPFS_MAX_THREADS, IOMAPFS_DEFAULT_THREADS,
 	       JOURNAL_MAX_COMMIT_SEC, JOURNAL_DEFAULT_COMMIT_SEC,
-	       JOURNAL_DEFAULT_TXN_MAX >> 20, JOURNAL_DEFAULT_CP_MAX >> 20);
+	       JOURNAL_DEFAULT_TXN_MAX >> 20, JOURNAL_DEFAULT_CP_MAX >> 20,
+	       JOURNAL_MIN_HISTORY, JOURNAL_MAX_HISTORY,
+	       JOURNAL_DEFAULT_HISTORY);
 	mntopt_help(stdout);
 	printf("\nFUSE options:\n");
 	fflush(stdout);
@@ -418,6 +425,21 @@ static int opt_proc(void *data, const char *arg, int key,
 		if (opt_size(arg, val, JOURNAL_MIN_CP_MAX, "64M",
 			     &o->journal_cp_max))
 			cl->bad = true;
+		return 0;
+	case KEY_JOURNAL_HISTORY:
+		errno = 0;
+		n = strtoul(val, &end, 10);
+		if (errno || end == val || *end || *val == '-' ||
+		    n < JOURNAL_MIN_HISTORY || n > JOURNAL_MAX_HISTORY) {
+			fprintf(stderr,
+				"iomapfs: bad value in '%s': want a number of "
+				"transactions from %u to %u (default %u)\n",
+				arg, JOURNAL_MIN_HISTORY, JOURNAL_MAX_HISTORY,
+				JOURNAL_DEFAULT_HISTORY);
+			cl->bad = true;
+			return 0;
+		}
+		o->journal_history = (unsigned int)n;
 		return 0;
 	case KEY_ERRORS:
 		if (!strcmp(val, "continue")) {
@@ -930,6 +952,7 @@ int main(int argc, char *argv[])
 	fsx->opts.commit_sec = JOURNAL_DEFAULT_COMMIT_SEC;
 	fsx->opts.journal_txn_max = JOURNAL_DEFAULT_TXN_MAX;
 	fsx->opts.journal_cp_max = JOURNAL_DEFAULT_CP_MAX;
+	fsx->opts.journal_history = JOURNAL_DEFAULT_HISTORY;
 	cl.opts = &fsx->opts;
 
 	if (fuse_opt_parse(&args, &cl, iomapfs_optspec, opt_proc)) {
