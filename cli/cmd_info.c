@@ -110,7 +110,6 @@ int cmd_list(struct ictl *c, const struct cmd_args *a)
 	size_t n = 0, i, shown = 0;
 	char *dir = NULL, **mps;
 	int ret, nmps = a->argc;
-	json_t *doc;
 
 	mps = list_mountpoints(c, nmps, a->argv);
 	if (!mps)
@@ -158,13 +157,9 @@ int cmd_list(struct ictl *c, const struct cmd_args *a)
 		goto out_free;
 	}
 	if (c->out_mode == ICTL_OUT_JSON) {
-		doc = ictl_doc_new(c->cmd_name);
-		if (doc) {
-			json_object_set_new(doc, "runtime_dir",
-					    json_string(dir));
-			json_object_set_new(doc, "mounts", out_table_json(t));
-		}
-		ret = ictl_doc_print(doc);
+		ret = ictl_doc_print_with(c->cmd_name, "runtime_dir",
+					  json_string(dir), "mounts",
+					  out_table_json(t), NULL);
 	} else if (!shown) {
 		if (!c->noheadings)
 			printf("no iomapfs mount is running (no socket in "
@@ -240,7 +235,8 @@ int cmd_stats(struct ictl *c, const struct cmd_args *a)
 					ino_st ? ino_st : json_null());
 			json_object_set(doc, "dir_index",
 					dix_st ? dix_st : json_null());
-			json_object_set(doc, "journal", jnl ? jnl : json_null());
+			json_object_set(doc, "journal",
+					jnl ? jnl : json_null());
 			json_object_set_new(doc, "reset",
 					    json_boolean(a->reset));
 		}

@@ -516,63 +516,77 @@ static int txn_set_count(struct out_table *t, unsigned int col, json_t *v)
 	return out_set_u64(t, col, (uint64_t)json_integer_value(v), false);
 }
 
+/* A string, or "-" and null. */
+static int txn_set_str(struct out_table *t, unsigned int col, json_t *v)
+{
+	if (!json_is_string(v))
+		return out_set_null(t, col, "-");
+	return out_set_str(t, col, json_string_value(v));
+}
+
+/* A latency in milliseconds for people, nanoseconds in -J. */
+static int txn_set_latency(struct out_table *t, unsigned int col, json_t *v)
+{
+	char lat[32];
+
+	if (!json_is_integer(v))
+		return out_set_null(t, col, "-");
+	snprintf(lat, sizeof(lat), "%.3f ms",
+		 (double)json_integer_value(v) / 1e6);
+	return out_set_json(t, col, json_copy(v), lat);
+}
+
+/* Which member of a GetJournal transaction fills which column, and how. */
+static const struct {
+	unsigned int col;
+	const char *key;
+	int (*set)(struct out_table *t, unsigned int col, json_t *v);
+} txn_fields[] = {
+	{TCOL_TID, "tid", txn_set_count},
+	{TCOL_STATE, "state", txn_set_str},
+	{TCOL_CAUSE, "cause", txn_set_str},
+	{TCOL_BLOCKS, "blocks", txn_set_count},
+	{TCOL_REVOKES, "revokes", txn_set_count},
+	{TCOL_LOG, "log_blocks", txn_set_count},
+	{TCOL_STARTED, "start_ns", txn_set_time},
+	{TCOL_COMMITTED, "commit_ns", txn_set_time},
+	{TCOL_LATENCY, "latency_ns", txn_set_latency},
+	{TCOL_CHECKPOINTED, "checkpoint_ns", txn_set_time},
+};
+
 /* The recent transactions of GetJournal, one row each. */
 static int txn_rows(struct out_table *t, json_t *txns)
 {
-	char lat[32];
-	json_t *x, *v;
-	size_t i;
+	json_t *x;
+	size_t i, f;
 	int ret = 0;
 
 	json_array_foreach(txns, i, x)
 	{
-		const char *cause =
-			json_string_value(json_object_get(x, "cause"));
-
 		ret = out_row(t);
-		ret = ret
-			      ?: txn_set_count(t, TCOL_TID,
-					       json_object_get(x, "tid"));
-		ret = ret
-			      ?: out_set_str(t, TCOL_STATE,
-					     json_string_value(json_object_get(
-						     x, "state")));
-		if (!ret && cause)
-			ret = out_set_str(t, TCOL_CAUSE, cause);
-		else if (!ret)
-			ret = out_set_null(t, TCOL_CAUSE, "-");
-		ret = ret
-			      ?: txn_set_count(t, TCOL_BLOCKS,
-					       json_object_get(x, "blocks"));
-		ret = ret
-			      ?: txn_set_count(t, TCOL_REVOKES,
-					       json_object_get(x, "revokes"));
-		ret = ret
-			      ?: txn_set_count(
-					 t, TCOL_LOG,
-					 json_object_get(x, "log_blocks"));
-		ret = ret
-			      ?: txn_set_time(t, TCOL_STARTED,
-					      json_object_get(x, "start_ns"));
-		ret = ret
-			      ?: txn_set_time(t, TCOL_COMMITTED,
-					      json_object_get(x, "commit_ns"));
-		v = json_object_get(x, "latency_ns");
-		if (!ret && json_is_integer(v)) {
-			snprintf(lat, sizeof(lat), "%.3f ms",
-				 (double)json_integer_value(v) / 1e6);
-			ret = out_set_json(t, TCOL_LATENCY, json_copy(v), lat);
-		} else if (!ret) {
-			ret = out_set_null(t, TCOL_LATENCY, "-");
-		}
-		ret = ret
-			      ?: txn_set_time(
-					 t, TCOL_CHECKPOINTED,
-					 json_object_get(x, "checkpoint_ns"));
+		for (f = 0;
+		     !ret && f < sizeof(txn_fields) / sizeof(txn_fields[0]);
+		     f++)
+			ret = txn_fields[f].set(
+				t, txn_fields[f].col,
+				json_object_get(x, txn_fields[f].key));
 		if (ret)
 			break;
 	}
 	return ret;
+}
+
+/* GetJournal's answer @st and its transactions @t, for people. */
+static int journal_live_print(struct ictl *c, json_t *st, struct out_table *t)
+{
+	out_print_object(c, st, 0);
+	if (json_is_false(json_object_get(st, "written")))
+		printf("\nThis mount does not write the journal: "
+		       "metadata changes are written in place.\n");
+	if (!out_table_rows(t))
+		return 0;
+	putchar('\n');
+	return out_table_print(c, t);
 }
 
 /*
@@ -582,7 +596,7 @@ static int txn_rows(struct out_table *t, json_t *txns)
 static int journal_live(struct ictl *c)
 {
 	struct out_table *t = NULL;
-	json_t *st = NULL, *txns, *doc;
+	json_t *st = NULL, *txns;
 	int ret;
 
 	ret = client_call(c, PROTO_M_GET_JOURNAL, NULL, &st);
@@ -594,29 +608,14 @@ static int journal_live(struct ictl *c)
 			    sizeof(txn_cols) / sizeof(txn_cols[0]), &t);
 	if (!ret)
 		ret = txn_rows(t, txns);
-	if (ret) {
+	if (ret)
 		ret = ictl_errno(c, ICTL_EXIT_FAILED, ret, "journal");
-		goto out_free;
-	}
-	if (c->out_mode == ICTL_OUT_JSON) {
-		doc = ictl_doc_new(c->cmd_name);
-		if (doc) {
-			json_object_set(doc, "journal", st);
-			json_object_set_new(doc, "transactions",
-					    out_table_json(t));
-		}
-		ret = ictl_doc_print(doc);
-		goto out_free;
-	}
-	out_print_object(c, st, 0);
-	if (json_is_false(json_object_get(st, "written")))
-		printf("\nThis mount does not write the journal: "
-		       "metadata changes are written in place.\n");
-	if (out_table_rows(t)) {
-		putchar('\n');
-		ret = out_table_print(c, t);
-	}
-out_free:
+	else if (c->out_mode == ICTL_OUT_JSON)
+		ret = ictl_doc_print_with(c->cmd_name, "journal",
+					  json_incref(st), "transactions",
+					  out_table_json(t), NULL);
+	else
+		ret = journal_live_print(c, st, t);
 	out_table_free(t);
 	json_decref(txns);
 	json_decref(st);

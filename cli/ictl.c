@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +33,31 @@ int ictl_doc_print(json_t *doc)
 	if (putchar('\n') == EOF || fflush(stdout))
 		return -EIO;
 	return 0;
+}
+
+int ictl_doc_print_with(const char *cmd, ...)
+{
+	json_t *doc = ictl_doc_new(cmd), *v;
+	const char *name;
+	va_list ap;
+	bool nomem = !doc;
+
+	va_start(ap, cmd);
+	while ((name = va_arg(ap, const char *))) {
+		v = va_arg(ap, json_t *);
+		if (!v || !doc)
+			nomem = true;
+		if (v && !doc)
+			json_decref(v);
+		else if (v && json_object_set_new(doc, name, v))
+			nomem = true;
+	}
+	va_end(ap);
+	if (nomem) {
+		json_decref(doc);
+		return -ENOMEM;
+	}
+	return ictl_doc_print(doc);
 }
 
 /*

@@ -98,4 +98,11 @@ json_t *ictl_doc_new(const char *cmd);
 /* Print @doc on one line of stdout and drop the reference.  0 or -errno. */
 int ictl_doc_print(json_t *doc);
 
+/*
+ * Print the document of command @cmd with the members given as name and
+ * value pairs, ended by NULL; each value's reference is taken (NULL values,
+ * as from a failed allocation, make it -ENOMEM).  0 or -errno.
+ */
+int ictl_doc_print_with(const char *cmd, ...);
+
 #endif /* IOMAPCTL_ICTL_H */

@@ -454,6 +454,18 @@ bool journal_active(const struct journal *j)
 	return j->active;
 }
 
+/* Free the writer's own tables and buffers, as allocated at start. */
+static void jnl_free_tables(struct journal *j)
+{
+	void *owned[] = {j->htab,    j->iset, j->dirty_bb, j->dirty_ib,
+			 j->revokes, j->map,  j->runs,	   j->jsb_block,
+			 j->stage,   j->tmp,  j->cmp,	   j->hist};
+	size_t i;
+
+	for (i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
+		free(owned[i]);
+}
+
 void journal_free(struct journal *j)
 {
 	struct jblock *jb, *next;
@@ -477,18 +489,7 @@ void journal_free(struct journal *j)
 		ext2fs_free_block_bitmap(j->pending);
 	pthread_cond_destroy(&j->kick);
 	pthread_cond_destroy(&j->cond);
-	free(j->htab);
-	free(j->iset);
-	free(j->dirty_bb);
-	free(j->dirty_ib);
-	free(j->revokes);
-	free(j->map);
-	free(j->runs);
-	free(j->jsb_block);
-	free(j->stage);
-	free(j->tmp);
-	free(j->cmp);
-	free(j->hist);
+	jnl_free_tables(j);
 	pthread_mutex_destroy(&j->obs_lock);
 	free(j);
 }
