@@ -385,7 +385,7 @@ int fs_load_inode(struct iomapfs *fsx, ext2_ino_t ino,
 		bool dirty;
 
 		pthread_mutex_lock(&fi->meta_lock);
-		dirty = fi->times_dirty;
+		dirty = fi->times_dirty || fi->size_dirty;
 		pthread_mutex_unlock(&fi->meta_lock);
 		if (dirty) {
 			ret = fs_inode_sync_times(fsx, fi, inode);
@@ -425,31 +425,82 @@ void fs_inode_touch(struct fs_inode *fi)
 	pthread_mutex_unlock(&fi->meta_lock);
 }
 
+void fs_inode_grow(struct fs_inode *fi, uint64_t size)
+{
+	pthread_mutex_lock(&fi->meta_lock);
+	fi->pending_size = size;
+	fi->size_dirty = true;
+	pthread_mutex_unlock(&fi->meta_lock);
+}
+
+bool fs_inode_pending(struct fs_inode *fi)
+{
+	bool dirty;
+
+	pthread_mutex_lock(&fi->meta_lock);
+	dirty = fi->times_dirty || fi->size_dirty;
+	pthread_mutex_unlock(&fi->meta_lock);
+	return dirty;
+}
+
+void fs_inode_reset(struct fs_inode *fi)
+{
+	fi->size = 0;
+	fi->size_valid = false;
+	__atomic_store_n(&fi->sxid, 0, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&fi->meta_lock);
+	fi->times_dirty = false;
+	fi->size_dirty = false;
+	pthread_mutex_unlock(&fi->meta_lock);
+}
+
+/* Fold @fi's pending times (@t, when @times) and size (@size, when
+ * @grown) into @inode. */
+static int fs_inode_fold(struct iomapfs *fsx, struct fs_inode *fi,
+			 struct ext2_inode_large *inode, bool times,
+			 const struct timespec *t, bool grown, uint64_t size)
+{
+	errcode_t err;
+
+	if (times) {
+		fs_set_time(inode, FS_MTIME, t);
+		fs_set_time(inode, FS_CTIME, t);
+	}
+	/* Only ever up: a truncate writes its own size, after folding. */
+	if (grown && size > EXT2_I_SIZE(inode)) {
+		err = ext2fs_inode_size_set(fsx->fs, EXT2_INODE(inode), size);
+		if (err)
+			return translate_error(fsx, err, fi->ino);
+	}
+	return 0;
+}
+
 int fs_inode_sync_times(struct iomapfs *fsx, struct fs_inode *fi,
 			struct ext2_inode_large *inode)
 {
 	struct ext2_inode_large buf;
 	struct timespec t;
-	bool dirty;
+	uint64_t size;
+	bool dirty, grown;
 	int ret;
 
 	pthread_mutex_lock(&fi->meta_lock);
 	dirty = fi->times_dirty;
 	t = fi->pending_mtime;
+	grown = fi->size_dirty;
+	size = fi->pending_size;
 	fi->times_dirty = false;
+	fi->size_dirty = false;
 	pthread_mutex_unlock(&fi->meta_lock);
-	if (!dirty)
+	if (!dirty && !grown)
 		return 0;
-	if (inode) {
-		fs_set_time(inode, FS_MTIME, &t);
-		fs_set_time(inode, FS_CTIME, &t);
-		return 0;
-	}
+	if (inode)
+		return fs_inode_fold(fsx, fi, inode, dirty, &t, grown, size);
 	ret = fs_read_inode(fsx, fi->ino, &buf);
+	if (!ret)
+		ret = fs_inode_fold(fsx, fi, &buf, dirty, &t, grown, size);
 	if (ret)
 		return ret;
-	fs_set_time(&buf, FS_MTIME, &t);
-	fs_set_time(&buf, FS_CTIME, &t);
 	return fs_write_inode(fsx, fi->ino, &buf);
 }
 
@@ -656,7 +707,7 @@ static bool fs_inode_maybe_free(struct iomapfs *fsx, struct fs_inode *fi)
 	if (fi->refs || fi->nlookup || fi->open_count || fi->unlinked)
 		return false;
 	pthread_mutex_lock(&fi->meta_lock);
-	dirty = fi->times_dirty;
+	dirty = fi->times_dirty || fi->size_dirty;
 	pthread_mutex_unlock(&fi->meta_lock);
 	if (dirty)
 		return false;

@@ -51,6 +51,7 @@ struct iomapfs_opts {
 	bool fakeroot; /* act as root: any uid may do anything */
 	bool allow_other;
 	bool iomap_cache; /* caching on at mount (default true) */
+	bool writeback_cache; /* the kernel's write-back cache (default true) */
 	bool foreground;
 	bool debug;
 	uint64_t cache_max;	  /* bytes */
@@ -89,11 +90,17 @@ struct fs_inode {
 	 * mirrors; read and set with __atomic builtins.
 	 */
 	uint32_t sxid;
-	/* Timestamps a lock-free overwrite set, to be written to the inode
-	 * under fs_lock by fs_inode_sync_times().  Protected by meta_lock. */
+	/*
+	 * Timestamps a lock-free overwrite set, and the size an append inside
+	 * the last block reached, to be written to the inode under fs_lock
+	 * by fs_inode_sync_times().  Protected by meta_lock.  The on-disk
+	 * i_size is pending_size's only while size_dirty is false.
+	 */
 	pthread_mutex_t meta_lock;
 	bool times_dirty;
 	struct timespec pending_mtime; /* also becomes ctime */
+	bool size_dirty;
+	uint64_t pending_size;
 	/* Protected by the inode table lock. */
 	uint64_t nlookup;    /* kernel lookups not yet forgotten */
 	uint32_t refs;	     /* fs_inode_get() references */
@@ -122,6 +129,9 @@ struct iomapfs {
 	struct dix *dix; /* the directory index (dirindex.h) */
 	bool ro_now;		  /* read-only (option, or errors=remount-ro) */
 	bool mounted_rw;	  /* EXT2_VALID_FS cleared on disk */
+	/* The kernel's write-back cache is on (set by op_init, before any
+	 * other request): it owns the size and times of regular files. */
+	bool writeback;
 	uint32_t next_generation; /* for new inodes */
 
 	/* The inode table. */
@@ -186,11 +196,28 @@ int fs_inode_load_size(struct iomapfs *fsx, struct fs_inode *fi);
 void fs_inode_touch(struct fs_inode *fi);
 
 /*
- * Write pending timestamps of @fi into @inode (when @inode is not NULL) or
- * into the on-disk inode.  Call with fs_lock held.
+ * Record that @fi grew to @size (an append inside its last block, which
+ * changes no mapping) without writing the inode: fs_inode_sync_times()
+ * writes it.  Call with io_lock exclusive (fi->size is @size already).
+ */
+void fs_inode_grow(struct fs_inode *fi, uint64_t size);
+
+/* Whether @fi has a size or timestamps the inode on disk lacks. */
+bool fs_inode_pending(struct fs_inode *fi);
+
+/*
+ * Write pending timestamps and size of @fi into @inode (when @inode is not
+ * NULL) or into the on-disk inode.  Call with fs_lock held.
  */
 int fs_inode_sync_times(struct iomapfs *fsx, struct fs_inode *fi,
 			struct ext2_inode_large *inode);
+
+/*
+ * @fi's inode number no longer names the file it knew (freed, or reused
+ * for a new one): forget its size, what is pending and its set-ID bits.
+ * Call with fs_lock held.
+ */
+void fs_inode_reset(struct fs_inode *fi);
 
 /* The mapping source for the cache (cache_source_fn): takes fs_lock. */
 int fs_map_source(void *arg, uint64_t ino, uint64_t off, struct iomap *out);

@@ -73,10 +73,7 @@ int inode_free(struct iomapfs *fsx, ext2_ino_t ino)
 	/* The number may come back for a new file: forget the old size. */
 	fi = fs_inode_find(fsx, ino);
 	if (fi) {
-		fi->size_valid = false;
-		pthread_mutex_lock(&fi->meta_lock);
-		fi->times_dirty = false;
-		pthread_mutex_unlock(&fi->meta_lock);
+		fs_inode_reset(fi);
 		fs_inode_put(fsx, fi);
 	}
 	return 0;

@@ -11,11 +11,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <linux/fs.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
@@ -136,6 +138,41 @@ static int io_dev_check_end(struct iomapfs *fsx, uint64_t end)
 	return -EIO;
 }
 
+/*
+ * Before an O_DIRECT read that runs past the size we know, with the
+ * write-back cache: the kernel may hold the pages that extend the file,
+ * dirty, and its i_size past ours.  It writes back the pages of the range
+ * a direct read covers (devio.c, FUSE_DIRECT_IO_ALLOW_MMAP), but not the
+ * ones past it that moved the end, so we would answer end of file where
+ * ext4 reads zeroes or data.  Asking it to drop its pages from our end on
+ * makes it write the dirty ones back first (fuse_launder_folio()); those
+ * WRITEs are served by other threads (io_lock is free meanwhile), and the
+ * read then sees the file as the kernel does.  Clean pages past our end
+ * do not exist.  With one thread nobody could serve the WRITEs: skipped.
+ * Returns whether it asked.
+ */
+static bool io_read_writeback(struct iomapfs *fsx, struct fs_inode *fi,
+			      const struct fuse_file_info *ffi, uint64_t end)
+{
+	uint64_t from;
+	int ret;
+
+	if (!fsx->writeback || !ffi || !(ffi->flags & O_DIRECT) ||
+	    end <= fi->size || fsx->opts.threads < 2)
+		return false;
+	from = fi->size - fi->size % 4096;
+	io_unlock(fi);
+	ret = fuse_lowlevel_notify_inval_inode(fsx->se, fs_nodeid(fi->ino),
+					       (off_t)from, 0);
+	if (ret && ret != -ENOENT)
+		fprintf(stderr,
+			"iomapfs: inode %u: the kernel's write-back before a "
+			"direct read failed: %s\n",
+			fi->ino, strerror(-ret));
+	io_rdlock(fi);
+	return true;
+}
+
 void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	     struct fuse_file_info *ffi)
 {
@@ -157,6 +194,8 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	io_rdlock(fi);
 	ret = fs_inode_load_size(fsx, fi);
+	if (!ret && io_read_writeback(fsx, fi, ffi, (uint64_t)off + size))
+		ret = fs_inode_load_size(fsx, fi);
 	if (ret)
 		goto out_unlock;
 	pos = (uint64_t)off;

@@ -260,11 +260,7 @@ static void forget_old(struct iomapfs *fsx, ext2_ino_t ino)
 
 	if (!fi)
 		return;
-	fi->size = 0;
-	fi->size_valid = false;
-	pthread_mutex_lock(&fi->meta_lock);
-	fi->times_dirty = false;
-	pthread_mutex_unlock(&fi->meta_lock);
+	fs_inode_reset(fi);
 	fs_inode_put(fsx, fi);
 }
 

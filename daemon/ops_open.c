@@ -82,7 +82,8 @@ static int open_file(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t ino,
 			ret = killpriv_write(fsx, req, fi);
 		if (!ret && fi->size) {
 			ret = io_truncate(fsx, fi, 0);
-			if (!ret)
+			/* with the write-back cache, the kernel's times */
+			if (!ret && !fsx->writeback)
 				fs_inode_touch(fi);
 		}
 		pthread_rwlock_unlock(&fi->io_lock);
