@@ -11,7 +11,7 @@ PKGS="autoconf automake libtool pkg-config make gcc
 	libjansson-dev libsmartcols-dev libreadline-dev
 	mandoc jq socat fio fuse2fs dosfstools util-linux tmux perl valgrind
 	procps psmisc acl attr clang libclang-rt-14-dev
-	xfsprogs python3"
+	xfsprogs python3 systemd"
 
 if [ "$1" = "--deps" ]; then
 	shift

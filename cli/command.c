@@ -28,7 +28,7 @@ const struct cmd_gopt cmd_gopts[] = {
 	{ .key = 's', .name = "socket", .arg = "SOCKET",
 	  .help = "the control socket SOCKET" },
 	{ .key = 'i', .name = "image", .arg = "IMG",
-	  .help = "an unmounted image (dump, map, status)" },
+	  .help = "an unmounted image (dump, map, status, journal)" },
 	{ .key = 'J', .name = "json", .group = "Output",
 	  .help = "JSON, one document per command" },
 	{ .key = 'o', .name = "output", .arg = "COLS",
@@ -295,6 +295,22 @@ const struct cmd_def cmd_table[] = {
 	.help =
 "Without an argument, lists the commands; with one, prints its usage and\n"
 "description.\n",
+},
+{
+	.name = "journal", .fn = cmd_journal, .min_args = 0, .max_args = 0,
+	.flags = CMD_F_DAEMON | CMD_F_IMAGE,
+	.synopsis = "",
+	.oneline = "list the journal (--image) or show its state",
+	.help =
+"With --image, lists the journal of the image without writing anything:\n"
+"where it is and its superblock (features, block size, length, first\n"
+"transaction, start), then one row per block of the log: SEQ, LOG, TYPE,\n"
+"HOME (where a logged block goes, or what a revoke covers), WHAT (what\n"
+"that block is: superblock, group descriptors, bitmap, inode table with\n"
+"its inodes, directory, extent tree; a commit's time), CSUM and REPLAY\n"
+"(written, revoked, bad-checksum, or no), and where and why the scan of\n"
+"the log stopped: what a replay at mount would do.  On a mount, shows\n"
+"the journal as the mount found it and what the mount did with it.\n",
 },
 {
 	.name = "limits", .fn = cmd_limits, .min_args = 0, .max_args = 3,

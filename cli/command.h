@@ -150,6 +150,7 @@ int cmd_run(struct ictl *c, int argc, char **argv);
 
 /* Handlers, one family per file: cmd_help.c, cmd_info.c, cmd_dump.c,
  * cmd_map.c, cmd_cache.c, cmd_audit.c, cmd_watch.c, cmd_mount.c,
+ * cmd_journal.c,
  * shell.c. */
 int cmd_help(struct ictl *c, const struct cmd_args *a);
 int cmd_commands(struct ictl *c, const struct cmd_args *a);
@@ -166,6 +167,7 @@ int cmd_limits(struct ictl *c, const struct cmd_args *a);
 int cmd_audit(struct ictl *c, const struct cmd_args *a);
 int cmd_watch(struct ictl *c, const struct cmd_args *a);
 int cmd_remount(struct ictl *c, const struct cmd_args *a);
+int cmd_journal(struct ictl *c, const struct cmd_args *a);
 int cmd_complete(struct ictl *c, const struct cmd_args *a);
 int cmd_shell(struct ictl *c, const struct cmd_args *a);
 

@@ -8,11 +8,13 @@
 #ifndef IOMAPCTL_IMAGE_H
 #define IOMAPCTL_IMAGE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <jansson.h>
 
 #include "iomap.h"
+#include "jbd2_log.h"
 
 struct ictl_image;
 
@@ -54,5 +56,48 @@ int image_walk(struct ictl_image *img, uint32_t ino, uint64_t off, uint64_t len,
  * free_inodes, features), or NULL when out of memory.
  */
 json_t *image_status(struct ictl_image *img);
+
+/* The image's journal, as image_journal_scan() found it. */
+struct image_journal {
+	char where[128];     /* "internal: inode 8", "external: ...", "none" */
+	bool has_journal;    /* an internal one we could look at */
+	bool needs_recovery; /* the filesystem's flag */
+	bool sb_read;	     /* @sb holds log block 0 */
+	struct jbd2_super sb;
+	int sb_error;	     /* 0, or why the reader refuses @sb */
+	char why[192];	     /* ... in words */
+	uint64_t inode_blocks;
+	bool backup;  /* mapped through the superblock's s_jnl_blocks */
+	bool extents; /* an extent-mapped journal inode */
+	uint32_t log_end; /* where the ordinary log ends (fast commits after) */
+	bool scanned;	  /* @res is filled */
+	struct jbd2_log_result res;
+};
+
+/*
+ * Read the image's journal and run the reader's passes over it without
+ * writing anything (a replay into nowhere, so that @res says exactly
+ * what a replay would do, checksums of logged blocks included).  @note
+ * gets every block the scan meets, data blocks read (see jbd2_log.h).
+ * Returns 0 with @ij filled (also when there is no journal, or its
+ * superblock is refused: ij->sb_error), or -errno.
+ */
+int image_journal_scan(struct ictl_image *img, struct image_journal *ij,
+		       void (*note)(void *arg, const struct jbd2_log_note *n),
+		       void *arg);
+
+/* After image_journal_scan(): whether a revoke covers @blk of @seq. */
+bool image_journal_revoked(const struct ictl_image *img, uint64_t blk,
+			   uint32_t seq);
+
+/*
+ * What filesystem block @blk is, for people, into @buf: the superblock
+ * or a backup, group descriptors, a bitmap, part of an inode table (with
+ * its inodes), or, from its contents @data (one block; may be NULL), a
+ * directory block, an extent tree block, an xattr block.  "" when it
+ * cannot be told.
+ */
+void image_block_what(struct ictl_image *img, uint64_t blk, const void *data,
+		      char *buf, size_t len);
 
 #endif /* IOMAPCTL_IMAGE_H */

@@ -175,7 +175,7 @@ int acl_inherit_prepare(struct iomapfs *fsx, ext2_ino_t parent, bool is_dir,
 	int ret;
 
 	memset(ai, 0, sizeof(*ai));
-	if (fsx->opts.fakeroot)
+	if (fsx->opts.fakeroot || fsx->opts.noacl)
 		goto out_umask;
 	ret = xattr_get(fsx, parent, XATTR_NAME_ACL_DEFAULT, &val, &len);
 	if (ret && ret != -ENODATA)
@@ -232,7 +232,7 @@ int acl_chmod(struct iomapfs *fsx, ext2_ino_t ino, mode_t mode)
 	size_t len, n, i;
 	int ret;
 
-	if (fsx->opts.fakeroot)
+	if (fsx->opts.fakeroot || fsx->opts.noacl)
 		return 0;
 	ret = xattr_get(fsx, ino, XATTR_NAME_ACL_ACCESS, &val, &len);
 	if (ret == -ENODATA)

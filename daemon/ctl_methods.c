@@ -25,6 +25,7 @@
 #include "fs_remount.h"
 #include "fs_report.h"
 #include "proto.h"
+#include "replay.h"
 #include "varlink.h"
 
 /* Mappings per reply when a result is streamed. */
@@ -434,6 +435,14 @@ static json_t *m_set_caching(struct ctl_conn *c, const json_t *params)
 		false);
 }
 
+/* The journal as the mount found it, and what the mount did (replay.h):
+ * state kept since the mount, no filesystem access. */
+static json_t *m_get_journal(struct ctl_conn *c, const json_t *params)
+{
+	(void)params;
+	return varlink_reply_new(replay_describe(c->srv->fsx), NULL, false);
+}
+
 static json_t *m_get_limits(struct ctl_conn *c, const json_t *params)
 {
 	struct cache_limits lim;
@@ -780,6 +789,9 @@ const struct ctl_method ctl_methods[] = {
 	 .nparams = CTL_NPARAMS(p_range),
 	 .check = check_range_needs_ino,
 	 .reply = m_flush},
+	{.name = PROTO_M_GET_JOURNAL,
+	 .access = CTL_ACCESS_READ,
+	 .reply = m_get_journal},
 	{.name = PROTO_M_GET_LIMITS,
 	 .access = CTL_ACCESS_READ,
 	 .reply = m_get_limits},

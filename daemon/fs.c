@@ -39,8 +39,11 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "dirindex.h"
+#include "discard.h"
 #include "ext2map.h"
 #include "fs.h"
+#include "replay.h"
 
 /* The extra timestamp word: 2 epoch bits, then 30 bits of nanoseconds. */
 #define FS_EPOCH_BITS 2
@@ -59,6 +62,9 @@ void fs_lock(struct iomapfs *fsx)
 
 void fs_unlock(struct iomapfs *fsx)
 {
+	/* -o discard: what this section freed goes before anyone allocates */
+	if (fsx->discard_count)
+		discard_flush(fsx);
 	pthread_mutex_unlock(&fsx->fs_lock);
 }
 
@@ -266,26 +272,43 @@ void fs_set_time(struct ext2_inode_large *inode, enum fs_time which,
 	}
 }
 
+/*
+ * -o nouid32: owners are the low 16 bits on disk, as ext4 reads and writes
+ * them with that option; an owner past 65535 is stored as the overflow
+ * id.  The daemon serves one mount: set by fs_open() before the session,
+ * read-only after.
+ */
+static bool fs_uid16;
+#define FS_OVERFLOW_ID 65534u
+
 uid_t fs_inode_uid(const struct ext2_inode_large *inode)
 {
+	if (fs_uid16)
+		return inode->i_uid;
 	return inode->i_uid | ((uid_t)inode->osd2.linux2.l_i_uid_high << 16);
 }
 
 gid_t fs_inode_gid(const struct ext2_inode_large *inode)
 {
+	if (fs_uid16)
+		return inode->i_gid;
 	return inode->i_gid | ((gid_t)inode->osd2.linux2.l_i_gid_high << 16);
 }
 
 void fs_inode_set_uid(struct ext2_inode_large *inode, uid_t uid)
 {
+	if (fs_uid16 && uid > 0xffff)
+		uid = FS_OVERFLOW_ID;
 	inode->i_uid = uid & 0xffff;
-	inode->osd2.linux2.l_i_uid_high = uid >> 16;
+	inode->osd2.linux2.l_i_uid_high = fs_uid16 ? 0 : uid >> 16;
 }
 
 void fs_inode_set_gid(struct ext2_inode_large *inode, gid_t gid)
 {
+	if (fs_uid16 && gid > 0xffff)
+		gid = FS_OVERFLOW_ID;
 	inode->i_gid = gid & 0xffff;
-	inode->osd2.linux2.l_i_gid_high = gid >> 16;
+	inode->osd2.linux2.l_i_gid_high = fs_uid16 ? 0 : gid >> 16;
 }
 
 /* Device number of a device inode, in either of the two encodings. */
@@ -357,22 +380,129 @@ int fs_read_inode(struct iomapfs *fsx, ext2_ino_t ino,
 	return translate_error(fsx, err, ino);
 }
 
+/* ctime := the later of @inode's and @t. */
+static void fs_ctime_at_least(struct ext2_inode_large *inode,
+			      const struct timespec *t)
+{
+	struct timespec c;
+
+	fs_get_time(inode, FS_CTIME, &c);
+	if (t->tv_sec > c.tv_sec ||
+	    (t->tv_sec == c.tv_sec && t->tv_nsec > c.tv_nsec))
+		fs_set_time(inode, FS_CTIME, t);
+}
+
+/* Whether @fi keeps something pending that the inode on disk lacks. */
+static bool fs_inode_dirty(struct fs_inode *fi)
+{
+	bool dirty;
+
+	pthread_mutex_lock(&fi->meta_lock);
+	dirty = fi->times_dirty || fi->atime_dirty || fi->size_dirty;
+	pthread_mutex_unlock(&fi->meta_lock);
+	return dirty;
+}
+
+/*
+ * Fold what @fi keeps pending into @inode; @clear: it is written now.  A
+ * pending mtime (a lock-free overwrite at that time) sets mtime and,
+ * unless a later change set it already, ctime; a pending atime (lazytime)
+ * sets atime; a pending size (an append inside the last block,
+ * fs_inode_grow()) raises i_size, never lowers it: a truncate reads the
+ * inode with it folded in first (fs_load_inode()), then writes its own.
+ * A time set explicitly (utimensat) drops what was pending first
+ * (fs_inode_drop_times()), so nothing older overrides it.  Takes
+ * meta_lock.  Returns 0 or -errno (nothing cleared).
+ */
+static int fs_inode_fold_times(struct iomapfs *fsx, struct fs_inode *fi,
+			       struct ext2_inode_large *inode, bool clear)
+{
+	errcode_t err = 0;
+
+	pthread_mutex_lock(&fi->meta_lock);
+	if (fi->size_dirty && fi->pending_size > EXT2_I_SIZE(inode))
+		err = ext2fs_inode_size_set(fsx->fs, EXT2_INODE(inode),
+					    fi->pending_size);
+	if (err) {
+		pthread_mutex_unlock(&fi->meta_lock);
+		return translate_error(fsx, err, fi->ino);
+	}
+	if (fi->times_dirty) {
+		fs_set_time(inode, FS_MTIME, &fi->pending_mtime);
+		fs_ctime_at_least(inode, &fi->pending_mtime);
+	}
+	if (fi->atime_dirty)
+		fs_set_time(inode, FS_ATIME, &fi->pending_atime);
+	if (clear) {
+		fi->times_dirty = false;
+		fi->atime_dirty = false;
+		fi->size_dirty = false;
+	}
+	pthread_mutex_unlock(&fi->meta_lock);
+	return 0;
+}
+
+void fs_inode_note(struct fs_inode *fi, const struct ext2_inode_large *inode)
+{
+	pthread_mutex_lock(&fi->meta_lock);
+	fi->iflags = inode->i_flags;
+	fs_get_time(inode, FS_ATIME, &fi->known_atime);
+	fs_get_time(inode, FS_MTIME, &fi->known_mtime);
+	fs_get_time(inode, FS_CTIME, &fi->known_ctime);
+	fi->attrs_known = true;
+	pthread_mutex_unlock(&fi->meta_lock);
+}
+
+void fs_inode_drop_times(struct fs_inode *fi, bool atime, bool mtime)
+{
+	pthread_mutex_lock(&fi->meta_lock);
+	if (atime)
+		fi->atime_dirty = false;
+	if (mtime)
+		fi->times_dirty = false;
+	pthread_mutex_unlock(&fi->meta_lock);
+}
+
+/*
+ * Every write of an inode carries the times its in-memory inode keeps
+ * pending (so lazytime's wait ends whenever the inode is written anyway,
+ * as in ext4), and leaves what it wrote noted in the in-memory inode.
+ */
 int fs_write_inode(struct iomapfs *fsx, ext2_ino_t ino,
 		   struct ext2_inode_large *inode)
 {
+	struct fs_inode *fi;
 	errcode_t err;
+	int ret;
 
 	if (fs_is_ro(fsx))
 		return -EROFS;
+	if (fs_is_shut_down(fsx))
+		return -EIO;
+	fi = fs_inode_find(fsx, ino);
+	if (fi) {
+		ret = fs_inode_fold_times(fsx, fi, inode, true);
+		if (ret) {
+			fs_inode_put(fsx, fi);
+			return ret;
+		}
+	}
 	err = ext2fs_write_inode_full(fsx->fs, ino, EXT2_INODE(inode),
 				      sizeof(*inode));
-	return translate_error(fsx, err, ino);
+	ret = translate_error(fsx, err, ino);
+	if (fi) {
+		if (!ret)
+			fs_inode_note(fi, inode);
+		fs_inode_put(fsx, fi);
+	}
+	return ret;
 }
 
 int fs_load_inode(struct iomapfs *fsx, ext2_ino_t ino,
 		  struct ext2_inode_large *inode)
 {
 	struct fs_inode *fi;
+	bool dirty;
 	int ret;
 
 	ret = fs_read_inode(fsx, ino, inode);
@@ -381,19 +511,31 @@ int fs_load_inode(struct iomapfs *fsx, ext2_ino_t ino,
 	fi = fs_inode_find(fsx, ino);
 	if (!fi)
 		return 0;
-	if (!fs_is_ro(fsx)) {
-		bool dirty;
-
-		pthread_mutex_lock(&fi->meta_lock);
-		dirty = fi->times_dirty || fi->size_dirty;
-		pthread_mutex_unlock(&fi->meta_lock);
-		if (dirty) {
-			ret = fs_inode_sync_times(fsx, fi, inode);
-			if (!ret)
-				ret = fs_write_inode(fsx, ino, inode);
-		}
-	}
+	dirty = fs_inode_dirty(fi);
+	if (dirty && fs_is_ro(fsx))
+		ret = fs_inode_fold_times(fsx, fi, inode, false);
+	else if (dirty)
+		ret = fs_write_inode(fsx, ino, inode);
 	fs_inode_put(fsx, fi);
+	return ret;
+}
+
+int fs_peek_inode(struct iomapfs *fsx, ext2_ino_t ino,
+		  struct ext2_inode_large *inode)
+{
+	struct fs_inode *fi;
+	int ret;
+
+	if (!fsx->opts.lazytime)
+		return fs_load_inode(fsx, ino, inode);
+	ret = fs_read_inode(fsx, ino, inode);
+	if (ret)
+		return ret;
+	fi = fs_inode_find(fsx, ino);
+	if (fi) {
+		ret = fs_inode_fold_times(fsx, fi, inode, false);
+		fs_inode_put(fsx, fi);
+	}
 	return ret;
 }
 
@@ -433,72 +575,28 @@ void fs_inode_grow(struct fs_inode *fi, uint64_t size)
 	pthread_mutex_unlock(&fi->meta_lock);
 }
 
-bool fs_inode_pending(struct fs_inode *fi)
+bool fs_inode_size_pending(struct fs_inode *fi)
 {
 	bool dirty;
 
 	pthread_mutex_lock(&fi->meta_lock);
-	dirty = fi->times_dirty || fi->size_dirty;
+	dirty = fi->size_dirty;
 	pthread_mutex_unlock(&fi->meta_lock);
 	return dirty;
-}
-
-void fs_inode_reset(struct fs_inode *fi)
-{
-	fi->size = 0;
-	fi->size_valid = false;
-	__atomic_store_n(&fi->sxid, 0, __ATOMIC_RELEASE);
-	pthread_mutex_lock(&fi->meta_lock);
-	fi->times_dirty = false;
-	fi->size_dirty = false;
-	pthread_mutex_unlock(&fi->meta_lock);
-}
-
-/* Fold @fi's pending times (@t, when @times) and size (@size, when
- * @grown) into @inode. */
-static int fs_inode_fold(struct iomapfs *fsx, struct fs_inode *fi,
-			 struct ext2_inode_large *inode, bool times,
-			 const struct timespec *t, bool grown, uint64_t size)
-{
-	errcode_t err;
-
-	if (times) {
-		fs_set_time(inode, FS_MTIME, t);
-		fs_set_time(inode, FS_CTIME, t);
-	}
-	/* Only ever up: a truncate writes its own size, after folding. */
-	if (grown && size > EXT2_I_SIZE(inode)) {
-		err = ext2fs_inode_size_set(fsx->fs, EXT2_INODE(inode), size);
-		if (err)
-			return translate_error(fsx, err, fi->ino);
-	}
-	return 0;
 }
 
 int fs_inode_sync_times(struct iomapfs *fsx, struct fs_inode *fi,
 			struct ext2_inode_large *inode)
 {
 	struct ext2_inode_large buf;
-	struct timespec t;
-	uint64_t size;
-	bool dirty, grown;
 	int ret;
 
-	pthread_mutex_lock(&fi->meta_lock);
-	dirty = fi->times_dirty;
-	t = fi->pending_mtime;
-	grown = fi->size_dirty;
-	size = fi->pending_size;
-	fi->times_dirty = false;
-	fi->size_dirty = false;
-	pthread_mutex_unlock(&fi->meta_lock);
-	if (!dirty && !grown)
+	if (!fs_inode_dirty(fi))
 		return 0;
 	if (inode)
-		return fs_inode_fold(fsx, fi, inode, dirty, &t, grown, size);
+		return fs_inode_fold_times(fsx, fi, inode, true);
+	/* fs_write_inode() folds them in */
 	ret = fs_read_inode(fsx, fi->ino, &buf);
-	if (!ret)
-		ret = fs_inode_fold(fsx, fi, &buf, dirty, &t, grown, size);
 	if (ret)
 		return ret;
 	return fs_write_inode(fsx, fi->ino, &buf);
@@ -549,6 +647,8 @@ int fs_flush_all(struct iomapfs *fsx)
 
 	if (!(fsx->fs->flags & EXT2_FLAG_RW))
 		return 0;
+	if (fs_is_shut_down(fsx))
+		return -EIO;
 	/* Timestamps left pending by lock-free overwrites. */
 	ret = fs_inode_snapshot(fsx, &arr, &n);
 	if (ret)
@@ -561,12 +661,35 @@ int fs_flush_all(struct iomapfs *fsx)
 	free(arr);
 	if (fsx->ro_now && !(fsx->fs->super->s_state & EXT2_ERROR_FS))
 		return 0;
-	err = ext2fs_flush2(fsx->fs, 0);
+	/* -o nobarrier: nor does libext2fs fsync its descriptor */
+	err = ext2fs_flush2(fsx->fs,
+			    fsx->opts.nobarrier ? EXT2_FLAG_FLUSH_NO_SYNC : 0);
 	if (err)
 		return translate_error(fsx, err, 0);
-	if (fdatasync(fsx->dev_fd) < 0)
-		return -errno;
-	return 0;
+	return fs_dev_flush(fsx);
+}
+
+int fs_shutdown(struct iomapfs *fsx, bool flush)
+{
+	int ret = 0;
+
+	fs_lock(fsx);
+	if (!fs_is_shut_down(fsx)) {
+		if (flush && !fs_is_ro(fsx))
+			ret = fs_flush_all(fsx);
+		__atomic_store_n(&fsx->shut_down, true, __ATOMIC_RELEASE);
+		fprintf(stderr, "iomapfs: %s: shut down%s\n", fsx->source,
+			flush ? " after a flush" : ", nothing flushed");
+	}
+	fs_unlock(fsx);
+	return ret;
+}
+
+int fs_dev_flush(struct iomapfs *fsx)
+{
+	if (fsx->opts.nobarrier)
+		return 0;
+	return fdatasync(fsx->dev_fd) < 0 ? -errno : 0;
 }
 
 /* --- the inode table -------------------------------------------------- */
@@ -706,9 +829,7 @@ static bool fs_inode_maybe_free(struct iomapfs *fsx, struct fs_inode *fi)
 
 	if (fi->refs || fi->nlookup || fi->open_count || fi->unlinked)
 		return false;
-	pthread_mutex_lock(&fi->meta_lock);
-	dirty = fi->times_dirty || fi->size_dirty;
-	pthread_mutex_unlock(&fi->meta_lock);
+	dirty = fs_inode_dirty(fi);
 	if (dirty)
 		return false;
 	for (pp = &fsx->itab[fs_itab_hash(fsx, fi->ino)]; *pp;
@@ -736,20 +857,48 @@ void fs_inode_put(struct iomapfs *fsx, struct fs_inode *fi)
 		fs_inode_destroy(fi);
 }
 
+/*
+ * The kernel forgot @ino: free its in-memory inode, unless something
+ * still uses it.  When only the times it keeps pending (lazytime, or an
+ * overwrite not yet closed) hold it, they are written now, as ext4 writes
+ * a dirty inode it evicts, and then it goes.  Takes fs_lock for that.
+ */
 void fs_inode_forget(struct iomapfs *fsx, ext2_ino_t ino, uint64_t n)
 {
 	struct fs_inode *fi;
-	bool gone = false;
+	bool gone = false, flush = false;
 
 	pthread_mutex_lock(&fsx->itab_lock);
 	fi = fs_itab_lookup(fsx, ino);
 	if (fi) {
 		fi->nlookup = fi->nlookup > n ? fi->nlookup - n : 0;
 		gone = fs_inode_maybe_free(fsx, fi);
+		flush = !gone && !fi->refs && !fi->nlookup && !fi->open_count &&
+			!fi->unlinked;
+		if (flush)
+			fi->refs++;
 	}
 	pthread_mutex_unlock(&fsx->itab_lock);
 	if (gone)
 		fs_inode_destroy(fi);
+	if (!flush)
+		return;
+	fs_lock(fsx);
+	if (!fs_is_ro(fsx))
+		fs_inode_sync_times(fsx, fi, NULL);
+	fs_unlock(fsx);
+	fs_inode_put(fsx, fi);
+}
+
+void fs_inode_forget_attrs(struct fs_inode *fi)
+{
+	__atomic_store_n(&fi->sxid, 0, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&fi->meta_lock);
+	fi->times_dirty = false;
+	fi->atime_dirty = false;
+	fi->size_dirty = false;
+	fi->attrs_known = false;
+	pthread_mutex_unlock(&fi->meta_lock);
 }
 
 void fs_inode_open(struct iomapfs *fsx, struct fs_inode *fi)
@@ -818,6 +967,9 @@ void fs_fini(struct iomapfs *fsx)
 		free(fsx->itab);
 		fsx->itab = NULL;
 	}
+	/* After fs_close(): the data path may serve replayed blocks until
+	 * the session ends. */
+	replay_free(fsx);
 	pthread_mutex_destroy(&fsx->itab_lock);
 	pthread_mutex_destroy(&fsx->fs_lock);
 }
@@ -856,6 +1008,31 @@ static int fs_check_open(struct iomapfs *fsx)
 	return 0;
 }
 
+/*
+ * ext2fs_open2() of the source, from the primary superblock or, with
+ * -o sb=N, from the backup at byte N * 1024 (ext4's unit), trying each
+ * block size that puts a block boundary there, as e2fsck -b does.
+ */
+static errcode_t fs_open_super(struct iomapfs *fsx, int flags)
+{
+	uint64_t byte = fsx->opts.sb_block * 1024;
+	unsigned int bs;
+	errcode_t err = EXT2_ET_BAD_MAGIC;
+
+	if (!fsx->opts.sb_block)
+		return ext2fs_open2(fsx->source, NULL, flags, 0, 0,
+				    replay_io_manager(fsx), &fsx->fs);
+	for (bs = EXT2_MIN_BLOCK_SIZE; bs <= EXT2_MAX_BLOCK_SIZE; bs *= 2) {
+		if (byte % bs)
+			continue;
+		err = ext2fs_open2(fsx->source, NULL, flags, byte / bs, bs,
+				   replay_io_manager(fsx), &fsx->fs);
+		if (!err)
+			break;
+	}
+	return err;
+}
+
 int fs_open(struct iomapfs *fsx)
 {
 	struct ext2_super_block *sb;
@@ -871,8 +1048,12 @@ int fs_open(struct iomapfs *fsx)
 
 	if (!fsx->opts.ro)
 		flags |= EXT2_FLAG_RW;
-	err = ext2fs_open2(fsx->source, NULL, flags, 0, 0, unix_io_manager,
-			   &fsx->fs);
+	/* Before the open, which then reads the replayed blocks. */
+	ret = replay_prepare(fsx);
+	if (ret)
+		return ret;
+	fs_uid16 = fsx->opts.nouid32;
+	err = fs_open_super(fsx, flags);
 	if (err == EXT2_ET_RO_UNSUPP_FEATURE) {
 		fprintf(stderr,
 			"iomapfs: %s: the filesystem has read-only compatible "
@@ -909,16 +1090,10 @@ int fs_open(struct iomapfs *fsx)
 		goto out_close;
 	}
 
+	ret = replay_finish(fsx);
+	if (ret)
+		goto out_close;
 	needs_fsck = false;
-	if (ext2fs_has_feature_journal_needs_recovery(sb)) {
-		fprintf(stderr, "iomapfs: %s: the journal needs recovery%s\n",
-			fsx->source,
-			fsx->opts.ro
-				? "; mounting read-only anyway, recent changes "
-				  "may be missing"
-				: ": run e2fsck first (or mount with -o ro)");
-		needs_fsck = true;
-	}
 	if (sb->s_state & EXT2_ERROR_FS) {
 		fprintf(stderr,
 			"iomapfs: %s: errors are recorded in the "
@@ -932,7 +1107,11 @@ int fs_open(struct iomapfs *fsx)
 	/*
 	 * Not cleanly unmounted: after a crash the on-disk bitmaps may miss
 	 * blocks and inodes in use (ours are written only at a flush), and
-	 * allocating from them would give one block to two files.
+	 * allocating from them would give one block to two files.  The
+	 * kernel keeps EXT2_VALID_FS set while it runs a journal (its crash
+	 * leaves needs_recovery, replayed above); it is clear here when a
+	 * daemon that wrote in place was killed, or e2fsck asked for a full
+	 * check after a damaged replay.
 	 */
 	if (!(sb->s_state & EXT2_VALID_FS)) {
 		fprintf(stderr,
@@ -954,8 +1133,8 @@ int fs_open(struct iomapfs *fsx)
 		goto out_close;
 	if (!fsx->opts.ro && ext2fs_has_feature_journal(sb))
 		fprintf(stderr,
-			"iomapfs: %s: note: the journal is not used; changes "
-			"are written in place\n",
+			"iomapfs: %s: note: iomapfs does not write the "
+			"journal; its changes are written in place\n",
 			fsx->source);
 
 	if (!fsx->opts.ro) {
@@ -1010,6 +1189,19 @@ int fs_close(struct iomapfs *fsx)
 	if (!fsx->fs)
 		return 0;
 	fs_lock(fsx);
+	if (fs_is_shut_down(fsx)) {
+		/*
+		 * Shut down: nothing more is written, as on ext4; what the
+		 * shutdown made durable is what the next mount finds, and
+		 * the filesystem stays marked not clean.
+		 */
+		fsx->fs->flags &= ~(EXT2_FLAG_DIRTY | EXT2_FLAG_BB_DIRTY |
+				    EXT2_FLAG_IB_DIRTY);
+		ext2fs_close_free(&fsx->fs);
+		fsx->fs = NULL;
+		fs_unlock(fsx);
+		return 0;
+	}
 	if (fsx->mounted_rw) {
 		r = fs_flush_all(fsx);
 		if (r && !ret)
@@ -1020,8 +1212,11 @@ int fs_close(struct iomapfs *fsx)
 		err = ext2fs_close_free(&fsx->fs);
 		if (err && !ret)
 			ret = -EIO;
-		if (fsx->dev_fd >= 0 && fdatasync(fsx->dev_fd) < 0 && !ret)
-			ret = -errno;
+		if (fsx->dev_fd >= 0) {
+			r = fs_dev_flush(fsx);
+			if (r && !ret)
+				ret = r;
+		}
 	} else {
 		/* Nothing of ours to write; never flush a read-only open. */
 		fsx->fs->flags &= ~EXT2_FLAG_DIRTY;

@@ -43,8 +43,19 @@ enum fs_errors_mode {
 	FS_ERRORS_PANIC,
 };
 
+/*
+ * When reads and readdir update the access time (mntopts.c, atime.c):
+ * as the kernel's relatime (the default), strictatime and noatime.
+ */
+enum fs_atime_mode {
+	FS_ATIME_RELATIME = 0,
+	FS_ATIME_STRICT,
+	FS_ATIME_NEVER,
+};
+
 /* Mount options, parsed once in main.c; read-only afterwards. */
 struct dix;
+struct replay;
 
 struct iomapfs_opts {
 	bool ro;
@@ -57,10 +68,26 @@ struct iomapfs_opts {
 	uint64_t cache_max;	  /* bytes */
 	uint64_t cache_inode_max; /* bytes */
 	uint64_t dir_index_max;	  /* bytes; 0: no directory index */
+	uint64_t replay_max;	  /* bytes of a read-only replay (replay.h) */
+	bool norecovery;	  /* do not replay the journal (ro only) */
 	char *ctl_socket;	  /* NULL: the default location */
 	char *ctl_group;	  /* NULL: no read-only group */
 	unsigned int threads;	  /* max FUSE worker threads */
 	enum fs_errors_mode errors;
+	/* ext4's mount options that change what iomapfs does (mntopts.c) */
+	enum fs_atime_mode atime;
+	bool nodiratime;       /* directories keep their access time */
+	bool lazytime;	       /* timestamps wait in memory (atime.c) */
+	bool noacl;	       /* no POSIX ACLs: neither enforced nor stored */
+	bool nouser_xattr;     /* no user.* extended attributes */
+	bool nobarrier;	       /* fsync does not flush the device's cache */
+	bool discard;	       /* freed blocks are discarded (discard.c) */
+	bool grpid;	       /* new inodes take their directory's group */
+	bool minixdf;	       /* statfs counts the metadata as capacity */
+	bool nouid32;	       /* owners are 16 bits on disk */
+	bool noload;	       /* the journal is neither replayed nor used */
+	bool journal_checksum; /* the journal must be checksummed */
+	uint64_t sb_block;     /* sb=: backup superblock, 1 KiB units; 0 none */
 };
 
 /*
@@ -101,11 +128,32 @@ struct fs_inode {
 	struct timespec pending_mtime; /* also becomes ctime */
 	bool size_dirty;
 	uint64_t pending_size;
+	/* -errno of a failed write-back WRITE, for the next GETATTR with
+	 * a descriptor (io_write.c); __atomic builtins. */
+	int wb_error;
+	/*
+	 * lazytime: an access time that waits in memory (atime.c) until
+	 * the inode is written anyway, fsync, forget or unmount.  Since
+	 * when it waits, for lazytime's bound of a day.
+	 */
+	bool atime_dirty;
+	struct timespec pending_atime;
+	time_t atime_dirty_since;
+	/*
+	 * What the inode on disk says, as last read or written by us
+	 * (fs_inode_note()): its flags (the write path's immutable and
+	 * append-only checks, iflags.h) and times (relatime's question).
+	 * Valid when attrs_known.  Protected by meta_lock.
+	 */
+	bool attrs_known;
+	uint32_t iflags;
+	struct timespec known_atime, known_mtime, known_ctime;
 	/* Protected by the inode table lock. */
 	uint64_t nlookup;    /* kernel lookups not yet forgotten */
 	uint32_t refs;	     /* fs_inode_get() references */
 	uint32_t open_count; /* open file handles */
 	bool unlinked;	     /* last link gone; free at last close */
+	bool tmpfile;	     /* O_TMPFILE, never linked: link may name it */
 	struct fs_inode *hash_next;
 };
 
@@ -116,6 +164,14 @@ struct iomapfs {
 	char *source;	  /* image path as given, resolved */
 	char *mountpoint; /* absolute */
 	int dev_fd;	  /* data I/O on the image or device */
+	/*
+	 * The source is a block device: the mount is fuseblk, whose block
+	 * size is blkdev_blksize (the filesystem's, at most a page), so
+	 * that FIBMAP reaches op_bmap() and filefrag works.
+	 */
+	bool blkdev;
+	unsigned int blkdev_blksize;
+	int claim_fd; /* O_EXCL on the device until the mount; else -1 */
 	uint32_t blocksize;
 	uid_t owner_uid; /* who mounted it */
 	gid_t owner_gid;
@@ -127,7 +183,22 @@ struct iomapfs {
 	pthread_mutex_t fs_lock;
 	ext2_filsys fs;
 	struct dix *dix; /* the directory index (dirindex.h) */
+	/* The journal as the mount found it (replay.h); read-only after
+	 * fs_open(). */
+	struct replay *replay;
+	/*
+	 * -o discard: the run of blocks freed and not yet discarded
+	 * (discard.c); discarded before any allocation and at fs_unlock().
+	 * Protected by fs_lock.
+	 */
+	blk64_t discard_start, discard_count;
 	bool ro_now;		  /* read-only (option, or errors=remount-ro) */
+	/*
+	 * FS_IOC_SHUTDOWN: every request fails with EIO and nothing more is
+	 * written, not even at unmount.  Set once, under fs_lock; read
+	 * without it (fs_is_shut_down()).
+	 */
+	bool shut_down;
 	bool mounted_rw;	  /* EXT2_VALID_FS cleared on disk */
 	/* The kernel's write-back cache is on (set by op_init, before any
 	 * other request): it owns the size and times of regular files. */
@@ -180,7 +251,11 @@ struct fs_inode *fs_inode_get(struct iomapfs *fsx, ext2_ino_t ino);
 /* Drop a reference from fs_inode_get(). */
 void fs_inode_put(struct iomapfs *fsx, struct fs_inode *fi);
 
-/* Read and write the on-disk inode.  Call with fs_lock held. */
+/*
+ * Read and write the on-disk inode.  Call with fs_lock held.  A write
+ * carries the times @ino's in-memory inode keeps pending, and notes what
+ * it wrote there (fs_inode_note()).
+ */
 int fs_read_inode(struct iomapfs *fsx, ext2_ino_t ino,
 		  struct ext2_inode_large *inode);
 int fs_write_inode(struct iomapfs *fsx, ext2_ino_t ino,
@@ -197,27 +272,39 @@ void fs_inode_touch(struct fs_inode *fi);
 
 /*
  * Record that @fi grew to @size (an append inside its last block, which
- * changes no mapping) without writing the inode: fs_inode_sync_times()
- * writes it.  Call with io_lock exclusive (fi->size is @size already).
+ * changes no mapping) without writing the inode: the next write of the
+ * inode carries it (fs_write_inode()).  Call with io_lock exclusive
+ * (fi->size is @size already).
  */
 void fs_inode_grow(struct fs_inode *fi, uint64_t size);
 
-/* Whether @fi has a size or timestamps the inode on disk lacks. */
-bool fs_inode_pending(struct fs_inode *fi);
+/* Whether @fi has a size the inode on disk lacks (fs_inode_grow()). */
+bool fs_inode_size_pending(struct fs_inode *fi);
+
+/*
+ * Note in @fi what @inode (as on disk) says: flags and times.  Takes
+ * meta_lock.  fs_write_inode() does it for every inode it writes.
+ */
+void fs_inode_note(struct fs_inode *fi, const struct ext2_inode_large *inode);
+
+/*
+ * The atime and/or mtime of @fi are being set explicitly: what was
+ * pending for them is dropped, so that it does not override the new
+ * value.  Takes meta_lock.
+ */
+void fs_inode_drop_times(struct fs_inode *fi, bool atime, bool mtime);
+
+/* @fi's number is free or in use again: nothing pending or known (set-ID
+ * bits included). */
+void fs_inode_forget_attrs(struct fs_inode *fi);
 
 /*
  * Write pending timestamps and size of @fi into @inode (when @inode is not
  * NULL) or into the on-disk inode.  Call with fs_lock held.
+ * fs_write_inode() also writes them, with every inode it writes.
  */
 int fs_inode_sync_times(struct iomapfs *fsx, struct fs_inode *fi,
 			struct ext2_inode_large *inode);
-
-/*
- * @fi's inode number no longer names the file it knew (freed, or reused
- * for a new one): forget its size, what is pending and its set-ID bits.
- * Call with fs_lock held.
- */
-void fs_inode_reset(struct fs_inode *fi);
 
 /* The mapping source for the cache (cache_source_fn): takes fs_lock. */
 int fs_map_source(void *arg, uint64_t ino, uint64_t off, struct iomap *out);
@@ -230,6 +317,28 @@ void fs_now(struct timespec *ts);
  * cache) and then fdatasync the device.  Call with fs_lock held.
  */
 int fs_flush_all(struct iomapfs *fsx);
+
+/*
+ * FS_IOC_SHUTDOWN: stop the filesystem.  With @flush, everything is made
+ * durable first (fs_flush_all()); then every request fails with EIO and
+ * nothing is written any more, not even at unmount.  A second call does
+ * nothing.  Takes fs_lock.  Returns 0, or the flush's -errno (the
+ * filesystem is shut down all the same).
+ */
+int fs_shutdown(struct iomapfs *fsx, bool flush);
+
+/*
+ * Flush the device's write cache (fdatasync of the image or device), the
+ * barrier of every fsync and commit; none with -o nobarrier.  Returns 0
+ * or -errno.
+ */
+int fs_dev_flush(struct iomapfs *fsx);
+
+/* Whether the filesystem was shut down (FS_IOC_SHUTDOWN). */
+static inline bool fs_is_shut_down(struct iomapfs *fsx)
+{
+	return __atomic_load_n(&fsx->shut_down, __ATOMIC_ACQUIRE);
+}
 
 /* Whether writes are refused (-EROFS). */
 static inline bool fs_is_ro(struct iomapfs *fsx)
@@ -280,10 +389,19 @@ int fs_fill_entry(struct iomapfs *fsx, ext2_ino_t ino,
 #define FS_ATTR_TIMEOUT 1.0
 
 /*
- * Read @ino's inode with the timestamps a lock-free overwrite left pending
- * folded in (they are then written back).  Call with fs_lock held.
+ * Read @ino's inode with the timestamps a lock-free overwrite (or
+ * lazytime) left pending folded in (they are then written back): what a
+ * caller that changes the inode reads.  Call with fs_lock held.
  */
 int fs_load_inode(struct iomapfs *fsx, ext2_ino_t ino,
+		  struct ext2_inode_large *inode);
+
+/*
+ * The same for a caller that only looks (getattr, lookup, readdirplus):
+ * with -o lazytime the pending times are shown, not written; they wait
+ * for the inode's next write, as in ext4.  fs_lock held.
+ */
+int fs_peek_inode(struct iomapfs *fsx, ext2_ino_t ino,
 		  struct ext2_inode_large *inode);
 
 /* The in-memory inode of @ino, referenced, or NULL when there is none. */
@@ -313,13 +431,16 @@ int fs_inode_snapshot(struct iomapfs *fsx, struct fs_inode ***out, size_t *n);
 uint32_t fs_next_generation(struct iomapfs *fsx);
 
 /*
- * Open the filesystem on fsx->source (libext2fs), check that it may be
- * mounted as asked (journal recovery, recorded errors: read-write is
- * refused; read-only only warns), turn off libext2fs's block cache, read
- * the bitmaps and mark it mounted (read-write: EXT2_VALID_FS cleared,
- * s_mtime and s_mnt_count updated, flushed).  Prints what went wrong to
- * stderr.  Returns 0, -EUCLEAN when e2fsck must run first, -EMEDIUMTYPE
- * when it is no ext2/3/4 filesystem, or another -errno.
+ * Replay the journal when it needs recovery (replay.h: to the device, or
+ * into memory for a read-only mount), open the filesystem on fsx->source
+ * (libext2fs), check that it may be mounted as asked (recorded errors, a
+ * filesystem not cleanly unmounted: read-write is refused; read-only only
+ * warns), turn off libext2fs's block cache, read the bitmaps and mark it
+ * mounted (read-write: EXT2_VALID_FS cleared, s_mtime and s_mnt_count
+ * updated, flushed).  Prints what went wrong to stderr.  Returns 0,
+ * -EUCLEAN when e2fsck must run first, -EMEDIUMTYPE when it is no ext2/3/4
+ * filesystem, -REPLAY_E_* when its journal cannot be replayed (replay.h),
+ * or another -errno.
  */
 int fs_open(struct iomapfs *fsx);
 

@@ -53,6 +53,13 @@ int inode_free(struct iomapfs *fsx, ext2_ino_t ino)
 		return 0; /* already free */
 	if (LINUX_S_ISDIR(inode.i_mode))
 		dix_forget(fsx, ino);
+	/* A size or times still pending would be written with the freed
+	 * inode (fs_write_inode()): the file is gone, so are they. */
+	fi = fs_inode_find(fsx, ino);
+	if (fi) {
+		fs_inode_forget_attrs(fi);
+		fs_inode_put(fsx, fi);
+	}
 	err = ext2fs_free_ext_attr(fsx->fs, ino, &inode);
 	if (err)
 		return translate_error(fsx, err, ino);
@@ -73,7 +80,8 @@ int inode_free(struct iomapfs *fsx, ext2_ino_t ino)
 	/* The number may come back for a new file: forget the old size. */
 	fi = fs_inode_find(fsx, ino);
 	if (fi) {
-		fs_inode_reset(fi);
+		fi->size_valid = false;
+		fs_inode_forget_attrs(fi);
 		fs_inode_put(fsx, fi);
 	}
 	return 0;
@@ -111,7 +119,8 @@ int inode_free_unlinked(struct iomapfs *fsx)
 	bool unlinked;
 	int ret, r;
 
-	if (!fsx->fs)
+	/* After FS_IOC_SHUTDOWN nothing more is written, as on ext4. */
+	if (!fsx->fs || fs_is_shut_down(fsx))
 		return 0;
 	fs_lock(fsx);
 	ret = fs_inode_snapshot(fsx, &arr, &n);

@@ -129,20 +129,6 @@ int io_dev_write_buf(struct iomapfs *fsx, struct fuse_bufvec *src, uint64_t len,
 	return 0;
 }
 
-int io_inode_read(struct iomapfs *fsx, struct fs_inode *fi,
-		  struct ext2_inode_large *inode)
-{
-	int ret;
-
-	ret = fs_read_inode(fsx, fi->ino, inode);
-	if (ret || !fs_inode_pending(fi))
-		return ret;
-	ret = fs_inode_sync_times(fsx, fi, inode);
-	if (!ret)
-		ret = fs_write_inode(fsx, fi->ino, inode);
-	return ret;
-}
-
 int io_map_disk(struct iomapfs *fsx, struct fs_inode *fi,
 		struct ext2_inode_large *inode, uint64_t off, struct iomap *m)
 {

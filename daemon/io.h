@@ -101,16 +101,6 @@ int io_dev_write_buf(struct iomapfs *fsx, struct fuse_bufvec *src, uint64_t len,
 		     uint64_t addr);
 
 /*
- * Read @fi's inode into @inode, with what only memory knows written first
- * (the size an append inside the last block reached, and pending times:
- * fs_inode_grow()), so that every change of the mapping or the size starts
- * from the file's real size.  Call with io_lock exclusive and fs_lock
- * held.  Returns 0 or -errno.
- */
-int io_inode_read(struct iomapfs *fsx, struct fs_inode *fi,
-		  struct ext2_inode_large *inode);
-
-/*
  * A data change moves mtime and ctime, unless the kernel's write-back
  * cache is on: the kernel then owns the times of regular files and sends
  * them in a setattr; any we set would differ from what stat shows

@@ -15,6 +15,7 @@
 
 #include "ext2map.h"
 #include "extent.h"
+#include "iflags.h"
 #include "io.h"
 #include "io_falloc.h"
 #include "io_write.h"
@@ -224,13 +225,16 @@ void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 	fs_lock(fsx);
 	ret = io_ext2_nocache(fsx, fi->ino);
 	if (!ret)
-		ret = io_inode_read(fsx, fi, &inode);
+		ret = fs_load_inode(fsx, fi->ino, &inode);
 	if (ret)
 		goto out_unlock;
 	if (!LINUX_S_ISREG(inode.i_mode)) {
 		ret = -ENODEV;
 		goto out_unlock;
 	}
+	ret = iflags_may_fallocate(&inode, mode);
+	if (ret)
+		goto out_unlock;
 	/* As ext4: every mode clears the bits a write clears. */
 	ret = killpriv_write_locked(fsx, req, fi, &inode);
 	if (ret < 0)
@@ -457,7 +461,7 @@ int io_truncate(struct iomapfs *fsx, struct fs_inode *fi, uint64_t size)
 	fs_lock(fsx);
 	ret = io_ext2_nocache(fsx, fi->ino);
 	if (!ret)
-		ret = io_inode_read(fsx, fi, &inode);
+		ret = fs_load_inode(fsx, fi->ino, &inode);
 	if (ret)
 		goto out_unlock;
 	old = EXT2_I_SIZE(&inode);

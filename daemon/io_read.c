@@ -21,8 +21,10 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
+#include "atime.h"
 #include "io.h"
 #include "io_read.h"
+#include "replay.h"
 
 /* Reads up to this many bytes are copied rather than spliced. */
 #define IO_COPY_MAX (32u * 1024u)
@@ -106,6 +108,51 @@ static int io_reply_inline(struct iomapfs *fsx, struct fs_inode *fi,
 }
 
 /*
+ * Append the device bytes [addr, addr + len) to the reply.  A read-only
+ * mount that replayed the journal into memory (replay.h) serves the blocks
+ * the journal holds from there, since their home copies are stale: a
+ * filesystem mounted with data=journal logs file data too.  The replayed
+ * set never changes during the mount, so its memory may go into a reply.
+ */
+static int io_reply_mapped(struct iomapfs *fsx, struct io_reply *r,
+			   uint64_t addr, uint64_t len)
+{
+	uint64_t bs = fsx->blocksize, blk, hit, n;
+	struct fuse_buf b;
+	const uint8_t *data;
+	int ret;
+
+	while (len) {
+		blk = addr / bs;
+		hit = replay_next(fsx->replay, blk,
+				  (addr + len - 1) / bs - blk + 1);
+		if (hit != blk) {
+			n = hit == UINT64_MAX ? len : hit * bs - addr;
+			b = (struct fuse_buf){
+				.size = (size_t)n,
+				.flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK,
+				.fd = fsx->dev_fd,
+				.pos = (off_t)addr,
+			};
+		} else {
+			data = replay_block(fsx->replay, blk);
+			n = io_min(bs - addr % bs, len);
+			b = (struct fuse_buf){
+				.size = (size_t)n,
+				.mem = (void *)(data + addr % bs),
+				.fd = -1,
+			};
+		}
+		ret = io_reply_add(r, &b);
+		if (ret)
+			return ret;
+		addr += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
  * Check that the device still holds bytes up to @end (exclusive).  libfuse
  * turns a short read of the device into a short reply, which the kernel
  * takes for the end of the file (and shrinks its i_size): an image file
@@ -178,10 +225,9 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	struct iomapfs *fsx = req_fs(req);
 	struct io_reply r = {0};
-	struct fuse_buf b;
 	struct fs_inode *fi;
 	struct iomap m;
-	uint64_t pos, end, seg_end, dev_end = 0;
+	uint64_t pos, end, seg_end, addr, dev_end = 0;
 	bool ref;
 	int ret;
 
@@ -215,14 +261,9 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		seg_end = io_min(io_map_end(&m), end);
 		switch (m.type) {
 		case IOMAP_MAPPED:
-			b = (struct fuse_buf){
-				.size = (size_t)(seg_end - pos),
-				.flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK,
-				.fd = fsx->dev_fd,
-				.pos = (off_t)(m.addr + (pos - m.offset)),
-			};
-			dev_end = io_max(dev_end, (uint64_t)b.pos + b.size);
-			ret = io_reply_add(&r, &b);
+			addr = m.addr + (pos - m.offset);
+			dev_end = io_max(dev_end, addr + (seg_end - pos));
+			ret = io_reply_mapped(fsx, &r, addr, seg_end - pos);
 			break;
 		case IOMAP_INLINE:
 			ret = io_reply_inline(fsx, fi, &r, pos, seg_end);
@@ -258,6 +299,7 @@ out_done:
 	io_unlock(fi);
 	free(r.bv);
 	free(r.owned);
+	atime_accessed(fsx, fi->ino, fi, false, ffi ? ffi->flags : 0);
 	io_put(fsx, fi, ref);
 	return;
 

@@ -51,12 +51,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "ext2map.h"
 #include "extent.h"
+#include "iflags.h"
 #include "io.h"
 #include "io_write.h"
 #include "killpriv.h"
@@ -648,7 +650,7 @@ static int64_t io_write_locked(struct iomapfs *fsx, struct fs_inode *fi,
 	ret = io_ext2_nocache(fsx, fi->ino);
 	if (ret)
 		return ret;
-	ret = io_inode_read(fsx, fi, &inode);
+	ret = fs_load_inode(fsx, fi->ino, &inode);
 	if (ret)
 		return ret;
 	size = EXT2_I_SIZE(&inode);
@@ -729,6 +731,31 @@ unsigned int io_write_max(unsigned int want)
 	return (unsigned int)(got - page);
 }
 
+/*
+ * A write-back WRITE failed (ENOSPC, most likely): the kernel drops those
+ * pages and keeps the error for fsync, msync and close, but write(2) went
+ * to its page cache and knows nothing, so a program that writes until
+ * ENOSPC would write forever.  The kernel asks for a file's size (a
+ * GETATTR with the descriptor) before each write(2) whose attributes are
+ * stale: the error is kept here, the attributes are made stale, and that
+ * GETATTR fails with it (op_getattr(), once), so that the program's next
+ * write(2) does.  iomapfs(8) says what is lost.
+ */
+static void io_write_back_failed(struct iomapfs *fsx, struct fs_inode *fi,
+				 int err)
+{
+	int ret;
+
+	__atomic_store_n(&fi->wb_error, err, __ATOMIC_RELEASE);
+	ret = fuse_lowlevel_notify_inval_inode(fsx->se, fs_nodeid(fi->ino), -1,
+					       0);
+	if (ret && ret != -ENOENT)
+		fprintf(stderr,
+			"iomapfs: inode %u: cannot make the kernel ask for its "
+			"attributes after a failed write-back: %s\n",
+			fi->ino, strerror(-ret));
+}
+
 void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 		  off_t off, struct fuse_file_info *ffi)
 {
@@ -761,6 +788,8 @@ void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 
 	io_rdlock(fi);
 	ret = fs_inode_load_size(fsx, fi);
+	if (!ret)
+		ret = iflags_may_write(fi, (uint64_t)off, fi->size);
 	/* A write-back WRITE has no caller: see killpriv.c. */
 	if (!ret && !(ffi && ffi->writepage))
 		ret = killpriv_write(fsx, req, fi);
@@ -776,8 +805,11 @@ void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 		goto out_err;
 
 	io_wrlock(fi);
-	/* The size may have moved while io_lock was free. */
+	/* again: a SETFLAGS may have come between the two locks, and the
+	 * size may have moved while io_lock was free */
 	ret = fs_inode_load_size(fsx, fi);
+	if (!ret)
+		ret = iflags_may_write(fi, (uint64_t)off, fi->size);
 	if (!ret)
 		ret = io_write_append(fsx, fi, bufv, (uint64_t)off, len);
 	if (ret) {
@@ -801,6 +833,8 @@ out_put:
 	return;
 
 out_err:
+	if (ffi && ffi->writepage)
+		io_write_back_failed(fsx, fi, ret);
 	io_put(fsx, fi, ref);
 	fuse_reply_err(req, -ret);
 }

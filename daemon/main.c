@@ -30,10 +30,13 @@
 #include "ctl.h"
 #include "devio.h"
 #include "dirindex.h"
+#include "discard.h"
 #include "fs.h"
 #include "inode_free.h"
+#include "mntopts.h"
 #include "ops.h"
 #include "remount.h"
+#include "replay.h"
 #include "size.h"
 
 /* Exit codes; iomapfs(8) lists them. */
@@ -47,6 +50,10 @@ enum {
 	IOMAPFS_EXIT_MOUNTPOINT = 6, /* MOUNTPOINT missing or no directory */
 	IOMAPFS_EXIT_BUSY = 7,	     /* SOURCE mounted or locked already */
 	IOMAPFS_EXIT_FSCK = 8,	     /* needs e2fsck before a rw mount */
+	IOMAPFS_EXIT_JOURNAL_DEV = 9,  /* journal to replay on another device */
+	IOMAPFS_EXIT_JOURNAL_FEAT = 10, /* unknown incompatible journal feature */
+	IOMAPFS_EXIT_FAST_COMMIT = 11, /* fast commits to replay (rw) */
+	IOMAPFS_EXIT_REPLAY_MAX = 12,  /* ro replay would pass replay_max */
 };
 
 #define IOMAPFS_DEFAULT_THREADS 8u
@@ -68,6 +75,8 @@ enum {
 	KEY_CACHE_MAX,
 	KEY_CACHE_INODE_MAX,
 	KEY_DIR_INDEX_MAX,
+	KEY_NORECOVERY,
+	KEY_REPLAY_MAX,
 	KEY_CTL_SOCKET,
 	KEY_CTL_GROUP,
 	KEY_THREADS,
@@ -106,6 +115,8 @@ static const struct fuse_opt iomapfs_optspec[] = {
 	FUSE_OPT_KEY("cache_max=", KEY_CACHE_MAX),
 	FUSE_OPT_KEY("cache_inode_max=", KEY_CACHE_INODE_MAX),
 	FUSE_OPT_KEY("dir_index_max=", KEY_DIR_INDEX_MAX),
+	FUSE_OPT_KEY("norecovery", KEY_NORECOVERY),
+	FUSE_OPT_KEY("replay_max=", KEY_REPLAY_MAX),
 	FUSE_OPT_KEY("ctl_socket=", KEY_CTL_SOCKET),
 	FUSE_OPT_KEY("ctl_group=", KEY_CTL_GROUP),
 	FUSE_OPT_KEY("threads=", KEY_THREADS),
@@ -157,6 +168,13 @@ static void help(void)
 	       "    -o dir_index_max=SIZE  memory budget of the directory "
 	       "index (default: %lluM;\n"
 	       "                           0: no index)\n"
+	       "    -o norecovery          do not replay the journal (with -o "
+	       "ro only;\n"
+	       "                           what the mount shows may be "
+	       "stale)\n"
+	       "    -o replay_max=SIZE     memory for a journal replayed by a "
+	       "read-only\n"
+	       "                           mount (default: %lluM)\n"
 	       "                           SIZE is bytes: 4096, 64M, 0x1000, "
 	       "... (man page: SIZES)\n"
 	       "    -o ctl_socket=PATH     control socket (default: "
@@ -172,12 +190,14 @@ static void help(void)
 	       "                           on corruption: go on, turn "
 	       "read-only, or stop\n"
 	       "                           (default: continue)\n"
-	       "\n"
-	       "FUSE options:\n",
+	       "\n",
 	       CACHE_DEFAULT_MAX_BYTES >> 20,
 	       CACHE_DEFAULT_INODE_MAX_BYTES >> 20,
-	       DIX_DEFAULT_MAX_BYTES >> 20, IOMAPFS_MAX_THREADS,
+	       DIX_DEFAULT_MAX_BYTES >> 20, REPLAY_DEFAULT_MAX_BYTES >> 20,
+	       IOMAPFS_MAX_THREADS,
 	       IOMAPFS_DEFAULT_THREADS);
+	mntopt_help(stdout);
+	printf("\nFUSE options:\n");
 	fflush(stdout);
 	fuse_lowlevel_help();
 }
@@ -248,7 +268,18 @@ static int opt_proc(void *data, const char *arg, int key,
 		cl->bad = true;
 		return 0;
 	case FUSE_OPT_KEY_OPT:
-		return 1; /* a FUSE option: fuse_session_new() judges */
+		/* ext4's options (mntopts.c); the rest are FUSE's, which
+		 * fuse_session_new() judges */
+		switch (mntopt_parse(o, arg)) {
+		case MNTOPT_TAKEN:
+			return 0;
+		case MNTOPT_NOT_OURS:
+		case MNTOPT_ALSO_FUSE:
+			return 1;
+		default:
+			cl->bad = true;
+			return 0;
+		}
 	case KEY_HELP:
 		cl->show_help = true;
 		return 0;
@@ -304,6 +335,13 @@ static int opt_proc(void *data, const char *arg, int key,
 	case KEY_DIR_INDEX_MAX:
 		if (opt_size(arg, val, 0, "64M, or 0 for no index",
 			     &o->dir_index_max))
+			cl->bad = true;
+		return 0;
+	case KEY_NORECOVERY:
+		o->norecovery = true;
+		return 0;
+	case KEY_REPLAY_MAX:
+		if (opt_size(arg, val, 1, "256M", &o->replay_max))
 			cl->bad = true;
 		return 0;
 	case KEY_CTL_SOCKET:
@@ -431,6 +469,32 @@ static int probe_source(const char *path)
 }
 
 /*
+ * The block size of the fuseblk mount of block device @path: the
+ * filesystem's (from the primary superblock), so that FIBMAP counts in
+ * filesystem blocks as filefrag and iomapctl do, but at most a page, the
+ * most the kernel takes; a page when the superblock cannot be read (-o
+ * sb= with a broken primary).
+ */
+static unsigned int blkdev_block_size(const char *path)
+{
+	unsigned char sb[1024];
+	unsigned int page = (unsigned int)sysconf(_SC_PAGESIZE), log, bs;
+	ssize_t n = -1;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = pread(fd, sb, sizeof(sb), 1024);
+		close(fd);
+	}
+	if (n != (ssize_t)sizeof(sb) || sb[56] != 0x53 || sb[57] != 0xef)
+		return page;
+	log = sb[24] | sb[25] << 8 | sb[26] << 16 | (unsigned int)sb[27] << 24;
+	bs = log <= 6 ? 1024u << log : page;
+	return bs < page ? bs : page;
+}
+
+/*
  * Resolve and check SOURCE: LABEL=/UUID= through libblkid, then it must
  * exist and be a regular file or a block device.  Sets fsx->source to the
  * resolved absolute path.  Returns 0 or an exit code.
@@ -492,6 +556,10 @@ static int check_source(struct iomapfs *fsx, const char *given)
 	if (!fsx->source) {
 		perror("iomapfs: realpath");
 		return IOMAPFS_EXIT_FAIL;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		fsx->blkdev = true;
+		fsx->blkdev_blksize = blkdev_block_size(fsx->source);
 	}
 	return IOMAPFS_EXIT_OK;
 }
@@ -563,6 +631,21 @@ static int claim_source(struct iomapfs *fsx, const struct stat *st)
 		if (!fsx->opts.ro && (e == EACCES || e == EROFS || e == EPERM))
 			fprintf(stderr, "iomapfs: mount it with -o ro\n");
 		return IOMAPFS_EXIT_FAIL;
+	}
+	/*
+	 * fuseblk: the kernel claims the device exclusively itself when it
+	 * mounts, and refuses the mount (EBUSY) while we hold O_EXCL.  The
+	 * claim moves to claim_fd, kept until just before the mount, and
+	 * the data path gets a descriptor of its own.
+	 */
+	if (S_ISBLK(st->st_mode)) {
+		fsx->claim_fd = fsx->dev_fd;
+		fsx->dev_fd = open(fsx->source, flags & ~O_EXCL);
+		if (fsx->dev_fd < 0) {
+			fprintf(stderr, "iomapfs: cannot open %s: %s\n",
+				fsx->source, strerror(errno));
+			return IOMAPFS_EXIT_FAIL;
+		}
 	}
 	if (S_ISREG(st->st_mode) && flock(fsx->dev_fd, LOCK_EX | LOCK_NB) < 0) {
 		int e = errno;
@@ -666,6 +749,14 @@ static int add_mount_options(struct iomapfs *fsx, struct fuse_args *args)
 	if (!fsx->opts.fakeroot &&
 	    fuse_opt_add_arg(args, "-odefault_permissions"))
 		return -ENOMEM;
+	if (fsx->blkdev) {
+		char opt[64];
+
+		snprintf(opt, sizeof(opt), "-oblkdev,blksize=%u",
+			 fsx->blkdev_blksize);
+		if (fuse_opt_add_arg(args, opt))
+			return -ENOMEM;
+	}
 	if (fsx->opts.ro && fuse_opt_add_arg(args, "-oro"))
 		return -ENOMEM;
 	return 0;
@@ -708,6 +799,11 @@ static int run_session(struct iomapfs *fsx)
 			"%s\n", strerror(-rc));
 		goto out_signals;
 	}
+	/* fuseblk: the kernel takes over the claim (open_source()) */
+	if (fsx->claim_fd >= 0) {
+		close(fsx->claim_fd);
+		fsx->claim_fd = -1;
+	}
 	if (fuse_session_mount(fsx->se, fsx->mountpoint)) {
 		fprintf(stderr, "iomapfs: cannot mount %s on %s\n", fsx->source,
 			fsx->mountpoint);
@@ -729,6 +825,7 @@ static int run_session(struct iomapfs *fsx)
 	 * process that stays. */
 	if (ctl_run(ctl))
 		goto out_unmount;
+	mntopt_mount_flags(fsx);
 	cfg = fuse_loop_cfg_create();
 	if (!cfg) {
 		fprintf(stderr, "iomapfs: out of memory\n");
@@ -786,11 +883,13 @@ int main(int argc, char *argv[])
 	memset(fsx, 0, sizeof(*fsx));
 	memset(&cl, 0, sizeof(cl));
 	fsx->dev_fd = -1;
+	fsx->claim_fd = -1;
 	fsx->opts.iomap_cache = true;
 	fsx->opts.writeback_cache = true;
 	fsx->opts.cache_max = CACHE_DEFAULT_MAX_BYTES;
 	fsx->opts.cache_inode_max = CACHE_DEFAULT_INODE_MAX_BYTES;
 	fsx->opts.dir_index_max = DIX_DEFAULT_MAX_BYTES;
+	fsx->opts.replay_max = REPLAY_DEFAULT_MAX_BYTES;
 	fsx->opts.threads = IOMAPFS_DEFAULT_THREADS;
 	fsx->opts.errors = FS_ERRORS_CONTINUE;
 	cl.opts = &fsx->opts;
@@ -810,7 +909,7 @@ int main(int argc, char *argv[])
 		ret = IOMAPFS_EXIT_OK;
 		goto out_args;
 	}
-	if (cl.bad) {
+	if (cl.bad || mntopt_validate(&fsx->opts)) {
 		ret = IOMAPFS_EXIT_USAGE;
 		goto out_args;
 	}
@@ -833,6 +932,14 @@ int main(int argc, char *argv[])
 		ret = IOMAPFS_EXIT_USAGE;
 		goto out_args;
 	}
+	if (fsx->opts.norecovery && !fsx->opts.ro) {
+		/* The kernel's rule: a read-write mount must replay. */
+		fprintf(stderr,
+			"iomapfs: -o norecovery needs -o ro: a read-write "
+			"mount must replay the journal first\n");
+		ret = IOMAPFS_EXIT_USAGE;
+		goto out_args;
+	}
 	fsx->owner_uid = getuid();
 	fsx->owner_gid = getgid();
 	fs_now(&fsx->start_time);
@@ -843,7 +950,8 @@ int main(int argc, char *argv[])
 	ret = check_mountpoint(fsx, cl.mountpoint);
 	if (ret)
 		goto out_args;
-	ret = probe_source(fsx->source);
+	ret = mntopt_skip_probe(&fsx->opts) ? IOMAPFS_EXIT_OK
+					    : probe_source(fsx->source);
 	if (ret)
 		goto out_args;
 	ret = new_session(fsx, &args);
@@ -859,11 +967,20 @@ int main(int argc, char *argv[])
 	}
 	rc = fs_open(fsx);
 	if (rc) {
-		ret = rc == -EUCLEAN	   ? IOMAPFS_EXIT_FSCK
-		      : rc == -EMEDIUMTYPE ? IOMAPFS_EXIT_NOTEXT
-					   : IOMAPFS_EXIT_FAIL;
+		ret = rc == -EUCLEAN		   ? IOMAPFS_EXIT_FSCK
+		      : rc == -EMEDIUMTYPE	   ? IOMAPFS_EXIT_NOTEXT
+		      : rc == -REPLAY_E_EXTERNAL   ? IOMAPFS_EXIT_JOURNAL_DEV
+		      : rc == -REPLAY_E_FEATURE	   ? IOMAPFS_EXIT_JOURNAL_FEAT
+		      : rc == -REPLAY_E_FASTCOMMIT ? IOMAPFS_EXIT_FAST_COMMIT
+		      : rc == -REPLAY_E_MEMORY	   ? IOMAPFS_EXIT_REPLAY_MAX
+						   : IOMAPFS_EXIT_FAIL;
 		goto out_fini;
 	}
+	if (mntopt_check(fsx)) {
+		ret = IOMAPFS_EXIT_USAGE;
+		goto out_fs;
+	}
+	discard_online_start(fsx);
 
 	memset(&limits, 0, sizeof(limits));
 	limits.max_bytes = fsx->opts.cache_max;
@@ -913,6 +1030,8 @@ out_fini:
 out_close_fd:
 	if (fsx->dev_fd >= 0)
 		close(fsx->dev_fd);
+	if (fsx->claim_fd >= 0)
+		close(fsx->claim_fd);
 out_args:
 	if (fsx->se)
 		fuse_session_destroy(fsx->se);

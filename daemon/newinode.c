@@ -4,7 +4,8 @@
  * by which every new inode is made (mknod, create, mkdir, symlink), in the
  * manner of libfuse's passthrough_ll, where one routine serves mknod, mkdir
  * and symlink: check the name and the parent, work out mode, owner and
- * inherited ACLs, make the inode by its kind, then link it and finish.
+ * inherited ACLs, make the inode by its kind (with the flags and project
+ * id it inherits, iflags.c), then link it and finish.
  *
  * Order: the inode is complete on disk (owner, mode, times, generation,
  * accounted in the bitmaps) before any entry points to it, and it is freed
@@ -18,6 +19,7 @@
 #include <sys/sysmacros.h>
 
 #include "dirindex.h"
+#include "iflags.h"
 #include "inode.h"
 #include "inode_free.h"
 #include "newinode.h"
@@ -27,7 +29,8 @@
  * inode_init_owner(): the caller's uid and gid (root's with fakeroot); in
  * a set-group-ID directory the directory's group, which a new directory
  * inherits with S_ISGID, while a file loses S_ISGID when its group is not
- * the caller's.
+ * the caller's.  With -o grpid, as ext4's __ext4_new_inode(): always the
+ * directory's group, and the mode as asked.
  */
 static void new_owner(struct iomapfs *fsx, fuse_req_t req,
 		      const struct ext2_inode_large *parent, mode_t *mode,
@@ -37,6 +40,10 @@ static void new_owner(struct iomapfs *fsx, fuse_req_t req,
 
 	*uid = fsx->opts.fakeroot ? 0 : ctx->uid;
 	*gid = fsx->opts.fakeroot ? 0 : ctx->gid;
+	if (fsx->opts.grpid) {
+		*gid = fs_inode_gid(parent);
+		return;
+	}
 	if (!(parent->i_mode & S_ISGID))
 		return;
 	*gid = fs_inode_gid(parent);
@@ -141,6 +148,7 @@ static int make_node(struct iomapfs *fsx, struct newinode *ni, mode_t mode,
 	inode.i_links_count = 1;
 	inode.i_extra_isize = new_extra_isize(fsx);
 	set_up(fsx, &inode, mode, uid, gid);
+	iflags_inherit(fsx->fs, &ni->pinode, &inode);
 	if (S_ISCHR(mode) || S_ISBLK(mode)) {
 		unsigned int ma = major(rdev), mi = minor(rdev);
 
@@ -201,6 +209,7 @@ static int make_dir_or_symlink(struct iomapfs *fsx, struct newinode *ni,
 	if (ret)
 		return ret;
 	set_up(fsx, &inode, S_ISDIR(mode) ? mode : inode.i_mode, uid, gid);
+	iflags_inherit(fsx->fs, &ni->pinode, &inode);
 	ret = fs_write_inode(fsx, child, &inode);
 	if (!ret && S_ISDIR(mode))
 		ret = reseal_dir_block(fsx, child, &inode);
@@ -260,7 +269,9 @@ static void forget_old(struct iomapfs *fsx, ext2_ino_t ino)
 
 	if (!fi)
 		return;
-	fs_inode_reset(fi);
+	fi->size = 0;
+	fi->size_valid = false;
+	fs_inode_forget_attrs(fi);
 	fs_inode_put(fsx, fi);
 }
 
@@ -277,6 +288,8 @@ int newinode_prepare(struct iomapfs *fsx, struct newinode *ni,
 	if (ret)
 		return ret;
 	ret = inode_read_dir(fsx, parent, &ni->pinode);
+	if (!ret)
+		ret = iflags_may_add(&ni->pinode);
 	if (ret)
 		return ret;
 	if (S_ISDIR(mode) && ni->pinode.i_links_count >= EXT2_LINK_MAX &&
@@ -311,10 +324,89 @@ int newinode_finish(struct iomapfs *fsx, struct newinode *ni,
 	if (!ret)
 		ret = acl_inherit_apply(fsx, ni->ino, &ni->ai);
 	if (!ret)
-		ret = fs_load_inode(fsx, ni->ino, &inode);
+		ret = fs_peek_inode(fsx, ni->ino, &inode);
 	if (!ret)
 		ret = fs_fill_entry(fsx, ni->ino, &inode, e);
 	return ret;
+}
+
+int newinode_whiteout(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t dir,
+		      ext2_ino_t *ino)
+{
+	mode_t mode = S_IFCHR | NEWINODE_WHITEOUT_MODE;
+	struct newinode ni;
+	uid_t uid;
+	gid_t gid;
+	int ret;
+
+	memset(&ni, 0, sizeof(ni));
+	ni.parent = dir;
+	ret = inode_read_dir(fsx, dir, &ni.pinode);
+	if (ret)
+		return ret;
+	new_owner(fsx, req, &ni.pinode, &mode, &uid, &gid);
+	ret = make_node(fsx, &ni, mode, 0, uid, gid);
+	if (ret) {
+		unmake(fsx, &ni);
+		return ret;
+	}
+	forget_old(fsx, ni.ino);
+	*ino = ni.ino;
+	return 0;
+}
+
+int newinode_tmpfile(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t dir,
+		     mode_t mode, struct fuse_entry_param *e)
+{
+	struct ext2_inode_large inode;
+	struct newinode ni;
+	uid_t uid;
+	gid_t gid;
+	int ret;
+
+	if (fs_is_ro(fsx))
+		return -EROFS;
+	memset(&ni, 0, sizeof(ni));
+	ni.parent = dir;
+	ret = inode_read_dir(fsx, dir, &ni.pinode);
+	if (!ret)
+		ret = iflags_may_add(&ni.pinode);
+	if (!ret)
+		ret = acl_inherit_prepare(fsx, dir, false, req_umask(fsx, req),
+					  &mode, &ni.ai);
+	if (ret)
+		return ret;
+	new_owner(fsx, req, &ni.pinode, &mode, &uid, &gid);
+	ret = make_node(fsx, &ni, mode, 0, uid, gid);
+	if (!ret) {
+		forget_old(fsx, ni.ino);
+		ret = acl_inherit_apply(fsx, ni.ino, &ni.ai);
+	}
+	/* as ext4's O_TMPFILE: no name, no link, until linkat gives one */
+	if (!ret)
+		ret = fs_read_inode(fsx, ni.ino, &inode);
+	if (!ret) {
+		inode.i_links_count = 0;
+		ret = fs_write_inode(fsx, ni.ino, &inode);
+	}
+	if (!ret)
+		ret = fs_fill_entry(fsx, ni.ino, &inode, e);
+	if (ret)
+		unmake(fsx, &ni);
+	acl_inherit_free(&ni.ai);
+	return ret;
+}
+
+void newinode_unmake_whiteout(struct iomapfs *fsx, ext2_ino_t dir,
+			      ext2_ino_t ino)
+{
+	struct newinode ni;
+
+	memset(&ni, 0, sizeof(ni));
+	ni.parent = dir;
+	ni.ino = ino;
+	ni.made = true;
+	unmake(fsx, &ni);
 }
 
 int newinode_make(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t parent,

@@ -53,4 +53,30 @@ int newinode_make(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t parent,
 		  const char *name, mode_t mode, dev_t rdev, const char *target,
 		  struct fuse_entry_param *e);
 
+/* The permission bits of a whiteout (the kernel's WHITEOUT_MODE). */
+#define NEWINODE_WHITEOUT_MODE 0
+
+/*
+ * A whiteout for RENAME_WHITEOUT in directory @dir: a character device
+ * 0:0 of the caller of @req, made complete on disk with one link but not
+ * yet in any directory; the rename puts it in place of the old name.
+ * Sets *@ino.
+ */
+int newinode_whiteout(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t dir,
+		      ext2_ino_t *ino);
+
+/*
+ * O_TMPFILE in directory @dir: a regular file of @mode (masked by the
+ * umask or the default ACL) with no name and no link, for the caller of
+ * @req; @e for the reply (one kernel lookup).  The caller opens it and
+ * marks it unlinked, so that its last close frees it unless a link(2)
+ * gave it a name first.
+ */
+int newinode_tmpfile(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t dir,
+		     mode_t mode, struct fuse_entry_param *e);
+
+/* Free whiteout @ino of @dir again, when the rename failed. */
+void newinode_unmake_whiteout(struct iomapfs *fsx, ext2_ino_t dir,
+			      ext2_ino_t ino);
+
 #endif /* IOMAPFS_NEWINODE_H */

@@ -5,7 +5,7 @@
  * io_truncate(), under the inode's I/O lock), access, and readlink, which
  * reads what a symlink says.  Attributes are read and written under
  * fs_lock; getattr folds in the times a lock-free overwrite left pending
- * (fs_load_inode()).
+ * (fs_peek_inode()).
  */
 #include "config.h"
 
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "acl.h"
+#include "iflags.h"
 #include "inode.h"
 #include "io_falloc.h"
 #include "killpriv.h"
@@ -27,8 +28,19 @@ void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *ffi)
 	struct stat st;
 	int ret;
 
+	/* The error of a failed write-back, for the write(2) that asks
+	 * (io_write_back_failed()). */
+	if (ffi && ffi->fh) {
+		ret = __atomic_exchange_n(
+			&((struct fs_inode *)(uintptr_t)ffi->fh)->wb_error, 0,
+			__ATOMIC_ACQ_REL);
+		if (ret) {
+			fuse_reply_err(req, -ret);
+			return;
+		}
+	}
 	fs_lock(fsx);
-	ret = fs_load_inode(fsx, fs_ino(ino), &inode);
+	ret = fs_peek_inode(fsx, fs_ino(ino), &inode);
 	if (!ret)
 		fs_fill_stat(fsx, fs_ino(ino), &inode, &st);
 	fs_unlock(fsx);
@@ -38,19 +50,18 @@ void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *ffi)
 		fuse_reply_attr(req, &st, FS_ATTR_TIMEOUT);
 }
 
-/* setattr(size): the data path truncates under the inode's I/O lock. */
+/*
+ * setattr(size): the data path truncates under the inode's I/O lock.  The
+ * inode's flags (@to_set: iflags_may_setattr()) are judged under that
+ * lock too, which SETFLAGS takes to change them.
+ */
 static int setattr_size(struct iomapfs *fsx, ext2_ino_t ino,
-			struct fuse_file_info *ffi, uint64_t size)
+			struct fuse_file_info *ffi, uint64_t size, int to_set)
 {
 	struct ext2_inode_large inode;
 	struct fs_inode *fi;
 	int ret;
 
-	fs_lock(fsx);
-	ret = inode_read_as(fsx, ino, LINUX_S_IFREG, &inode);
-	fs_unlock(fsx);
-	if (ret)
-		return ret;
 	if (ffi && ffi->fh) {
 		fi = (struct fs_inode *)(uintptr_t)ffi->fh;
 		pthread_mutex_lock(&fsx->itab_lock);
@@ -62,7 +73,13 @@ static int setattr_size(struct iomapfs *fsx, ext2_ino_t ino,
 			return -ENOMEM;
 	}
 	pthread_rwlock_wrlock(&fi->io_lock);
-	ret = io_truncate(fsx, fi, size);
+	fs_lock(fsx);
+	ret = inode_read_as(fsx, ino, LINUX_S_IFREG, &inode);
+	if (!ret)
+		ret = iflags_may_setattr(&inode, to_set);
+	fs_unlock(fsx);
+	if (!ret)
+		ret = io_truncate(fsx, fi, size);
 	pthread_rwlock_unlock(&fi->io_lock);
 	fs_inode_put(fsx, fi);
 	return ret;
@@ -104,6 +121,22 @@ static mode_t setattr_mode(struct iomapfs *fsx, fuse_req_t req,
 	return mode;
 }
 
+/*
+ * The times setattr sets, explicitly or to now, replace what @ino's
+ * in-memory inode keeps pending for them (lazytime).  fs_lock held.
+ */
+static void setattr_drop_times(struct iomapfs *fsx, ext2_ino_t ino, int to_set)
+{
+	struct fs_inode *fi = fs_inode_find(fsx, ino);
+
+	if (!fi)
+		return;
+	fs_inode_drop_times(fi, to_set & FUSE_SET_ATTR_ATIME,
+			    to_set &
+				    (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_SIZE));
+	fs_inode_put(fsx, fi);
+}
+
 void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
 		int to_set, struct fuse_file_info *ffi)
 {
@@ -125,7 +158,8 @@ void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
 			fuse_reply_err(req, EINVAL);
 			return;
 		}
-		ret = setattr_size(fsx, ino, ffi, (uint64_t)attr->st_size);
+		ret = setattr_size(fsx, ino, ffi, (uint64_t)attr->st_size,
+				   to_set);
 		if (ret) {
 			fuse_reply_err(req, -ret);
 			return;
@@ -134,6 +168,8 @@ void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
 
 	fs_lock(fsx);
 	ret = fs_load_inode(fsx, ino, &inode);
+	if (!ret)
+		ret = iflags_may_setattr(&inode, to_set);
 	if (ret)
 		goto out_unlock;
 	fs_now(&now);
@@ -159,6 +195,7 @@ void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
 		fs_set_time(&inode, FS_CTIME, &attr->st_ctim);
 	else
 		fs_set_time(&inode, FS_CTIME, &now);
+	setattr_drop_times(fsx, ino, to_set);
 	ret = fs_write_inode(fsx, ino, &inode);
 	if (ret)
 		goto out_unlock;

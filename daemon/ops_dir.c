@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atime.h"
 #include "inode.h"
 #include "ops_dir.h"
 
@@ -245,7 +246,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size,
 
 			memset(&e, 0, sizeof(e));
 			fs_lock(fsx);
-			r = fs_load_inode(fsx, de->ino, &inode);
+			r = fs_peek_inode(fsx, de->ino, &inode);
 			if (!r && !is_dot_or_dotdot(name))
 				r = fs_fill_entry(fsx, de->ino, &inode, &e);
 			else if (!r)
@@ -271,6 +272,8 @@ out_unlock:
 	else
 		fuse_reply_buf(req, buf, pos);
 	free(buf);
+	if (!ret)
+		atime_accessed(fsx, fs_ino(nodeid), NULL, true, ffi->flags);
 }
 
 void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,

@@ -2,7 +2,8 @@
 /*
  * ops_name.c - the FUSE operations on names: lookup and forget, adding a
  * name (mknod, mkdir, symlink, link; newinode.c makes the inode), removing
- * one (unlink, rmdir) and rename.  Each runs its libext2fs calls under
+ * one (unlink, rmdir) and rename (with RENAME_WHITEOUT, as overlayfs asks
+ * of its upper layer).  Each runs its libext2fs calls under
  * fs_lock and replies after dropping it, with the errors Linux ext4 gives.
  * Directory entries change only through the directory index (dirindex.c).
  * Permissions are the kernel's business (default_permissions), except
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "dirindex.h"
+#include "iflags.h"
 #include "inode.h"
 #include "newinode.h"
 #include "ops_name.h"
@@ -25,6 +27,9 @@
 #endif
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE (1 << 1)
+#endif
+#ifndef RENAME_WHITEOUT
+#define RENAME_WHITEOUT (1 << 2)
 #endif
 
 /*
@@ -54,7 +59,7 @@ static int lookup_self(struct iomapfs *fsx, fuse_ino_t nodeid, ext2_ino_t *ino,
 		return -ENOENT;
 	if (!fs->inode_map || !ext2fs_test_inode_bitmap2(fs->inode_map, *ino))
 		return -ENOENT;
-	ret = fs_load_inode(fsx, *ino, inode);
+	ret = fs_peek_inode(fsx, *ino, inode);
 	if (ret || inode->i_links_count)
 		return ret;
 	fi = fs_inode_find(fsx, *ino);
@@ -93,7 +98,7 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		if (!ret)
 			ret = dix_lookup(fsx, fs_ino(parent), name, &ino);
 		if (!ret)
-			ret = fs_load_inode(fsx, ino, &inode);
+			ret = fs_peek_inode(fsx, ino, &inode);
 	}
 	if (!ret)
 		ret = fs_fill_entry(fsx, ino, &inode, &e);
@@ -162,10 +167,46 @@ void op_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
 	make_and_reply(req, parent, name, S_IFLNK | 0777, 0, target);
 }
 
+/*
+ * Whether inode @ino without links is an O_TMPFILE never named, still
+ * open, which link(2) may name (the kernel's I_LINKABLE); any other inode
+ * without links is gone (-ENOENT).  fs_lock held.
+ */
+static bool tmpfile_linkable(struct iomapfs *fsx, ext2_ino_t ino)
+{
+	struct fs_inode *fi = fs_inode_find(fsx, ino);
+	bool ok = false;
+
+	if (!fi)
+		return false;
+	pthread_mutex_lock(&fsx->itab_lock);
+	ok = fi->tmpfile && fi->unlinked && fi->open_count;
+	pthread_mutex_unlock(&fsx->itab_lock);
+	fs_inode_put(fsx, fi);
+	return ok;
+}
+
+/* @ino has a name now: an O_TMPFILE lives on after its last close. */
+static void tmpfile_named(struct iomapfs *fsx, ext2_ino_t ino)
+{
+	struct fs_inode *fi = fs_inode_find(fsx, ino);
+
+	if (!fi)
+		return;
+	pthread_mutex_lock(&fsx->itab_lock);
+	if (fi->tmpfile) {
+		fi->tmpfile = false;
+		fi->unlinked = false;
+	}
+	pthread_mutex_unlock(&fsx->itab_lock);
+	fs_inode_put(fsx, fi);
+}
+
 void op_link(fuse_req_t req, fuse_ino_t nodeid, fuse_ino_t nparent,
 	     const char *nname)
 {
 	struct iomapfs *fsx = req_fs(req);
+	ext2_ino_t ino = fs_ino(nodeid);
 	struct ext2_inode_large inode;
 	struct fuse_entry_param e;
 	struct newinode ni;
@@ -174,19 +215,23 @@ void op_link(fuse_req_t req, fuse_ino_t nodeid, fuse_ino_t nparent,
 	fs_lock(fsx);
 	ret = newinode_prepare(fsx, &ni, fs_ino(nparent), nname, 0);
 	if (!ret)
-		ret = fs_load_inode(fsx, fs_ino(nodeid), &inode);
+		ret = fs_load_inode(fsx, ino, &inode);
 	if (ret)
 		goto out_unlock;
 	if (LINUX_S_ISDIR(inode.i_mode))
 		ret = -EPERM;
-	else if (inode.i_links_count == 0)
+	else if (iflags_may_link(&inode))
+		ret = -EPERM;
+	else if (inode.i_links_count == 0 && !tmpfile_linkable(fsx, ino))
 		ret = -ENOENT;
 	else if (inode.i_links_count >= EXT2_LINK_MAX)
 		ret = -EMLINK;
 	if (ret)
 		goto out_unlock;
-	ni.ino = fs_ino(nodeid);
+	ni.ino = ino;
 	ret = newinode_finish(fsx, &ni, &e);
+	if (!ret)
+		tmpfile_named(fsx, ino);
 out_unlock:
 	fs_unlock(fsx);
 	if (ret)
@@ -213,7 +258,7 @@ static void remove_and_reply(fuse_req_t req, fuse_ino_t nodeid,
 {
 	struct iomapfs *fsx = req_fs(req);
 	ext2_ino_t parent = fs_ino(nodeid), child;
-	struct ext2_inode_large inode;
+	struct ext2_inode_large inode, pinode;
 	int ret;
 
 	ret = inode_may_add_or_remove(fsx, name);
@@ -227,10 +272,15 @@ static void remove_and_reply(fuse_req_t req, fuse_ino_t nodeid,
 	}
 	fs_lock(fsx);
 	ret = dix_lookup(fsx, parent, name, &child);
-	if (!ret && dir)
-		ret = inode_read_as(fsx, child, LINUX_S_IFDIR, &inode);
-	else if (!ret)
+	if (!ret)
 		ret = fs_read_inode(fsx, child, &inode);
+	if (!ret)
+		ret = fs_read_inode(fsx, parent, &pinode);
+	/* the kernel's may_delete() judges the flags before the type */
+	if (!ret)
+		ret = iflags_may_delete(&pinode, &inode);
+	if (!ret && dir && !LINUX_S_ISDIR(inode.i_mode))
+		ret = -ENOTDIR;
 	if (ret)
 		goto out_unlock;
 	if (!dir && LINUX_S_ISDIR(inode.i_mode))
@@ -353,13 +403,14 @@ void op_rename(fuse_req_t req, fuse_ino_t oparent, const char *oname,
 {
 	struct iomapfs *fsx = req_fs(req);
 	ext2_ino_t odir = fs_ino(oparent), ndir = fs_ino(nparent);
-	struct ext2_inode_large sinode, dinode, dirinode;
-	ext2_ino_t src, dst = 0;
+	struct ext2_inode_large sinode, dinode, dirinode, odinode, ndinode;
+	ext2_ino_t src, dst = 0, wh = 0;
 	bool sdir, ddir = false;
 	int ret;
 
-	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE) ||
-	    ((flags & RENAME_NOREPLACE) && (flags & RENAME_EXCHANGE))) {
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT) ||
+	    ((flags & RENAME_EXCHANGE) &&
+	     (flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)))) {
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
@@ -375,9 +426,9 @@ void op_rename(fuse_req_t req, fuse_ino_t oparent, const char *oname,
 		return;
 	}
 	fs_lock(fsx);
-	ret = inode_read_dir(fsx, odir, &dirinode);
+	ret = inode_read_dir(fsx, odir, &odinode);
 	if (!ret)
-		ret = inode_read_dir(fsx, ndir, &dirinode);
+		ret = inode_read_dir(fsx, ndir, &ndinode);
 	if (ret)
 		goto out_unlock;
 	ret = dix_lookup(fsx, odir, oname, &src);
@@ -408,6 +459,15 @@ void op_rename(fuse_req_t req, fuse_ino_t oparent, const char *oname,
 	if (dst == src)
 		goto out_unlock; /* same file: nothing to do */
 
+	/* Immutable and append-only, as the kernel's may_delete() and
+	 * may_create() judge them for ext4. */
+	ret = iflags_may_delete(&odinode, &sinode);
+	if (!ret)
+		ret = dst ? iflags_may_delete(&ndinode, &dinode)
+			  : iflags_may_add(&ndinode);
+	if (ret)
+		goto out_unlock;
+
 	/* No directory may move into its own tree. */
 	if (sdir && odir != ndir) {
 		ret = is_inside(fsx, ndir, src);
@@ -428,15 +488,22 @@ void op_rename(fuse_req_t req, fuse_ino_t oparent, const char *oname,
 				      nname, dst, &dinode);
 		goto out_unlock;
 	}
+	if (dst && sdir && !ddir) {
+		ret = -ENOTDIR;
+		goto out_unlock;
+	}
+	if (dst && !sdir && ddir) {
+		ret = -EISDIR;
+		goto out_unlock;
+	}
+	/* The whiteout is complete before any entry changes: if it cannot
+	 * be made, nothing happened. */
+	if (flags & RENAME_WHITEOUT) {
+		ret = newinode_whiteout(fsx, req, odir, &wh);
+		if (ret)
+			goto out_unlock;
+	}
 	if (dst) {
-		if (sdir && !ddir) {
-			ret = -ENOTDIR;
-			goto out_unlock;
-		}
-		if (!sdir && ddir) {
-			ret = -EISDIR;
-			goto out_unlock;
-		}
 		if (ddir) {
 			ret = dix_is_empty(fsx, dst);
 			if (ret)
@@ -461,9 +528,18 @@ void op_rename(fuse_req_t req, fuse_ino_t oparent, const char *oname,
 	}
 	if (ret)
 		goto out_unlock;
-	ret = dix_unlink(fsx, odir, oname, src);
+	/*
+	 * RENAME_WHITEOUT, as ext4: the old entry is not removed but given
+	 * the whiteout, in place, under the same fs_lock as the rest, so no
+	 * one sees the old name missing.
+	 */
+	if (wh)
+		ret = dix_set(fsx, odir, oname, wh, EXT2_FT_CHRDEV);
+	else
+		ret = dix_unlink(fsx, odir, oname, src);
 	if (ret)
 		goto out_unlock;
+	wh = 0; /* linked: it stays */
 	if (sdir && odir != ndir) {
 		ret = dotdot_set(fsx, src, ndir);
 		if (ret)
@@ -484,6 +560,8 @@ void op_rename(fuse_req_t req, fuse_ino_t oparent, const char *oname,
 	if (dst)
 		ret = drop_name(fsx, dst, ddir);
 out_unlock:
+	if (wh)
+		newinode_unmake_whiteout(fsx, odir, wh);
 	fs_unlock(fsx);
 	fuse_reply_err(req, -ret);
 }

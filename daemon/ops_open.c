@@ -13,6 +13,8 @@
 #include <fcntl.h>
 #include <sys/uio.h>
 
+#include "atime.h"
+#include "iflags.h"
 #include "inode.h"
 #include "inode_free.h"
 #include "io_falloc.h"
@@ -40,7 +42,10 @@ static void release_fh(struct iomapfs *fsx, struct fuse_file_info *ffi)
 	pthread_rwlock_unlock(&fi->io_lock);
 	last = fs_inode_close(fsx, fi);
 	fs_lock(fsx);
-	if (!fs_is_ro(fsx))
+	/* with -o lazytime the times wait for the inode's next write; a
+	 * size an append left pending does not (fs_inode_grow()) */
+	if (!fs_is_ro(fsx) &&
+	    (!fsx->opts.lazytime || fs_inode_size_pending(fi)))
 		fs_inode_sync_times(fsx, fi, NULL);
 	if (last && !fs_is_ro(fsx))
 		inode_free(fsx, fi->ino);
@@ -55,12 +60,15 @@ static void release_fh(struct iomapfs *fsx, struct fuse_file_info *ffi)
  * the I/O lock, and clears the set-user-ID and set-group-ID bits a write
  * would, empty file or not, as ext4's open does (the kernel's FUSE never
  * sends the setattr that would ask for it: killpriv.c).
+ * The inode's flags decide first (immutable, append-only), as the
+ * kernel's may_open() does for ext4; the in-memory inode notes what was
+ * read, under fs_lock, so that no flag change slips between.
  */
 static int open_file(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t ino,
 		     struct fuse_file_info *ffi)
 {
 	struct ext2_inode_large inode;
-	struct fs_inode *fi;
+	struct fs_inode *fi = NULL;
 	int ret;
 
 	if (fs_is_ro(fsx) &&
@@ -68,12 +76,18 @@ static int open_file(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t ino,
 		return -EROFS;
 	fs_lock(fsx);
 	ret = inode_read_as(fsx, ino, LINUX_S_IFREG, &inode);
+	if (!ret)
+		ret = iflags_may_open(&inode, ffi->flags);
+	if (!ret) {
+		fi = fs_inode_get(fsx, ino);
+		if (!fi)
+			ret = -ENOMEM;
+		else
+			fs_inode_note(fi, &inode);
+	}
 	fs_unlock(fsx);
 	if (ret)
 		return ret;
-	fi = fs_inode_get(fsx, ino);
-	if (!fi)
-		return -ENOMEM;
 	fs_inode_open(fsx, fi);
 	if ((ffi->flags & O_TRUNC) && (ffi->flags & O_ACCMODE) != O_RDONLY) {
 		pthread_rwlock_wrlock(&fi->io_lock);
@@ -94,8 +108,12 @@ static int open_file(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t ino,
 		}
 	}
 	ffi->fh = (uint64_t)(uintptr_t)fi;
-	/* Every change passes through the kernel: its cache stays valid. */
-	ffi->keep_cache = 1;
+	/*
+	 * Every change passes through the kernel: its cache stays valid.
+	 * Unless the access time waits for a read (atime.c): a read the
+	 * kernel answers from its cache never reaches us.
+	 */
+	ffi->keep_cache = !atime_wants_reads(fsx, fi, ffi->flags);
 	ffi->noflush = 1; /* see op_create() */
 	/*
 	 * O_DIRECT: the kernel's direct-I/O mode (FOPEN_DIRECT_IO), which
@@ -196,6 +214,47 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	if (fuse_reply_create(req, &e, ffi) == -ENOENT)
 		release_fh(fsx, ffi);
 }
+
+#ifdef HAVE_STRUCT_FUSE_LOWLEVEL_OPS_TMPFILE
+/*
+ * O_TMPFILE (libfuse 3.17 and later): a file without a name, open; its
+ * last close frees it, unless link(2) named it first (op_link()).
+ */
+void op_tmpfile(fuse_req_t req, fuse_ino_t parent, mode_t mode,
+		struct fuse_file_info *ffi)
+{
+	struct iomapfs *fsx = req_fs(req);
+	struct fuse_entry_param e;
+	struct fs_inode *fi = NULL;
+	int ret;
+
+	fs_lock(fsx);
+	ret = newinode_tmpfile(fsx, req, fs_ino(parent),
+			       (mode & 07777) | S_IFREG, &e);
+	fs_unlock(fsx);
+	if (!ret) {
+		fi = fs_inode_get(fsx, fs_ino(e.ino));
+		if (!fi)
+			ret = -ENOMEM;
+	}
+	if (ret) {
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	fi->size = 0;
+	fi->size_valid = true;
+	fs_inode_open(fsx, fi);
+	pthread_mutex_lock(&fsx->itab_lock);
+	fi->unlinked = true;
+	fi->tmpfile = true;
+	pthread_mutex_unlock(&fsx->itab_lock);
+	ffi->fh = (uint64_t)(uintptr_t)fi;
+	ffi->keep_cache = 1;
+	ffi->noflush = 1; /* see op_create() */
+	if (fuse_reply_create(req, &e, ffi) == -ENOENT)
+		release_fh(fsx, ffi);
+}
+#endif
 
 void op_release(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *ffi)
 {

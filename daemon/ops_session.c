@@ -28,9 +28,11 @@ void op_init(void *userdata, struct fuse_conn_info *conn)
 	/*
 	 * The kernel enforces ACLs only with default_permissions.  It then
 	 * leaves the umask to us (DONT_MASK: we get the mode unmasked and
-	 * the umask apart), since a default ACL replaces the umask.
+	 * the umask apart), since a default ACL replaces the umask.  With
+	 * -o noacl, as ext4's noacl, no ACL is enforced, inherited or
+	 * stored: the kernel applies the umask.
 	 */
-	if (!fsx->opts.fakeroot)
+	if (!fsx->opts.fakeroot && !fsx->opts.noacl)
 		want |= FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK;
 	/*
 	 * EXPORT_SUPPORT: file handles (NFS, open_by_handle_at) of inodes
@@ -81,7 +83,7 @@ void op_destroy(void *userdata)
 
 	/* No request runs any more: free what RELEASEDIR did not. */
 	ops_dir_free_all();
-	if (!fsx->fs)
+	if (!fsx->fs || fs_is_shut_down(fsx))
 		return;
 	fs_lock(fsx);
 	ret = fs_flush_all(fsx);
@@ -105,14 +107,17 @@ void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	blocks = ext2fs_blocks_count(sb);
 	bfree = ext2fs_free_blocks_count(sb);
 	resv = ext2fs_r_blocks_count(sb);
-	/* like ext4: metadata overhead is not counted as capacity */
+	/* like ext4: metadata overhead is not counted as capacity, unless
+	 * -o minixdf asks for every block */
 	overhead = sb->s_overhead_clusters;
 	if (!overhead)
 		overhead = (uint64_t)fsx->fs->desc_blocks +
 			   (uint64_t)fsx->fs->group_desc_count *
 				   (fsx->fs->inode_blocks_per_group + 2) +
 			   sb->s_first_data_block;
-	if (overhead > blocks - bfree)
+	if (fsx->opts.minixdf)
+		overhead = 0;
+	else if (overhead > blocks - bfree)
 		overhead = blocks - bfree;
 	sv.f_bsize = fsx->blocksize;
 	sv.f_frsize = fsx->blocksize;

@@ -14,8 +14,21 @@
 #include <string.h>
 
 #include "acl.h"
+#include "iflags.h"
 #include "ops_xattr.h"
 #include "xattr.h"
+
+/*
+ * Whether the mount options leave namespace of @name on: -o
+ * nouser_xattr turns user.* off and -o noacl the POSIX ACLs, as those
+ * options of ext4 do (EOPNOTSUPP, and listxattr leaves them out).
+ */
+static bool name_enabled(struct iomapfs *fsx, const char *name)
+{
+	if (fsx->opts.nouser_xattr && !strncmp(name, "user.", 5))
+		return false;
+	return !(fsx->opts.noacl && acl_is_name(name));
+}
 
 /*
  * Whether xattr @name may be set or removed: a namespace we store, a name
@@ -24,11 +37,22 @@
  */
 static int may_change(struct iomapfs *fsx, const char *name)
 {
-	if (!xattr_name_ok(name))
+	if (!xattr_name_ok(name) || !name_enabled(fsx, name))
 		return -EOPNOTSUPP;
 	if (strlen(name) > XATTR_NAME_MAX)
 		return -ERANGE;
 	return fs_is_ro(fsx) ? -EROFS : 0;
+}
+
+/* Set @name to @value, or remove it (@value NULL).  fs_lock held. */
+static int change(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t ino,
+		  const char *name, const char *value, size_t size, int flags)
+{
+	if (acl_is_name(name))
+		return acl_set(fsx, req, ino, name, value, size, flags);
+	if (value)
+		return xattr_set(fsx, ino, name, value, size, flags);
+	return xattr_remove(fsx, ino, name);
 }
 
 /* setxattr, and removexattr (@value NULL) */
@@ -38,6 +62,7 @@ static void change_and_reply(fuse_req_t req, fuse_ino_t nodeid,
 {
 	struct iomapfs *fsx = req_fs(req);
 	ext2_ino_t ino = fs_ino(nodeid);
+	struct ext2_inode_large inode;
 	int ret;
 
 	ret = may_change(fsx, name);
@@ -46,12 +71,11 @@ static void change_and_reply(fuse_req_t req, fuse_ino_t nodeid,
 		return;
 	}
 	fs_lock(fsx);
-	if (acl_is_name(name))
-		ret = acl_set(fsx, req, ino, name, value, size, flags);
-	else if (value)
-		ret = xattr_set(fsx, ino, name, value, size, flags);
-	else
-		ret = xattr_remove(fsx, ino, name);
+	ret = fs_read_inode(fsx, ino, &inode);
+	if (!ret)
+		ret = iflags_may_change_xattr(&inode);
+	if (!ret)
+		ret = change(fsx, req, ino, name, value, size, flags);
 	fs_unlock(fsx);
 	fuse_reply_err(req, -ret);
 }
@@ -93,11 +117,32 @@ void op_getxattr(fuse_req_t req, fuse_ino_t nodeid, const char *name,
 								: ENODATA);
 		return;
 	}
+	if (!name_enabled(fsx, name)) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
 	fs_lock(fsx);
 	ret = xattr_get(fsx, fs_ino(nodeid), name, &val, &len);
 	fs_unlock(fsx);
 	reply_value(req, ret, val, len, size);
 	free(val);
+}
+
+/* Leave out of the list in @buf the names the mount options turn off;
+ * returns the new length. */
+static size_t drop_disabled(struct iomapfs *fsx, char *buf, size_t len)
+{
+	size_t in = 0, out = 0, n;
+
+	while (in < len) {
+		n = strnlen(buf + in, len - in) + 1;
+		if (name_enabled(fsx, buf + in)) {
+			memmove(buf + out, buf + in, n);
+			out += n;
+		}
+		in += n;
+	}
+	return out;
 }
 
 void op_listxattr(fuse_req_t req, fuse_ino_t nodeid, size_t size)
@@ -110,6 +155,8 @@ void op_listxattr(fuse_req_t req, fuse_ino_t nodeid, size_t size)
 	fs_lock(fsx);
 	ret = xattr_list(fsx, fs_ino(nodeid), &buf, &len);
 	fs_unlock(fsx);
+	if (!ret)
+		len = drop_disabled(fsx, buf, len);
 	reply_value(req, ret, buf, len, size);
 	free(buf);
 }

@@ -160,6 +160,11 @@ uint32_t jbd2_v1_csum_update(uint32_t crc, const void *block,
 	return ext2fs_crc32_be(crc, block, blocksize);
 }
 
+uint32_t jbd2_crc32c(uint32_t crc, const void *p, size_t len)
+{
+	return ext2fs_crc32c_le(crc, p, len);
+}
+
 const char *jbd2_blocktype_name(uint32_t blocktype)
 {
 	switch (blocktype) {

@@ -206,6 +206,12 @@ uint32_t jbd2_data_csum(uint32_t seed, uint32_t sequence, const void *data,
 uint32_t jbd2_v1_csum_update(uint32_t crc, const void *block,
 			     uint32_t blocksize);
 
+/*
+ * Raw crc32c (no final inversion) of @len bytes at @p, continuing from
+ * @crc: the checksum of ext4's fast-commit records, which start from 0.
+ */
+uint32_t jbd2_crc32c(uint32_t crc, const void *p, size_t len);
+
 /* A name for a block type ("descriptor", "commit", ...) or "unknown". */
 const char *jbd2_blocktype_name(uint32_t blocktype);
 

@@ -37,6 +37,7 @@
 #define PROTO_M_SET_LIMITS PROTO_INTERFACE ".SetLimits"
 #define PROTO_M_AUDIT PROTO_INTERFACE ".Audit"
 #define PROTO_M_WATCH PROTO_INTERFACE ".Watch"
+#define PROTO_M_GET_JOURNAL PROTO_INTERFACE ".GetJournal"
 #define PROTO_M_SET_READ_ONLY PROTO_INTERFACE ".SetReadOnly"
 
 /* Errors of io.iomapfs.Cache (org.varlink.service ones are in varlink.h). */

@@ -13,7 +13,6 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 fi
 
 VLRAW=$T_DIR/helper/vlraw.py
-command -v python3 >/dev/null && test_set_prereq PYTHON3
 [ -x "$HELPER_DIR/ctl-server" ] && test_set_prereq CTL_SERVER
 
 # vl SOCK call|raw|hold|flood|watchslow ...: see vlraw.py.
@@ -161,4 +160,20 @@ ctl_access_setup() {
 	done
 	id -nG $U2 | grep -qw $G || usermod -a -G $G $U2 ||
 		skip_all "usermod failed"
+}
+
+# ctl_as USER CMD...: run CMD as USER with their groups.
+ctl_as() {
+	local u=$1
+	shift
+	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups \
+		env -u XDG_RUNTIME_DIR HOME=/ "$@"
+}
+
+# vl_as USER SOCK METHOD [PARAMS] [--more]: vl_call as USER.
+vl_as() {
+	local u=$1 sock=$2 m=$3
+	shift 3
+	case $m in *.*) ;; *) m=io.iomapfs.Cache.$m ;; esac
+	ctl_as "$u" $PY "$VLRAW" "$sock" call "$m" "$@"
 }

@@ -11,7 +11,6 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	exit 0
 fi
 
-command -v python3 >/dev/null && test_set_prereq PYTHON
 command -v getfacl >/dev/null && command -v setfacl >/dev/null &&
 	test_set_prereq ACL
 command -v getfattr >/dev/null && command -v setfattr >/dev/null &&

@@ -11,4 +11,5 @@ if [ ! -x "$UNIT_DIR/test-size" ]; then
 	echo "Bail out! $UNIT_DIR/test-size is not built (run make)"
 	exit 1
 fi
-exec "$UNIT_DIR/test-size"
+# Not exec: the exit trap of test-lib.sh removes the scratch directory.
+"$UNIT_DIR/test-size"

@@ -217,7 +217,7 @@ test_expect_success 'an extent tree of depth 2' '
 	rm -rf deep && mkdir deep &&
 	head -c $((20000 * 1024)) /dev/urandom >deep/f &&
 	make_image deep.img 64M -t ext4 -b 1024 -d deep &&
-	for i in $(seq 1 2 19999); do echo "punch /f $i $i"; done >punches &&
+	for i in $(seq 1 2 19999); do echo "punch /f $i $i" || return 1; done >punches &&
 	debugfs -w -f punches deep.img >/dev/null 2>&1 &&
 	fsck_clean deep.img &&
 	test_eq 2 "$(debugfs_ex_depth deep.img /f)" "extent depth" &&

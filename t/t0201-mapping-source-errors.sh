@@ -61,7 +61,7 @@ test_expect_success 'make images' '
 	head -c $((300 * 1024)) /dev/urandom >tree/full &&
 	mkfifo tree/fifo &&
 	ln -s target tree/symlink &&
-	for i in $(seq 1 2 199); do echo "punch /frag $i $i"; done >edits &&
+	for i in $(seq 1 2 199); do echo "punch /frag $i $i" || return 1; done >edits &&
 	echo "punch /two 5 5" >>edits &&
 	for csum in metadata_csum ^metadata_csum; do
 		img=ext4-$csum.img &&

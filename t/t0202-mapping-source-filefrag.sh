@@ -81,7 +81,7 @@ for bs in 4096 1024; do
 			echo 'fallocate /unwritten 10 50' &&
 			echo 'fallocate /unwritten 200 255' &&
 			echo 'fallocate /pasteof 8 20' &&
-			for i in \$(seq 1 2 399); do echo \"punch /frag \$i \$i\"; done
+			for i in \$(seq 1 2 399); do echo \"punch /frag \$i \$i\" || return 1; done
 		} >edits &&
 		debugfs -w -f edits ext4-$bs.img >/dev/null 2>&1 &&
 		fsck_clean ext4-$bs.img &&
@@ -91,7 +91,7 @@ done
 
 test_expect_success 'ext2 1 KiB: filefrag agrees' '
 	make_image ext2.img 16M -t ext2 -b 1024 -d tree &&
-	for i in $(seq 1 2 99); do echo "punch /frag $i $i"; done >edits &&
+	for i in $(seq 1 2 99); do echo "punch /frag $i $i" || return 1; done >edits &&
 	debugfs -w -f edits ext2.img >/dev/null 2>&1 &&
 	fsck_clean ext2.img &&
 	check_filefrag ext2.img /full /sparse /frag

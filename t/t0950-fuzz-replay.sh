@@ -21,10 +21,10 @@ fi
 # name of the harness -> its corpus
 declare -A corpus_of=(
 	[rangemap]=rangemap [rangemap-small]=rangemap [varlink]=varlink
-	[ctl]=ctl [ext2map]=ext2map
+	[ctl]=ctl [ext2map]=ext2map [jbd2]=jbd2
 )
 
-for h in rangemap rangemap-small varlink ctl ext2map; do
+for h in rangemap rangemap-small varlink ctl ext2map jbd2; do
 	test_expect_success "replay-$h runs its corpus clean" "
 		test -n \"\$(ls '$corpus/${corpus_of[$h]}')\" &&
 		timeout 300 '$fuzz/replay-$h' '$corpus/${corpus_of[$h]}' >$h.out 2>$h.err ||
@@ -35,7 +35,7 @@ for h in rangemap rangemap-small varlink ctl ext2map; do
 done
 
 # ctl is left out: its 50 ms quiet periods make it slow under valgrind.
-for h in rangemap varlink ext2map; do
+for h in rangemap varlink ext2map jbd2; do
 	test_expect_success VALGRIND "replay-$h is clean under valgrind" "
 		timeout 600 valgrind -q --error-exitcode=99 --leak-check=full \
 			--errors-for-leak-kinds=definite \
@@ -47,10 +47,10 @@ done
 
 # Bugs the harnesses found, fixed: their reproducers are corpus/*/fixed-*.
 test_expect_success 'range map: neighbours apart for the 2^64 rule re-merge after a trim' "
-	IOMAPFS_FUZZ_STRICT=1 '$fuzz/replay-rangemap' '$corpus/rangemap/fixed-remerge-full-range'
+	'$fuzz/replay-rangemap' '$corpus/rangemap/fixed-remerge-full-range'
 "
 test_expect_success 'range map: a trim never leaves a piece at device address IOMAP_NULL_ADDR' "
-	IOMAPFS_FUZZ_STRICT=1 '$fuzz/replay-rangemap-small' '$corpus/rangemap/fixed-device-end-null-addr'
+	'$fuzz/replay-rangemap-small' '$corpus/rangemap/fixed-device-end-null-addr'
 "
 test_expect_success VALGRIND 'ext2map: reading the bitmaps of an image with a bad s_first_data_block is memory-safe' "
 	valgrind -q --error-exitcode=99 '$fuzz/replay-ext2map' '$corpus/ext2map/fixed-bitmaps-first-data-block'

@@ -29,7 +29,7 @@ test_expect_success '-V prints our version and the libraries'"'"' versions' '
 test_expect_success 'bad command lines exit 2 with a message' '
 	mkdir -p m &&
 	make_image ok.img 16M -t ext4 &&
-	test_expect_code 2 "$IOMAPFS" 2>err; test_grep "no SOURCE" err &&
+	test_expect_code 2 "$IOMAPFS" 2>err && test_grep "no SOURCE" err &&
 	test_expect_code 2 "$IOMAPFS" ok.img 2>err && test_grep "no MOUNTPOINT" err &&
 	test_expect_code 2 "$IOMAPFS" ok.img m extra 2>err &&
 	test_grep "too many arguments" err &&
@@ -62,6 +62,16 @@ test_expect_success 'a missing source, a directory and a bad mountpoint are refu
 	test_grep "mountpoint afile is not a directory" err
 '
 
+# Opening a FIFO would wait for a writer: the bound catches a hang.
+test_expect_success 'a FIFO or a character device as SOURCE exits 4, naming it' '
+	mkdir -p m && rm -f fifo && mkfifo fifo &&
+	test_expect_code 4 timeout 20 "$IOMAPFS" -f fifo m 2>err &&
+	test_grep "fifo is neither an image file nor a block device" err &&
+	test_expect_code 4 timeout 20 "$IOMAPFS" -f /dev/null m 2>err &&
+	test_grep "/dev/null is neither an image file nor a block device" err &&
+	! mountpoint -q m
+'
+
 # A loop device, for the block device tests (root, a free loop device).
 if test_have_prereq ROOT && command -v losetup >/dev/null &&
 	losetup -f >/dev/null 2>&1; then
@@ -82,7 +92,7 @@ test_expect_success LOOP 'a block device by UUID= and LABEL=, claimed exclusivel
 	test_atexit "losetup -d $loop" &&
 	uuid=$(blkid -s UUID -o value "$loop") && test -n "$uuid" &&
 	iomapfs_mount "UUID=$uuid" mnt &&
-	test_grep "^$loop $TRASH/mnt fuse.iomapfs" /proc/mounts &&
+	test_grep "^$loop $TRASH/mnt fuseblk.iomapfs" /proc/mounts &&
 	echo dev >mnt/f &&
 	mkdir -p mnt2 &&
 	test_expect_code 7 "$IOMAPFS" -f "$loop" mnt2 2>err &&
@@ -138,7 +148,7 @@ test_expect_success 'a second mount of the same image is refused' '
 	iomapfs_unmount mnt && fsck_clean img
 '
 
-test_expect_success 'a read-only mount gives EROFS to every change' '
+test_expect_success PYTHON3 'a read-only mount gives EROFS to every change' '
 	make_image img 32M -t ext4 &&
 	mkdir -p src/d && echo data >src/f && ln -s f src/l &&
 	make_image img 32M -t ext4 -d src &&
@@ -161,17 +171,16 @@ test_expect_success 'a read-only mount gives EROFS to every change' '
 	fsck_clean img
 '
 
-test_expect_success 'needs_recovery: refused read-write (run e2fsck), allowed read-only' '
+test_expect_success 'needs_recovery with an empty journal: mounted read-write, flag cleared' '
 	make_image img 32M -t ext4 &&
 	debugfs -w -R "feature needs_recovery" img >/dev/null 2>&1 &&
-	mkdir -p mnt &&
-	test_expect_code 8 "$IOMAPFS" -f img mnt 2>err &&
-	test_grep "needs recovery: run e2fsck" err &&
-	! mountpoint -q mnt &&
-	iomapfs_mount img mnt -o ro &&
-	test_grep "needs recovery; mounting read-only" "$TRASH/iomapfs-mnt.log" &&
-	ls mnt >/dev/null &&
-	iomapfs_unmount mnt
+	iomapfs_mount img mnt &&
+	test_grep "replayed 0 transactions" "$TRASH/iomapfs-mnt.log" &&
+	echo x >mnt/f &&
+	iomapfs_unmount mnt &&
+	dumpe2fs -h img 2>/dev/null >features &&
+	! grep -q needs_recovery features &&
+	fsck_clean img
 '
 
 test_expect_success 'recorded errors: refused read-write, allowed read-only' '
@@ -204,8 +213,7 @@ test_expect_success 'SIGTERM, SIGHUP and SIGINT unmount cleanly, with everything
 		make_image img 32M -t ext4 && mkdir -p mnt || return 1
 		# a shell starts background jobs with SIGINT ignored: undo that
 		env --default-signal=INT "$IOMAPFS" -f img mnt 2>log &
-		pid=$!
-
+		pid=$! &&
 		test_atexit "iomapfs_cleanup_ \"$TRASH/mnt\" $pid" &&
 		for i in $(seq 100); do mountpoint -q mnt && break; sleep 0.05; done &&
 		echo "$sig" >mnt/file && mkdir mnt/dir &&

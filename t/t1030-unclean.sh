@@ -15,8 +15,9 @@ test_expect_success 'kill the daemon of a read-write mount' '
 	iomapfs_mount img mnt &&
 	dd if=/dev/urandom of=mnt/f bs=64k count=16 status=none &&
 	kill -9 "$IOMAPFS_PID" &&
-	wait "$IOMAPFS_PID" 2>/dev/null;
-	fusermount3 -u -z mnt 2>/dev/null;
+	test_expect_code 137 wait "$IOMAPFS_PID" &&
+	fusermount3 -u -z mnt &&
+	! mountpoint -q mnt &&
 	dumpe2fs -h img 2>/dev/null | grep "^Filesystem state:" >state &&
 	test_grep "not clean" state
 '

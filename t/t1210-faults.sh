@@ -174,14 +174,15 @@ try:
     print(\"all %d created and fsynced\" % ok)
 except OSError as e:
     print(\"failed after %d: %s\" % (ok, e))
-" "$MNT" >meta.out; cat meta.out
+" "$MNT" >meta.out &&
+		cat meta.out
 	} &&
 	grep -E "failed after [0-9]+: \[Errno (28|5)\]" meta.out &&
 	python3 -c "$CHECK" "$MNT/fill" "$n" &&
 	kill -0 $IOMAPFS_PID &&
 	mount -o remount,size=96M small &&
 	sync -f "$MNT/fill" &&
-	{ iomapfs_unmount "$MNT" || true; } &&
+	iomapfs_unmount "$MNT" &&
 	{ e2fsck -fy small/img >fsck.out 2>&1; test $? -le 1 || { cat fsck.out; false; }; } &&
 	fsck_clean small/img &&
 	debugfs -R "dump /fill fill.dump" small/img 2>/dev/null &&

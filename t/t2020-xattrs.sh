@@ -5,7 +5,7 @@ test_description='FUSE extended attributes (user., trusted., security.) and POSI
 
 test_have_prereq FUSE || skip_all "no usable /dev/fuse, fusermount3 or iomapfs"
 test_have_prereq E2FSPROGS || skip_all "no e2fsprogs"
-test_have_prereq PYTHON || skip_all "no python3 for the errno checker"
+test_have_prereq PYTHON3 || skip_all "no python3 for the errno checker"
 
 test_expect_success 'mount a fresh ext4' '
 	scratch_fs -t ext4 &&

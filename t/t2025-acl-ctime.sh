@@ -5,7 +5,7 @@ test_description='POSIX ACL changes set ctime and the mode exactly as the kernel
 
 test_have_prereq FUSE || skip_all "no usable /dev/fuse, fusermount3 or iomapfs"
 test_have_prereq E2FSPROGS || skip_all "no e2fsprogs"
-test_have_prereq PYTHON || skip_all "no python3 for the ACL steps"
+test_have_prereq PYTHON3 || skip_all "no python3 for the ACL steps"
 test_have_prereq ACL || skip_all "no getfacl/setfacl"
 
 # The kernel's ext4 on a loop device, the oracle (root, loop devices).

@@ -5,7 +5,7 @@ test_description='mount options seen from the operations (fakeroot, allow_other,
 
 test_have_prereq FUSE || skip_all "no usable /dev/fuse, fusermount3 or iomapfs"
 test_have_prereq E2FSPROGS || skip_all "no e2fsprogs"
-test_have_prereq PYTHON || skip_all "no python3 for the errno checker"
+test_have_prereq PYTHON3 || skip_all "no python3 for the errno checker"
 command -v setpriv >/dev/null && test_have_prereq ROOT && test_set_prereq SETPRIV
 
 # as_user CMD...: run CMD as uid/gid 4242, no supplementary groups.
@@ -59,7 +59,7 @@ test_expect_success 'out of inodes: ENOSPC, never corruption; freeing makes room
 	iomapfs_mount img mnt &&
 	n=0 &&
 	while expect_sys OK open "mnt/f$n" w,creat >/dev/null; do
-		n=$((n + 1)); test $n -lt 200 || break
+		n=$((n + 1)) && test $n -lt 200 || break
 	done &&
 	test $n -lt 200 &&
 	expect_sys ENOSPC open mnt/more w,creat &&

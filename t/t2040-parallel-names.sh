@@ -37,12 +37,9 @@ test_expect_success 'four workers at once, with threads=8' '
 	pids= &&
 	for n in 1 2 3 4; do
 		worker $n >"w$n.log" 2>&1 &
-		pids="$pids $!"
+		pids="$pids $!" || return 1
 	done &&
-	fails=0 &&
-	for p in $pids; do wait $p || fails=$((fails + 1)); done &&
-	cat w*.log &&
-	test_eq 0 "$fails" "failed workers" &&
+	test_wait_all $pids || { cat w*.log && false; } &&
 	for n in 1 2 3 4; do
 		test_eq 40 "$(ls mnt/w$n | grep -c ^d)" || return 1
 		test_eq "$n 2" "$(cat mnt/w$n/d2/f)" || return 1

@@ -17,30 +17,63 @@ test_expect_success 'mount a metadata_csum ext4 image' '
 	iomapfs_mount img mnt
 '
 
+# generation INO: the inode's generation as the image holds it, after
+# sync -f has made the daemon write its inodes back.
+generation() {
+	sync -f mnt &&
+	debugfs -R "stat <$1>" img 2>/dev/null |
+		sed -n "s/.*Generation: *\([0-9]*\).*/\1/p"
+}
+
 test_expect_success 'a directory reuses the number of a removed one still in use' '
 	mkdir mnt/old &&
 	old=$(stat -c %i mnt/old) &&
-	{ (cd mnt/old && exec sleep 3) & } &&
+	oldgen=$(generation $old) && test -n "$oldgen" &&
+	{ (cd mnt/old && exec sleep 600) & } &&
 	holder=$! &&
 	test_when_finished "kill $holder 2>/dev/null; wait $holder 2>/dev/null" &&
-	sleep 0.3 &&
+	test_wait_for 10 "test_eq \"$TRASH/mnt/old\" \"\$(readlink /proc/$holder/cwd)\" \"cwd of the holder\"" &&
 	rmdir mnt/old &&
+	test_eq "$TRASH/mnt/old (deleted)" "$(readlink /proc/$holder/cwd)" \
+		"cwd of the holder after rmdir" &&
 	mkdir mnt/new &&
 	new=$(stat -c %i mnt/new) &&
 	test_eq "$old" "$new" "reused inode number" &&
+	newgen=$(generation $new) &&
+	{ test "$newgen" != "$oldgen" ||
+		{ echo "expected a new generation, got $newgen again" && false; }; } &&
 	echo x >mnt/new/file &&
 	test_eq x "$(cat mnt/new/file)" &&
 	ls mnt/new >listing &&
-	test_grep "^file\$" listing
+	test_grep "^file\$" listing &&
+	kill -0 $holder &&
+	test_eq "$TRASH/mnt/old (deleted)" "$(readlink /proc/$holder/cwd)" \
+		"cwd of the holder at the end"
 '
 
-test_expect_success 'a file reuses the number of a removed file still open' '
+test_expect_success 'a removed file keeps its number while open; after the last close it comes back' '
 	echo one >mnt/f1 &&
 	old=$(stat -c %i mnt/f1) &&
+	oldgen=$(generation $old) && test -n "$oldgen" &&
 	exec 7<mnt/f1 &&
+	test_when_finished "exec 7<&-" &&
 	rm mnt/f1 &&
-	exec 7<&- &&
 	echo two >mnt/f2 &&
+	f2=$(stat -c %i mnt/f2) &&
+	{ test "$f2" != "$old" ||
+		{ echo "expected a new number for f2 while f1 is open" && false; }; } &&
+	test_eq "$old" "$(stat -L -c %i /proc/$$/fd/7)" "inode of the open file" &&
+	test_eq one "$(cat <&7)" "data of the open removed file" &&
+	free=$(stat -f -c %d mnt) &&
+	exec 7<&- &&
+	# the kernel sends RELEASE after close() has returned
+	test_wait_for 10 "test_eq $((free + 1)) \"\$(stat -f -c %d mnt)\" \"free inodes\"" &&
+	echo three >mnt/f3 &&
+	test_eq "$old" "$(stat -c %i mnt/f3)" "reused inode number" &&
+	newgen=$(generation $old) &&
+	{ test "$newgen" != "$oldgen" ||
+		{ echo "expected a new generation, got $newgen again" && false; }; } &&
+	test_eq three "$(cat mnt/f3)" &&
 	test_eq two "$(cat mnt/f2)" &&
 	mkdir mnt/d2 && test -d mnt/d2
 '

@@ -32,7 +32,7 @@ for kind in ext4 ext2; do
 			dd if=/dev/null of="$MNT/$f" conv=notrunc,fsync status=none || return 1
 		done &&
 		kill -KILL "$IOMAPFS_PID" &&
-		{ wait "$IOMAPFS_PID"; true; } &&
+		test_expect_code 137 wait "$IOMAPFS_PID" &&
 		{ fusermount3 -u -z "$MNT" 2>/dev/null || umount -l "$MNT"; } &&
 		! grep -q " $MNT " /proc/mounts &&
 		# nothing after SIGKILL removes the socket: prune it, ours only

@@ -11,7 +11,6 @@ test_expect_success 'the protocol unit test passes' '
 	"$UNIT_DIR/test-varlink" >unit.out 2>&1 || { cat unit.out; false; }
 '
 
-command -v systemd-escape >/dev/null && test_set_prereq SYSTEMD_ESCAPE
 test_expect_success SYSTEMD_ESCAPE 'socket names are escaped as systemd-escape --path does' '
 	for p in "/mnt/a b" /srv/x-y "/m/.d/e\\f" / /mnt/x:y_z.w //a//b/ \
 		"/.dot" "/t/$(printf "\\303\\244")" "/tab/$(printf "a\\tb")"; do

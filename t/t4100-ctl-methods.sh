@@ -303,8 +303,8 @@ test_expect_success 'a watcher that falls behind is told how many events it lost
 		sleep 0.05
 	done &&
 	for i in $(seq 1 1500); do
-		echo "lookup $f 0"
-		echo "invalidate $f 0 0"
+		echo "lookup $f 0" &&
+		echo "invalidate $f 0 0" || return 1
 	done >&8 &&
 	ctl_cmd lookup "$f" 0 &&
 	wait $spid &&

@@ -202,8 +202,8 @@ test_expect_success 'a watcher that never reads does not slow the cache' '
 	done &&
 	t0=$(date +%s%N) &&
 	for i in $(seq 1 2000); do
-		echo "lookup 12 0"
-		echo "invalidate 12 0 0"
+		echo "lookup 12 0" &&
+		echo "invalidate 12 0 0" || return 1
 	done >&8 &&
 	ctl_cmd lookup 12 0 &&
 	t1=$(date +%s%N) &&

@@ -14,22 +14,6 @@ test_description='control socket: access and location'
 ctl_access_setup
 U1ID=$(id -u $U1)
 
-# as USER CMD...: run CMD as USER with their groups.
-as() {
-	local u=$1
-	shift
-	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups \
-		env -u XDG_RUNTIME_DIR HOME=/ "$@"
-}
-
-# vl_as USER SOCK METHOD [PARAMS] [--more]
-vl_as() {
-	local u=$1 sock=$2 m=$3
-	shift 3
-	case $m in *.*) ;; *) m=io.iomapfs.Cache.$m ;; esac
-	as "$u" $PY "$VLRAW" "$sock" call "$m" "$@"
-}
-
 # The scratch directory is private; the users need a way in.
 chmod 711 "$TRASH"
 PUB=$TRASH/pub
@@ -40,7 +24,7 @@ test_expect_success 'set up an image everybody can read' '
 	chmod 644 "$PUB/img"
 '
 
-test_expect_success 'root: /run/iomapfs/ (0700), socket 0600 named after the mountpoint' '
+test_expect_success SYSTEMD_ESCAPE 'root: /run/iomapfs/ (0700), socket 0600 named after the mountpoint' '
 	mnt="$TRASH/mnt a-b" &&
 	ctl_server_start "$PUB/img" "$mnt" &&
 	want=/run/iomapfs/$(systemd-escape --path "$mnt").sock &&
@@ -55,13 +39,13 @@ test_expect_success 'root: /run/iomapfs/ (0700), socket 0600 named after the mou
 
 test_expect_success 'a user: $XDG_RUNTIME_DIR/iomapfs/, or /tmp/iomapfs-UID/' '
 	xdg=$PUB/xdg && mkdir -m 700 "$xdg" && chown $U1 "$xdg" &&
-	as $U1 env XDG_RUNTIME_DIR="$xdg" "$HELPER_DIR/ctl-server" \
+	ctl_as $U1 env XDG_RUNTIME_DIR="$xdg" "$HELPER_DIR/ctl-server" \
 		"$PUB/img" /mnt/user-t4120 </dev/null >user.out 2>&1 &&
 	grep "^socket $xdg/iomapfs/mnt-user\\\\x2dt4120.sock$" user.out &&
 	test_eq "700 $U1" "$(stat -c "%a %U" "$xdg/iomapfs")" &&
 	! test -e "$xdg/iomapfs/mnt-user\\x2dt4120.sock" &&
 	rm -rf "/tmp/iomapfs-$U1ID" &&
-	as $U1 "$HELPER_DIR/ctl-server" "$PUB/img" /mnt/user-t4120 </dev/null >user.out 2>&1 &&
+	ctl_as $U1 "$HELPER_DIR/ctl-server" "$PUB/img" /mnt/user-t4120 </dev/null >user.out 2>&1 &&
 	grep "^socket /tmp/iomapfs-$U1ID/mnt-user" user.out &&
 	test_eq "700 $U1" "$(stat -c "%a %U" "/tmp/iomapfs-$U1ID")" &&
 	rm -rf "/tmp/iomapfs-$U1ID"
@@ -70,7 +54,7 @@ test_expect_success 'a user: $XDG_RUNTIME_DIR/iomapfs/, or /tmp/iomapfs-UID/' '
 test_expect_success 'a runtime directory open to others is refused' '
 	xdg=$PUB/xdg2 && mkdir -m 700 "$xdg" && mkdir -m 755 "$xdg/iomapfs" &&
 	chown $U1 "$xdg" "$xdg/iomapfs" &&
-	test_must_fail as $U1 env XDG_RUNTIME_DIR="$xdg" "$HELPER_DIR/ctl-server" \
+	test_must_fail ctl_as $U1 env XDG_RUNTIME_DIR="$xdg" "$HELPER_DIR/ctl-server" \
 		"$PUB/img" /mnt/x </dev/null >user.out 2>&1 &&
 	cat user.out &&
 	grep "mode 0700" user.out &&
@@ -82,7 +66,7 @@ S=$PUB/ctl.sock
 test_expect_success 'a stranger is denied every method' '
 	ctl_server_start "$PUB/img" /mnt/t4120 -s "$S" &&
 	test_eq 600 "$(stat -c %a "$S")" &&
-	test_must_fail as $U1 $PY "$VLRAW" "$S" call io.iomapfs.Cache.GetStatus >out &&
+	test_must_fail ctl_as $U1 $PY "$VLRAW" "$S" call io.iomapfs.Cache.GetStatus >out &&
 	grep "OSERROR Permission denied" out &&
 	chmod 666 "$S" &&
 	for m in GetStatus GetStats Dump Map Audit Watch Flush SetCaching \
@@ -152,9 +136,10 @@ test_expect_success 'a live socket is refused, and keeps serving' '
 '
 
 test_expect_success 'a stale socket of a killed server is replaced' '
-	kill -KILL $CTL_PID && wait $CTL_PID; CTL_PID= &&
+	kill -KILL $CTL_PID && test_expect_code 137 wait $CTL_PID && CTL_PID= &&
 	test -S "$S" &&
-	vl "$S" call io.iomapfs.Cache.GetStatus >out; grep "OSERROR Connection refused" out &&
+	test_expect_code 1 vl "$S" call io.iomapfs.Cache.GetStatus >out &&
+	test_grep "OSERROR Connection refused" out &&
 	ctl_server_start "$PUB/img" /mnt/t4120 -s "$S" &&
 	vl_call "$S" GetStatus >out && expect_ok out &&
 	ctl_server_stop &&

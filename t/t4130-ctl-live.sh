@@ -12,8 +12,8 @@ test_description='control socket of a live mount'
 . "$(dirname "$0")/test-lib.sh"
 . "$T_DIR/lib-ctl.sh"
 
-test_have_prereq FUSE,ROOT,PYTHON3,E2FSPROGS,JQ ||
-	skip_all "needs FUSE, root, python3, jq and e2fsprogs"
+test_have_prereq FUSE,ROOT,PYTHON3,E2FSPROGS,JQ,SYSTEMD_ESCAPE ||
+	skip_all "needs FUSE, root, python3, jq, systemd-escape and e2fsprogs"
 
 M=io.iomapfs.Cache
 MNT=$TRASH/mnt
@@ -80,7 +80,8 @@ test_expect_success 'a write into a hole shows as an invalidation to a watcher' 
 	wpid=$! &&
 	for i in $(seq 1 100); do [ -s watch ] && break; sleep 0.05; done &&
 	dd if=/dev/urandom of="$MNT/sparse" bs=4096 seek=1 count=1 conv=notrunc,fsync 2>/dev/null &&
-	{ wait $wpid; true; } &&
+	# a watch without a count ends only by the timeout
+	test_expect_code 124 wait $wpid &&
 	cat watch &&
 	jq -s -e "map(.parameters.event | select(.type == \"invalidate\" and .ino == $ino and .offset <= 4096)) | length >= 1" watch &&
 	vl_call "$S" GetStats >out &&
@@ -114,17 +115,15 @@ test_expect_success 'silent, non-reading and 100 concurrent clients while I/O go
 		grep -q ready slow.out 2>/dev/null && break
 		sleep 0.05
 	done &&
-	t0=$(date +%s%N) &&
+	# How long the I/O takes beside such clients is measured by
+	# t/bench/ctlbench (make bench-ctl); here it must complete, right.
 	for i in $(seq 1 20); do
 		dd if=/dev/urandom of="$MNT/io$i" bs=64k count=4 2>/dev/null &&
 		cmp "$MNT/sub/big" imgsrc/sub/big || return 1
 	done &&
 	sync "$MNT" &&
-	t1=$(date +%s%N) &&
-	echo "I/O took $(((t1 - t0) / 1000000)) ms" &&
-	test $(((t1 - t0) / 1000000)) -lt 3000 &&
 	test_eq 100 "$(vl -t 20 "$S" flood 100 $M.GetStatus)" &&
-	wait $mpid $npid $wpid &&
+	test_wait_all $mpid $npid $wpid &&
 	cat many.out noread.out slow.out &&
 	vl_call "$S" Audit --more >out &&
 	jq -e ".parameters.summary.mismatches == 0" out
@@ -141,8 +140,8 @@ test_expect_success '-o ctl_socket=PATH moves it; a stale one from a killed daem
 	test -S "$P" && test_eq 600 "$(stat -c %a "$P")" &&
 	vl_call "$P" GetStatus >out &&
 	test_eq "$P" "$(jq -r .parameters.socket out)" &&
-	kill -KILL $IOMAPFS_PID && wait $IOMAPFS_PID;
-	fusermount3 -u -z "$MNT" 2>/dev/null;
+	kill -KILL $IOMAPFS_PID && test_expect_code 137 wait $IOMAPFS_PID &&
+	fusermount3 -u -z "$MNT" &&
 	test -S "$P" &&
 	# a crashed read-write mount needs e2fsck before the next one
 	{ e2fsck -fy img >fsck.out 2>&1; test $? -le 1 || { cat fsck.out; false; }; } &&

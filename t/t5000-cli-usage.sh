@@ -149,7 +149,7 @@ test_expect_success 'a missing socket exits 3 and names it' '
 	test_grep -q "none.sock" err
 '
 
-test_expect_success 'a stale socket (nobody listens) exits 3' '
+test_expect_success PYTHON3 'a stale socket (nobody listens) exits 3' '
 	python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])" \
 		"$TRASH/stale.sock" &&
 	test -S "$TRASH/stale.sock" &&
@@ -204,7 +204,7 @@ test_expect_success NOBODY 'status with no mount running exits 3' '
 	test_grep -q "no iomapfs mount is running" err
 '
 
-test_expect_success NOBODY,JQ 'list shows a stale socket as stale' '
+test_expect_success NOBODY,JQ,PYTHON3 'list shows a stale socket as stale' '
 	mkdir -p "$TRASH/run/iomapfs" && chmod 777 "$TRASH/run/iomapfs" &&
 	as_nobody python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])" \
 		"$TRASH/run/iomapfs/mnt-gone.sock" &&

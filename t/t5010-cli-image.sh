@@ -27,7 +27,8 @@ test_expect_success '--blocks dump of a fragmented file matches debugfs ex' '
 test_expect_success 'byte dump is the block dump times the block size' '
 	ictl --image "$IMG" -rn -o OFFSET,ADDR,LENGTH dump /frag >bytes &&
 	while read -r o a l; do
-		printf "%d %d %d\n" $((o / 1024)) $((a / 1024)) $((l / 1024))
+		printf "%d %d %d\n" $((o / 1024)) $((a / 1024)) $((l / 1024)) ||
+			return 1
 	done <bytes >blocks &&
 	test_cmp frag.extents blocks
 '

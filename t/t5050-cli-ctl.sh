@@ -334,7 +334,7 @@ test_expect_success 'the server stops cleanly' '
 
 test_expect_success 'a script goes on after the server dropped its idle connection' '
 	IOMAPFS_CTL_IDLE_MS=200 ctl_server_start "$IMG" "$TRASH/mnt" -s "$TRASH/ctl2.sock" &&
-	{ echo version; echo status; sleep 1.5; echo status; } |
+	{ echo version && echo status && sleep 1.5 && echo status; } |
 		c -n -f - >out 2>err &&
 	test $(grep -c "^mountpoint:" out) -eq 2 &&
 	test_must_be_empty_ err &&

@@ -266,7 +266,7 @@ test_expect_success KEXT4 'EIO on the journal of the kernel ext4: its fsync fail
 	cat ranges &&
 	test -s ranges &&
 	args=() &&
-	while read -r r; do args+=("--fail=$r,1"); done <ranges &&
+	while read -r r; do args+=("--fail=$r,1") || return 1; done <ranges &&
 	crash_logdev_up img log "$DEV" "${args[@]}" &&
 	grep -x "fail_ranges $(wc -l <ranges)" "$DEV/ctl" &&
 	crash_kmount "$DEV/disk" "$TRASH/k" &&
@@ -277,7 +277,8 @@ os.write(fd, b\"k\" * 100000)
 os.fsync(fd)
 " 2>err &&
 	test_grep "Input/output error\|Read-only file system" err &&
-	{ crash_kumount "$TRASH/k"; true; } &&
+	# (the unmount of an ext4 whose journal failed may fail too)
+	{ crash_kumount "$TRASH/k" || :; } &&
 	grep "^failed [1-9]" "$DEV/ctl" &&
 	crash_logdev_down "$DEV" &&
 	$LOGREPLAY dump log >dump &&

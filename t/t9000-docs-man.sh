@@ -25,11 +25,8 @@ test_expect_success 'mandoc -Tlint is clean on every man page' '
 	ls "$MAN_DIR"/*.[1-8] >pages &&
 	test -s pages &&
 	while read -r p; do
-		mandoc -Tlint "$p" >lint 2>&1
-		if [ -s lint ]; then
-			cat lint
-			return 1
-		fi
+		mandoc -Tlint "$p" >lint 2>&1 &&
+		test ! -s lint || { echo "$p:" && cat lint && return 1; }
 	done <pages
 '
 

@@ -20,8 +20,8 @@ command -v prove >/dev/null || skip_all "needs prove"
 # - t0990: runs the unit tests of this same build already;
 # - t9990 (this script) and t9991 (valgrind, which cannot run a sanitizer
 #   build: it skips itself there);
-# - t0301: valgrind again (it skips itself on a sanitizer build);
-# - t0302: builds its own ThreadSanitizer binary from the sources, whatever
+# - t3010: valgrind again (it skips itself on a sanitizer build);
+# - t3020: builds its own ThreadSanitizer binary from the sources, whatever
 #   the build directory, so a second run would test exactly the same thing;
 # - the hardening scripts of issue 6 that are long or make their own
 #   sanitizer builds: t1100 (corrupted images, already run against
@@ -30,15 +30,15 @@ command -v prove >/dev/null || skip_all "needs prove"
 #   in rounds of heavy writes: long, and a killed daemon never reaches
 #   LeakSanitizer) and t4200 (10,000 hostile messages with 2 s latency
 #   bounds: long, and ASan's slowdown would make the bounds flaky; the
-#   same methods run here under t4100 and t4110), t0950-fuzz (it builds
+#   same methods run here under t4100 and t4110), t0960-fuzz (it builds
 #   its own clang ASan+UBSan+libFuzzer copy and fuzzes for minutes).
 # A script that is too long for a second run can also skip itself here:
 # the nested run sets IOMAPFS_SANITIZED_SUITE=1.
 SAN_EXCLUDE='t0990-sanitizers t9990-sanitized-suite t9991-valgrind
-	t0301-cache-valgrind t0302-cache-tsan
+	t3010-cache-valgrind t3020-cache-tsan
 	t1100-corrupt-images
 	t3300-stress-control t3310-stress-tiny-budget t3320-cookie-race
-	t1200-crash-kill9 t4200-ctl-live-abuse t0950-fuzz'
+	t1200-crash-kill9 t4200-ctl-live-abuse t0960-fuzz'
 
 scripts=
 for s in "$SRC_DIR"/t/t[0-9]*.sh; do
@@ -69,12 +69,12 @@ test_expect_success 'build a copy of the tree with --enable-sanitizers' '
 test_expect_success 'the suite passes against the sanitizer build' '
 	test -n "$scripts" &&
 	test -f "$SAN_BUILD/.build-ok" &&
-	IOMAPFS_BUILD_DIR=$SAN_BUILD IOMAPFS_SANITIZED_SUITE=1 \
-		prove --exec=bash --timer $scripts >prove.out 2>&1
-	rc=$?
+	rc=0 &&
+	{ IOMAPFS_BUILD_DIR=$SAN_BUILD IOMAPFS_SANITIZED_SUITE=1 \
+		prove --exec=bash --timer $scripts >prove.out 2>&1 || rc=$?; } &&
 	# The nested summary (and the output of any failed test) goes to
 	# this script'"'"'s TAP as comments.
-	sed "s/^/# /" prove.out >&3
+	sed "s/^/# /" prove.out >&3 &&
 	test_eq 0 "$rc" "exit code of the nested prove"
 ' 3>&1
 

@@ -41,6 +41,8 @@ TRASH=$(mktemp -d "${TMPDIR:-/tmp}/iomapfs-$TEST_NAME.XXXXXX") || {
 export TRASH
 cd "$TRASH" || exit 1
 
+. "$T_DIR/lib-chainlint.sh"
+
 test_count=0
 test_failures=0
 test_skipped=0
@@ -98,6 +100,9 @@ test_have_prereq() {
 command -v debugfs >/dev/null && command -v mke2fs >/dev/null && test_set_prereq E2FSPROGS
 command -v jq >/dev/null && test_set_prereq JQ
 command -v fio >/dev/null && test_set_prereq FIO
+# Debian packages python3 and systemd (autogen.sh --deps installs them).
+command -v python3 >/dev/null && test_set_prereq PYTHON3
+command -v systemd-escape >/dev/null && test_set_prereq SYSTEMD_ESCAPE
 if [ -c /dev/fuse ] && [ -w /dev/fuse ] && command -v fusermount3 >/dev/null &&
 	[ -x "$IOMAPFS" ]; then
 	test_set_prereq FUSE
@@ -140,6 +145,18 @@ test_run_() {
 	return $rc
 }
 
+# test_lint_ DESCRIPTION BODY: the chain lint (lib-chainlint.sh), run on
+# every body before its prerequisites are looked at, so that a test skipped
+# here is linted all the same.  A body that fails it is reported as a failed
+# test and not run: its checks could not fail.
+test_lint_() {
+	local out
+	out=$(test_chainlint_ "$2" 2>&1) && return 0
+	test_failure_ "$1" "broken &&-chain in the test body, which is not run:" \
+		"$out"
+	return 1
+}
+
 # test_expect_success [PREREQ] DESCRIPTION BODY
 test_expect_success() {
 	local prereq=
@@ -147,6 +164,7 @@ test_expect_success() {
 		prereq=$1
 		shift
 	fi
+	test_lint_ "$1" "$2" || return 0
 	if [ -n "$prereq" ] && ! test_have_prereq "$prereq"; then
 		test_skip_ "$1" "$prereq"
 		return 0
@@ -166,6 +184,7 @@ test_expect_failure() {
 		prereq=$1
 		shift
 	fi
+	test_lint_ "$1" "$2" || return 0
 	if [ -n "$prereq" ] && ! test_have_prereq "$prereq"; then
 		test_skip_ "$1" "$prereq"
 		return 0
@@ -274,6 +293,37 @@ test_expect_code() {
 		return 1
 	fi
 	return 0
+}
+
+# test_wait_for SECONDS CMD: evaluate the shell command CMD every 50 ms until
+# it succeeds, for something that happens soon but not at once; fail with
+# CMD's last output when SECONDS pass first.  CMD is a string, so that the
+# "$(...)" in it is evaluated again each time.
+test_wait_for() {
+	local secs=$1 cmd=$2 end
+	end=$(($(date +%s%N) + secs * 1000000000))
+	while ! eval "$cmd" >"$TRASH/.wait-out" 2>&1; do
+		if [ "$(date +%s%N)" -ge "$end" ]; then
+			cat "$TRASH/.wait-out"
+			echo "test_wait_for: '$cmd' did not succeed within $secs s"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# test_wait_all PID...: wait for every one of these background jobs (a
+# plain "wait A B" gives the status of B alone); fail, naming each job that
+# exited non-zero, when any did.
+test_wait_all() {
+	local pid rc=0 st
+	for pid in "$@"; do
+		wait "$pid" && continue
+		st=$?
+		echo "test_wait_all: background job $pid exited $st"
+		rc=1
+	done
+	return $rc
 }
 
 # test_grep PATTERN FILE: like grep, but shows the file when it fails.

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# t0301-cache-valgrind.sh - the cache's unit tests (a short stress run)
+# t3010-cache-valgrind.sh - the cache's unit tests (a short stress run)
 # under valgrind memcheck: no invalid access, no use of uninitialised
 # memory, and no leak of any kind.  Skipped without valgrind, and for a
 # sanitizer build, which valgrind cannot run.
@@ -19,12 +19,12 @@ if nm "$bin" 2>/dev/null | grep -q __asan_init ||
 fi
 
 test_expect_success VALGRIND 'unit tests pass under memcheck' '
-	valgrind -q --error-exitcode=99 --leak-check=full \
+	rc=0 &&
+	{ valgrind -q --error-exitcode=99 --leak-check=full \
 		--show-leak-kinds=all --errors-for-leak-kinds=all \
-		--log-file=vg.log "$bin" --quick >out 2>&1
-	rc=$?
-	cat vg.log
-	grep "^not ok" out
+		--log-file=vg.log "$bin" --quick >out 2>&1 || rc=$?; } &&
+	cat vg.log &&
+	sed -n "/^not ok/p" out &&
 	test_eq 0 "$rc" "exit code of test-cache under valgrind"
 '
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# t0950-fuzz.sh - the short fuzzing run of CI: build a copy of the tree
+# t0960-fuzz.sh - the short fuzzing run of CI: build a copy of the tree
 # with clang, libFuzzer, ASan and UBSan (--enable-fuzzing
 # --enable-sanitizers, as t0990-sanitizers.sh copies it), check that every
 # open bug of t/fuzz/crashers/KNOWN still reproduces, then run each
@@ -13,7 +13,7 @@ test_description='libFuzzer harnesses, FUZZ_SECONDS each'
 . "$(dirname "$0")/test-lib.sh"
 
 secs=${FUZZ_SECONDS:-60}
-harnesses="rangemap rangemap-small varlink ctl ext2map"
+harnesses="rangemap rangemap-small varlink ctl ext2map jbd2"
 
 [ -n "${IOMAPFS_SKIP_FUZZ:-}" ] && skip_all "IOMAPFS_SKIP_FUZZ is set"
 # The source must be the top of its own git work tree: a tarball unpacked
@@ -35,8 +35,10 @@ clang -fsanitize=fuzzer,address,undefined probe.c -o probe >probe.log 2>&1 ||
 copy=$TRASH/src
 test_expect_success 'copy the tree and configure it with clang and --enable-fuzzing' '
 	mkdir "$copy" &&
+	# (a file deleted but not yet committed is listed, and cannot be
+	# copied: the configure and build below tell whether the copy works)
 	git -C "$SRC_DIR" ls-files -z --cached --others --exclude-standard |
-		(cd "$SRC_DIR" && xargs -0 cp --parents -t "$copy" 2>/dev/null; true) &&
+		(cd "$SRC_DIR" && { xargs -0 cp --parents -t "$copy" 2>/dev/null || :; }) &&
 	test -f "$copy/configure.ac" &&
 	(cd "$copy" && autoreconf -fi >autoreconf.log 2>&1 &&
 	 ./configure -q CC=clang --enable-sanitizers --enable-fuzzing \
@@ -69,7 +71,7 @@ while IFS='|' read -r h file pat desc; do
 	n=$((n + 1))
 	printf '%s\n' "$pat" >"known-$n.pat"
 	test_expect_failure "fixed: $desc ($h/$file)" "
-		IOMAPFS_FUZZ_STRICT=1 '$copy/t/fuzz/fuzz-$h' -timeout=10 '$f' \
+		'$copy/t/fuzz/fuzz-$h' -timeout=10 '$f' \
 			>known-$n.report 2>&1 && return 0
 		grep -qEf known-$n.pat known-$n.report ||
 			cp known-$n.report other-crash-$n
@@ -94,11 +96,11 @@ random) unset IOMAPFS_FUZZ_SEED ;;
 *) export IOMAPFS_FUZZ_SEED ;;
 esac
 test_expect_success "fuzz each harness for $secs s" '
-	"$SRC_DIR/t/fuzz/run-fuzz" "$copy" "$SRC_DIR" "$secs" "$TRASH/out" \
-		$harnesses >results 2>&1
-	rc=$?
-	cat results
-	test $rc -eq 0
+	rc=0 &&
+	{ "$SRC_DIR/t/fuzz/run-fuzz" "$copy" "$SRC_DIR" "$secs" "$TRASH/out" \
+		$harnesses >results 2>&1 || rc=$?; } &&
+	cat results &&
+	test_eq 0 "$rc" "exit code of run-fuzz"
 '
 while read -r line; do
 	say "$line"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# t0300-cache.sh - runs the iomap cache's unit tests (t/unit/test-cache)
+# t3000-cache.sh - runs the iomap cache's unit tests (t/unit/test-cache)
 # against a fake mapping source: hits and misses, the cookie race,
 # invalidation by reason, forget and flush, the run-time switch, limits and
 # LRU/CLOCK eviction, dump, audit, watchers, and a threaded stress test of
