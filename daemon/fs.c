@@ -39,7 +39,6 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "dirindex.h"
 #include "discard.h"
 #include "ext2map.h"
 #include "fs.h"

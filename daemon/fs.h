@@ -85,7 +85,6 @@ struct iomapfs_opts {
 	bool grpid;	       /* new inodes take their directory's group */
 	bool minixdf;	       /* statfs counts the metadata as capacity */
 	bool nouid32;	       /* owners are 16 bits on disk */
-	bool noload;	       /* the journal is neither replayed nor used */
 	bool journal_checksum; /* the journal must be checksummed */
 	uint64_t sb_block;     /* sb=: backup superblock, 1 KiB units; 0 none */
 };

@@ -75,7 +75,6 @@ enum {
 	KEY_CACHE_MAX,
 	KEY_CACHE_INODE_MAX,
 	KEY_DIR_INDEX_MAX,
-	KEY_NORECOVERY,
 	KEY_REPLAY_MAX,
 	KEY_CTL_SOCKET,
 	KEY_CTL_GROUP,
@@ -115,7 +114,6 @@ static const struct fuse_opt iomapfs_optspec[] = {
 	FUSE_OPT_KEY("cache_max=", KEY_CACHE_MAX),
 	FUSE_OPT_KEY("cache_inode_max=", KEY_CACHE_INODE_MAX),
 	FUSE_OPT_KEY("dir_index_max=", KEY_DIR_INDEX_MAX),
-	FUSE_OPT_KEY("norecovery", KEY_NORECOVERY),
 	FUSE_OPT_KEY("replay_max=", KEY_REPLAY_MAX),
 	FUSE_OPT_KEY("ctl_socket=", KEY_CTL_SOCKET),
 	FUSE_OPT_KEY("ctl_group=", KEY_CTL_GROUP),
@@ -168,10 +166,6 @@ static void help(void)
 	       "    -o dir_index_max=SIZE  memory budget of the directory "
 	       "index (default: %lluM;\n"
 	       "                           0: no index)\n"
-	       "    -o norecovery          do not replay the journal (with -o "
-	       "ro only;\n"
-	       "                           what the mount shows may be "
-	       "stale)\n"
 	       "    -o replay_max=SIZE     memory for a journal replayed by a "
 	       "read-only\n"
 	       "                           mount (default: %lluM)\n"
@@ -336,9 +330,6 @@ static int opt_proc(void *data, const char *arg, int key,
 		if (opt_size(arg, val, 0, "64M, or 0 for no index",
 			     &o->dir_index_max))
 			cl->bad = true;
-		return 0;
-	case KEY_NORECOVERY:
-		o->norecovery = true;
 		return 0;
 	case KEY_REPLAY_MAX:
 		if (opt_size(arg, val, 1, "256M", &o->replay_max))

@@ -349,7 +349,7 @@ int mntopt_parse(struct iomapfs_opts *o, const char *opt)
 		o->sb_block = n;
 		return MNTOPT_TAKEN;
 	case MO_NOLOAD:
-		o->noload = true;
+		o->norecovery = true;
 		return MNTOPT_TAKEN;
 	case MO_JOURNAL_CHECKSUM:
 		o->journal_checksum = true;
@@ -521,8 +521,9 @@ void mntopt_help(FILE *out)
 		"    -o ro,sb=N             mount from the backup superblock "
 		"at "
 		"1 KiB block N\n"
-		"    -o norecovery|noload   leave the journal alone (read-only "
-		"mounts)\n"
+		"    -o norecovery|noload   do not replay the journal (with -o ro "
+		"only;\n"
+		"                           what the mount shows may be stale)\n"
 		"    -o data=ordered        the data mode (writeback gives "
 		"ordered; journal is refused)\n");
 }

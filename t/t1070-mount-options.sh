@@ -31,7 +31,7 @@ wait_until() {
 ACCEPTED="relatime norelatime strictatime nostrictatime noatime atime
 nodiratime diratime lazytime nolazytime acl noacl user_xattr nouser_xattr
 barrier barrier=0 barrier=1 nobarrier discard nodiscard data=ordered data=writeback grpid
-bsdgroups nogrpid sysvgroups bsddf minixdf nouid32 norecovery noload
+bsdgroups nogrpid sysvgroups bsddf minixdf nouid32
 errors=continue journal_checksum nojournal_checksum abort nombcache
 no_mbcache noiversion dax=never data_err=ignore delalloc nodelalloc
 auto_da_alloc auto_da_alloc=0 noauto_da_alloc dioread_lock dioread_nolock
@@ -87,6 +87,17 @@ test_expect_success 'every option of ext4 is taken at once' '
 	fsck_clean img
 '
 
+test_expect_success 'norecovery and its alias noload: read-only mounts only' '
+	for o in norecovery noload; do
+		rc=$(try_mount "$o") &&
+		test_eq 2 "$rc" "exit code of -o $o (read-write)" &&
+		test_grep -- "-o norecovery needs -o ro" try.err &&
+		iomapfs_mount img mnt -o "ro,$o" &&
+		test -f mnt/f &&
+		iomapfs_unmount mnt || return 1
+	done
+'
+
 test_expect_success 'options removed from ext4 are ignored, with a message' '
 	iomapfs_mount img mnt -o "$(echo $REMOVED | tr " " ,)" &&
 	iomapfs_unmount mnt &&
@@ -114,7 +125,7 @@ test_expect_success 'a value ext4 would refuse is refused, naming the option' '
 
 test_expect_success MANDOC 'iomapfs(8) names every option' '
 	MANWIDTH=200 mandoc -Tascii "$SRC_DIR/man/iomapfs.8" | col -bx >man.txt &&
-	for o in $ACCEPTED $REMOVED $REFUSED sb=; do
+	for o in $ACCEPTED $REMOVED $REFUSED sb= norecovery noload; do
 		name=${o%%=*} &&
 		case $o in *=*) name=$name= ;; esac &&
 		grep -q -- "$name" man.txt || {

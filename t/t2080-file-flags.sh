@@ -12,7 +12,7 @@ test_description='inode flags: chattr, lsattr, immutable, append-only'
 . "$(dirname "$0")/test-lib.sh"
 . "$T_DIR/lib-ops.sh"
 
-test_have_prereq FUSE,E2FSPROGS,PYTHON || skip_all "needs FUSE, e2fsprogs, python3"
+test_have_prereq FUSE,E2FSPROGS,PYTHON3 || skip_all "needs FUSE, e2fsprogs, python3"
 command -v chattr >/dev/null && command -v lsattr >/dev/null ||
 	skip_all "needs chattr and lsattr (e2fsprogs)"
 FSATTR=$HELPER_DIR/fsattr

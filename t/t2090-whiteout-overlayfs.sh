@@ -12,7 +12,7 @@ test_description='RENAME_WHITEOUT, and overlayfs with an iomapfs upper layer'
 . "$(dirname "$0")/test-lib.sh"
 . "$T_DIR/lib-ops.sh"
 
-test_have_prereq FUSE,E2FSPROGS,PYTHON || skip_all "needs FUSE, e2fsprogs, python3"
+test_have_prereq FUSE,E2FSPROGS,PYTHON3 || skip_all "needs FUSE, e2fsprogs, python3"
 
 # rename2 OLD NEW FLAGS...: renameat2 with whiteout, noreplace, exchange;
 # prints OK or the errno name.
@@ -97,7 +97,7 @@ test_expect_success 'RENAME_WHITEOUT: no inode left for the whiteout, no rename'
 	iomapfs_mount few.img fmnt &&
 	echo keep >fmnt/src &&
 	i=0 &&
-	while touch fmnt/fill$i 2>/dev/null; do i=$((i + 1)); done &&
+	while touch fmnt/fill$i 2>/dev/null; do i=$((i + 1)) || return 1; done &&
 	test_eq ENOSPC "$(rename2 fmnt/src fmnt/dst whiteout)" "rename" &&
 	test_eq keep "$(cat fmnt/src)" "the source" &&
 	test ! -e fmnt/dst &&
