@@ -53,17 +53,17 @@
 #include "devio.h"
 
 /* From the kernel's <linux/fuse.h>. */
-#define DEVIO_FUSE_INIT		       26
-#define DEVIO_HANDLE_KILLPRIV_V2       (1u << 28)
-#define DEVIO_INIT_EXT		       (1u << 30)
-#define DEVIO_DIRECT_IO_ALLOW_MMAP     (1u << (36 - 32)) /* in flags2 */
-#define DEVIO_IN_HEADER_SIZE	       40 /* struct fuse_in_header */
-#define DEVIO_OUT_HEADER_SIZE	       16 /* struct fuse_out_header */
-#define DEVIO_INIT_FLAGS_OFFSET	       12 /* flags in fuse_init_in/_out */
-#define DEVIO_INIT_IN_FLAGS2_OFFSET    16 /* flags2 in fuse_init_in */
-#define DEVIO_INIT_OUT_FLAGS2_OFFSET   32 /* flags2 in fuse_init_out */
-#define DEVIO_IN_OPCODE_OFFSET	       4
-#define DEVIO_OUT_ERROR_OFFSET	       4
+#define DEVIO_FUSE_INIT		     26
+#define DEVIO_HANDLE_KILLPRIV_V2     (1u << 28)
+#define DEVIO_INIT_EXT		     (1u << 30)
+#define DEVIO_DIRECT_IO_ALLOW_MMAP   (1u << (36 - 32)) /* in flags2 */
+#define DEVIO_IN_HEADER_SIZE	     40 /* struct fuse_in_header */
+#define DEVIO_OUT_HEADER_SIZE	     16 /* struct fuse_out_header */
+#define DEVIO_INIT_FLAGS_OFFSET	     12 /* flags in fuse_init_in/_out */
+#define DEVIO_INIT_IN_FLAGS2_OFFSET  16 /* flags2 in fuse_init_in */
+#define DEVIO_INIT_OUT_FLAGS2_OFFSET 32 /* flags2 in fuse_init_out */
+#define DEVIO_IN_OPCODE_OFFSET	     4
+#define DEVIO_OUT_ERROR_OFFSET	     4
 
 /* The INIT request's flags once read; then whether the reply added V2. */
 static atomic_uint devio_kernel_flags;

@@ -61,7 +61,7 @@ struct iomapfs_opts {
 	bool ro;
 	bool fakeroot; /* act as root: any uid may do anything */
 	bool allow_other;
-	bool iomap_cache; /* caching on at mount (default true) */
+	bool iomap_cache;     /* caching on at mount (default true) */
 	bool writeback_cache; /* the kernel's write-back cache (default true) */
 	bool foreground;
 	bool debug;
@@ -191,14 +191,14 @@ struct iomapfs {
 	 * Protected by fs_lock.
 	 */
 	blk64_t discard_start, discard_count;
-	bool ro_now;		  /* read-only (option, or errors=remount-ro) */
+	bool ro_now; /* read-only (option, or errors=remount-ro) */
 	/*
 	 * FS_IOC_SHUTDOWN: every request fails with EIO and nothing more is
 	 * written, not even at unmount.  Set once, under fs_lock; read
 	 * without it (fs_is_shut_down()).
 	 */
 	bool shut_down;
-	bool mounted_rw;	  /* EXT2_VALID_FS cleared on disk */
+	bool mounted_rw; /* EXT2_VALID_FS cleared on disk */
 	/* The kernel's write-back cache is on (set by op_init, before any
 	 * other request): it owns the size and times of regular files. */
 	bool writeback;

@@ -137,6 +137,28 @@ static void setattr_drop_times(struct iomapfs *fsx, ext2_ino_t ino, int to_set)
 	fs_inode_put(fsx, fi);
 }
 
+/*
+ * The times of @to_set as the append-only check should judge them.  With
+ * the write-back cache the kernel owns a regular file's mtime and ctime
+ * and sends them as given values: its own, after writes and renames
+ * (fuse_flush_times()), and a utimensat() to now as ATIME_NOW with a given
+ * mtime.  Those count as now, which an append-only file allows, as ext4
+ * does; a given atime still marks the times as given.  (A utimensat() of
+ * mtime alone to a given value looks the same as the kernel's own and
+ * passes: iomapfs(8).)
+ */
+static int setattr_flag_times(const struct iomapfs *fsx,
+			      const struct ext2_inode_large *inode, int to_set)
+{
+	if (!fsx->writeback || !LINUX_S_ISREG(inode->i_mode) ||
+	    !(to_set & FUSE_SET_ATTR_MTIME))
+		return to_set;
+	if (!(to_set & FUSE_SET_ATTR_ATIME) ||
+	    (to_set & FUSE_SET_ATTR_ATIME_NOW))
+		return to_set | FUSE_SET_ATTR_MTIME_NOW;
+	return to_set;
+}
+
 void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
 		int to_set, struct fuse_file_info *ffi)
 {
@@ -169,7 +191,8 @@ void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
 	fs_lock(fsx);
 	ret = fs_load_inode(fsx, ino, &inode);
 	if (!ret)
-		ret = iflags_may_setattr(&inode, to_set);
+		ret = iflags_may_setattr(&inode,
+					 setattr_flag_times(fsx, &inode, to_set));
 	if (ret)
 		goto out_unlock;
 	fs_now(&now);

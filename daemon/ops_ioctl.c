@@ -191,6 +191,21 @@ static int set_flags(const struct ioctl_call *c, uint32_t want,
 	cap_imm = caller_capable(fsx, c->req, CAP_LINUX_IMMUTABLE);
 	cap_res = caller_capable(fsx, c->req, CAP_SYS_RESOURCE);
 	cap_own = caller_capable(fsx, c->req, CAP_FOWNER);
+	/*
+	 * With the write-back cache, what was written before the file turns
+	 * immutable or append-only must reach it first: once the flag is in,
+	 * writing it back would be refused.  Dropping the kernel's pages
+	 * writes the dirty ones back (other threads serve the WRITEs; no
+	 * lock of ours is held).  Handles opened before still write into the
+	 * kernel's pages: iomapfs(8) says what that loses.
+	 */
+	if (fsx->writeback && fsx->opts.threads > 1 &&
+	    (want & (EXT2_IMMUTABLE_FL | EXT2_APPEND_FL))) {
+		ret = fuse_lowlevel_notify_inval_inode(fsx->se,
+						       fs_nodeid(c->ino), 0, 0);
+		if (ret && ret != -ENOENT)
+			return ret;
+	}
 	fi = fs_inode_get(fsx, c->ino);
 	if (!fi)
 		return -ENOMEM;

@@ -41,6 +41,12 @@ static void release_fh(struct iomapfs *fsx, struct fuse_file_info *ffi)
 	pthread_rwlock_wrlock(&fi->io_lock);
 	pthread_rwlock_unlock(&fi->io_lock);
 	last = fs_inode_close(fsx, fi);
+	/* A write-back error nobody asked for is the closed handles' (the
+	 * kernel reported it at close): not for the file's next opener. */
+	pthread_mutex_lock(&fsx->itab_lock);
+	if (!fi->open_count)
+		__atomic_store_n(&fi->wb_error, 0, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&fsx->itab_lock);
 	fs_lock(fsx);
 	/* with -o lazytime the times wait for the inode's next write; a
 	 * size an append left pending does not (fs_inode_grow()) */
@@ -127,6 +133,15 @@ static int open_file(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t ino,
 	 * mode (killpriv.c).
 	 */
 	if (ffi->flags & O_DIRECT)
+		ffi->direct_io = 1;
+	/*
+	 * Immutable or append-only, with the write-back cache: the kernel
+	 * does not know the flags, and would take writes into its pages and
+	 * write whole pages back, from before the end; in direct-I/O mode
+	 * each write is judged as it comes (iflags_may_write()), as on ext4.
+	 */
+	if (fsx->writeback &&
+	    (inode.i_flags & (EXT2_IMMUTABLE_FL | EXT2_APPEND_FL)))
 		ffi->direct_io = 1;
 	return 0;
 }

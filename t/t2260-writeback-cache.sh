@@ -132,6 +132,41 @@ os.close(fd)
 	fsck_clean "$IMG"
 '
 
+# chattr +i and +a with the write-back cache: what was written before is
+# written back before the flag is in (it would be refused after), and a
+# descriptor opened after the flag is judged write by write (direct-I/O
+# mode): an append to an append-only file must not be written back as the
+# whole page it ends in, from before the end, which would be refused.
+test_expect_success FUSE,E2FSPROGS,PYTHON3 'chattr +i and +a: dirty data reaches the disk first; appends after +a are kept' '
+	iomapfs_mount "$IMG" "$MNT" &&
+	python3 -c "
+import errno, os, subprocess, sys
+d = sys.argv[1]
+for name, flag in ((\"imm\", \"+i\"), (\"app\", \"+a\")):
+    fd = os.open(os.path.join(d, name), os.O_WRONLY | os.O_CREAT, 0o644)
+    os.write(fd, name.encode() * 3000)
+    subprocess.run([\"chattr\", flag, os.path.join(d, name)], check=True)
+    os.close(fd)
+try:
+    os.open(os.path.join(d, \"app\"), os.O_WRONLY)
+    sys.exit(\"an open for writing without O_APPEND of an append-only file: expected EPERM, it opened\")
+except OSError as e:
+    if e.errno != errno.EPERM:
+        sys.exit(\"an open without O_APPEND of an append-only file: expected EPERM, got %s\" % errno.errorcode[e.errno])
+fd = os.open(os.path.join(d, \"app\"), os.O_WRONLY | os.O_APPEND)
+if os.write(fd, b\"end\") != 3:
+    sys.exit(\"an append to an append-only file failed\")
+os.close(fd)
+" "$MNT" &&
+	test_eq 9003 "$(stat -c %s "$MNT/app")" "size of app" &&
+	chattr -i "$MNT/imm" && chattr -a "$MNT/app" &&
+	iomapfs_unmount "$MNT" &&
+	python3 -c "import sys; open(\"want-imm\", \"wb\").write(b\"imm\" * 3000); open(\"want-app\", \"wb\").write(b\"app\" * 3000 + b\"end\")" &&
+	dump_cmp "$IMG" /imm want-imm &&
+	dump_cmp "$IMG" /app want-app &&
+	fsck_clean "$IMG"
+'
+
 # fsx FLAGS SEED NAME: an fsxlite run on $MNT/NAME that leaves what the
 # file must hold in NAME.good, compared with the image once unmounted.
 fsx() {

@@ -91,7 +91,7 @@ static struct {
 	uint64_t seed, ops, maxlen, check;
 	bool direct, verbose, mapped, sync, dread;
 	const char *goodpath;
-	int dfd; /* -D: the O_DIRECT descriptor */
+	int dfd;		   /* -D: the O_DIRECT descriptor */
 	enum fx_op opset[FX_NOPS]; /* the operations drawn from */
 	unsigned int nopset;
 	long page;
