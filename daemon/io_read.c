@@ -196,8 +196,17 @@ static int io_dev_check_end(struct iomapfs *fsx, uint64_t end)
  * WRITEs are served by other threads (io_lock is free meanwhile), and the
  * read then sees the file as the kernel does.  Clean pages past our end
  * do not exist.  With one thread nobody could serve the WRITEs: skipped.
+ * One request at a time asks: the kernel locks each page it drops, and
+ * a page a buffered reader holds locked is unlocked only by the READ it
+ * waits for, which needs a free thread; eight direct readers asking at
+ * once took every thread and hung the mount (t3320).  A direct read that
+ * finds another one asking goes on with the size we know, and may end
+ * short of data the kernel still holds, as it would without this.
  * Returns whether it asked.
  */
+/* Set while a request asks the kernel to write back (io_read_writeback()). */
+static atomic_flag io_read_asking = ATOMIC_FLAG_INIT;
+
 static bool io_read_writeback(struct iomapfs *fsx, struct fs_inode *fi,
 			      const struct fuse_file_info *ffi, uint64_t end)
 {
@@ -207,10 +216,13 @@ static bool io_read_writeback(struct iomapfs *fsx, struct fs_inode *fi,
 	if (!fsx->writeback || !ffi || !(ffi->flags & O_DIRECT) ||
 	    end <= fi->size || fsx->opts.threads < 2)
 		return false;
+	if (atomic_flag_test_and_set(&io_read_asking))
+		return false;
 	from = fi->size - fi->size % 4096;
 	io_unlock(fi);
 	ret = fuse_lowlevel_notify_inval_inode(fsx->se, fs_nodeid(fi->ino),
 					       (off_t)from, 0);
+	atomic_flag_clear(&io_read_asking);
 	if (ret && ret != -ENOENT)
 		fprintf(stderr,
 			"iomapfs: inode %u: the kernel's write-back before a "
