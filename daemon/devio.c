@@ -29,9 +29,10 @@
  * the range back before a direct-I/O request only on connections with
  * this flag (before Linux 6.19's "fuse: Always flush the page cache before
  * FOPEN_DIRECT_IO write", and then for writes only): without it a direct
- * read past the size the daemon knew returned end of file (fsxlite -D
- * found it within 4,000 operations).  The flag also lets such a
- * descriptor be mapped shared, as on ext4.
+ * read of data still in dirty pages returned older data or end of file.
+ * (Dirty pages past the range are not written back: io_read.c says what
+ * that leaves.)  The flag also lets such a descriptor be mapped shared,
+ * as on ext4.
  *
  * libfuse 3.14 knows the flags (fuse_kernel.h) but has no capability bits
  * for them and never puts them in its reply, so they are added here, to

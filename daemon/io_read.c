@@ -11,13 +11,11 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <linux/fs.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
@@ -186,52 +184,17 @@ static int io_dev_check_end(struct iomapfs *fsx, uint64_t end)
 }
 
 /*
- * Before an O_DIRECT read that runs past the size we know, with the
- * write-back cache: the kernel may hold the pages that extend the file,
- * dirty, and its i_size past ours.  It writes back the pages of the range
- * a direct read covers (devio.c, FUSE_DIRECT_IO_ALLOW_MMAP), but not the
- * ones past it that moved the end, so we would answer end of file where
- * ext4 reads zeroes or data.  Asking it to drop its pages from our end on
- * makes it write the dirty ones back first (fuse_launder_folio()); those
- * WRITEs are served by other threads (io_lock is free meanwhile), and the
- * read then sees the file as the kernel does.  Clean pages past our end
- * do not exist.  With one thread nobody could serve the WRITEs: skipped.
- * One request at a time asks: the kernel locks each page it drops, and
- * a page a buffered reader holds locked is unlocked only by the READ it
- * waits for, which needs a free thread; eight direct readers asking at
- * once took every thread and hung the mount (t3320).  A direct read that
- * finds another one asking goes on with the size we know, and may end
- * short of data the kernel still holds, as it would without this.
- * Returns whether it asked.
+ * No O_DIRECT read asks the kernel to write back what it holds past the
+ * size we know (fuse_lowlevel_notify_inval_inode() from there on): the
+ * kernel locks each page it drops and writes the dirty ones back, and a
+ * truncate of the file at that moment holds the write-back off (its
+ * "nowrite") while it waits for the lock of such a page: the mount hung
+ * (t3320, eight direct readers, a truncating writer).  So, with the
+ * write-back cache, a direct read of a range past the end we know, inside
+ * a hole the kernel's dirty pages further on made part of the file, ends
+ * short where ext4 reads zeroes, until those pages are written back
+ * (iomapfs(8)); the range itself the kernel writes back first (devio.c).
  */
-/* Set while a request asks the kernel to write back (io_read_writeback()). */
-static atomic_flag io_read_asking = ATOMIC_FLAG_INIT;
-
-static bool io_read_writeback(struct iomapfs *fsx, struct fs_inode *fi,
-			      const struct fuse_file_info *ffi, uint64_t end)
-{
-	uint64_t from;
-	int ret;
-
-	if (!fsx->writeback || !ffi || !(ffi->flags & O_DIRECT) ||
-	    end <= fi->size || fsx->opts.threads < 2)
-		return false;
-	if (atomic_flag_test_and_set(&io_read_asking))
-		return false;
-	from = fi->size - fi->size % 4096;
-	io_unlock(fi);
-	ret = fuse_lowlevel_notify_inval_inode(fsx->se, fs_nodeid(fi->ino),
-					       (off_t)from, 0);
-	atomic_flag_clear(&io_read_asking);
-	if (ret && ret != -ENOENT)
-		fprintf(stderr,
-			"iomapfs: inode %u: the kernel's write-back before a "
-			"direct read failed: %s\n",
-			fi->ino, strerror(-ret));
-	io_rdlock(fi);
-	return true;
-}
-
 void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	     struct fuse_file_info *ffi)
 {
@@ -252,8 +215,6 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	io_rdlock(fi);
 	ret = fs_inode_load_size(fsx, fi);
-	if (!ret && io_read_writeback(fsx, fi, ffi, (uint64_t)off + size))
-		ret = fs_inode_load_size(fsx, fi);
 	if (ret)
 		goto out_unlock;
 	pos = (uint64_t)off;
