@@ -53,7 +53,7 @@ test_expect_success 'make an image' '
 test_expect_success CAPS 'flags allowed and refused, bit by bit, as ext4' '
 	iomapfs_mount img mnt &&
 	mkdir mnt/pr &&
-	as_caller sh "$T2080/probe.sh" "$FSATTR" mnt/pr >probe.out 2>&1 &&
+	as_caller sh "$T2080/probe" "$FSATTR" mnt/pr >probe.out 2>&1 &&
 	iomapfs_unmount mnt &&
 	test_cmp "$T2080/probe.expect" probe.out
 '
@@ -62,7 +62,7 @@ test_expect_success CAPS,KERNEL_EXT4 'the kernel ext4 still answers probe.expect
 	mount -o loop ext4.img ext4mnt &&
 	test_when_finished "umount ext4mnt" &&
 	rm -rf ext4mnt/pr && mkdir ext4mnt/pr &&
-	as_caller sh "$T2080/probe.sh" "$FSATTR" ext4mnt/pr >probe-ext4.out 2>&1 &&
+	as_caller sh "$T2080/probe" "$FSATTR" ext4mnt/pr >probe-ext4.out 2>&1 &&
 	test_cmp "$T2080/probe.expect" probe-ext4.out
 '
 
