@@ -292,6 +292,30 @@ static void ioctl_fssetxattr(const struct ioctl_call *c)
  * metadata written in place) is the same flush; NOLOGFLUSH stops at
  * once.  A second shutdown succeeds and does nothing.
  */
+/*
+ * With the write-back cache a write(2) goes to the kernel's pages, and
+ * reaches us only at write-back: the kernel asks for the file's size
+ * first when its attributes are stale, and that GETATTR, like every
+ * request after a shutdown, fails with EIO.  So every file's attributes
+ * are made stale, and its next write(2) fails as on ext4.  (Only the
+ * attributes: no page is touched, no lock taken.)
+ */
+static void shutdown_stale_attrs(struct iomapfs *fsx)
+{
+	struct fs_inode **arr;
+	size_t i, n;
+
+	if (fs_inode_snapshot(fsx, &arr, &n))
+		return;
+	for (i = 0; i < n; i++) {
+		/* -ENOENT: the kernel forgot the inode, nothing to do */
+		(void)fuse_lowlevel_notify_inval_inode(
+			fsx->se, fs_nodeid(arr[i]->ino), -1, 0);
+		fs_inode_put(fsx, arr[i]);
+	}
+	free(arr);
+}
+
 static void ioctl_shutdown(const struct ioctl_call *c)
 {
 	uint32_t how;
@@ -306,6 +330,8 @@ static void ioctl_shutdown(const struct ioctl_call *c)
 		ret = -EINVAL;
 	if (!ret)
 		ret = fs_shutdown(c->fsx, how != IOCTL_SHUTDOWN_NOLOGFLUSH);
+	if (!ret && c->fsx->writeback)
+		shutdown_stale_attrs(c->fsx);
 	ioctl_reply(c->req, ret, NULL, 0);
 }
 
