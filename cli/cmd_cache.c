@@ -122,7 +122,7 @@ static const char *const limit_keys[] = {
 
 int cmd_limits(struct ictl *c, const struct cmd_args *a)
 {
-	json_t *params = NULL, *reply = NULL, *doc;
+	json_t *params = NULL, *reply = NULL;
 	const char *method = PROTO_M_GET_LIMITS;
 	int i, ret;
 
@@ -167,15 +167,7 @@ int cmd_limits(struct ictl *c, const struct cmd_args *a)
 	ret = client_call(c, method, params, &reply);
 	if (ret)
 		return ret;
-	if (c->out_mode == ICTL_OUT_JSON) {
-		doc = ictl_doc_new(c->cmd_name);
-		if (doc)
-			json_object_set(doc, "limits",
-					json_object_get(reply, "limits"));
-		ret = ictl_doc_print(doc);
-	} else {
-		out_print_object(c, json_object_get(reply, "limits"), 0);
-	}
+	ret = out_print_member(c, "limits", json_object_get(reply, "limits"));
 	json_decref(reply);
 	return ret;
 }

@@ -183,21 +183,6 @@ out_free:
 	return ret;
 }
 
-/* Print a reply object for people, or as the member @key of a document. */
-static int print_object(struct ictl *c, const char *key, json_t *obj)
-{
-	json_t *doc;
-
-	if (c->out_mode == ICTL_OUT_JSON) {
-		doc = ictl_doc_new(c->cmd_name);
-		if (doc)
-			json_object_set(doc, key, obj);
-		return ictl_doc_print(doc);
-	}
-	out_print_object(c, obj, 0);
-	return 0;
-}
-
 int cmd_status(struct ictl *c, const struct cmd_args *a)
 {
 	json_t *st = NULL;
@@ -216,7 +201,7 @@ int cmd_status(struct ictl *c, const struct cmd_args *a)
 		if (ret)
 			return ret;
 	}
-	ret = print_object(c, "status", st);
+	ret = out_print_member(c, "status", st);
 	json_decref(st);
 	return ret;
 }

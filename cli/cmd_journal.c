@@ -148,35 +148,23 @@ static void jscan_note(void *arg, const struct jbd2_log_note *note)
 	}
 }
 
-static const char *csum_name(enum jbd2_csum_state c)
-{
-	switch (c) {
-	case JBD2_CSUM_GOOD:
-		return "good";
-	case JBD2_CSUM_BAD:
-		return "bad";
-	case JBD2_CSUM_UNREAD:
-		return "unread";
-	case JBD2_CSUM_NONE:
-		break;
-	}
-	return NULL;
-}
+/* The checksum states by name; NONE has none (the column shows "-"). */
+static const char *const csum_names[] = {
+	[JBD2_CSUM_GOOD] = "good",
+	[JBD2_CSUM_BAD] = "bad",
+	[JBD2_CSUM_UNREAD] = "unread",
+};
 
-static const char *kind_name(enum jbd2_note_kind k)
-{
-	switch (k) {
-	case JBD2_NOTE_DESCRIPTOR:
-		return "descriptor";
-	case JBD2_NOTE_DATA:
-		return "data";
-	case JBD2_NOTE_REVOKE:
-		return "revoke";
-	case JBD2_NOTE_COMMIT:
-		return "commit";
-	}
-	return "unknown";
-}
+static const char *const kind_names[] = {
+	[JBD2_NOTE_DESCRIPTOR] = "descriptor",
+	[JBD2_NOTE_DATA] = "data",
+	[JBD2_NOTE_REVOKE] = "revoke",
+	[JBD2_NOTE_COMMIT] = "commit",
+};
+
+/* @names[@i], or @dflt past the end of the name table @names. */
+#define JNAME(names, i, dflt) \
+	((size_t)(i) < sizeof(names) / sizeof((names)[0]) ? (names)[i] : (dflt))
 
 /* A commit time as RFC 3339 (UTC), or the raw number when it is none. */
 static void commit_time(uint64_t sec, uint32_t nsec, char *buf, size_t len)
@@ -340,12 +328,13 @@ static int journal_rows(struct ictl *c, struct out_table *t,
 
 	for (i = 0; i < s->n && !ret; i++) {
 		const struct jrow *r = &s->rows[i];
-		const char *cs = csum_name(r->csum), *rp;
+		const char *cs = JNAME(csum_names, r->csum, NULL), *rp;
+		const char *kind = JNAME(kind_names, r->kind, "unknown");
 
 		ret = out_row(t);
 		ret = ret ?: out_set_u64(t, JCOL_SEQ, r->seq, false);
 		ret = ret ?: out_set_u64(t, JCOL_LOG, r->lblk, false);
-		ret = ret ?: out_set_str(t, JCOL_TYPE, kind_name(r->kind));
+		ret = ret ?: out_set_str(t, JCOL_TYPE, kind);
 		if (!ret && r->has_home)
 			ret = out_set_u64(t, JCOL_HOME, r->home, false);
 		else if (!ret)
@@ -379,12 +368,43 @@ static int journal_rows(struct ictl *c, struct out_table *t,
 	return ret;
 }
 
+/*
+ * The journal's superblock @jo, its blocks @t and, when the log was scanned,
+ * what the scan found (@so, else NULL): for people, or as one document.
+ */
+static int journal_print(struct ictl *c, struct out_table *t, json_t *jo,
+			 json_t *so)
+{
+	json_t *doc;
+	int ret = 0;
+
+	if (c->out_mode == ICTL_OUT_JSON) {
+		doc = ictl_doc_new(c->cmd_name);
+		if (doc) {
+			json_object_set(doc, "journal", jo);
+			json_object_set_new(doc, "blocks", out_table_json(t));
+			json_object_set(doc, "scan", so ? so : json_null());
+		}
+		return ictl_doc_print(doc);
+	}
+	out_print_object(c, jo, 0);
+	if (out_table_rows(t)) {
+		putchar('\n');
+		ret = out_table_print(c, t);
+	}
+	if (so) {
+		printf("\nscan:\n");
+		out_print_object(c, so, 1);
+	}
+	return ret;
+}
+
 static int journal_image(struct ictl *c)
 {
 	struct jscan s = {0};
 	struct out_table *t = NULL;
 	struct image_journal ij;
-	json_t *jo = NULL, *so = NULL, *doc;
+	json_t *jo = NULL, *so = NULL;
 	int ret;
 
 	ret = client_image(c);
@@ -415,29 +435,10 @@ static int journal_image(struct ictl *c)
 	so = ij.scanned ? scan_json(&ij) : json_null();
 	if (!ret && (!jo || !so))
 		ret = -ENOMEM;
-	if (ret) {
+	if (ret)
 		ret = ictl_errno(c, ICTL_EXIT_FAILED, ret, "journal");
-		goto out_free;
-	}
-	if (c->out_mode == ICTL_OUT_JSON) {
-		doc = ictl_doc_new(c->cmd_name);
-		if (doc) {
-			json_object_set(doc, "journal", jo);
-			json_object_set_new(doc, "blocks", out_table_json(t));
-			json_object_set(doc, "scan", so);
-		}
-		ret = ictl_doc_print(doc);
-		goto out_free;
-	}
-	out_print_object(c, jo, 0);
-	if (out_table_rows(t)) {
-		putchar('\n');
-		ret = out_table_print(c, t);
-	}
-	if (ij.scanned) {
-		printf("\nscan:\n");
-		out_print_object(c, so, 1);
-	}
+	else
+		ret = journal_print(c, t, jo, ij.scanned ? so : NULL);
 out_free:
 	json_decref(jo);
 	json_decref(so);
@@ -448,23 +449,17 @@ out_free:
 
 static int journal_live(struct ictl *c)
 {
-	json_t *st = NULL, *doc;
+	json_t *st = NULL;
 	int ret;
 
 	ret = client_call(c, PROTO_M_GET_JOURNAL, NULL, &st);
 	if (ret)
 		return ret;
-	if (c->out_mode == ICTL_OUT_JSON) {
-		doc = ictl_doc_new(c->cmd_name);
-		if (doc)
-			json_object_set(doc, "journal", st);
-		ret = ictl_doc_print(doc);
-	} else {
-		out_print_object(c, st, 0);
-		if (json_is_false(json_object_get(st, "written")))
-			printf("\nThis mount does not write the journal: "
-			       "metadata changes are written in place.\n");
-	}
+	ret = out_print_member(c, "journal", st);
+	if (c->out_mode != ICTL_OUT_JSON &&
+	    json_is_false(json_object_get(st, "written")))
+		printf("\nThis mount does not write the journal: "
+		       "metadata changes are written in place.\n");
 	json_decref(st);
 	return ret;
 }

@@ -429,3 +429,17 @@ void out_print_object(struct ictl *c, json_t *obj, int indent)
 			       (int)(w - strlen(key)), "", buf);
 	}
 }
+
+int out_print_member(struct ictl *c, const char *key, json_t *obj)
+{
+	json_t *doc;
+
+	if (c->out_mode == ICTL_OUT_JSON) {
+		doc = ictl_doc_new(c->cmd_name);
+		if (doc)
+			json_object_set(doc, key, obj);
+		return ictl_doc_print(doc);
+	}
+	out_print_object(c, obj, 0);
+	return 0;
+}

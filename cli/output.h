@@ -86,4 +86,10 @@ int out_switch_print(struct ictl *c, json_t *reply, const char *line, bool now);
  */
 void out_print_object(struct ictl *c, json_t *obj, int indent);
 
+/*
+ * Print the reply object @obj for people (out_print_object()), or with -J
+ * as the member @key of the command's document.  0 or -errno.
+ */
+int out_print_member(struct ictl *c, const char *key, json_t *obj);
+
 #endif /* IOMAPCTL_OUTPUT_H */

@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,8 +58,14 @@ static bool is_iomapfs(pid_t pid)
 	return !strcmp(comm, "iomapfs");
 }
 
-/* Whether one of @pid's descriptors is @st (the same file, or for a block
- * device the same device). */
+/*
+ * Whether one of @pid's descriptors is @st (the same file, or for a block
+ * device the same device).  Every descriptor of every process is looked
+ * at, also those on other FUSE mounts, whose server may be stopped or
+ * slow: AT_STATX_DONT_SYNC takes the attributes the kernel has, so that
+ * no filesystem is asked (the type, device and inode number never
+ * change), and the search cannot hang on someone else's mount.
+ */
 static bool holds(pid_t pid, const struct stat *st)
 {
 	char path[64];
@@ -70,17 +78,20 @@ static bool holds(pid_t pid, const struct stat *st)
 	if (!d)
 		return false;
 	while (!found && (de = readdir(d))) {
-		struct stat fst;
+		struct statx stx;
 
 		if (de->d_name[0] == '.' ||
-		    fstatat(dirfd(d), de->d_name, &fst, 0) < 0)
+		    statx(dirfd(d), de->d_name, AT_STATX_DONT_SYNC,
+			  STATX_TYPE | STATX_INO, &stx) < 0)
 			continue;
 		if (S_ISBLK(st->st_mode))
-			found = S_ISBLK(fst.st_mode) &&
-				fst.st_rdev == st->st_rdev;
+			found = S_ISBLK(stx.stx_mode) &&
+				makedev(stx.stx_rdev_major,
+					stx.stx_rdev_minor) == st->st_rdev;
 		else
-			found = fst.st_dev == st->st_dev &&
-				fst.st_ino == st->st_ino;
+			found = makedev(stx.stx_dev_major, stx.stx_dev_minor) ==
+					st->st_dev &&
+				stx.stx_ino == st->st_ino;
 	}
 	closedir(d);
 	return found;

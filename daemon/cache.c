@@ -67,6 +67,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "dlist.h"
 #include "rangemap.h"
 
 #define CACHE_STRIPES 64u		/* power of two */
@@ -89,8 +90,7 @@ struct cache_ent_ctrs {
 struct cache_ent {
 	uint64_t ino;
 	struct cache_ent *hnext;	/* stripe lock */
-	struct cache_ent *lru_prev;	/* lru_lock; prev is hotter */
-	struct cache_ent *lru_next;	/* lru_lock */
+	struct dlist_node lru;		/* lru_lock; prev is hotter */
 	pthread_rwlock_t lock;
 	struct imap *map;		/* lock */
 	uint64_t cookie;		/* lock */
@@ -121,7 +121,7 @@ struct cache_ctrs {
 
 struct cache_watch {
 	struct cache *c;
-	struct cache_watch *prev, *next; /* ring.lock */
+	struct dlist_node link;		/* ring.lock */
 	uint64_t pos;			/* ring.lock: next seq to read */
 	int efd;
 	bool armed;			/* ring.lock: waits for a wake-up */
@@ -132,7 +132,7 @@ struct cache_ring {
 	struct cache_event *buf;	/* size slots, seq s in slot s % size */
 	uint32_t size;
 	uint64_t next_seq;		/* seq of the next event, from 1 */
-	struct cache_watch *watchers;
+	struct dlist watchers;		/* of struct cache_watch */
 	unsigned int narmed;
 	_Atomic unsigned int nwatchers;	/* read without the lock */
 };
@@ -150,8 +150,7 @@ struct cache {
 	pthread_rwlockattr_t rwattr;
 
 	pthread_mutex_t lru_lock;
-	struct cache_ent *lru_head;	/* most recently used */
-	struct cache_ent *lru_tail;	/* coldest */
+	struct dlist lru;		/* head most recently used */
 
 	_Atomic bool enabled;
 	_Atomic uint64_t max_bytes;
@@ -327,12 +326,13 @@ static void ev_emit(struct cache *c, unsigned int type, unsigned int reason,
 	struct cache_ring *r = &c->ring;
 	struct cache_event *ev;
 	struct cache_watch *w;
+	struct dlist_node *n;
 	uint64_t one = 1;
 
 	if (!atomic_load_explicit(&r->nwatchers, memory_order_relaxed))
 		return;
 	pthread_mutex_lock(&r->lock);
-	if (!r->watchers)
+	if (!r->watchers.head)
 		goto out_unlock;
 	ev = &r->buf[r->next_seq % r->size];
 	memset(ev, 0, sizeof(*ev));
@@ -349,7 +349,8 @@ static void ev_emit(struct cache *c, unsigned int type, unsigned int reason,
 		ev->map.addr = IOMAP_NULL_ADDR;
 	ctr_add(&c->ctr.events, 1);
 	if (r->narmed) {
-		for (w = r->watchers; w; w = w->next) {
+		for (n = r->watchers.head; n; n = n->next) {
+			w = dlist_entry(n, struct cache_watch, link);
 			if (!w->armed)
 				continue;
 			/* An eventfd write of 1 cannot block or fail here. */
@@ -420,32 +421,6 @@ static void ent_destroy(struct cache_ent *e)
 	free(e);
 }
 
-/* Caller holds lru_lock. */
-static void lru_unlink(struct cache *c, struct cache_ent *e)
-{
-	if (e->lru_prev)
-		e->lru_prev->lru_next = e->lru_next;
-	else
-		c->lru_head = e->lru_next;
-	if (e->lru_next)
-		e->lru_next->lru_prev = e->lru_prev;
-	else
-		c->lru_tail = e->lru_prev;
-	e->lru_prev = e->lru_next = NULL;
-}
-
-/* Caller holds lru_lock. */
-static void lru_push_head(struct cache *c, struct cache_ent *e)
-{
-	e->lru_prev = NULL;
-	e->lru_next = c->lru_head;
-	if (c->lru_head)
-		c->lru_head->lru_prev = e;
-	else
-		c->lru_tail = e;
-	c->lru_head = e;
-}
-
 /*
  * Mark @e used at @now.  Caller holds its stripe lock.  @force moves it to
  * the LRU head at once (slow paths); otherwise at most once per
@@ -469,9 +444,9 @@ static void ent_touch(struct cache *c, struct cache_ent *e, uint64_t now,
 		atomic_store_explicit(&e->lru_moved_ns, now,
 				      memory_order_relaxed);
 	pthread_mutex_lock(&c->lru_lock);
-	if (c->lru_head != e) {
-		lru_unlink(c, e);
-		lru_push_head(c, e);
+	if (c->lru.head != &e->lru) {
+		dlist_del(&c->lru, &e->lru);
+		dlist_add_head(&c->lru, &e->lru);
 	}
 	pthread_mutex_unlock(&c->lru_lock);
 }
@@ -484,7 +459,7 @@ static void ent_link(struct cache *c, uint64_t h, struct cache_ent *e)
 	e->hnext = *b;
 	*b = e;
 	pthread_mutex_lock(&c->lru_lock);
-	lru_push_head(c, e);
+	dlist_add_head(&c->lru, &e->lru);
 	pthread_mutex_unlock(&c->lru_lock);
 	gauge_add(&c->inodes, &c->inodes_hwm, 1);
 	gauge_add(&c->bytes, &c->bytes_hwm, (int64_t)e->mem);
@@ -504,7 +479,7 @@ static void ent_unlink(struct cache *c, uint64_t h, struct cache_ent *e)
 	*p = e->hnext;
 	e->hnext = NULL;
 	pthread_mutex_lock(&c->lru_lock);
-	lru_unlink(c, e);
+	dlist_del(&c->lru, &e->lru);
 	pthread_mutex_unlock(&c->lru_lock);
 	gauge_add(&c->inodes, &c->inodes_hwm, -1);
 	gauge_add(&c->bytes, &c->bytes_hwm, -(int64_t)e->mem);
@@ -647,7 +622,7 @@ static void cache_enforce_budget(struct cache *c)
 		if (bytes <= max)
 			break;
 		pthread_mutex_lock(&c->lru_lock);
-		e = c->lru_tail;
+		e = dlist_entry(c->lru.tail, struct cache_ent, lru);
 		ino = e ? e->ino : 0;
 		pthread_mutex_unlock(&c->lru_lock);
 		if (!e)
@@ -906,8 +881,9 @@ void cache_free(struct cache *c)
 	if (!c)
 		return;
 	/* Watchers left open are the caller's bug; do not leak them. */
-	while ((w = c->ring.watchers)) {
-		c->ring.watchers = w->next;
+	while ((w = dlist_entry(c->ring.watchers.head, struct cache_watch,
+				link))) {
+		dlist_del(&c->ring.watchers, &w->link);
 		close(w->efd);
 		free(w);
 	}
@@ -1413,27 +1389,6 @@ out_unlock:
 	return ret;
 }
 
-/* The current cookie of @ino; -ENOENT when it has no entry. */
-static int ent_snapshot_cookie(struct cache *c, uint64_t ino,
-			       uint64_t *cookie)
-{
-	uint64_t h = ino_hash(ino);
-	pthread_rwlock_t *s = stripe_of(c, h);
-	struct cache_ent *e;
-	int ret = -ENOENT;
-
-	pthread_rwlock_rdlock(s);
-	e = ent_find(c, h, ino);
-	if (e) {
-		pthread_rwlock_rdlock(&e->lock);
-		*cookie = e->cookie;
-		pthread_rwlock_unlock(&e->lock);
-		ret = 0;
-	}
-	pthread_rwlock_unlock(s);
-	return ret;
-}
-
 static int dump_one(struct cache *c, uint64_t ino, uint64_t off,
 		    uint64_t len, cache_dump_fn fn, void *arg)
 {
@@ -1556,7 +1511,8 @@ static int audit_one(struct cache *c, uint64_t ino, cache_audit_fn fn,
 {
 	struct audit_diffs d;
 	struct iomap *maps;
-	uint64_t cookie, now_cookie;
+	struct cache_inode_stats now;
+	uint64_t cookie;
 	size_t n, i;
 	int try, ret;
 
@@ -1572,8 +1528,8 @@ static int audit_one(struct cache *c, uint64_t ino, cache_audit_fn fn,
 			ret = audit_mapping(c, ino, &maps[i], &d);
 		if (ret)
 			goto out_free;
-		if (ent_snapshot_cookie(c, ino, &now_cookie) ||
-		    now_cookie != cookie) {
+		if (cache_get_inode_stats(c, ino, &now) ||
+		    now.cookie != cookie) {
 			free(d.v);
 			free(maps);
 			continue;
@@ -1645,10 +1601,7 @@ struct cache_watch *cache_watch_open(struct cache *c)
 	w->pos = r->next_seq;
 	w->armed = true;
 	r->narmed++;
-	w->next = r->watchers;
-	if (r->watchers)
-		r->watchers->prev = w;
-	r->watchers = w;
+	dlist_add_head(&r->watchers, &w->link);
 	atomic_fetch_add(&r->nwatchers, 1);
 	pthread_mutex_unlock(&r->lock);
 	return w;
@@ -1699,12 +1652,7 @@ void cache_watch_close(struct cache_watch *w)
 		return;
 	r = &w->c->ring;
 	pthread_mutex_lock(&r->lock);
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		r->watchers = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
+	dlist_del(&r->watchers, &w->link);
 	if (w->armed)
 		r->narmed--;
 	atomic_fetch_sub(&r->nwatchers, 1);

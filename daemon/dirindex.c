@@ -14,6 +14,7 @@
 #include <sys/random.h>
 
 #include "dirindex.h"
+#include "dlist.h"
 #include "fs.h"
 
 /* An entry whose block is not known (htree directories). */
@@ -38,7 +39,7 @@ struct dix_dir {
 	ext2_ino_t ino;
 	uint32_t generation;
 	struct dix_dir *hnext;
-	struct dix_dir *lru_prev, *lru_next; /* head: most recently used */
+	struct dlist_node lru; /* head: most recently used */
 	/*
 	 * false: a stub recording that this directory is too big for the
 	 * budget; every operation on it goes to libext2fs.
@@ -60,7 +61,7 @@ struct dix {
 	uint64_t max_bytes;
 	uint64_t seed;
 	struct dix_dir *dirs[DIX_DIR_BUCKETS];
-	struct dix_dir *lru_head, *lru_tail;
+	struct dlist lru; /* of struct dix_dir */
 	struct dix_stats st;
 };
 
@@ -107,12 +108,12 @@ static void dir_free(struct dix_dir *d)
 
 void dix_free(struct dix *dix)
 {
-	struct dix_dir *d, *next;
+	struct dix_dir *d;
 
 	if (!dix)
 		return;
-	for (d = dix->lru_head; d; d = next) {
-		next = d->lru_next;
+	while ((d = dlist_entry(dix->lru.head, struct dix_dir, lru))) {
+		dlist_del(&dix->lru, &d->lru);
 		dir_free(d);
 	}
 	free(dix);
@@ -163,30 +164,6 @@ static struct dix_dir **dir_slot(struct dix *dix, ext2_ino_t ino)
 	return pp;
 }
 
-static void lru_unlink(struct dix *dix, struct dix_dir *d)
-{
-	if (d->lru_prev)
-		d->lru_prev->lru_next = d->lru_next;
-	else
-		dix->lru_head = d->lru_next;
-	if (d->lru_next)
-		d->lru_next->lru_prev = d->lru_prev;
-	else
-		dix->lru_tail = d->lru_prev;
-	d->lru_prev = d->lru_next = NULL;
-}
-
-static void lru_push(struct dix *dix, struct dix_dir *d)
-{
-	d->lru_prev = NULL;
-	d->lru_next = dix->lru_head;
-	if (dix->lru_head)
-		dix->lru_head->lru_prev = d;
-	else
-		dix->lru_tail = d;
-	dix->lru_head = d;
-}
-
 /* Account @delta bytes (may be negative) to @d. */
 static void dir_charge(struct dix *dix, struct dix_dir *d, ptrdiff_t delta)
 {
@@ -200,7 +177,7 @@ static void dir_drop(struct dix *dix, struct dix_dir *d)
 
 	if (*pp == d)
 		*pp = d->hnext;
-	lru_unlink(dix, d);
+	dlist_del(&dix->lru, &d->lru);
 	dix->st.bytes -= d->bytes;
 	if (d->indexed) {
 		dix->st.dirs--;
@@ -212,15 +189,17 @@ static void dir_drop(struct dix *dix, struct dix_dir *d)
 /* Drop least recently used indexes, never @keep, until under budget. */
 static void dix_trim(struct dix *dix, struct dix_dir *keep)
 {
-	struct dix_dir *d = dix->lru_tail, *prev;
+	struct dlist_node *n = dix->lru.tail, *prev;
+	struct dix_dir *d;
 
-	while (d && dix->st.bytes > dix->max_bytes) {
-		prev = d->lru_prev;
+	while (n && dix->st.bytes > dix->max_bytes) {
+		prev = n->prev;
+		d = dlist_entry(n, struct dix_dir, lru);
 		if (d != keep) {
 			dir_drop(dix, d);
 			dix->st.evictions++;
 		}
-		d = prev;
+		n = prev;
 	}
 }
 
@@ -531,7 +510,7 @@ static int dir_build(struct iomapfs *fsx, ext2_ino_t dir,
 	dix->st.dirs++;
 	d->hnext = dix->dirs[dir % DIX_DIR_BUCKETS];
 	dix->dirs[dir % DIX_DIR_BUCKETS] = d;
-	lru_push(dix, d);
+	dlist_add_head(&dix->lru, &d->lru);
 	if (d->htree) {
 		/* locations are never used: give the memory back */
 		dir_charge(dix, d, -(ptrdiff_t)(d->nblocks * sizeof(*d->pblk)));
@@ -592,8 +571,8 @@ static int dir_find(struct iomapfs *fsx, ext2_ino_t dir, struct dix_dir **out)
 		if (ret)
 			return ret;
 	} else {
-		lru_unlink(dix, d);
-		lru_push(dix, d);
+		dlist_del(&dix->lru, &d->lru);
+		dlist_add_head(&dix->lru, &d->lru);
 	}
 	if (!d->indexed)
 		return 0;
@@ -952,22 +931,34 @@ out_free:
 	return ret;
 }
 
+/*
+ * The index of @dir in *d (NULL when it has none) and, when it has one, the
+ * slot of @name in it in *pp: -ENOENT when the index does not hold @name.
+ */
+static int dix_find(struct iomapfs *fsx, ext2_ino_t dir, const char *name,
+		    struct dix_dir **d, struct dix_ent ***pp)
+{
+	int ret;
+
+	ret = dix_get(fsx, dir, d);
+	if (ret || !*d)
+		return ret;
+	*pp = ent_slot(fsx->dix, *d, name, strlen(name), NULL);
+	return **pp ? 0 : -ENOENT;
+}
+
 int dix_unlink(struct iomapfs *fsx, ext2_ino_t dir, const char *name,
 	       ext2_ino_t ino)
 {
-	size_t len = strlen(name);
 	struct dix_ent **pp;
 	struct dix_dir *d;
 	errcode_t err;
 	int ret;
 
-	ret = dix_get(fsx, dir, &d);
+	ret = dix_find(fsx, dir, name, &d, &pp);
 	if (ret)
 		return ret;
 	if (d) {
-		pp = ent_slot(fsx->dix, d, name, len, NULL);
-		if (!*pp)
-			return -ENOENT;
 		if (!d->htree && (*pp)->lblk != DIX_NOWHERE) {
 			ret = dir_edit(fsx, d, *pp, ino, false, 0, 0);
 			if (!ret) {
@@ -1011,11 +1002,6 @@ static int dirent_set_cb(ext2_ino_t dir, int entry,
 {
 	struct dirent_set *ds = priv;
 
-	(void)dir;
-	(void)entry;
-	(void)offset;
-	(void)blocksize;
-	(void)buf;
 	if (dirent->inode == 0 ||
 	    (size_t)ext2fs_dirent_name_len(dirent) != ds->len ||
 	    memcmp(dirent->name, ds->name, ds->len))
@@ -1048,19 +1034,16 @@ static int set_fallback(struct iomapfs *fsx, ext2_ino_t dir, const char *name,
 int dix_set(struct iomapfs *fsx, ext2_ino_t dir, const char *name,
 	    ext2_ino_t ino, int ftype)
 {
-	size_t len = strlen(name);
-	struct dix_ent *e;
+	struct dix_ent **pp, *e;
 	struct dix_dir *d;
 	int ret;
 
-	ret = dix_get(fsx, dir, &d);
+	ret = dix_find(fsx, dir, name, &d, &pp);
 	if (ret)
 		return ret;
 	if (!d)
 		return set_fallback(fsx, dir, name, ino, ftype);
-	e = *ent_slot(fsx->dix, d, name, len, NULL);
-	if (!e)
-		return -ENOENT;
+	e = *pp;
 	ret = -EAGAIN;
 	if (!d->htree && e->lblk != DIX_NOWHERE)
 		ret = dir_edit(fsx, d, e, 0, true, ino, ftype);
@@ -1086,11 +1069,6 @@ static int dir_is_empty_cb(ext2_ino_t dir, int entry,
 {
 	int *empty = priv;
 
-	(void)dir;
-	(void)entry;
-	(void)offset;
-	(void)blocksize;
-	(void)buf;
 	if (dirent->inode == 0 ||
 	    is_dot(dirent->name, ext2fs_dirent_name_len(dirent)))
 		return 0;

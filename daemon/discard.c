@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "discard.h"
+#include "journal.h"
 
 bool discard_block_free_now(struct iomapfs *fsx, blk64_t blk)
 {
@@ -27,12 +28,12 @@ bool discard_block_free_now(struct iomapfs *fsx, blk64_t blk)
 	if (!fs->block_map || ext2fs_test_block_bitmap2(fs->block_map, blk))
 		return false;
 	/*
-	 * The journal's part: a block freed by the running transaction is
-	 * held until it commits.  This tree has no journal writer yet (its
-	 * metadata is written in place), so nothing is held; the writer
-	 * answers here when it lands.
+	 * journal (R4 in journal.c): a block freed by a transaction that
+	 * has not committed is held until it commits.  A crash before that
+	 * commit brings the freeing back out of existence, and the block
+	 * with it, so its contents must still be there: not discarded.
 	 */
-	return true;
+	return !fsx->journal || !journal_block_pending(fsx->journal, blk);
 }
 
 int discard_blocks(struct iomapfs *fsx, blk64_t blk, blk64_t count)
@@ -106,7 +107,17 @@ int discard_fitrim(struct iomapfs *fsx, uint64_t start, uint64_t len,
 		end = len / bs > blocks - first ? blocks : first + len / bs;
 		last = end - 1;
 	}
+	/*
+	 * journal: what the running transaction freed may be discarded only
+	 * once it has committed (R4): commit it first, so that a trim after
+	 * a delete gives that space back, as it would after ext4's commit.
+	 */
+	if (fsx->journal && journal_frees_pending(fsx->journal) &&
+	    !fs_is_ro(fsx))
+		ret = journal_commit(fsx->journal, JOURNAL_CAUSE_SPACE);
 	fs_unlock(fsx);
+	if (ret)
+		return ret;
 	for (g = ext2fs_group_of_blk2(fsx->fs, first);
 	     g < fsx->fs->group_desc_count; g++) {
 		fs_lock(fsx);
@@ -131,16 +142,21 @@ int discard_fitrim(struct iomapfs *fsx, uint64_t start, uint64_t len,
 	return ret;
 }
 
-void discard_flush(struct iomapfs *fsx)
+void discard_freed(struct iomapfs *fsx, blk64_t start, blk64_t count)
 {
-	blk64_t start = fsx->discard_start, count = fsx->discard_count;
-
-	fsx->discard_count = 0;
 	/* A failed discard loses nothing: the blocks are free either way. */
 	if (count && discard_blocks(fsx, start, count) && fsx->opts.debug)
 		fprintf(stderr,
 			"iomapfs: discard of %llu blocks at %llu failed\n",
 			(unsigned long long)count, (unsigned long long)start);
+}
+
+void discard_flush(struct iomapfs *fsx)
+{
+	blk64_t start = fsx->discard_start, count = fsx->discard_count;
+
+	fsx->discard_count = 0;
+	discard_freed(fsx, start, count);
 }
 
 /*
@@ -180,6 +196,10 @@ static void discard_counted_one(ext2_filsys fs, blk64_t blk, int inuse)
 void discard_online_start(struct iomapfs *fsx)
 {
 	if (!fsx->opts.discard || !(fsx->fs->flags & EXT2_FLAG_RW))
+		return;
+	/* journal: it owns the callbacks, and reports what a transaction
+	 * freed once it committed (fs.c, fs_journal_freed()). */
+	if (fsx->journal)
 		return;
 	fsx->fs->priv_data = fsx;
 	ext2fs_set_block_alloc_stats_callback(fsx->fs, discard_counted_one,

@@ -62,4 +62,12 @@ void discard_online_start(struct iomapfs *fsx);
  */
 void discard_flush(struct iomapfs *fsx);
 
+/*
+ * Discard blocks [@start, @start + @count), freed for good; a failure is
+ * only logged (-o debug): the blocks are free either way.  With the
+ * journal, called for what a transaction freed once it committed.
+ * fs_lock held.
+ */
+void discard_freed(struct iomapfs *fsx, blk64_t start, blk64_t count);
+
 #endif /* IOMAPFS_DISCARD_H */

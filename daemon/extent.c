@@ -65,6 +65,51 @@ errcode_t extent_nocache(ext2_filsys fs)
  * use and this inode maps it inside the range, unmap and free that one
  * block here first; ext2fs_punch() does the rest.
  */
+/*
+ * Unmap and free file blocks [start, end] of a block-mapped inode one by
+ * one.  libext2fs 1.47.0's ind_punch() frees the wrong blocks for ranges
+ * that do not run to the end of the file: past an indirect block's start
+ * it frees everything after the range (the recursion passes count -
+ * offset), and a range that crosses from one indirect level into the next
+ * stops at the boundary (fixed upstream after 1.47.3, c49656b1).
+ * Indirect blocks left empty stay (e2fsck accepts them).  The caller
+ * writes the inode.
+ */
+static errcode_t extent_punch_ind_range(ext2_filsys fs, ext2_ino_t ino,
+					struct ext2_inode *inode,
+					blk64_t start, blk64_t end)
+{
+	blk64_t lblk, pblk, zero;
+	blk64_t last = (EXT2_I_SIZE(inode) + fs->blocksize - 1) /
+			       fs->blocksize +
+		       ext2fs_get_stat_i_blocks(fs, inode) /
+			       (fs->blocksize / 512);
+	uint64_t freed = 0;
+	errcode_t err = 0, err2;
+
+	if (end > last)
+		end = last;
+	for (lblk = start; lblk <= end && !err; lblk++) {
+		pblk = 0;
+		err = ext2fs_bmap2(fs, ino, inode, NULL, 0, lblk, NULL, &pblk);
+		if (err || !pblk)
+			continue;
+		zero = 0;
+		err = ext2fs_bmap2(fs, ino, inode, NULL, BMAP_SET, lblk, NULL,
+				   &zero);
+		if (err)
+			break;
+		ext2fs_block_alloc_stats2(fs, pblk, -1);
+		freed++;
+	}
+	if (freed) {
+		err2 = ext2fs_iblk_sub_blocks(fs, inode, freed);
+		if (!err)
+			err = err2;
+	}
+	return err;
+}
+
 errcode_t extent_punch(ext2_filsys fs, ext2_ino_t ino, struct ext2_inode *inode,
 		       blk64_t start, blk64_t end)
 {
@@ -75,6 +120,9 @@ errcode_t extent_punch(ext2_filsys fs, ext2_ino_t ino, struct ext2_inode *inode,
 	errcode_t err;
 	int op;
 
+	if (!(inode->i_flags & (EXT4_EXTENTS_FL | EXT4_INLINE_DATA_FL)) &&
+	    end != ~0ULL && !LINUX_S_ISLNK(inode->i_mode))
+		return extent_punch_ind_range(fs, ino, inode, start, end);
 	if (!(inode->i_flags & EXT4_EXTENTS_FL) ||
 	    (inode->i_flags & EXT4_INLINE_DATA_FL) ||
 	    !ext2fs_test_block_bitmap2(fs->block_map, last))

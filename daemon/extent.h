@@ -46,7 +46,9 @@ errcode_t extent_alloc(ext2_filsys fs, ext2_ino_t ino, struct ext2_inode *inode,
  * after 1.47.0.  A full filesystem has that block in some file, which
  * then could never be truncated or deleted.  So when the last block is in
  * use and this inode maps it inside the range, unmap and free that one
- * block here first; ext2fs_punch() does the rest.
+ * block here first; ext2fs_punch() does the rest.  Ranges of a
+ * block-mapped inode that stop before its end are unmapped block by block:
+ * libext2fs 1.47.0 frees the wrong blocks for them.
  */
 errcode_t extent_punch(ext2_filsys fs, ext2_ino_t ino, struct ext2_inode *inode,
 		       blk64_t start, blk64_t end);

@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,21 +43,25 @@
 #include "discard.h"
 #include "ext2map.h"
 #include "fs.h"
+#include "jio.h"
+#include "journal.h"
 #include "replay.h"
 
-/* The extra timestamp word: 2 epoch bits, then 30 bits of nanoseconds. */
-#define FS_EPOCH_BITS 2
-#define FS_EPOCH_MASK ((1u << FS_EPOCH_BITS) - 1)
-#define FS_NSEC_MASK  (~0u << FS_EPOCH_BITS)
+/* journal: some inode may have timestamps pending (fs_inode_touch()). */
+static atomic_bool fs_times_maybe_dirty;
 
-/* Whether @field lies inside the inode's used size (128 + i_extra_isize). */
-#define FS_FITS(inode, field)                                                 \
-	(offsetof(struct ext2_inode_large, field) + sizeof((inode)->field) <= \
-	 (size_t)EXT2_GOOD_OLD_INODE_SIZE + (inode)->i_extra_isize)
+bool fs_times_take_dirty(void)
+{
+	return atomic_exchange(&fs_times_maybe_dirty, false);
+}
 
 void fs_lock(struct iomapfs *fsx)
 {
 	pthread_mutex_lock(&fsx->fs_lock);
+	/* journal: a transaction at its bound commits before the next
+	 * operation adds to it (unless this thread holds a handle). */
+	if (fsx->journal)
+		journal_enter(fsx->journal);
 }
 
 void fs_unlock(struct iomapfs *fsx)
@@ -151,7 +156,15 @@ int translate_error_at(struct iomapfs *fsx, errcode_t err, ext2_ino_t ino,
 				"iomapfs: %s: errors=remount-ro: now "
 				"read-only\n",
 				fsx->source);
-			if (fsx->fs && (fsx->fs->flags & EXT2_FLAG_RW))
+			/*
+			 * journal: as the kernel, abort the journal: the
+			 * operation that failed half-way is in the running
+			 * transaction, which must never commit; the error is
+			 * recorded in the journal superblock.
+			 */
+			if (fsx->journal)
+				journal_abort(fsx->journal, ret);
+			else if (fsx->fs && (fsx->fs->flags & EXT2_FLAG_RW))
 				ext2fs_flush2(fsx->fs, 0);
 			fsx->ro_now = true;
 		}
@@ -159,117 +172,16 @@ int translate_error_at(struct iomapfs *fsx, errcode_t err, ext2_ino_t ino,
 	case FS_ERRORS_PANIC:
 		fprintf(stderr, "iomapfs: %s: errors=panic: stopping\n",
 			fsx->source);
-		if (fsx->fs && (fsx->fs->flags & EXT2_FLAG_RW))
+		if (fsx->journal)
+			journal_abort(fsx->journal, ret);
+		else if (fsx->fs && (fsx->fs->flags & EXT2_FLAG_RW))
 			ext2fs_flush2(fsx->fs, 0);
 		abort();
 	}
 	return ret;
 }
 
-/* --- timestamps and owners ------------------------------------------- */
-
-static uint32_t fs_encode_extra(const struct timespec *ts)
-{
-	uint32_t extra;
-
-	extra = (uint32_t)(((int64_t)ts->tv_sec - (int32_t)ts->tv_sec) >> 32) &
-		FS_EPOCH_MASK;
-	return extra | ((uint32_t)ts->tv_nsec << FS_EPOCH_BITS);
-}
-
-static void fs_decode_extra(struct timespec *ts, uint32_t extra)
-{
-	if (extra & FS_EPOCH_MASK)
-		ts->tv_sec += (int64_t)(extra & FS_EPOCH_MASK) << 32;
-	ts->tv_nsec = (extra & FS_NSEC_MASK) >> FS_EPOCH_BITS;
-}
-
-void fs_get_time(const struct ext2_inode_large *inode, enum fs_time which,
-		 struct timespec *ts)
-{
-	uint32_t sec = 0, extra = 0;
-	bool has_extra = false;
-
-	switch (which) {
-	case FS_ATIME:
-		sec = inode->i_atime;
-		has_extra = FS_FITS(inode, i_atime_extra);
-		extra = has_extra ? inode->i_atime_extra : 0;
-		break;
-	case FS_MTIME:
-		sec = inode->i_mtime;
-		has_extra = FS_FITS(inode, i_mtime_extra);
-		extra = has_extra ? inode->i_mtime_extra : 0;
-		break;
-	case FS_CTIME:
-		sec = inode->i_ctime;
-		has_extra = FS_FITS(inode, i_ctime_extra);
-		extra = has_extra ? inode->i_ctime_extra : 0;
-		break;
-	case FS_CRTIME:
-		sec = FS_FITS(inode, i_crtime) ? inode->i_crtime : 0;
-		has_extra = FS_FITS(inode, i_crtime_extra);
-		extra = has_extra ? inode->i_crtime_extra : 0;
-		break;
-	}
-	ts->tv_sec = (int32_t)sec;
-	ts->tv_nsec = 0;
-	if (has_extra)
-		fs_decode_extra(ts, extra);
-}
-
-void fs_set_time(struct ext2_inode_large *inode, enum fs_time which,
-		 const struct timespec *ts)
-{
-	struct timespec t = *ts;
-	bool has_extra;
-
-	switch (which) {
-	case FS_ATIME:
-		has_extra = FS_FITS(inode, i_atime_extra);
-		break;
-	case FS_MTIME:
-		has_extra = FS_FITS(inode, i_mtime_extra);
-		break;
-	case FS_CTIME:
-		has_extra = FS_FITS(inode, i_ctime_extra);
-		break;
-	default:
-		has_extra = FS_FITS(inode, i_crtime_extra);
-		break;
-	}
-	/* Clamp to what the on-disk format can hold, as ext4 does. */
-	if (t.tv_sec < INT32_MIN)
-		t.tv_sec = INT32_MIN;
-	if (has_extra && t.tv_sec > (int64_t)INT32_MAX + (3ll << 32))
-		t.tv_sec = (int64_t)INT32_MAX + (3ll << 32);
-	else if (!has_extra && t.tv_sec > INT32_MAX)
-		t.tv_sec = INT32_MAX;
-
-	switch (which) {
-	case FS_ATIME:
-		inode->i_atime = (uint32_t)t.tv_sec;
-		if (has_extra)
-			inode->i_atime_extra = fs_encode_extra(&t);
-		break;
-	case FS_MTIME:
-		inode->i_mtime = (uint32_t)t.tv_sec;
-		if (has_extra)
-			inode->i_mtime_extra = fs_encode_extra(&t);
-		break;
-	case FS_CTIME:
-		inode->i_ctime = (uint32_t)t.tv_sec;
-		if (has_extra)
-			inode->i_ctime_extra = fs_encode_extra(&t);
-		break;
-	case FS_CRTIME:
-		if (FS_FITS(inode, i_crtime))
-			inode->i_crtime = (uint32_t)t.tv_sec;
-		if (has_extra)
-			inode->i_crtime_extra = fs_encode_extra(&t);
-		break;
-	}
-}
+/* --- owners ---------------------------------------------------------- */
 
 /*
  * -o nouid32: owners are the low 16 bits on disk, as ext4 reads and writes
@@ -308,62 +220,6 @@ void fs_inode_set_gid(struct ext2_inode_large *inode, gid_t gid)
 		gid = FS_OVERFLOW_ID;
 	inode->i_gid = gid & 0xffff;
 	inode->osd2.linux2.l_i_gid_high = fs_uid16 ? 0 : gid >> 16;
-}
-
-/* Device number of a device inode, in either of the two encodings. */
-static dev_t fs_inode_rdev(const struct ext2_inode_large *inode)
-{
-	uint32_t old = inode->i_block[0], new = inode->i_block[1];
-
-	if (old)
-		return makedev((old >> 8) & 0xff, old & 0xff);
-	return makedev((new & 0xfff00) >> 8,
-		       (new & 0xff) | ((new >> 12) & 0xfff00));
-}
-
-void fs_fill_stat(struct iomapfs *fsx, ext2_ino_t ino,
-		  const struct ext2_inode_large *inode, struct stat *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->st_ino = ino;
-	st->st_dev = 0;
-	st->st_mode = inode->i_mode;
-	st->st_nlink = inode->i_links_count;
-	/* dir_nlink: a directory with too many subdirectories says 1 */
-	st->st_uid = fs_inode_uid(inode);
-	st->st_gid = fs_inode_gid(inode);
-	st->st_size = EXT2_I_SIZE(inode);
-	st->st_blksize = fsx->blocksize;
-	st->st_blocks = ext2fs_get_stat_i_blocks(
-		fsx->fs, EXT2_INODE((struct ext2_inode_large *)inode));
-	if (LINUX_S_ISCHR(inode->i_mode) || LINUX_S_ISBLK(inode->i_mode))
-		st->st_rdev = fs_inode_rdev(inode);
-	fs_get_time(inode, FS_ATIME, &st->st_atim);
-	fs_get_time(inode, FS_MTIME, &st->st_mtim);
-	fs_get_time(inode, FS_CTIME, &st->st_ctim);
-}
-
-int fs_fill_entry(struct iomapfs *fsx, ext2_ino_t ino,
-		  const struct ext2_inode_large *inode,
-		  struct fuse_entry_param *e)
-{
-	struct fs_inode *fi;
-
-	memset(e, 0, sizeof(*e));
-	fi = fs_inode_get(fsx, ino);
-	if (!fi)
-		return -ENOMEM;
-	pthread_mutex_lock(&fsx->itab_lock);
-	fi->nlookup++;
-	pthread_mutex_unlock(&fsx->itab_lock);
-	fs_inode_put(fsx, fi);
-
-	e->ino = fs_nodeid(ino);
-	e->generation = inode->i_generation;
-	e->attr_timeout = FS_ATTR_TIMEOUT;
-	e->entry_timeout = FS_ATTR_TIMEOUT;
-	fs_fill_stat(fsx, ino, inode, &e->attr);
-	return 0;
 }
 
 /* --- the on-disk inode ------------------------------------------------ */
@@ -497,6 +353,39 @@ int fs_write_inode(struct iomapfs *fsx, ext2_ino_t ino,
 	return ret;
 }
 
+/*
+ * Write @inode, which differs from the one on disk only in its timestamps
+ * and in what @ino's in-memory inode @fi (may be NULL) keeps pending.
+ * journal: fdatasync need not commit such a write when that is timestamps
+ * alone; a pending size (fs_inode_grow()) is more: the data past the old
+ * size is read through it, so fdatasync commits it.
+ */
+static int fs_write_times(struct iomapfs *fsx, ext2_ino_t ino,
+			  struct fs_inode *fi, struct ext2_inode_large *inode)
+{
+	bool times_only = fsx->journal && !(fi && fs_inode_size_pending(fi));
+	int ret;
+
+	if (times_only)
+		journal_times_only(fsx->journal, true);
+	ret = fs_write_inode(fsx, ino, inode);
+	if (times_only)
+		journal_times_only(fsx->journal, false);
+	return ret;
+}
+
+int fs_write_inode_times(struct iomapfs *fsx, ext2_ino_t ino,
+			 struct ext2_inode_large *inode)
+{
+	struct fs_inode *fi = fs_inode_find(fsx, ino);
+	int ret;
+
+	ret = fs_write_times(fsx, ino, fi, inode);
+	if (fi)
+		fs_inode_put(fsx, fi);
+	return ret;
+}
+
 int fs_load_inode(struct iomapfs *fsx, ext2_ino_t ino,
 		  struct ext2_inode_large *inode)
 {
@@ -514,7 +403,7 @@ int fs_load_inode(struct iomapfs *fsx, ext2_ino_t ino,
 	if (dirty && fs_is_ro(fsx))
 		ret = fs_inode_fold_times(fsx, fi, inode, false);
 	else if (dirty)
-		ret = fs_write_inode(fsx, ino, inode);
+		ret = fs_write_times(fsx, ino, fi, inode);
 	fs_inode_put(fsx, fi);
 	return ret;
 }
@@ -564,6 +453,8 @@ void fs_inode_touch(struct fs_inode *fi)
 	fi->pending_mtime = now;
 	fi->times_dirty = true;
 	pthread_mutex_unlock(&fi->meta_lock);
+	/* journal: the next commit writes them (fs_journal_pre_commit). */
+	atomic_store(&fs_times_maybe_dirty, true);
 }
 
 void fs_inode_grow(struct fs_inode *fi, uint64_t size)
@@ -572,6 +463,9 @@ void fs_inode_grow(struct fs_inode *fi, uint64_t size)
 	fi->pending_size = size;
 	fi->size_dirty = true;
 	pthread_mutex_unlock(&fi->meta_lock);
+	/* journal: the next commit writes it (fs_journal_pre_commit), so
+	 * that a batched size is at most commit= seconds behind. */
+	atomic_store(&fs_times_maybe_dirty, true);
 }
 
 bool fs_inode_size_pending(struct fs_inode *fi)
@@ -598,7 +492,7 @@ int fs_inode_sync_times(struct iomapfs *fsx, struct fs_inode *fi,
 	ret = fs_read_inode(fsx, fi->ino, &buf);
 	if (ret)
 		return ret;
-	return fs_write_inode(fsx, fi->ino, &buf);
+	return fs_write_times(fsx, fi->ino, fi, &buf);
 }
 
 int fs_map_source(void *arg, uint64_t ino, uint64_t off, struct iomap *out)
@@ -637,18 +531,12 @@ int fs_inode_snapshot(struct iomapfs *fsx, struct fs_inode ***out, size_t *n)
 	return 0;
 }
 
-int fs_flush_all(struct iomapfs *fsx)
+int fs_sync_all_times(struct iomapfs *fsx)
 {
 	struct fs_inode **arr;
-	errcode_t err;
 	size_t i, n;
 	int ret;
 
-	if (!(fsx->fs->flags & EXT2_FLAG_RW))
-		return 0;
-	if (fs_is_shut_down(fsx))
-		return -EIO;
-	/* Timestamps left pending by lock-free overwrites. */
 	ret = fs_inode_snapshot(fsx, &arr, &n);
 	if (ret)
 		return ret;
@@ -658,6 +546,29 @@ int fs_flush_all(struct iomapfs *fsx)
 		fs_inode_put(fsx, arr[i]);
 	}
 	free(arr);
+	return 0;
+}
+
+int fs_flush_all(struct iomapfs *fsx)
+{
+	errcode_t err;
+	int ret;
+
+	if (!(fsx->fs->flags & EXT2_FLAG_RW))
+		return 0;
+	if (fs_is_shut_down(fsx))
+		return -EIO;
+	/* journal: a commit (its pre_commit writes the pending times);
+	 * paused (remounted read-only), in place. */
+	if (fsx->journal && journal_active(fsx->journal))
+		return fs_is_ro(fsx) && !journal_failed(fsx->journal)
+			       ? 0
+			       : journal_commit(fsx->journal,
+						JOURNAL_CAUSE_UNMOUNT);
+	/* Timestamps left pending by lock-free overwrites. */
+	ret = fs_sync_all_times(fsx);
+	if (ret)
+		return ret;
 	if (fsx->ro_now && !(fsx->fs->super->s_state & EXT2_ERROR_FS))
 		return 0;
 	/* -o nobarrier: nor does libext2fs fsync its descriptor */
@@ -674,8 +585,13 @@ int fs_shutdown(struct iomapfs *fsx, bool flush)
 
 	fs_lock(fsx);
 	if (!fs_is_shut_down(fsx)) {
+		/* journal: flush commits the running transaction (ext4's
+		 * LOGFLUSH, and its default mode, which syncs first). */
 		if (flush && !fs_is_ro(fsx))
 			ret = fs_flush_all(fsx);
+		/* journal: then nothing more commits or goes home. */
+		if (fsx->journal)
+			journal_halt(fsx->journal);
 		__atomic_store_n(&fsx->shut_down, true, __ATOMIC_RELEASE);
 		fprintf(stderr, "iomapfs: %s: shut down%s\n", fsx->source,
 			flush ? " after a flush" : ", nothing flushed");
@@ -744,8 +660,8 @@ static int fs_inode_locks_init(struct fs_inode *fi)
 	ret = pthread_rwlockattr_init(&attr);
 	if (ret)
 		return -ret;
-	ret = pthread_rwlockattr_setkind_np(&attr,
-				PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	ret = pthread_rwlockattr_setkind_np(
+		&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	if (!ret)
 		ret = pthread_rwlock_init(&fi->io_lock, &attr);
 	pthread_rwlockattr_destroy(&attr);
@@ -1018,14 +934,21 @@ static errcode_t fs_open_super(struct iomapfs *fsx, int flags)
 	unsigned int bs;
 	errcode_t err = EXT2_ET_BAD_MAGIC;
 
+	/*
+	 * journal: a read-write mount goes through jio, whose hooks the
+	 * journal installs later (fs_journal_open()); a read-only one
+	 * through replay's choice.
+	 */
+	io_manager mgr = fsx->opts.ro ? replay_io_manager(fsx) : jio_io_manager;
+
 	if (!fsx->opts.sb_block)
-		return ext2fs_open2(fsx->source, NULL, flags, 0, 0,
-				    replay_io_manager(fsx), &fsx->fs);
+		return ext2fs_open2(fsx->source, NULL, flags, 0, 0, mgr,
+				    &fsx->fs);
 	for (bs = EXT2_MIN_BLOCK_SIZE; bs <= EXT2_MAX_BLOCK_SIZE; bs *= 2) {
 		if (byte % bs)
 			continue;
-		err = ext2fs_open2(fsx->source, NULL, flags, byte / bs, bs,
-				   replay_io_manager(fsx), &fsx->fs);
+		err = ext2fs_open2(fsx->source, NULL, flags, byte / bs, bs, mgr,
+				   &fsx->fs);
 		if (!err)
 			break;
 	}
@@ -1073,8 +996,10 @@ int fs_open(struct iomapfs *fsx)
 	fsx->blocksize = fsx->fs->blocksize;
 	ret = iomap_ext2_check_super(fsx->fs, why, sizeof(why));
 	if (ret) {
-		fprintf(stderr, "iomapfs: %s: corrupt superblock: %s: run "
-			"e2fsck\n", fsx->source, why);
+		fprintf(stderr,
+			"iomapfs: %s: corrupt superblock: %s: run "
+			"e2fsck\n",
+			fsx->source, why);
 		goto out_close;
 	}
 
@@ -1130,10 +1055,12 @@ int fs_open(struct iomapfs *fsx)
 	ret = fs_check_open(fsx);
 	if (ret)
 		goto out_close;
-	if (!fsx->opts.ro && ext2fs_has_feature_journal(sb))
+	if (!fsx->opts.ro && ext2fs_has_feature_journal(sb) &&
+	    fsx->opts.journal_off)
 		fprintf(stderr,
-			"iomapfs: %s: note: iomapfs does not write the "
-			"journal; its changes are written in place\n",
+			"iomapfs: %s: journal=off: the journal is not used; "
+			"changes are written in place, and a crash may need "
+			"e2fsck\n",
 			fsx->source);
 
 	if (!fsx->opts.ro) {
@@ -1151,6 +1078,9 @@ int fs_open(struct iomapfs *fsx)
 			ret = translate_error(fsx, err, 0);
 			goto out_close;
 		}
+		ret = fs_journal_open(fsx);
+		if (ret)
+			goto out_close;
 		sb->s_mnt_count++;
 		sb->s_mtime = (uint32_t)time(NULL);
 		if (fsx->mountpoint) {
@@ -1159,8 +1089,16 @@ int fs_open(struct iomapfs *fsx)
 			strncpy((char *)sb->s_last_mounted, fsx->mountpoint,
 				sizeof(sb->s_last_mounted) - 1);
 		}
-		sb->s_state &= ~EXT2_VALID_FS;
+		/*
+		 * journal: with a journal the filesystem stays valid on disk
+		 * while mounted (the kernel's way): needs_recovery, set by
+		 * journal_open(), says a crash needs a replay.  Without one
+		 * the bitmaps on disk go stale: not valid until unmount.
+		 */
+		if (!fsx->journal)
+			sb->s_state &= ~EXT2_VALID_FS;
 		ext2fs_mark_super_dirty(fsx->fs);
+		/* In place, durable, before the journal writes anything. */
 		err = ext2fs_flush2(fsx->fs, 0);
 		if (err) {
 			fprintf(stderr,
@@ -1168,13 +1106,33 @@ int fs_open(struct iomapfs *fsx)
 				"%s\n",
 				fsx->source, iomap_ext2_strerror(err));
 			ret = -EIO;
-			goto out_close;
+			goto out_journal;
 		}
 		fsx->mounted_rw = true;
+		if (fsx->journal) {
+			ret = journal_start(fsx->journal);
+			if (ret) {
+				fprintf(stderr,
+					"iomapfs: %s: cannot start the "
+					"journal: "
+					"%s\n",
+					fsx->source, strerror(-ret));
+				goto out_journal;
+			}
+		}
 	}
 	fsx->ro_now = fsx->opts.ro;
 	return 0;
 
+out_journal:
+	if (fsx->journal) {
+		journal_free(fsx->journal);
+		fsx->journal = NULL;
+		/* Nothing was logged: the superblock may say so again. */
+		ext2fs_clear_feature_journal_needs_recovery(sb);
+		ext2fs_mark_super_dirty(fsx->fs);
+		ext2fs_flush2(fsx->fs, 0);
+	}
 out_close:
 	ext2fs_close_free(&fsx->fs);
 	return ret;
@@ -1192,14 +1150,47 @@ int fs_close(struct iomapfs *fsx)
 		/*
 		 * Shut down: nothing more is written, as on ext4; what the
 		 * shutdown made durable is what the next mount finds, and
-		 * the filesystem stays marked not clean.
+		 * the filesystem stays marked not clean.  journal: halted by
+		 * fs_shutdown(), it commits nothing more; what its log holds
+		 * is the next mount's to replay.
 		 */
+		if (fsx->journal) {
+			(void)journal_shutdown(fsx->journal);
+			journal_free(fsx->journal);
+			fsx->journal = NULL;
+		}
 		fsx->fs->flags &= ~(EXT2_FLAG_DIRTY | EXT2_FLAG_BB_DIRTY |
 				    EXT2_FLAG_IB_DIRTY);
 		ext2fs_close_free(&fsx->fs);
 		fsx->fs = NULL;
 		fs_unlock(fsx);
 		return 0;
+	}
+	if (fsx->journal) {
+		/*
+		 * journal: commit, write everything home and leave the log
+		 * empty; then the superblock may say that no recovery is
+		 * needed, written in place like the rest below.  A journal
+		 * that failed leaves the disk as it is: the next mount
+		 * replays what committed.
+		 */
+		r = journal_shutdown(fsx->journal);
+		if (r && !ret)
+			ret = r;
+		if (r || journal_failed(fsx->journal)) {
+			journal_free(fsx->journal);
+			fsx->journal = NULL;
+			fsx->fs->flags &=
+				~(EXT2_FLAG_RW | EXT2_FLAG_DIRTY |
+				  EXT2_FLAG_BB_DIRTY | EXT2_FLAG_IB_DIRTY);
+			ext2fs_close_free(&fsx->fs);
+			fsx->fs = NULL;
+			fs_unlock(fsx);
+			return ret;
+		}
+		journal_free(fsx->journal);
+		fsx->journal = NULL;
+		ext2fs_clear_feature_journal_needs_recovery(fsx->fs->super);
 	}
 	if (fsx->mounted_rw) {
 		r = fs_flush_all(fsx);

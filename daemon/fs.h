@@ -8,6 +8,7 @@
  *
  * Lock order (take them in this order, release in reverse):
  *   1. struct fs_inode.io_lock   (per inode, rwlock)
+ *   1b. a journal handle         (fs_txn_start(); a commit waits for it)
  *   2. struct iomapfs.fs_lock    (global, guards every libext2fs call)
  *   3. struct fs_inode.meta_lock (per inode, short, pending timestamps)
  *   4. cache internal locks      (see cache.h)
@@ -55,6 +56,7 @@ enum fs_atime_mode {
 
 /* Mount options, parsed once in main.c; read-only afterwards. */
 struct dix;
+struct journal;
 struct replay;
 
 struct iomapfs_opts {
@@ -74,6 +76,11 @@ struct iomapfs_opts {
 	char *ctl_group;	  /* NULL: no read-only group */
 	unsigned int threads;	  /* max FUSE worker threads */
 	enum fs_errors_mode errors;
+	/* The journal (journal.h): journal=off writes in place (unsafe). */
+	bool journal_off;
+	unsigned int commit_sec;  /* commit=: seconds; 0: the default */
+	uint64_t journal_txn_max; /* bytes of one transaction */
+	uint64_t journal_cp_max;  /* bytes of committed blocks not home */
 	/* ext4's mount options that change what iomapfs does (mntopts.c) */
 	enum fs_atime_mode atime;
 	bool nodiratime;       /* directories keep their access time */
@@ -182,6 +189,16 @@ struct iomapfs {
 	pthread_mutex_t fs_lock;
 	ext2_filsys fs;
 	struct dix *dix; /* the directory index (dirindex.h) */
+	/*
+	 * The journal writer (journal.h) of a read-write mount of a
+	 * filesystem with a journal, or NULL (ext2, read-only, journal=off):
+	 * then libext2fs writes in place.  Set at mount, before the session;
+	 * cleared at close, after it.
+	 */
+	struct journal *journal;
+	/* Inodes this mount put on the orphan list (orphan.h); fs_lock. */
+	ext2_ino_t *orphans;
+	size_t n_orphans, cap_orphans;
 	/* The journal as the mount found it (replay.h); read-only after
 	 * fs_open(). */
 	struct replay *replay;
@@ -261,6 +278,15 @@ int fs_write_inode(struct iomapfs *fsx, ext2_ino_t ino,
 		   struct ext2_inode_large *inode);
 
 /*
+ * fs_write_inode() of an @inode that differs from the one on disk only in
+ * its timestamps (a utimensat, the kernel's times with the write-back
+ * cache).  journal: fdatasync does not commit for it alone, as ext4's
+ * does not.  Call with fs_lock held.
+ */
+int fs_write_inode_times(struct iomapfs *fsx, ext2_ino_t ino,
+			 struct ext2_inode_large *inode);
+
+/*
  * Make fi->size valid (reading the inode if needed).  Call with io_lock
  * held (either mode) and fs_lock NOT held; takes fs_lock briefly.
  */
@@ -312,14 +338,44 @@ int fs_map_source(void *arg, uint64_t ino, uint64_t off, struct iomap *out);
 void fs_now(struct timespec *ts);
 
 /*
- * Flush libext2fs (bitmaps, superblock, group descriptors, its block
- * cache) and then fdatasync the device.  Call with fs_lock held.
+ * Make every change so far durable: with the journal, commit the running
+ * transaction; without, flush libext2fs (bitmaps, superblock, group
+ * descriptors) in place and fdatasync the device.  Call with fs_lock held.
  */
 int fs_flush_all(struct iomapfs *fsx);
 
+/* Write the timestamps every in-memory inode keeps pending.  fs_lock. */
+int fs_sync_all_times(struct iomapfs *fsx);
+
+/*
+ * journal: whether some inode may have timestamps pending since the last
+ * call (fs_inode_touch() sets it); clears it.
+ */
+bool fs_times_take_dirty(void);
+
+/*
+ * fs_open()'s (fs_journal.c): a read-write mount of a filesystem with a
+ * journal writes every metadata change through it (journal.h), unless
+ * journal=off.  Sets fsx->journal.  Prints why not.  Returns 0 or -errno.
+ */
+int fs_journal_open(struct iomapfs *fsx);
+
+/*
+ * fsync, fdatasync (@datasync) or fsyncdir of @ino (its pending
+ * timestamps already written, or not, by the caller): with the journal,
+ * commit when the running transaction changed the inode (fdatasync:
+ * more than its timestamps), which also makes the data
+ * written so far durable; otherwise set *need_datasync, and the caller
+ * fdatasyncs the device after dropping fs_lock, for the file's data.
+ * Without a journal, as fs_flush_all().  Call with fs_lock held.
+ */
+int fs_sync_inode(struct iomapfs *fsx, ext2_ino_t ino, bool datasync,
+		  bool *need_datasync);
+
 /*
  * FS_IOC_SHUTDOWN: stop the filesystem.  With @flush, everything is made
- * durable first (fs_flush_all()); then every request fails with EIO and
+ * durable first (fs_flush_all(): with the journal, a commit); then the
+ * journal commits nothing more (journal_halt()), and every request fails with EIO and
  * nothing is written any more, not even at unmount.  A second call does
  * nothing.  Takes fs_lock.  Returns 0, or the flush's -errno (the
  * filesystem is shut down all the same).
@@ -450,6 +506,41 @@ int fs_open(struct iomapfs *fsx);
  * -errno; the filesystem is closed either way.
  */
 int fs_close(struct iomapfs *fsx);
+
+/*
+ * Start and stop a transaction handle (journal_handle_start()): an
+ * operation that changes metadata in more than one fs_lock section holds
+ * one across them, so that no commit falls between.  Lock order: after
+ * any io_lock, before fs_lock (call without fs_lock).  No-ops without the
+ * journal.
+ */
+void fs_txn_start(struct iomapfs *fsx);
+void fs_txn_stop(struct iomapfs *fsx);
+
+/*
+ * An operation failed with ENOSPC and undid what it had done: returns true
+ * when trying it again may succeed (the journal committed the blocks its
+ * running transaction had freed).  Call with fs_lock held.
+ */
+bool fs_retry_enospc(struct iomapfs *fsx);
+
+/*
+ * Remount read-only and back, with the journal (journal_pause() and
+ * journal_resume()); no-ops without one.  fs_journal_pause() commits,
+ * writes everything home, empties the log and clears needs_recovery in
+ * memory: the caller writes the superblock in place (fs_flush_all()
+ * writes in place while the journal is paused).  fs_journal_resume() sets
+ * needs_recovery, writes the superblock in place, durable, and puts the
+ * journal's hooks back.  Call with fs_lock held.  Return 0 or -errno.
+ */
+int fs_journal_pause(struct iomapfs *fsx);
+int fs_journal_resume(struct iomapfs *fsx);
+
+/*
+ * Start the threads of the mounted filesystem (the journal's commit
+ * thread), in the process that serves the mount.  Returns 0 or -errno.
+ */
+int fs_run(struct iomapfs *fsx);
 
 /* Set up and tear down the locks and inode table of @fsx; fs_init() also
  * registers libext2fs's error messages.  Call it before any thread. */

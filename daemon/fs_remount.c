@@ -58,9 +58,16 @@ static int go_read_only(struct iomapfs *fsx, char *why, unsigned int size)
 	 * Crash safety: everything is on the device (pending timestamps,
 	 * libext2fs's metadata, then a sync) before a second write marks the
 	 * filesystem clean, so that no crash leaves it marked clean with
-	 * part of it unwritten.
+	 * part of it unwritten.  With the journal: the commit first, then
+	 * (fs_journal_pause()) every committed block home and durable and
+	 * the log marked empty, durable too, and only then the superblock
+	 * without needs_recovery, written in place; a crash before that
+	 * leaves needs_recovery set and a log that replays to the same
+	 * state.
 	 */
 	ret = fs_flush_all(fsx);
+	if (!ret)
+		ret = fs_journal_pause(fsx);
 	if (!ret)
 		ret = write_state(fsx, true);
 	if (ret) {
@@ -91,12 +98,14 @@ static int go_read_write(struct iomapfs *fsx, char *why, unsigned int size)
 	/*
 	 * Crash safety: the filesystem is marked in use on the device before
 	 * the first metadata change can reach it; those all take fs_lock,
-	 * which is held until then.
+	 * which is held until then.  With the journal it stays marked clean,
+	 * as at mount, and needs_recovery goes to the device, durable, before
+	 * the journal takes changes again (fs_journal_resume()).
 	 */
 	sb->s_mnt_count++;
 	sb->s_mtime = (uint32_t)time(NULL);
 	fsx->ro_now = false;
-	ret = write_state(fsx, false);
+	ret = fsx->journal ? fs_journal_resume(fsx) : write_state(fsx, false);
 	if (ret) {
 		fsx->ro_now = true;
 		snprintf(why, size, "writing the superblock failed");

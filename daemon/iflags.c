@@ -79,26 +79,29 @@ static const struct {
 	{IFLAGS_DAX_FL, FS_XFLAG_DAX},
 };
 
-uint32_t iflags_to_xflags(uint32_t flags)
+/* @bits translated through iflags_xmap, from xflags when @from_x */
+static uint32_t iflags_xlate(uint32_t bits, bool from_x)
 {
-	uint32_t x = 0;
+	uint32_t out = 0, from, to;
 	size_t i;
 
-	for (i = 0; i < sizeof(iflags_xmap) / sizeof(iflags_xmap[0]); i++)
-		if (flags & iflags_xmap[i].flag)
-			x |= iflags_xmap[i].xflag;
-	return x;
+	for (i = 0; i < sizeof(iflags_xmap) / sizeof(iflags_xmap[0]); i++) {
+		from = from_x ? iflags_xmap[i].xflag : iflags_xmap[i].flag;
+		to = from_x ? iflags_xmap[i].flag : iflags_xmap[i].xflag;
+		if (bits & from)
+			out |= to;
+	}
+	return out;
+}
+
+uint32_t iflags_to_xflags(uint32_t flags)
+{
+	return iflags_xlate(flags, false);
 }
 
 uint32_t iflags_from_xflags(uint32_t xflags)
 {
-	uint32_t f = 0;
-	size_t i;
-
-	for (i = 0; i < sizeof(iflags_xmap) / sizeof(iflags_xmap[0]); i++)
-		if (xflags & iflags_xmap[i].xflag)
-			f |= iflags_xmap[i].flag;
-	return f;
+	return iflags_xlate(xflags, true);
 }
 
 int iflags_may_setattr(const struct ext2_inode_large *inode, int to_set)

@@ -33,4 +33,14 @@ int inode_free(struct iomapfs *fsx, ext2_ino_t ino);
  */
 int inode_free_unlinked(struct iomapfs *fsx);
 
+/*
+ * At mount, after the journal's replay and before any request: finish the
+ * inodes on the orphan list (orphan.h) as the kernel's
+ * ext4_orphan_cleanup() does: free those with no link left, cut the others
+ * back to their i_size, and commit.  Prints what it did.  Takes fs_lock
+ * (mount time: nothing else runs).  Returns 0, -EUCLEAN for a corrupt
+ * list, or another -errno.
+ */
+int inode_free_orphans(struct iomapfs *fsx);
+
 #endif /* IOMAPFS_INODE_FREE_H */

@@ -12,6 +12,7 @@
 #include <linux/falloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ext2map.h"
 #include "extent.h"
@@ -19,6 +20,8 @@
 #include "io.h"
 #include "io_falloc.h"
 #include "io_write.h"
+#include "orphan.h"
+#include "split.h"
 #include "killpriv.h"
 
 /* --- fallocate -------------------------------------------------------- */
@@ -72,8 +75,8 @@ static int io_prealloc(struct iomapfs *fsx, struct fs_inode *fi,
 	errcode_t err;
 	int ret, ret2;
 
-	err = extent_alloc(fsx->fs, fi->ino, (struct ext2_inode *)inode, b0,
-			   b1);
+	/* journal: in pieces that each fit a transaction (split.h). */
+	err = split_alloc(fsx, fi->ino, inode, b0, b1);
 	cache_invalidate(fsx->cache, fi->ino, b0 * bs, (b1 - b0 + 1) * bs,
 			 CACHE_R_FALLOCATE);
 	ret = err ? translate_error(fsx, err, fi->ino) : 0;
@@ -132,8 +135,10 @@ static int io_punch(struct iomapfs *fsx, struct fs_inode *fi,
 	if (ret)
 		return ret;
 	if (first < last_excl) {
-		err = extent_punch(fsx->fs, fi->ino, (struct ext2_inode *)inode,
-				   first, last_excl - 1);
+		/* journal: a hole inside the file; each piece leaves a
+		 * consistent file, so no orphan is needed (split.h). */
+		err = split_punch(fsx, fi->ino, inode, first, last_excl - 1,
+				  false);
 		cache_invalidate(fsx->cache, fi->ino, first * fsx->blocksize,
 				 (last_excl - first) * fsx->blocksize,
 				 CACHE_R_PUNCH);
@@ -163,13 +168,12 @@ static int io_zero_range(struct iomapfs *fsx, struct fs_inode *fi,
 	if (ret)
 		return ret;
 	if (first < last_excl)
-		err = extent_punch(fsx->fs, fi->ino, (struct ext2_inode *)inode,
-				   first, last_excl - 1);
+		err = split_punch(fsx, fi->ino, inode, first, last_excl - 1,
+				  false);
 	b0 = off / bs;
 	b1 = (end - 1) / bs;
 	if (!err)
-		err = extent_alloc(fsx->fs, fi->ino, (struct ext2_inode *)inode,
-				   b0, b1);
+		err = split_alloc(fsx, fi->ino, inode, b0, b1);
 	cache_invalidate(fsx->cache, fi->ino, b0 * bs, (b1 - b0 + 1) * bs,
 			 CACHE_R_ZERO);
 	ret = err ? translate_error(fsx, err, fi->ino) : 0;
@@ -260,6 +264,13 @@ void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 		ret = io_zero_range(fsx, fi, &inode, off, len, keep);
 	} else {
 		ret = io_prealloc(fsx, fi, &inode, off, len, keep);
+		/* journal: once more after the freed blocks committed. */
+		if (ret == -ENOSPC && fs_retry_enospc(fsx)) {
+			ret = fs_read_inode(fsx, fi->ino, &inode);
+			if (!ret)
+				ret = io_prealloc(fsx, fi, &inode, off, len,
+						  keep);
+		}
 	}
 out_unlock:
 	fs_unlock(fsx);
@@ -368,15 +379,28 @@ out_unlock:
 /* --- flush and fsync -------------------------------------------------- */
 
 /*
- * Write the timestamps lock-free overwrites of the file left pending and,
- * for fsync (@all), everything libext2fs holds and then the device's
- * cache: the data itself went to the device with pwrite before the write
- * was answered.  Replies.
+ * Write the timestamps lock-free overwrites of the file left pending
+ * (not for fdatasync with the journal: they alone need no commit), and
+ * the size appends left pending (fs_inode_grow(): fdatasync too), and,
+ * for fsync and fdatasync (@sync), make the file durable: the data went to
+ * the device with pwrite before each write was answered, so what remains
+ * is its metadata, then the device's cache.
+ *
+ * Ordering (journal): fs_sync_inode() commits the running transaction
+ * when it changed the inode; the flush before the commit block (R2 in
+ * journal.h) makes every pwrite() before it durable too, data before the
+ * metadata that links it in.  When no commit is needed, the inode's
+ * metadata is durable already (an earlier commit holds it) and only the
+ * data may sit in the device's cache: an fdatasync of the device, after
+ * fs_lock is dropped.  After the journal failed, fsync fails with EIO,
+ * also on a mount that turned read-only: no fsync may look successful
+ * when its commit did not happen.  Replies.
  */
 static void io_sync(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *ffi,
-		    bool all)
+		    bool sync, bool datasync)
 {
 	struct iomapfs *fsx = req_fs(req);
+	bool need_datasync = false;
 	struct fs_inode *fi;
 	bool ref;
 	int ret = 0;
@@ -384,12 +408,17 @@ static void io_sync(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *ffi,
 	fi = io_get(req, ino, ffi, &ref);
 	if (!fi)
 		return;
-	if (!fs_is_ro(fsx)) {
+	if (!fs_is_ro(fsx) || (sync && fsx->journal)) {
 		fs_lock(fsx);
-		ret = fs_inode_sync_times(fsx, fi, NULL);
-		if (!ret && all)
-			ret = fs_flush_all(fsx);
+		if (!fs_is_ro(fsx) &&
+		    (!datasync || !fsx->journal || fs_inode_size_pending(fi)))
+			ret = fs_inode_sync_times(fsx, fi, NULL);
+		if (!ret && sync)
+			ret = fs_sync_inode(fsx, fi->ino, datasync,
+					    &need_datasync);
 		fs_unlock(fsx);
+		if (!ret && need_datasync)
+			ret = fs_dev_flush(fsx); /* none with nobarrier */
 	}
 	io_put(fsx, fi, ref);
 	fuse_reply_err(req, -ret);
@@ -409,14 +438,13 @@ void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *ffi)
 		fuse_reply_err(req, ENOSYS);
 		return;
 	}
-	io_sync(req, ino, ffi, false);
+	io_sync(req, ino, ffi, false, false);
 }
 
 void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	      struct fuse_file_info *ffi)
 {
-	(void)datasync; /* libext2fs flushes all it holds, or nothing */
-	io_sync(req, ino, ffi, true);
+	io_sync(req, ino, ffi, true, datasync);
 }
 
 /* --- truncate --------------------------------------------------------- */
@@ -449,7 +477,12 @@ static int io_truncate_inline(struct iomapfs *fsx, struct fs_inode *fi,
 	return fs_write_inode(fsx, fi->ino, inode);
 }
 
-int io_truncate(struct iomapfs *fsx, struct fs_inode *fi, uint64_t size)
+/*
+ * io_truncate() and io_truncate_tail(): with @tail, the size stays and
+ * only the blocks past it go (an orphan's truncate a crash cut short).
+ */
+static int io_truncate_common(struct iomapfs *fsx, struct fs_inode *fi,
+			      uint64_t size, bool tail)
 {
 	struct ext2_inode_large inode;
 	uint64_t old, bs = fsx->blocksize;
@@ -465,26 +498,40 @@ int io_truncate(struct iomapfs *fsx, struct fs_inode *fi, uint64_t size)
 	if (ret)
 		goto out_unlock;
 	old = EXT2_I_SIZE(&inode);
+	if (tail)
+		size = old;
 	if (size > iomap_ext2_max_bytes(fsx->fs, (struct ext2_inode *)&inode)) {
 		ret = -EFBIG;
 		goto out_unlock;
 	}
 	if (inode.i_flags & EXT4_INLINE_DATA_FL) {
 		ret = io_truncate_inline(fsx, fi, &inode, size);
+		if (!ret)
+			ret = orphan_del(fsx, fi->ino, NULL);
 		goto out_invalidate;
 	}
-	if (size < old) {
+	if (size < old || tail) {
 		/* Zero the tail of the new last block before its blocks past
 		 * go, so a later extension reads zeroes there. */
-		if (size % bs) {
+		if (size % bs && !tail) {
 			ret = io_zero_mapped(fsx, fi, &inode, size,
 					     io_blk_up(fsx, size));
 			if (ret)
 				goto out_unlock;
 		}
-		err = extent_punch(fsx->fs, fi->ino,
-				   (struct ext2_inode *)&inode,
-				   io_blk_up(fsx, size) / bs, ~0ULL);
+		/*
+		 * journal: the new size first.  Should the blocks take more
+		 * than one transaction, split_punch() puts the inode on the
+		 * orphan list with this size in the first, and a crash
+		 * between two pieces leaves the rest to the next mount
+		 * (which cuts an orphan back to its i_size).
+		 */
+		err = ext2fs_inode_size_set(fsx->fs,
+					    (struct ext2_inode *)&inode, size);
+		if (!err)
+			err = split_punch(fsx, fi->ino, &inode,
+					  io_blk_up(fsx, size) / bs, ~0ULL,
+					  true);
 		if (err) {
 			ret = translate_error(fsx, err, fi->ino);
 			goto out_invalidate;
@@ -496,9 +543,13 @@ int io_truncate(struct iomapfs *fsx, struct fs_inode *fi, uint64_t size)
 			goto out_unlock;
 	}
 	err = ext2fs_inode_size_set(fsx->fs, (struct ext2_inode *)&inode, size);
-	if (err)
+	if (err) {
 		ret = translate_error(fsx, err, fi->ino);
-	else
+		goto out_invalidate;
+	}
+	/* journal: off the orphan list with the last change. */
+	ret = orphan_del(fsx, fi->ino, &inode);
+	if (!ret)
 		ret = fs_write_inode(fsx, fi->ino, &inode);
 out_invalidate:
 	/* Before anyone can see the new size or a freed block. */
@@ -514,4 +565,14 @@ out_invalidate:
 out_unlock:
 	fs_unlock(fsx);
 	return ret;
+}
+
+int io_truncate(struct iomapfs *fsx, struct fs_inode *fi, uint64_t size)
+{
+	return io_truncate_common(fsx, fi, size, false);
+}
+
+int io_truncate_tail(struct iomapfs *fsx, struct fs_inode *fi)
+{
+	return io_truncate_common(fsx, fi, 0, true);
 }

@@ -25,4 +25,11 @@ void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
  */
 int io_truncate(struct iomapfs *fsx, struct fs_inode *fi, uint64_t size);
 
+/*
+ * Free the blocks of @fi past its i_size (an orphan whose truncate did not
+ * finish before a crash), then take it off the orphan list.  Locks as
+ * io_truncate().
+ */
+int io_truncate_tail(struct iomapfs *fsx, struct fs_inode *fi);
+
 #endif /* IOMAPFS_IO_FALLOC_H */

@@ -298,15 +298,14 @@ struct io_write_result {
  * prefix it can and reports it in res->written (an error only when nothing
  * could be written).  @inode is the caller's copy of the on-disk inode; it
  * is written back.  Call with io_lock exclusive and fs_lock held.
- */
-/*
- * Allocate, write, convert: the slow path for a block-backed (not inline)
- * inode, in the iomap ioend order.  Writes the first @len bytes of @data
- * (consumed from its start, in order; see io_dev_write_buf()) at @off and
- * raises i_size to cover them; on ENOSPC or EFBIG it writes the longest
- * prefix it can and reports it in res->written (an error only when nothing
- * could be written).  @inode is the caller's copy of the on-disk inode; it
- * is written back.  Call with io_lock exclusive and fs_lock held.
+ *
+ * Ordered data (journal.h): the whole operation runs in one fs_lock
+ * section, so in one transaction, and every commit takes fs_lock: the
+ * data written in step 2 is on its way to the device (pwrite) before any
+ * commit can include the conversion or the size of step 3 and 4, and the
+ * flush before the commit block (R2) makes it durable first.  Step 1's
+ * unwritten extents may commit with it too: they read as zeroes.
+ * Block-mapped files link their new blocks only in step 3, after the data.
  */
 static int io_write_blocks(struct iomapfs *fsx, struct fs_inode *fi,
 			   struct ext2_inode_large *inode,
@@ -821,6 +820,13 @@ void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 	}
 	fs_lock(fsx);
 	n = io_write_locked(fsx, fi, bufv, len, (uint64_t)off);
+	/* journal: blocks freed by the running transaction wait for its
+	 * commit (R4 in journal.h); once it committed they may be taken.
+	 * Not when the data was consumed already (a pipe cannot be read
+	 * twice). */
+	if (n == -ENOSPC && bufv->idx == 0 && bufv->off == 0 &&
+	    fs_retry_enospc(fsx))
+		n = io_write_locked(fsx, fi, bufv, len, (uint64_t)off);
 	fs_unlock(fsx);
 	io_unlock(fi);
 	if (n < 0) {

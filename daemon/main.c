@@ -33,8 +33,10 @@
 #include "discard.h"
 #include "fs.h"
 #include "inode_free.h"
+#include "journal.h"
 #include "mntopts.h"
 #include "ops.h"
+#include "orphan.h"
 #include "remount.h"
 #include "replay.h"
 #include "size.h"
@@ -80,6 +82,10 @@ enum {
 	KEY_CTL_GROUP,
 	KEY_THREADS,
 	KEY_ERRORS,
+	KEY_COMMIT,
+	KEY_JOURNAL,
+	KEY_JOURNAL_TXN_MAX,
+	KEY_JOURNAL_CP_MAX,
 	KEY_REMOUNT,
 };
 
@@ -119,6 +125,10 @@ static const struct fuse_opt iomapfs_optspec[] = {
 	FUSE_OPT_KEY("ctl_group=", KEY_CTL_GROUP),
 	FUSE_OPT_KEY("threads=", KEY_THREADS),
 	FUSE_OPT_KEY("errors=", KEY_ERRORS),
+	FUSE_OPT_KEY("commit=", KEY_COMMIT),
+	FUSE_OPT_KEY("journal=", KEY_JOURNAL),
+	FUSE_OPT_KEY("journal_txn_max=", KEY_JOURNAL_TXN_MAX),
+	FUSE_OPT_KEY("journal_cp_max=", KEY_JOURNAL_CP_MAX),
 	FUSE_OPT_KEY("remount", KEY_REMOUNT),
 	FUSE_OPT_END};
 
@@ -184,12 +194,26 @@ static void help(void)
 	       "                           on corruption: go on, turn "
 	       "read-only, or stop\n"
 	       "                           (default: continue)\n"
+	       "    -o commit=N            commit the journal at most N "
+	       "seconds after a change,\n"
+	       "                           1-%u (default: %u)\n"
+	       "    -o journal_txn_max=SIZE  bound of one transaction "
+	       "(default: %lluM, at most\n"
+	       "                           a quarter of the log)\n"
+	       "    -o journal_cp_max=SIZE memory for committed blocks not "
+	       "yet written home\n"
+	       "                           (default: %lluM)\n"
+	       "    -o journal=off         write metadata in place, not "
+	       "through the journal:\n"
+	       "                           UNSAFE, a crash may need e2fsck "
+	       "(for comparisons)\n"
 	       "\n",
 	       CACHE_DEFAULT_MAX_BYTES >> 20,
 	       CACHE_DEFAULT_INODE_MAX_BYTES >> 20,
 	       DIX_DEFAULT_MAX_BYTES >> 20, REPLAY_DEFAULT_MAX_BYTES >> 20,
-	       IOMAPFS_MAX_THREADS,
-	       IOMAPFS_DEFAULT_THREADS);
+	       IOMAPFS_MAX_THREADS, IOMAPFS_DEFAULT_THREADS,
+	       JOURNAL_MAX_COMMIT_SEC, JOURNAL_DEFAULT_COMMIT_SEC,
+	       JOURNAL_DEFAULT_TXN_MAX >> 20, JOURNAL_DEFAULT_CP_MAX >> 20);
 	mntopt_help(stdout);
 	printf("\nFUSE options:\n");
 	fflush(stdout);
@@ -372,6 +396,43 @@ static int opt_proc(void *data, const char *arg, int key,
 			return 0;
 		}
 		o->threads = (unsigned int)n;
+		return 0;
+	case KEY_COMMIT:
+		errno = 0;
+		n = strtoul(val, &end, 10);
+		if (errno || end == val || *end || *val == '-' ||
+		    n > JOURNAL_MAX_COMMIT_SEC) {
+			fprintf(stderr,
+				"iomapfs: bad value in '%s': want a number of "
+				"seconds from 0 (the default, %u) to %u\n",
+				arg, JOURNAL_DEFAULT_COMMIT_SEC,
+				JOURNAL_MAX_COMMIT_SEC);
+			cl->bad = true;
+			return 0;
+		}
+		o->commit_sec = (unsigned int)n;
+		return 0;
+	case KEY_JOURNAL:
+		if (!strcmp(val, "off")) {
+			o->journal_off = true;
+		} else if (!strcmp(val, "on")) {
+			o->journal_off = false;
+		} else {
+			fprintf(stderr,
+				"iomapfs: bad value in '%s': want on or off\n",
+				arg);
+			cl->bad = true;
+		}
+		return 0;
+	case KEY_JOURNAL_TXN_MAX:
+		if (opt_size(arg, val, JOURNAL_MIN_TXN_MAX, "8M",
+			     &o->journal_txn_max))
+			cl->bad = true;
+		return 0;
+	case KEY_JOURNAL_CP_MAX:
+		if (opt_size(arg, val, JOURNAL_MIN_CP_MAX, "64M",
+			     &o->journal_cp_max))
+			cl->bad = true;
 		return 0;
 	case KEY_ERRORS:
 		if (!strcmp(val, "continue")) {
@@ -816,6 +877,12 @@ static int run_session(struct iomapfs *fsx)
 	 * process that stays. */
 	if (ctl_run(ctl))
 		goto out_unmount;
+	rc = fs_run(fsx);
+	if (rc) {
+		fprintf(stderr, "iomapfs: cannot start the journal's thread: "
+			"%s\n", strerror(-rc));
+		goto out_unmount;
+	}
 	mntopt_mount_flags(fsx);
 	cfg = fuse_loop_cfg_create();
 	if (!cfg) {
@@ -883,6 +950,9 @@ int main(int argc, char *argv[])
 	fsx->opts.replay_max = REPLAY_DEFAULT_MAX_BYTES;
 	fsx->opts.threads = IOMAPFS_DEFAULT_THREADS;
 	fsx->opts.errors = FS_ERRORS_CONTINUE;
+	fsx->opts.commit_sec = JOURNAL_DEFAULT_COMMIT_SEC;
+	fsx->opts.journal_txn_max = JOURNAL_DEFAULT_TXN_MAX;
+	fsx->opts.journal_cp_max = JOURNAL_DEFAULT_CP_MAX;
 	cl.opts = &fsx->opts;
 
 	if (fuse_opt_parse(&args, &cl, iomapfs_optspec, opt_proc)) {
@@ -993,6 +1063,15 @@ int main(int argc, char *argv[])
 		goto out_cache;
 	}
 
+	/* After the journal's replay, before any request (needs the cache). */
+	rc = inode_free_orphans(fsx);
+	if (rc) {
+		fprintf(stderr, "iomapfs: %s: cannot process the orphan list: "
+			"%s\n", fsx->source, strerror(-rc));
+		ret = rc == -EUCLEAN ? IOMAPFS_EXIT_FSCK : IOMAPFS_EXIT_FAIL;
+		goto out_cache;
+	}
+
 	ret = run_session(fsx);
 
 	/* Calls op_destroy when the kernel did not (fuse mounts). */
@@ -1001,6 +1080,7 @@ int main(int argc, char *argv[])
 	/* The session is over: no thread uses the filesystem any more. */
 	rc = inode_free_unlinked(fsx); /* deleted while open */
 	rc2 = fs_close(fsx);
+	orphan_forget_all(fsx);
 	if (!rc)
 		rc = rc2;
 	if (rc) {

@@ -75,6 +75,16 @@ struct mntopt {
 #define NO_ALLOCATOR	  "tunes the kernel's block allocator"
 #define NO_JOURNAL_THREAD "tunes the kernel's journal thread"
 #define NO_PAGE_CACHE	  "tunes the kernel's page cache and delayed allocation"
+#define NO_ITABLE_THREAD  "tunes the kernel's lazy inode table thread"
+#define NO_MBCACHE \
+	"is what iomapfs does: it never shares extended attribute blocks"
+#define NO_QUOTA_TOOLS \
+	"is only read by the quota tools, as ext4's admin guide says"
+#define NO_WARN		    "makes the kernel log a warning"
+#define REFUSED_ENCRYPTION  "iomapfs does not support encrypted files"
+#define REFUSED_EXT_JOURNAL "iomapfs has no external journals"
+#define REFUSED_QUOTA_FILES "iomapfs keeps no quota files"
+#define REFUSED_RESERVED    "iomapfs does not keep the reserved blocks from anyone"
 
 static const struct mntopt mntopts[] = {
 	/* the access time (mount(8)'s options, which ext4 obeys) */
@@ -116,10 +126,8 @@ static const struct mntopt mntopts[] = {
 	{"abort", MO_NO_EFFECT,
 	 "takes effect only on a remount in ext4; use the shutdown ioctl "
 	 "(xfs_io -x -c shutdown) to stop a mounted filesystem"},
-	{"nombcache", MO_NO_EFFECT,
-	 "is what iomapfs does: it never shares extended attribute blocks"},
-	{"no_mbcache", MO_NO_EFFECT,
-	 "is what iomapfs does: it never shares extended attribute blocks"},
+	{"nombcache", MO_NO_EFFECT, NO_MBCACHE},
+	{"no_mbcache", MO_NO_EFFECT, NO_MBCACHE},
 	{"noiversion", MO_NO_EFFECT,
 	 "is what iomapfs does: it does not count inode versions"},
 	{"dax=", MO_DAX, NULL},
@@ -139,27 +147,20 @@ static const struct mntopt mntopts[] = {
 	{"block_validity", MO_NO_EFFECT, NO_ALLOCATOR},
 	{"noblock_validity", MO_NO_EFFECT, NO_ALLOCATOR},
 	{"inode_readahead_blks=", MO_READAHEAD_BLKS, NO_PAGE_CACHE},
-	{"init_itable", MO_NO_EFFECT,
-	 "tunes the kernel's lazy inode table thread"},
-	{"init_itable=", MO_NO_EFFECT_U32,
-	 "tunes the kernel's lazy inode table thread"},
-	{"noinit_itable", MO_NO_EFFECT,
-	 "tunes the kernel's lazy inode table thread"},
+	{"init_itable", MO_NO_EFFECT, NO_ITABLE_THREAD},
+	{"init_itable=", MO_NO_EFFECT_U32, NO_ITABLE_THREAD},
+	{"noinit_itable", MO_NO_EFFECT, NO_ITABLE_THREAD},
 	{"max_batch_time=", MO_NO_EFFECT_U32, NO_JOURNAL_THREAD},
 	{"min_batch_time=", MO_NO_EFFECT_U32, NO_JOURNAL_THREAD},
 	{"journal_ioprio=", MO_JOURNAL_IOPRIO, NO_JOURNAL_THREAD},
-	{"warn_on_error", MO_NO_EFFECT, "makes the kernel log a warning"},
-	{"nowarn_on_error", MO_NO_EFFECT, "makes the kernel log a warning"},
+	{"warn_on_error", MO_NO_EFFECT, NO_WARN},
+	{"nowarn_on_error", MO_NO_EFFECT, NO_WARN},
 	{"inlinecrypt", MO_NO_EFFECT,
 	 "concerns encrypted files only, which iomapfs cannot read"},
-	{"quota", MO_NO_EFFECT,
-	 "is only read by the quota tools, as ext4's admin guide says"},
-	{"noquota", MO_NO_EFFECT,
-	 "is only read by the quota tools, as ext4's admin guide says"},
-	{"usrquota", MO_NO_EFFECT,
-	 "is only read by the quota tools, as ext4's admin guide says"},
-	{"grpquota", MO_NO_EFFECT,
-	 "is only read by the quota tools, as ext4's admin guide says"},
+	{"quota", MO_NO_EFFECT, NO_QUOTA_TOOLS},
+	{"noquota", MO_NO_EFFECT, NO_QUOTA_TOOLS},
+	{"usrquota", MO_NO_EFFECT, NO_QUOTA_TOOLS},
+	{"grpquota", MO_NO_EFFECT, NO_QUOTA_TOOLS},
 	/* removed from ext4, which ignores them */
 	{"oldalloc", MO_REMOVED, NULL},
 	{"orlov", MO_REMOVED, NULL},
@@ -179,22 +180,18 @@ static const struct mntopt mntopts[] = {
 	{"journal_async_commit", MO_REFUSED,
 	 "iomapfs's journal writes a commit block only after its log blocks "
 	 "are durable"},
-	{"journal_dev=", MO_REFUSED, "iomapfs has no external journals"},
-	{"journal_path=", MO_REFUSED, "iomapfs has no external journals"},
-	{"resuid=", MO_REFUSED,
-	 "iomapfs does not keep the reserved blocks from anyone"},
-	{"resgid=", MO_REFUSED,
-	 "iomapfs does not keep the reserved blocks from anyone"},
+	{"journal_dev=", MO_REFUSED, REFUSED_EXT_JOURNAL},
+	{"journal_path=", MO_REFUSED, REFUSED_EXT_JOURNAL},
+	{"resuid=", MO_REFUSED, REFUSED_RESERVED},
+	{"resgid=", MO_REFUSED, REFUSED_RESERVED},
 	{"max_dir_size_kb=", MO_REFUSED,
 	 "iomapfs does not limit the size of directories"},
 	{"prjquota", MO_REFUSED, "iomapfs does not enforce quotas"},
-	{"usrjquota=", MO_REFUSED, "iomapfs keeps no quota files"},
-	{"grpjquota=", MO_REFUSED, "iomapfs keeps no quota files"},
-	{"jqfmt=", MO_REFUSED, "iomapfs keeps no quota files"},
-	{"test_dummy_encryption", MO_REFUSED,
-	 "iomapfs does not support encrypted files"},
-	{"test_dummy_encryption=", MO_REFUSED,
-	 "iomapfs does not support encrypted files"},
+	{"usrjquota=", MO_REFUSED, REFUSED_QUOTA_FILES},
+	{"grpjquota=", MO_REFUSED, REFUSED_QUOTA_FILES},
+	{"jqfmt=", MO_REFUSED, REFUSED_QUOTA_FILES},
+	{"test_dummy_encryption", MO_REFUSED, REFUSED_ENCRYPTION},
+	{"test_dummy_encryption=", MO_REFUSED, REFUSED_ENCRYPTION},
 	{"debug_want_extra_isize=", MO_REFUSED,
 	 "iomapfs sizes new inodes' extra fields itself"},
 	{"iversion", MO_REFUSED, "iomapfs does not count inode versions"},

@@ -44,84 +44,92 @@
 		op_##name args;                     \
 	}
 
-OPS_GUARD(lookup, (fuse_req_t req, fuse_ino_t p, const char *n), (req, p, n))
-OPS_GUARD(getattr, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *f),
-	  (req, i, f))
+/*
+ * The signatures several operations share.  (clang-format reads the
+ * pointer in a parameter list inside a macro as a product.)
+ */
+/* clang-format off */
+#define OPS_GUARD_NAME(name)                                             \
+	OPS_GUARD(name, (fuse_req_t req, fuse_ino_t ino, const char *n), \
+		  (req, ino, n))
+#define OPS_GUARD_FFI(name)                                                \
+	OPS_GUARD(name,                                                    \
+		  (fuse_req_t req, fuse_ino_t ino,                         \
+		   struct fuse_file_info *ffi),                            \
+		  (req, ino, ffi))
+#define OPS_GUARD_READ(name)                                               \
+	OPS_GUARD(name,                                                    \
+		  (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, \
+		   struct fuse_file_info *ffi),                            \
+		  (req, ino, size, off, ffi))
+#define OPS_GUARD_FSYNC(name)                                              \
+	OPS_GUARD(name,                                                    \
+		  (fuse_req_t req, fuse_ino_t ino, int datasync,           \
+		   struct fuse_file_info *ffi),                            \
+		  (req, ino, datasync, ffi))
+/* clang-format on */
+
+OPS_GUARD_NAME(lookup)
+OPS_GUARD_FFI(getattr)
 OPS_GUARD(setattr,
-	  (fuse_req_t req, fuse_ino_t i, struct stat *a, int s,
-	   struct fuse_file_info *f),
-	  (req, i, a, s, f))
-OPS_GUARD(readlink, (fuse_req_t req, fuse_ino_t i), (req, i))
+	  (fuse_req_t req, fuse_ino_t ino, struct stat *a, int s,
+	   struct fuse_file_info *ffi),
+	  (req, ino, a, s, ffi))
+OPS_GUARD(readlink, (fuse_req_t req, fuse_ino_t ino), (req, ino))
 OPS_GUARD(mknod,
 	  (fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, dev_t r),
 	  (req, p, n, m, r))
 OPS_GUARD(mkdir, (fuse_req_t req, fuse_ino_t p, const char *n, mode_t m),
 	  (req, p, n, m))
-OPS_GUARD(unlink, (fuse_req_t req, fuse_ino_t p, const char *n), (req, p, n))
-OPS_GUARD(rmdir, (fuse_req_t req, fuse_ino_t p, const char *n), (req, p, n))
+OPS_GUARD_NAME(unlink)
+OPS_GUARD_NAME(rmdir)
 OPS_GUARD(symlink, (fuse_req_t req, const char *l, fuse_ino_t p, const char *n),
 	  (req, l, p, n))
 OPS_GUARD(rename,
 	  (fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np,
 	   const char *nn, unsigned int f),
 	  (req, p, n, np, nn, f))
-OPS_GUARD(link, (fuse_req_t req, fuse_ino_t i, fuse_ino_t np, const char *nn),
-	  (req, i, np, nn))
-OPS_GUARD(open, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *f),
-	  (req, i, f))
+OPS_GUARD(link, (fuse_req_t req, fuse_ino_t ino, fuse_ino_t np, const char *nn),
+	  (req, ino, np, nn))
+OPS_GUARD_FFI(open)
 OPS_GUARD(create,
 	  (fuse_req_t req, fuse_ino_t p, const char *n, mode_t m,
-	   struct fuse_file_info *f),
-	  (req, p, n, m, f))
-OPS_GUARD(read,
-	  (fuse_req_t req, fuse_ino_t i, size_t s, off_t o,
-	   struct fuse_file_info *f),
-	  (req, i, s, o, f))
+	   struct fuse_file_info *ffi),
+	  (req, p, n, m, ffi))
+OPS_GUARD_READ(read)
 OPS_GUARD(write_buf,
-	  (fuse_req_t req, fuse_ino_t i, struct fuse_bufvec *b, off_t o,
-	   struct fuse_file_info *f),
-	  (req, i, b, o, f))
-OPS_GUARD(flush, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *f),
-	  (req, i, f))
-OPS_GUARD(fsync,
-	  (fuse_req_t req, fuse_ino_t i, int d, struct fuse_file_info *f),
-	  (req, i, d, f))
+	  (fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *b, off_t off,
+	   struct fuse_file_info *ffi),
+	  (req, ino, b, off, ffi))
+OPS_GUARD_FFI(flush)
+OPS_GUARD_FSYNC(fsync)
 OPS_GUARD(fallocate,
-	  (fuse_req_t req, fuse_ino_t i, int m, off_t o, off_t l,
-	   struct fuse_file_info *f),
-	  (req, i, m, o, l, f))
+	  (fuse_req_t req, fuse_ino_t ino, int m, off_t off, off_t len,
+	   struct fuse_file_info *ffi),
+	  (req, ino, m, off, len, ffi))
 OPS_GUARD(lseek,
-	  (fuse_req_t req, fuse_ino_t i, off_t o, int w,
-	   struct fuse_file_info *f),
-	  (req, i, o, w, f))
-OPS_GUARD(readdir,
-	  (fuse_req_t req, fuse_ino_t i, size_t s, off_t o,
-	   struct fuse_file_info *f),
-	  (req, i, s, o, f))
-OPS_GUARD(readdirplus,
-	  (fuse_req_t req, fuse_ino_t i, size_t s, off_t o,
-	   struct fuse_file_info *f),
-	  (req, i, s, o, f))
-OPS_GUARD(fsyncdir,
-	  (fuse_req_t req, fuse_ino_t i, int d, struct fuse_file_info *f),
-	  (req, i, d, f))
-OPS_GUARD(statfs, (fuse_req_t req, fuse_ino_t i), (req, i))
-OPS_GUARD(access, (fuse_req_t req, fuse_ino_t i, int m), (req, i, m))
+	  (fuse_req_t req, fuse_ino_t ino, off_t off, int w,
+	   struct fuse_file_info *ffi),
+	  (req, ino, off, w, ffi))
+OPS_GUARD_READ(readdir)
+OPS_GUARD_READ(readdirplus)
+OPS_GUARD_FSYNC(fsyncdir)
+OPS_GUARD(statfs, (fuse_req_t req, fuse_ino_t ino), (req, ino))
+OPS_GUARD(access, (fuse_req_t req, fuse_ino_t ino, int m), (req, ino, m))
 OPS_GUARD(setxattr,
-	  (fuse_req_t req, fuse_ino_t i, const char *n, const char *v, size_t s,
-	   int f),
-	  (req, i, n, v, s, f))
-OPS_GUARD(getxattr, (fuse_req_t req, fuse_ino_t i, const char *n, size_t s),
-	  (req, i, n, s))
-OPS_GUARD(listxattr, (fuse_req_t req, fuse_ino_t i, size_t s), (req, i, s))
-OPS_GUARD(removexattr, (fuse_req_t req, fuse_ino_t i, const char *n),
-	  (req, i, n))
-OPS_GUARD(bmap, (fuse_req_t req, fuse_ino_t i, size_t b, uint64_t x),
-	  (req, i, b, x))
+	  (fuse_req_t req, fuse_ino_t ino, const char *n, const char *v,
+	   size_t s, int f),
+	  (req, ino, n, v, s, f))
+OPS_GUARD(getxattr, (fuse_req_t req, fuse_ino_t ino, const char *n, size_t s),
+	  (req, ino, n, s))
+OPS_GUARD(listxattr, (fuse_req_t req, fuse_ino_t ino, size_t s), (req, ino, s))
+OPS_GUARD_NAME(removexattr)
+OPS_GUARD(bmap, (fuse_req_t req, fuse_ino_t ino, size_t b, uint64_t x),
+	  (req, ino, b, x))
 #ifdef HAVE_STRUCT_FUSE_LOWLEVEL_OPS_TMPFILE
 OPS_GUARD(tmpfile,
-	  (fuse_req_t req, fuse_ino_t p, mode_t m, struct fuse_file_info *f),
-	  (req, p, m, f))
+	  (fuse_req_t req, fuse_ino_t p, mode_t m, struct fuse_file_info *ffi),
+	  (req, p, m, ffi))
 #endif
 
 const struct fuse_lowlevel_ops iomapfs_ops = {

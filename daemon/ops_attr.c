@@ -53,15 +53,23 @@ void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *ffi)
 /*
  * setattr(size): the data path truncates under the inode's I/O lock.  The
  * inode's flags (@to_set: iflags_may_setattr()) are judged under that
- * lock too, which SETFLAGS takes to change them.
+ * lock too, which SETFLAGS takes to change them.  A negative @size is
+ * -EINVAL.  Returns with *out referenced and its io_lock held exclusive,
+ * and a journal handle open (the caller drops all three after the
+ * attribute change that follows: setattr_done()), or an error and *out
+ * NULL when the truncate did not start.
  */
 static int setattr_size(struct iomapfs *fsx, ext2_ino_t ino,
-			struct fuse_file_info *ffi, uint64_t size, int to_set)
+			struct fuse_file_info *ffi, off_t size, int to_set,
+			struct fs_inode **out)
 {
 	struct ext2_inode_large inode;
 	struct fs_inode *fi;
 	int ret;
 
+	*out = NULL;
+	if (size < 0)
+		return -EINVAL;
 	if (ffi && ffi->fh) {
 		fi = (struct fs_inode *)(uintptr_t)ffi->fh;
 		pthread_mutex_lock(&fsx->itab_lock);
@@ -78,11 +86,31 @@ static int setattr_size(struct iomapfs *fsx, ext2_ino_t ino,
 	if (!ret)
 		ret = iflags_may_setattr(&inode, to_set);
 	fs_unlock(fsx);
-	if (!ret)
-		ret = io_truncate(fsx, fi, size);
+	if (ret) {
+		pthread_rwlock_unlock(&fi->io_lock);
+		fs_inode_put(fsx, fi);
+		return ret;
+	}
+	*out = fi;
+	/*
+	 * journal: the truncate and the attribute change after it are one
+	 * operation in two fs_lock sections: one handle over both (taken
+	 * after io_lock, the lock order), so that no commit falls between.
+	 * A truncate too large for one transaction still commits between
+	 * its pieces (journal_split()), each a consistent state.
+	 */
+	fs_txn_start(fsx);
+	return io_truncate(fsx, fi, (uint64_t)size);
+}
+
+/* The end of what setattr_size() began: the handle, io_lock, the ref. */
+static void setattr_done(struct iomapfs *fsx, struct fs_inode *fi)
+{
+	if (!fi)
+		return;
+	fs_txn_stop(fsx);
 	pthread_rwlock_unlock(&fi->io_lock);
 	fs_inode_put(fsx, fi);
-	return ret;
 }
 
 /* The attributes a SETATTR names; one that names none is the kernel's
@@ -159,42 +187,48 @@ static int setattr_flag_times(const struct iomapfs *fsx,
 	return to_set;
 }
 
-void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
-		int to_set, struct fuse_file_info *ffi)
+/*
+ * Write @inode, which a SETATTR of @to_set made of @old (fs_lock held).
+ * With the write-back cache the kernel sends its times at every
+ * write-back, close after a change and fsync, and before each other
+ * SETATTR (a tree copy: three per file): one that changes nothing writes
+ * nothing, and one of times alone is written as such, so that fdatasync
+ * does not commit for it (journal), as ext4's does not for timestamps.
+ */
+static int setattr_write(struct iomapfs *fsx, ext2_ino_t ino,
+			 const struct ext2_inode_large *old,
+			 struct ext2_inode_large *inode, int to_set)
 {
-	struct iomapfs *fsx = req_fs(req);
-	ext2_ino_t ino = fs_ino(nodeid);
-	struct ext2_inode_large inode;
+	if (!memcmp(old, inode, sizeof(*inode)))
+		return 0;
+	if (!(to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID |
+			FUSE_SET_ATTR_GID | FUSE_SET_ATTR_SIZE)) &&
+	    old->i_mode == inode->i_mode)
+		return fs_write_inode_times(fsx, ino, inode);
+	return fs_write_inode(fsx, ino, inode);
+}
+
+/*
+ * Everything setattr changes but the size, under fs_lock; the new
+ * attributes go to @st.
+ */
+static int setattr_inode(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t ino,
+			 const struct stat *attr, int to_set, struct stat *st)
+{
+	struct ext2_inode_large inode, old;
 	struct timespec now;
-	struct stat st;
 	bool mode_changed = false;
 	mode_t mode;
 	int ret;
 
-	if (fs_is_ro(fsx)) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
-	if (to_set & FUSE_SET_ATTR_SIZE) {
-		if (attr->st_size < 0) {
-			fuse_reply_err(req, EINVAL);
-			return;
-		}
-		ret = setattr_size(fsx, ino, ffi, (uint64_t)attr->st_size,
-				   to_set);
-		if (ret) {
-			fuse_reply_err(req, -ret);
-			return;
-		}
-	}
-
 	fs_lock(fsx);
 	ret = fs_load_inode(fsx, ino, &inode);
 	if (!ret)
-		ret = iflags_may_setattr(&inode,
-					 setattr_flag_times(fsx, &inode, to_set));
+		ret = iflags_may_setattr(
+			&inode, setattr_flag_times(fsx, &inode, to_set));
 	if (ret)
 		goto out_unlock;
+	old = inode;
 	fs_now(&now);
 	mode = setattr_mode(fsx, req, &inode, attr, to_set);
 	if (to_set & FUSE_SET_ATTR_MODE)
@@ -219,7 +253,7 @@ void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
 	else
 		fs_set_time(&inode, FS_CTIME, &now);
 	setattr_drop_times(fsx, ino, to_set);
-	ret = fs_write_inode(fsx, ino, &inode);
+	ret = setattr_write(fsx, ino, &old, &inode, to_set);
 	if (ret)
 		goto out_unlock;
 	killpriv_note(fsx, ino, inode.i_mode);
@@ -231,9 +265,27 @@ void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
 		if (ret)
 			goto out_unlock;
 	}
-	fs_fill_stat(fsx, ino, &inode, &st);
+	fs_fill_stat(fsx, ino, &inode, st);
 out_unlock:
 	fs_unlock(fsx);
+	return ret;
+}
+
+void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat *attr,
+		int to_set, struct fuse_file_info *ffi)
+{
+	struct iomapfs *fsx = req_fs(req);
+	ext2_ino_t ino = fs_ino(nodeid);
+	struct fs_inode *tfi = NULL;
+	struct stat st;
+	int ret;
+
+	ret = fs_is_ro(fsx) ? -EROFS : 0;
+	if (!ret && (to_set & FUSE_SET_ATTR_SIZE))
+		ret = setattr_size(fsx, ino, ffi, attr->st_size, to_set, &tfi);
+	if (!ret)
+		ret = setattr_inode(fsx, req, ino, attr, to_set, &st);
+	setattr_done(fsx, tfi);
 	if (ret)
 		fuse_reply_err(req, -ret);
 	else

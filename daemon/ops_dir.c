@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "atime.h"
 #include "inode.h"
@@ -301,10 +302,15 @@ void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 		 struct fuse_file_info *ffi)
 {
 	struct iomapfs *fsx = req_fs(req);
-	int ret;
+	bool need_datasync = false;
+	int ret = 0;
 
 	fs_lock(fsx);
-	ret = fs_flush_all(fsx);
+	if (!fs_is_ro(fsx) || fsx->journal)
+		ret = fs_sync_inode(fsx, fs_ino(ino), datasync,
+				    &need_datasync);
 	fs_unlock(fsx);
+	if (!ret && need_datasync)
+		ret = fs_dev_flush(fsx); /* none with nobarrier */
 	fuse_reply_err(req, -ret);
 }

@@ -122,32 +122,35 @@ static int caller_read(fuse_req_t req, const void *addr, void *buf, size_t len)
 	return 0;
 }
 
-static void ioctl_getflags(const struct ioctl_call *c)
+/* Answer one 32-bit field of the inode, which @get reads out of it. */
+static void ioctl_get_u32(const struct ioctl_call *c,
+			  uint32_t (*get)(const struct ext2_inode_large *inode))
 {
 	struct ext2_inode_large inode;
-	uint32_t flags = 0;
+	uint32_t v = 0;
 	int ret;
 
 	fs_lock(c->fsx);
 	ret = fs_read_inode(c->fsx, c->ino, &inode);
 	fs_unlock(c->fsx);
 	if (!ret)
-		flags = iflags_visible(&inode);
-	ioctl_reply(c->req, ret, &flags, sizeof(flags));
+		v = get(&inode);
+	ioctl_reply(c->req, ret, &v, sizeof(v));
+}
+
+static uint32_t inode_generation(const struct ext2_inode_large *inode)
+{
+	return inode->i_generation;
+}
+
+static void ioctl_getflags(const struct ioctl_call *c)
+{
+	ioctl_get_u32(c, iflags_visible);
 }
 
 static void ioctl_getversion(const struct ioctl_call *c)
 {
-	struct ext2_inode_large inode;
-	uint32_t gen = 0;
-	int ret;
-
-	fs_lock(c->fsx);
-	ret = fs_read_inode(c->fsx, c->ino, &inode);
-	fs_unlock(c->fsx);
-	if (!ret)
-		gen = inode.i_generation;
-	ioctl_reply(c->req, ret, &gen, sizeof(gen));
+	ioctl_get_u32(c, inode_generation);
 }
 
 static void ioctl_fsgetxattr(const struct ioctl_call *c)
@@ -287,12 +290,6 @@ static void ioctl_fssetxattr(const struct ioctl_call *c)
 #define IOCTL_SHUTDOWN_NOLOGFLUSH 2u /* stop at once */
 
 /*
- * FS_IOC_SHUTDOWN, as ext4: only CAP_SYS_ADMIN; the default mode flushes
- * everything first; LOGFLUSH commits the journal, which for iomapfs (its
- * metadata written in place) is the same flush; NOLOGFLUSH stops at
- * once.  A second shutdown succeeds and does nothing.
- */
-/*
  * With the write-back cache a write(2) goes to the kernel's pages, and
  * reaches us only at write-back: the kernel asks for the file's size
  * first when its attributes are stale, and that GETATTR, like every
@@ -316,6 +313,12 @@ static void shutdown_stale_attrs(struct iomapfs *fsx)
 	free(arr);
 }
 
+/*
+ * FS_IOC_SHUTDOWN, as ext4: only CAP_SYS_ADMIN; the default mode flushes
+ * everything first; LOGFLUSH commits the journal, which for iomapfs (its
+ * metadata written in place) is the same flush; NOLOGFLUSH stops at
+ * once.  A second shutdown succeeds and does nothing.
+ */
 static void ioctl_shutdown(const struct ioctl_call *c)
 {
 	uint32_t how;
@@ -371,28 +374,18 @@ struct ioctl_op {
 	void (*fn)(const struct ioctl_call *c);
 };
 
+/* An FS_IOC_ command and its name for debug output, spelled once. */
+#define IOCTL_FS(nm) .cmd = FS_IOC_##nm, .name = #nm
+
 static const struct ioctl_op ioctl_ops[] = {
-	{.cmd = FS_IOC_GETFLAGS,
-	 .name = "GETFLAGS",
-	 .out = sizeof(uint32_t),
-	 .fn = ioctl_getflags},
-	{.cmd = FS_IOC_SETFLAGS,
-	 .name = "SETFLAGS",
-	 .in = sizeof(uint32_t),
-	 .fn = ioctl_setflags},
-	{.cmd = FS_IOC_GETVERSION,
-	 .name = "GETVERSION",
-	 .out = sizeof(uint32_t),
-	 .fn = ioctl_getversion},
-	{.cmd = FS_IOC_FSGETXATTR,
-	 .name = "FSGETXATTR",
-	 .out = sizeof(struct fsxattr),
+	{IOCTL_FS(GETFLAGS), .out = sizeof(uint32_t), .fn = ioctl_getflags},
+	{IOCTL_FS(SETFLAGS), .in = sizeof(uint32_t), .fn = ioctl_setflags},
+	{IOCTL_FS(GETVERSION), .out = sizeof(uint32_t), .fn = ioctl_getversion},
+	{IOCTL_FS(FSGETXATTR), .out = sizeof(struct fsxattr),
 	 .fn = ioctl_fsgetxattr},
-	{.cmd = FS_IOC_FSSETXATTR,
-	 .name = "FSSETXATTR",
-	 .in = sizeof(struct fsxattr),
+	{IOCTL_FS(FSSETXATTR), .in = sizeof(struct fsxattr),
 	 .fn = ioctl_fssetxattr},
-	{.cmd = FS_IOC_SHUTDOWN, .name = "SHUTDOWN", .fn = ioctl_shutdown},
+	{IOCTL_FS(SHUTDOWN), .fn = ioctl_shutdown},
 	{.cmd = FITRIM,
 	 .name = "FITRIM",
 	 .in = sizeof(struct fstrim_range),

@@ -65,13 +65,10 @@ static void change_and_reply(fuse_req_t req, fuse_ino_t nodeid,
 	struct ext2_inode_large inode;
 	int ret;
 
-	ret = may_change(fsx, name);
-	if (ret) {
-		fuse_reply_err(req, -ret);
-		return;
-	}
 	fs_lock(fsx);
-	ret = fs_read_inode(fsx, ino, &inode);
+	ret = may_change(fsx, name);
+	if (!ret)
+		ret = fs_read_inode(fsx, ino, &inode);
 	if (!ret)
 		ret = iflags_may_change_xattr(&inode);
 	if (!ret)

@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -357,6 +358,23 @@ static void replay_warn_fc(const char *src, const struct jbd2_log_result *res,
 }
 
 /*
+ * -o norecovery leaves a journal that needs recovery alone: say what is
+ * left out (@fmt), and that the mount may show stale data.
+ */
+static void __attribute__((format(printf, 2, 3)))
+replay_skip(struct iomapfs *fsx, const char *fmt, ...)
+{
+	va_list ap;
+
+	fsx->replay->mode = REPLAY_SKIPPED;
+	fprintf(stderr, "iomapfs: %s: -o norecovery: ", fsx->source);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(": what this mount shows may be stale\n", stderr);
+}
+
+/*
  * The journal wants replaying: run the reader once without writing, to
  * refuse what must be refused before anything is written, then replay.
  */
@@ -374,13 +392,11 @@ static int replay_needed(struct iomapfs *fsx, ext2_filsys tfs,
 		return ret;
 	rp->res_valid = true;
 	if (fsx->opts.norecovery) {
-		rp->mode = REPLAY_SKIPPED;
-		fprintf(stderr,
-			"iomapfs: %s: -o norecovery: the journal needs "
-			"recovery and holds %u transaction%s that are not "
-			"replayed: what this mount shows may be stale\n",
-			src, res->transactions,
-			res->transactions == 1 ? "" : "s");
+		replay_skip(fsx,
+			    "the journal needs recovery and holds %u "
+			    "transaction%s that are not replayed",
+			    res->transactions,
+			    res->transactions == 1 ? "" : "s");
 		return 0;
 	}
 	if (res->fc_tags && !fsx->opts.ro) {
@@ -548,12 +564,8 @@ int replay_prepare(struct iomapfs *fsx)
 		if (!needs)
 			goto out_close;
 		if (fsx->opts.norecovery) {
-			rp->mode = REPLAY_SKIPPED;
-			fprintf(stderr,
-				"iomapfs: %s: -o norecovery: the journal on "
-				"another device is not replayed: what this "
-				"mount shows may be stale\n",
-				src);
+			replay_skip(fsx, "the journal on another device is "
+					 "not replayed");
 			goto out_close;
 		}
 		fprintf(stderr,
@@ -695,7 +707,10 @@ int replay_finish(struct iomapfs *fsx)
 		ret = replay_write_jsb(fsx, &jsb);
 		return ret ? ret : replay_sync(fsx);
 	}
-	if (sb->s_last_orphan || ext2fs_has_feature_orphan_present(sb))
+	/* A read-write mount with the journal finishes them itself
+	 * (inode_free_orphans()). */
+	if ((fsx->opts.ro || fsx->opts.journal_off) &&
+	    (sb->s_last_orphan || ext2fs_has_feature_orphan_present(sb)))
 		fprintf(stderr,
 			"iomapfs: %s: note: the filesystem lists orphan inodes "
 			"(files deleted or truncated while still open when it "

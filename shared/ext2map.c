@@ -258,6 +258,26 @@ static void ext2map_hole(const struct ext2map_ctx *c, uint64_t lblk,
 }
 
 /*
+ * The sibling in the leaf, one @step (EXT2_EXTENT_NEXT_SIB or PREV_SIB) from
+ * the extent the handle sits on, in *n; the handle then steps @back to where
+ * it was.  1 with *n, 0 when libext2fs answers @none (no such sibling), or
+ * -errno.
+ */
+static int ext2map_sibling(ext2_extent_handle_t h, int step, int back,
+			   errcode_t none, struct ext2fs_extent *n)
+{
+	struct ext2fs_extent here;
+	errcode_t err;
+
+	err = ext2fs_extent_get(h, step, n);
+	if (err == none)
+		return 0;
+	if (!err)
+		err = ext2fs_extent_get(h, back, &here);
+	return err ? iomap_ext2_errno(err) : 1;
+}
+
+/*
  * Check the leaf extent @e the handle sits on: not empty, inside the
  * filesystem and the maximum file size, and not overlapping or preceding
  * its neighbours in the leaf (libext2fs trusts the order; a lookup must
@@ -269,33 +289,25 @@ static int ext2map_extent_check(const struct ext2map_ctx *c,
 {
 	uint64_t end = e->e_lblk + (uint64_t)e->e_len;
 	struct ext2fs_extent n;
-	errcode_t err;
+	int ret;
 
 	if (!e->e_len || end > c->max_blocks)
 		return -EUCLEAN;
 	if (!ext2map_pblk_ok(c->fs, e->e_pblk, e->e_len))
 		return -EUCLEAN;
 
-	err = ext2fs_extent_get(h, EXT2_EXTENT_NEXT_SIB, &n);
-	if (!err) {
-		if (n.e_lblk < end)
-			return -EUCLEAN;
-		err = ext2fs_extent_get(h, EXT2_EXTENT_PREV_SIB, &n);
-		if (err)
-			return iomap_ext2_errno(err);
-	} else if (err != EXT2_ET_EXTENT_NO_NEXT) {
-		return iomap_ext2_errno(err);
-	}
-	err = ext2fs_extent_get(h, EXT2_EXTENT_PREV_SIB, &n);
-	if (!err) {
-		if (n.e_lblk + (uint64_t)n.e_len > e->e_lblk)
-			return -EUCLEAN;
-		err = ext2fs_extent_get(h, EXT2_EXTENT_NEXT_SIB, &n);
-		if (err)
-			return iomap_ext2_errno(err);
-	} else if (err != EXT2_ET_EXTENT_NO_PREV) {
-		return iomap_ext2_errno(err);
-	}
+	ret = ext2map_sibling(h, EXT2_EXTENT_NEXT_SIB, EXT2_EXTENT_PREV_SIB,
+			      EXT2_ET_EXTENT_NO_NEXT, &n);
+	if (ret < 0)
+		return ret;
+	if (ret && n.e_lblk < end)
+		return -EUCLEAN;
+	ret = ext2map_sibling(h, EXT2_EXTENT_PREV_SIB, EXT2_EXTENT_NEXT_SIB,
+			      EXT2_ET_EXTENT_NO_PREV, &n);
+	if (ret < 0)
+		return ret;
+	if (ret && n.e_lblk + (uint64_t)n.e_len > e->e_lblk)
+		return -EUCLEAN;
 	return 0;
 }
 

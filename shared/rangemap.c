@@ -947,6 +947,19 @@ out_free_spare:
 
 /* --- deletion ----------------------------------------------------------- */
 
+/*
+ * After child @ki + 1 of @n was merged into child @ki: drop it and the key
+ * between the two.
+ */
+static void inner_drop_merged(struct imap_inner *n, unsigned int ki)
+{
+	memmove(&n->key[ki], &n->key[ki + 1],
+		(n->count - ki - 2u) * sizeof(uint64_t));
+	memmove(&n->child[ki + 1], &n->child[ki + 2],
+		(n->count - ki - 2u) * sizeof(void *));
+	n->count--;
+}
+
 /* Rebalance inner node p->node[lvl] after it lost a child. */
 static void inner_rebalance(struct imap *map, struct ipath *p,
 			    unsigned int lvl)
@@ -996,18 +1009,11 @@ static void inner_rebalance(struct imap *map, struct ipath *p,
 	}
 	/* Merge the right one of a pair into the left one. */
 	{
-		struct imap_inner *left, *right;
-		unsigned int ki;
+		/* @n is child @i of @parent: it pairs with a sibling */
+		unsigned int ki = i > 0 ? i - 1 : i;
+		struct imap_inner *left = parent->child[ki];
+		struct imap_inner *right = parent->child[ki + 1];
 
-		if (i > 0) {
-			left = parent->child[i - 1];
-			right = n;
-			ki = i - 1;
-		} else {
-			left = n;
-			right = parent->child[i + 1];
-			ki = i;
-		}
 		left->key[left->count - 1] = parent->key[ki];
 		memcpy(&left->key[left->count], right->key,
 		       (right->count - 1u) * sizeof(uint64_t));
@@ -1015,11 +1021,7 @@ static void inner_rebalance(struct imap *map, struct ipath *p,
 		       right->count * sizeof(void *));
 		left->count = (uint16_t)(left->count + right->count);
 		inner_free(map, right);
-		memmove(&parent->key[ki], &parent->key[ki + 1],
-			(parent->count - ki - 2u) * sizeof(uint64_t));
-		memmove(&parent->child[ki + 1], &parent->child[ki + 2],
-			(parent->count - ki - 2u) * sizeof(void *));
-		parent->count--;
+		inner_drop_merged(parent, ki);
 	}
 	inner_rebalance(map, p, lvl - 1);
 }
@@ -1071,18 +1073,11 @@ static void tree_delete(struct imap *map, struct ipath *p)
 		return;
 	}
 	{
-		struct imap_leaf *left, *right;
-		unsigned int ki;
+		/* @l is child @i of @parent: it pairs with a sibling */
+		unsigned int ki = i > 0 ? i - 1 : i;
+		struct imap_leaf *left = parent->child[ki];
+		struct imap_leaf *right = parent->child[ki + 1];
 
-		if (i > 0) {
-			left = parent->child[i - 1];
-			right = l;
-			ki = i - 1;
-		} else {
-			left = l;
-			right = parent->child[i + 1];
-			ki = i;
-		}
 		ent_move(left, left->count, right, 0, right->count);
 		left->count = (uint16_t)(left->count + right->count);
 		leaf_pack(left);
@@ -1090,11 +1085,7 @@ static void tree_delete(struct imap *map, struct ipath *p)
 		if (right->next)
 			right->next->prev = left;
 		leaf_free(map, right);
-		memmove(&parent->key[ki], &parent->key[ki + 1],
-			(parent->count - ki - 2u) * sizeof(uint64_t));
-		memmove(&parent->child[ki + 1], &parent->child[ki + 2],
-			(parent->count - ki - 2u) * sizeof(void *));
-		parent->count--;
+		inner_drop_merged(parent, ki);
 	}
 	inner_rebalance(map, p, map->height - 1);
 }

@@ -6,8 +6,9 @@
 # status is thrown away by a ";" or a newline cannot fail the test, so every
 # command of a list must be joined to the next by "&&" (or "||", "|", "&").
 # Accepted without "&&": a command that ends in "return", "exit", "break" or
-# "continue" (as in "|| return 1"), test_when_finished, the command before one
-# that reads "$?", and every command before a "false", "return" or "exit"
+# "continue" (as in "|| return 1"), test_when_finished, a lone command (no
+# "&&", "||" or "|") before one that reads "$?", and every command before a
+# "false", "return" or "exit"
 # that closes the same list (an error branch).  A loop body must handle
 # failure itself ("|| return 1"), or only its last pass would count.
 # Here-docs, quotes, comments, $(...) and the keywords of if, for, while and
@@ -422,29 +423,36 @@ function parse_command(  v, s) {
 	}
 	c_safe = v == "return" || v == "exit" || v == "break" || v == "continue"
 }
-function parse_pipeline() {
+# pl_n, ao_n: how many commands the pipeline, and the and-or list, had.
+function parse_pipeline(  n) {
 	if (is_w("!") || is_w("time"))
 		ti++
 	parse_command()
+	n = 1
 	while (is_o("|") || is_o("|&")) {
 		ti++
 		skip_nl()
 		parse_command()
+		n++
 	}
 	pl_safe = c_safe
+	pl_n = n
 }
-function parse_and_or() {
+function parse_and_or(  n) {
 	parse_pipeline()
+	n = pl_n
 	while (is_o("&&") || is_o("||")) {
 		ti++
 		skip_nl()
 		parse_pipeline()
+		n += pl_n
 	}
 	ao_safe = pl_safe
+	ao_n = n
 }
 # A list of commands up to one of the words or operators in STOP.
 function parse_list(stop,  id, have, psafe, psep, pend, first, start, sep,
-		    saved_dq, any_dq, this_dq, k, last_safe) {
+		    saved_dq, any_dq, this_dq, k, last_safe, pone) {
 	id = ++nlists
 	saved_dq = cmd_dq
 	any_dq = 0
@@ -470,7 +478,10 @@ function parse_list(stop,  id, have, psafe, psep, pend, first, start, sep,
 			sep = TV[ti]
 			ti++
 		}
-		if (have && psep != "&" && !psafe && !this_dq) {
+		# "$?" tells the status of one command only: after "a && b"
+		# or "a | b" it cannot tell which failed, and hides a failure
+		# of a when b did not run ("a && b; test $? -le 1").
+		if (have && psep != "&" && !psafe && !(this_dq && pone)) {
 			if (first == "false" || first == "return" || first == "exit") {
 				for (k = 1; k <= np; k++)
 					if (PK[k] == "AMP" && PLIST[k] == id)
@@ -481,6 +492,7 @@ function parse_list(stop,  id, have, psafe, psep, pend, first, start, sep,
 		}
 		have = 1
 		psafe = ao_safe || first == "test_when_finished"
+		pone = ao_n == 1
 		psep = sep
 		pend = start
 		# the last token of the command, for the mark

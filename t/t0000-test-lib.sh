@@ -117,6 +117,15 @@ test_expect_success 'chain lint: a ; throws a status away as a newline does' '
 	lint_rejects semi "	touch ran && false; true" AMP
 '
 
+# "$?" after "a && b" is b's status, or a's when a failed: "a && b; test
+# $? -le 1" passed when a failed with 1 (t1200 did, before issue 11).  Only
+# a lone command may be read by "$?" without "&&".
+test_expect_success 'chain lint: $? after an && list or a pipe is no check' '
+	lint_rejects andor "	touch ran && false && true; test \$? -le 1" AMP &&
+	lint_rejects pipe "	touch ran && false | cat
+	test \$? -eq 0" AMP
+'
+
 test_expect_success 'chain lint: breaks inside ( ), { }, if, else, case and loops' '
 	lint_rejects sub "	touch ran && (cd . && false
 	true)" AMP &&
@@ -154,8 +163,10 @@ cat >lint-ok.body <<'BODY'
 	test_when_finished "rm -f gone"
 	sleep 0 &
 	pid=$! &&
-	wait $pid
-	test $? -eq 0 &&
+	{
+		wait $pid
+		test $? -eq 0
+	} &&
 	: >ran &&
 	cat >doc <<-EOF &&
 	a here-doc; its lines

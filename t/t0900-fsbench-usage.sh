@@ -102,8 +102,10 @@ test_expect_success NOT_ROOT 'a user who is not root gets exit 3 and a reason' '
 	test_when_finished "rm -f \"$copy\"" &&
 	cp "$FSBENCH" "$copy" &&
 	chmod 0755 "$copy" &&
-	(cd / && as_user bash "$copy" --quick --systems kernel >"$TRASH/out" 2>"$TRASH/err")
-	test_eq 3 $? "exit code" &&
+	{
+		(cd / && as_user bash "$copy" --quick --systems kernel >"$TRASH/out" 2>"$TRASH/err")
+		test_eq 3 $? "exit code"
+	} &&
 	test_grep "must run as root" err &&
 	test_eq "" "$(cat out)" "stdout"
 '

@@ -31,7 +31,7 @@ test_expect_success 'errors=continue: the corrupt directory gives EUCLEAN, the r
 	iomapfs_unmount mnt1 &&
 	dumpe2fs -h img1 2>/dev/null | test_grep "state:.*with errors" &&
 	dumpe2fs -h img1 2>/dev/null | test_grep "^FS Error count: *[1-9]" &&
-	test_expect_code 8 "$IOMAPFS" -f img1 mnt1 2>err &&
+	test_expect_code 8 timeout 60 "$IOMAPFS" -f img1 mnt1 2>err &&
 	test_grep "run e2fsck" err
 '
 

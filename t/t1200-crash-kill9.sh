@@ -102,8 +102,10 @@ new_files() {
 	cp data "$MNT/d/y" && mv "$MNT/d/y" "$MNT/d/z"
 }
 
-# all_there: the image is clean as it is and holds new_files' work.
+# all_there: the image, its journal replayed, is clean and holds
+# new_files' work.
 all_there() {
+	image_replay "$IMG" &&
 	fsck_clean "$IMG" &&
 	debugfs -R "dump /a got.a" "$IMG" 2>/dev/null && cmp data got.a &&
 	debugfs -R "dump /d/z got.z" "$IMG" 2>/dev/null && cmp data got.z &&
@@ -130,14 +132,29 @@ test_expect_success 'fdatasync of one file makes the others durable too' '
 '
 
 test_expect_success 'sync(1) and close(2) are no durability points (as documented)' '
-	make_image "$IMG" 32M -t ext4 &&
+	make_image "$IMG" 32M -t ext2 &&
 	iomapfs_mount "$IMG" "$MNT" &&
 	new_files &&
 	sync -f "$MNT/a" && sync &&
 	kill_daemon &&
-	test_must_fail e2fsck -fn "$IMG" >fsck.out 2>&1 &&
+	# (test_must_fail says why it failed into fsck.out: show it)
+	{ test_must_fail e2fsck -fn "$IMG" >fsck.out 2>&1 ||
+		{ cat fsck.out && false; }; } &&
 	{ e2fsck -fy "$IMG" >fsck-y.out 2>&1 || test $? -le 1; } &&
 	fsck_clean "$IMG"
+'
+
+test_expect_success 'with the journal, a kill without fsync loses changes, never consistency' '
+	make_image "$IMG" 32M -t ext4 &&
+	iomapfs_mount "$IMG" "$MNT" -o commit=60 &&
+	echo old >"$MNT/old" && sync "$MNT/old" &&
+	new_files &&
+	sync -f "$MNT/a" && sync &&
+	kill_daemon &&
+	image_replay "$IMG" &&
+	fsck_clean "$IMG" &&
+	debugfs -R "cat /old" "$IMG" 2>/dev/null | grep -x old &&
+	test_must_fail debugfs -R "stat /d/z" "$IMG" 2>&1 | grep "File not found"
 '
 
 test_expect_success 'a clean unmount leaves nothing for e2fsck' '

@@ -65,7 +65,7 @@ test_expect_success ROOT 'a read-only loop device: refused read-write with the r
 	make_image "$IMG" 32M -t ext4 -d src &&
 	loop=$(losetup -r -f --show "$IMG") &&
 	test_when_finished "losetup -d $loop" &&
-	test_expect_code 1 "$IOMAPFS" -f "$loop" "$MNT" >rw.out 2>&1 &&
+	test_expect_code 1 timeout 60 "$IOMAPFS" -f "$loop" "$MNT" >rw.out 2>&1 &&
 	cat rw.out &&
 	test_grep "is a read-only block device: mount it with -o ro" rw.out &&
 	! mountpoint -q "$MNT" &&

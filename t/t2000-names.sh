@@ -17,8 +17,8 @@ test_expect_success 'create, write, list, stat: st_ino is the ext2 inode number'
 	ls mnt >ls.out && test_grep "^file$" ls.out &&
 	test_eq "1 6 regular file" "$(stat -c "%h %s %F" mnt/file)" &&
 	ino=$(stat -c %i mnt/file) &&
-	sync -f mnt &&
-	test_eq "$(debugfs_ino img /file)" "$ino" "debugfs inode"
+	sync mnt/file && image_replayed img view &&
+	test_eq "$(debugfs_ino view /file)" "$ino" "debugfs inode"
 '
 
 test_expect_success 'mknod: fifo, character and block devices, socket' '

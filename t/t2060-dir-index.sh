@@ -186,7 +186,7 @@ test_expect_success IOMAPCTL,JQ 'a directory whose size is no whole number of bl
 test_expect_success 'dir_index_max takes a size, and refuses what is none' '
 	make_image img9 16M -t ext4 &&
 	mkdir -p mnt2 &&
-	test_expect_code 2 "$IOMAPFS" -f -o dir_index_max=lots img9 mnt2 2>err &&
+	test_expect_code 2 timeout 60 "$IOMAPFS" -f -o dir_index_max=lots img9 mnt2 2>err &&
 	test_grep "dir_index_max=lots" err &&
 	"$IOMAPFS" -h >help &&
 	test_grep "dir_index_max=SIZE" help

@@ -83,6 +83,64 @@ test_expect_success CAPS,KERNEL_EXT4 'the kernel ext4 still answers flagops.expe
 	test_cmp "$T2080/flagops.expect" flagops-ext4.out
 '
 
+# capimm.sh FSATTR DIR: what a caller without CAP_LINUX_IMMUTABLE may do
+# with the flags of DIR/f (a plain file) and DIR/frozen (immutable,
+# append-only and nodump, set by a caller with the capability): one line
+# each, OK or the errno name.  Run on iomapfs and, when it can, on the
+# kernel's ext4, whose answers the expected lines are.  The kernel's VFS
+# makes this check itself, against the flags the daemon's GETFLAGS
+# reports, before it asks the daemon; t2081 tests the daemon's own.
+cat >capimm.sh <<'EOF'
+fsattr=$1 d=$2
+nocap() { setpriv --bounding-set=-linux_immutable "$@"; }
+echo "set immutable: $(nocap "$fsattr" set "$d/f" 0x00080010)"
+echo "set append-only: $(nocap "$fsattr" set "$d/f" 0x00080020)"
+echo "xset immutable: $(nocap "$fsattr" xset "$d/f" 0x8 0)"
+echo "xset append-only: $(nocap "$fsattr" xset "$d/f" 0x10 0)"
+echo "set nodump: $(nocap "$fsattr" set "$d/f" 0x00080040)"
+echo "clear nodump: $(nocap "$fsattr" set "$d/f" 0x00080000)"
+echo "clear immutable: $(nocap "$fsattr" set "$d/frozen" 0x00080060)"
+echo "clear append-only: $(nocap "$fsattr" set "$d/frozen" 0x00080050)"
+echo "clear both: $(nocap "$fsattr" set "$d/frozen" 0x00080000)"
+echo "frozen keeps: $("$fsattr" get "$d/frozen")"
+echo "with the capability: $("$fsattr" set "$d/frozen" 0x00080000)"
+EOF
+cat >capimm.expect <<'EOF'
+set immutable: EPERM
+set append-only: EPERM
+xset immutable: EPERM
+xset append-only: EPERM
+set nodump: OK
+clear nodump: OK
+clear immutable: EPERM
+clear append-only: EPERM
+clear both: EPERM
+frozen keeps: 0x00080070
+with the capability: OK
+EOF
+
+# capimm_on DIR OUT: capimm.sh on a fresh DIR of a mounted filesystem.
+capimm_on() {
+	rm -rf "$1" && mkdir "$1" && touch "$1/f" "$1/frozen" &&
+	"$FSATTR" set "$1/frozen" 0x00080070 >/dev/null &&
+	as_caller sh capimm.sh "$FSATTR" "$1" >"$2" 2>&1
+}
+
+test_expect_success CAPS 'without CAP_LINUX_IMMUTABLE: immutable and append-only stay as they are' '
+	iomapfs_mount img mnt &&
+	capimm_on mnt/cap capimm.out &&
+	iomapfs_unmount mnt &&
+	test_cmp capimm.expect capimm.out &&
+	debugfs -R "stat /cap/f" img 2>/dev/null | test_grep "Flags: 0x80000$"
+'
+
+test_expect_success CAPS,KERNEL_EXT4 'the kernel ext4 answers the same without CAP_LINUX_IMMUTABLE' '
+	mount -o loop ext4.img ext4mnt &&
+	test_when_finished "umount ext4mnt" &&
+	capimm_on ext4mnt/cap capimm-ext4.out &&
+	test_cmp capimm.expect capimm-ext4.out
+'
+
 test_expect_success 'lsattr and chattr, and the flags in i_flags on disk' '
 	iomapfs_mount img mnt &&
 	touch mnt/f &&

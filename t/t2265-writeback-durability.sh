@@ -7,7 +7,8 @@
 # fsync of a mapped file, and appends inside the last block before fsync),
 # then, its descriptors still open, kills the daemon with SIGKILL: nothing
 # after the promise can help.  debugfs must find each file whole, with its
-# size, in the image, and e2fsck must find the image consistent.  syncfs
+# size, in the image once its journal is replayed, and e2fsck must find
+# the image consistent.  syncfs
 # reaches the daemon only as write-back: its data must be in the image.
 # And a full filesystem: write-back fails with ENOSPC, and the program's
 # next write(2) says so (it does not write to the page cache forever);
@@ -93,6 +94,25 @@ for name, how in (("f-msync", "msync"), ("f-mapfsync", "fsync")):
     model_write(name, b)
     keep.append((fd, m))
 
+# appends inside the last block of a durable file (the size they reach
+# waits in the daemon's memory), then fdatasync, or fsync; last, so that
+# no later commit writes that size for them
+for name, how in (("f-appfsync", "fsync"), ("f-appdsync", "fdatasync")):
+    b = bytes(rnd.randrange(256) for _ in range(1000))
+    fd = os.open(os.path.join(mnt, name), os.O_WRONLY | os.O_CREAT, 0o644)
+    os.write(fd, b)
+    os.fsync(fd)
+    for _ in range(20):
+        more = bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 100)))
+        os.write(fd, more)
+        b += more
+    if how == "fsync":
+        os.fsync(fd)
+    else:
+        os.fdatasync(fd)
+    model_write(name, b)
+    keep.append(fd)
+
 os.kill(pid, signal.SIGKILL)
 time.sleep(0.2)
 EOF
@@ -108,15 +128,17 @@ for wb in "" nowriteback_cache; do
 		{ fusermount3 -u -z "$MNT" 2>/dev/null || umount -l "$MNT"; } &&
 		! grep -q " $MNT " /proc/mounts &&
 		"$IOMAPCTL" list --prune "$MNT" >/dev/null &&
-		for f in f-fsync f-fdatasync f-osync f-over f-msync f-mapfsync f-syncfs; do
+		image_replay "$IMG" &&
+		for f in f-fsync f-fdatasync f-osync f-over f-appdsync f-appfsync \
+			f-msync f-mapfsync f-syncfs; do
 			dump_cmp "$IMG" /$f model/$f || {
 				echo "$f: not in the image as written and made durable"
 				return 1
 			}
 		done &&
 		# syncfs reaches no FUSE daemon but as write-back: the blocks
-		# it allocated are in the bitmaps on disk since the fsync of
-		# f-over, after it
+		# it allocated, and its size, are in the journal since the
+		# commit of the fsync of f-over, after it
 		fsck_clean "$IMG"
 	'
 done

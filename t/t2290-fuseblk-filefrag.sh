@@ -59,7 +59,7 @@ test_expect_success 'the kernel holds the claim: no second mount of the device' 
 	dev=$(cat loopdev) &&
 	mkdir -p other &&
 	test_must_fail mount -t ext4 "$dev" other 2>err &&
-	test_expect_code 7 "$IOMAPFS" -f "$dev" other 2>err &&
+	test_expect_code 7 timeout 60 "$IOMAPFS" -f "$dev" other 2>err &&
 	test_grep "busy" err
 '
 

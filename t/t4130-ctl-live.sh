@@ -157,7 +157,7 @@ test_expect_success 'a second daemon on a live socket refuses to run' '
 	iomapfs_mount img "$MNT" -o ctl_socket="$P" &&
 	cp img img2 && mkdir -p "$TRASH/mnt2" &&
 	# (the copy of a mounted image is not clean: -o ro, which it allows)
-	test_must_fail "$IOMAPFS" -f -o ro,ctl_socket="$P" img2 "$TRASH/mnt2" >second.log 2>&1 &&
+	test_must_fail timeout 60 "$IOMAPFS" -f -o ro,ctl_socket="$P" img2 "$TRASH/mnt2" >second.log 2>&1 &&
 	cat second.log &&
 	grep "another daemon serves it" second.log &&
 	! mountpoint -q "$TRASH/mnt2" &&

@@ -3,7 +3,7 @@
 # t6020-replay-debugfs.sh - journals written by debugfs's journal writer
 # (jo, jw, jc), with revokes, a block logged twice, an escaped block, in
 # every format mke2fs and the kernel use: checksums v3, v2, v1 and none,
-# 64-bit and 32-bit block numbers, 1 KiB, 4 KiB and 64 KiB blocks, an
+# 64-bit and 32-bit block numbers, every block size from 1 KiB to 64 KiB, an
 # extent-mapped and a block-mapped journal inode, a log that wraps around
 # the end of the journal, async_commit.  Each image is replayed twice, by
 # e2fsck -E journal_only and by an iomapfs read-write mount, and the two
@@ -109,6 +109,14 @@ test_expect_success 'csum v3, 4 KiB blocks' '
 test_expect_success 'csum v3, 64 KiB blocks' '
 	one_case 64k 512M "-t ext4 -b 65536" "-c" 0x13 0
 '
+
+# The sizes between: 2 KiB, and 8 to 32 KiB (the kernel mounts none above
+# its page size, debugfs writes them all).
+for kib in 2 8 16 32; do
+	test_expect_success "csum v3, $kib KiB blocks" "
+		one_case ${kib}k $((kib * 16))M '-t ext4 -b $((kib * 1024))' -c 0x13 0
+	"
+done
 
 test_expect_success 'ext3: a block-mapped journal inode, v1 checksum' '
 	JNL_REVOKE=0 one_case ext3 64M "-t ext3" "-c" 0x00 0x1 &&

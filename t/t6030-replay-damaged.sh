@@ -193,7 +193,7 @@ test_expect_success 'a corrupt journal superblock: refused, nothing written' '
 	jtool jsb jsb.img maxlen=1 &&
 	cp jsb.img jsb.orig &&
 	mkdir -p mnt &&
-	test_expect_code 8 "$IOMAPFS" -f -o ctl_socket="$TRASH/c.sock" \
+	test_expect_code 8 timeout 60 "$IOMAPFS" -f -o ctl_socket="$TRASH/c.sock" \
 		jsb.img mnt 2>err &&
 	test_grep "cannot replay the journal: journal length 1 blocks" err &&
 	test_grep "run e2fsck" err &&

@@ -43,6 +43,11 @@ test_expect_success 'ext4, 1 KiB blocks, csum v3, 64-bit' '
 	kernel_case k1
 '
 
+test_expect_success 'ext4, 2 KiB blocks' '
+	kernel_crash k2k.img 128M "-t ext4 -b 2048" "" &&
+	kernel_case k2k
+'
+
 test_expect_success 'ext4, 4 KiB blocks' '
 	kernel_crash k4k.img 256M "-t ext4 -b 4096" "" &&
 	kernel_case k4k

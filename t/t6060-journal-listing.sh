@@ -57,6 +57,24 @@ test_expect_success 'superblock, scan and what a replay does' '
 	test "$(jq "[.blocks[] | select(.csum != \"good\")] | length" j.json)" = 0
 '
 
+test_expect_success 'the journal superblock: the fields jtool.py reads' '
+	cp j.orig rot.img &&
+	jtool rotate rot.img 12 &&
+	"$IOMAPCTL" --image rot.img -J journal >rot.json &&
+	"$IOMAPCTL" --image rot.img journal >rot.txt &&
+	info=$(jtool info rot.img) &&
+	set -- $info &&
+	test "$5" -gt 1 &&
+	jq -r ".journal.superblock | \"\(.block_size) \(.first) \(.blocks) \(.start) \(.sequence)\"" \
+		rot.json >got &&
+	echo "$1 $3 $4 $5 $6" >want &&
+	test_cmp want got &&
+	for f in "block_size:  *$1" "first:  *$3" "blocks:  *$4" "start:  *$5" \
+		"sequence:  *$6"; do
+		test_grep "^  $f\$" rot.txt || return 1
+	done
+'
+
 test_expect_success 'what each home block is' '
 	dumpe2fs base.img 2>/dev/null >dump &&
 	ib=$(sed -n "s/^ *Inode bitmap at \([0-9]*\).*/\1/p" dump | head -n 1) &&
@@ -123,6 +141,44 @@ test_expect_success 'an empty journal, and no journal' '
 	make_image e2.img 32M -t ext2 &&
 	test_expect_code 1 "$IOMAPCTL" --image e2.img journal 2>err &&
 	test_grep "no journal to list: the filesystem has no journal" err
+'
+
+kernel_prereq
+command -v xfs_io >/dev/null && test_set_prereq XFS_IO
+
+# A journal the kernel wrote: the same blocks as logdump finds, and
+# commit times (RFC 3339, UTC) from the minutes the kernel worked.  The
+# filesystem is shut down with a log flush right after the work, then
+# copied: the log is in the copy whether or not a sync elsewhere wrote
+# some home blocks first (the listing needs a log, not a stale image).
+test_expect_success KERNEL,XFS_IO 'a kernel-made journal: logdump agrees, commit times read' '
+	t0=$(date +%s) &&
+	make_image k.src 64M -t ext4 &&
+	kmount k.src kmnt commit=1 &&
+	kwork kmnt &&
+	xfs_io -x -c "shutdown -f" kmnt &&
+	cp --sparse=always k.src k.img &&
+	umount kmnt &&
+	t1=$(date +%s) &&
+	kernel_needs_journal k.img &&
+	"$IOMAPCTL" --image k.img -J journal >k.json &&
+	debugfs -c -R "logdump -a" k.img 2>/dev/null |
+		sed -n "s/^  FS block \([0-9]*\) logged at journal block \([0-9]*\) .*/\2 \1/p" \
+		>kwant &&
+	jq -r ".blocks[] | select(.type == \"data\") | \"\(.log) \(.home)\"" \
+		k.json >kgot &&
+	test_cmp kwant kgot &&
+	test "$(jq -r .scan.transactions k.json)" -gt 0 &&
+	jq -r ".blocks[] | select(.type == \"commit\") | .what" k.json >times &&
+	test -s times &&
+	while read -r t; do
+		echo "$t" | grep -Eq "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z\$" &&
+		s=$(date -d "$t" +%s) &&
+		test "$s" -ge "$t0" && test "$s" -le "$t1" || {
+			echo "commit time $t is not between $t0 and $t1"
+			return 1
+		}
+	done <times
 '
 
 test_expect_success FUSE 'on a mount: what the mount found and did' '

@@ -76,13 +76,13 @@ test_expect_success '-o replay_max bounds the memory, to the byte' '
 	n=$(jq "[.blocks[] | select(.replay == \"written\") | .home] | unique | length" j.json) &&
 	need=$((n * $(jnl_bs j.img))) &&
 	mkdir -p mnt &&
-	test_expect_code 12 "$IOMAPFS" -f -o ro,replay_max=$((need - 1)),ctl_socket="$TRASH/c.sock" \
+	test_expect_code 12 timeout 60 "$IOMAPFS" -f -o ro,replay_max=$((need - 1)),ctl_socket="$TRASH/c.sock" \
 		j.img mnt 2>err &&
 	test_grep "needs more than replay_max ($((need - 1)) bytes)" err &&
 	! mountpoint -q mnt &&
 	tree_of j.img max.tree "replay_max=$need" &&
 	test_cmp j.img.ro max.tree &&
-	test_expect_code 2 "$IOMAPFS" -f -o ro,replay_max=0 j.img mnt 2>err &&
+	test_expect_code 2 timeout 60 "$IOMAPFS" -f -o ro,replay_max=0 j.img mnt 2>err &&
 	test_grep "replay_max=0" err
 '
 

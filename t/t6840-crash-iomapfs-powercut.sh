@@ -7,8 +7,8 @@
 # after one) must replay by iomapfs's mount and unmount, pass e2fsck -fn,
 # and hold a tree the work could have produced with every marker durable
 # at the cut intact; a second run replays each state by the kernel.
-# Today iomapfs writes metadata in place: known breakage until the journal
-# lands (then test_expect_success).  Both runs are one test (a run whose
+# The journal's ordering (daemon/journal.c: R1 to R5) is what makes every
+# state pass.  Both runs are one test (a run whose
 # few states pass by luck cannot flip it alone); each gives a note.
 # CRASH_SECONDS, CRASH_STATES, CRASH_FLUSH_POINTS and CRASH_SEED make it
 # long (make crash).
@@ -23,7 +23,7 @@ test_have_prereq FUSE,PYTHON,E2FSPROGS,LOGDEV,KEXT4,SETFACL ||
 	skip_all "needs FUSE, python3, e2fsprogs, setfacl, t/helper/logdev, root and loop devices"
 
 seed=${CRASH_SEED:-1}
-test_expect_failure "iomapfs on logdev (seeds $seed, $((seed + 1))): every state replays clean, by iomapfs and by the kernel" "
+test_expect_success "iomapfs on logdev (seeds $seed, $((seed + 1))): every state replays clean, by iomapfs and by the kernel" "
 	test_when_finished crash_cleanup_ &&
 	rc=0 &&
 	{ crash_powercut pc-iomapfs $seed iomapfs iomapfs ${CRASH_SECONDS:-2} \

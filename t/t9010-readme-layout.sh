@@ -10,10 +10,12 @@ test_description='README Layout names every source file'
 
 README=$SRC_DIR/README.md
 
-# The source files: from git in a checkout, else from the directory (a
-# dist tarball).
+# The source files: from git when SRC_DIR is the top of a checkout, else
+# from the directory (a dist tarball, maybe unpacked inside a checkout, as
+# make distcheck does).
 list_sources() {
-	if git -C "$SRC_DIR" rev-parse --show-toplevel >/dev/null 2>&1; then
+	if [ "$(git -C "$SRC_DIR" rev-parse --show-toplevel 2>/dev/null)" = \
+		"$(cd "$SRC_DIR" && pwd -P)" ]; then
 		git -C "$SRC_DIR" ls-files daemon cli shared
 	else
 		(cd "$SRC_DIR" && find daemon cli shared -type f \

@@ -137,7 +137,9 @@ test_atexit() {
 test_run_() {
 	local body=$1 rc
 	test_finish_cmds=
-	eval "$body" >"$TRASH/.test-out" 2>&1 </dev/null
+	# fd 9: the test's own output even where a command's is redirected
+	# (test_say_).
+	eval "$body" >"$TRASH/.test-out" 2>&1 9>&1 </dev/null
 	rc=$?
 	if [ -n "$test_finish_cmds" ]; then
 		eval "$test_finish_cmds" >>"$TRASH/.test-out" 2>&1 </dev/null
@@ -235,6 +237,10 @@ test_cleanup_() {
 		[ $rc -ne 0 ] || rc=1
 		test_keep_trash=1
 	}
+	test_no_stale_socket_ || {
+		[ $rc -ne 0 ] || rc=1
+		test_keep_trash=1
+	}
 	if [ -z "${test_keep_trash:-}" ] || [ -z "${IOMAPFS_TEST_KEEP:-}" ]; then
 		rm -rf "$TRASH"
 	fi
@@ -257,6 +263,53 @@ $(grep -m 5 'Unknown code' "$f")"
 	done
 	return $rc
 }
+# test_ctl_escape_ PATH: PATH escaped as ctlpath_escape() escapes a
+# mountpoint (shared/ctlpath.h, "systemd-escape --path").
+test_ctl_escape_() {
+	local p=${1#/} out= c i
+	for ((i = 0; i < ${#p}; i++)); do
+		c=${p:i:1}
+		case $c in
+		/) out+=- ;;
+		[A-Za-z0-9:_]) out+=$c ;;
+		.) if [ -z "$out" ]; then out+='\x2e'; else out+=.; fi ;;
+		*) out+=$(printf '\\x%02x' "'$c") ;;
+		esac
+	done
+	printf '%s\n' "$out"
+}
+# Every default control socket or record (ctlpath.h) of a mount below
+# $TRASH is named with this prefix in the runtime directory.
+TRASH_CTL_PREFIX=$(test_ctl_escape_ "$(realpath "$TRASH")")-
+
+# test_no_stale_socket_: fail when a socket or record of one of this
+# script's mounts is left in the runtime directory (/run/iomapfs for
+# root) after the cleanup: every daemon the script started is gone by
+# now, so whatever is left is stale, and would pile up there run after
+# run.  It is removed, and named in the failure.
+test_no_stale_socket_() {
+	local dir f msg
+	local -a left=()
+	if [ "$(id -u)" -eq 0 ]; then
+		dir=/run/iomapfs
+	elif [ -n "${XDG_RUNTIME_DIR:-}" ]; then
+		dir=$XDG_RUNTIME_DIR/iomapfs
+	else
+		dir=/tmp/iomapfs-$(id -u)
+	fi
+	for f in "$dir/$TRASH_CTL_PREFIX"*; do
+		if [ -e "$f" ] || [ -L "$f" ]; then
+			left+=("$f")
+		fi
+	done
+	[ ${#left[@]} -eq 0 ] && return 0
+	msg="failed: this script left sockets or records of its mounts in $dir (removed now):
+$(printf '%s\n' "${left[@]}")"
+	printf '%s\n' "$msg" | sed 's/^/# /'
+	printf '%s\n' "$msg" >&2
+	rm -f "${left[@]}"
+	return 1
+}
 trap test_cleanup_ EXIT
 trap 'exit 130' INT TERM
 
@@ -268,15 +321,26 @@ test_cmp() {
 }
 
 # test_must_fail CMD...: CMD must fail by exiting non-zero (not by a signal).
+# test_say_ MSG: print a check's verdict where the failure report shows it,
+# even when the check's own output goes to a file (test_must_fail CMD
+# >out 2>&1): to fd 9, the test's output, when it is open.
+test_say_() {
+	if { : >&9; } 2>/dev/null; then
+		printf '%s\n' "$*" >&9
+	else
+		printf '%s\n' "$*"
+	fi
+}
+
 test_must_fail() {
 	local rc
 	"$@"
 	rc=$?
 	if [ $rc -eq 0 ]; then
-		echo "test_must_fail: '$*' succeeded, expected it to fail"
+		test_say_ "test_must_fail: '$*' succeeded, expected it to fail"
 		return 1
 	elif [ $rc -gt 128 ] && [ $rc -le 192 ]; then
-		echo "test_must_fail: '$*' died of signal $((rc - 128))"
+		test_say_ "test_must_fail: '$*' died of signal $((rc - 128))"
 		return 1
 	fi
 	return 0
@@ -289,7 +353,7 @@ test_expect_code() {
 	"$@"
 	rc=$?
 	if [ "$rc" -ne "$want" ]; then
-		echo "test_expect_code: '$*' exited $rc, expected $want"
+		test_say_ "test_expect_code: '$*' exited $rc, expected $want"
 		return 1
 	fi
 	return 0
@@ -382,9 +446,22 @@ iomapfs_mount() {
 	return 1
 }
 
+# iomapfs_kill9 MNT: the crash tests' kill: SIGKILL the daemon of the last
+# iomapfs_mount, reap it, drop its mount, and remove the socket record it
+# could not remove itself (iomapctl list --prune), which the check at the
+# end of every script would count as left behind.
+iomapfs_kill9() {
+	kill -KILL "$IOMAPFS_PID" &&
+	{ wait "$IOMAPFS_PID" || true; } &&
+	{ fusermount3 -u -z "$1" 2>/dev/null || umount -l "$1"; } &&
+	{ "$IOMAPCTL" list --prune "$1" >/dev/null 2>&1 || true; }
+}
+
 # iomapfs_unmount MNT: unmount and wait for the daemon to exit cleanly.
+# A daemon that exits non-zero fails it with its exit code and its log.
 iomapfs_unmount() {
-	local mnt=$1 pid=${2:-$IOMAPFS_PID} i
+	local mnt=$1 pid=${2:-$IOMAPFS_PID} i rc log
+	log="$TRASH/iomapfs-$(basename "$mnt").log"
 	fusermount3 -u "$mnt" || umount "$mnt" || return 1
 	for i in $(seq 1 200); do
 		kill -0 "$pid" 2>/dev/null || break
@@ -394,8 +471,14 @@ iomapfs_unmount() {
 		echo "iomapfs (pid $pid) still runs 10 s after unmount"
 		return 1
 	fi
-	wait "$pid" || return
-	test_no_sanitizer_report_ "$TRASH/iomapfs-$(basename "$mnt").log"
+	wait "$pid" || {
+		rc=$?
+		echo "iomapfs (pid $pid) exited $rc after unmount, expected 0;" \
+			"its log:"
+		tail -n 20 "$log" 2>/dev/null
+		return $rc
+	}
+	test_no_sanitizer_report_ "$log"
 }
 
 iomapfs_cleanup_() {
@@ -431,6 +514,27 @@ test_no_sanitizer_report_() {
 		fi
 	done
 	return $rc
+}
+
+# image_replayed IMG COPY: COPY is IMG with its journal replayed by e2fsck
+# (-E journal_only), for debugfs to read what a mounted or crashed
+# iomapfs committed: debugfs reads blocks at home, not the journal.
+image_replayed() {
+	cp --sparse=always "$1" "$2" &&
+	e2fsck -y -E journal_only "$2" >/dev/null 2>&1
+	case $? in 0 | 1) return 0 ;; esac
+	echo "e2fsck -E journal_only $2 failed"
+	return 1
+}
+
+# image_replay IMG: replay IMG's journal in place, as e2fsck does before
+# it checks (-E journal_only), after the daemon was killed; nothing to do
+# without a journal.
+image_replay() {
+	e2fsck -y -E journal_only "$1" >/dev/null 2>&1
+	case $? in 0 | 1) return 0 ;; esac
+	echo "e2fsck -E journal_only $1 failed"
+	return 1
 }
 
 # fsck_clean IMG: e2fsck -fn must find nothing.

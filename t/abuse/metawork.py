@@ -4,6 +4,7 @@
 # of a tree it leaves after a crash (t/lib-crash.sh, t/t68xx).
 #
 #   metawork.py run ROOT LOG SEED [--seconds S] [--workers W] [--ctl CTL]
+#                   [--min-markers N]
 #       W worker threads (default 3), each in its own directory ROOT/wK,
 #       create, append, overwrite, truncate, fallocate, punch and zero
 #       files; rename them (plain, RENAME_NOREPLACE, RENAME_EXCHANGE,
@@ -13,7 +14,10 @@
 #       keeps MARKERS files mJ, each replaced by version after version:
 #       write ROOT/m/mJ.tmpV, fsync it, rename it over mJ, fsync ROOT/m.
 #       Runs until S seconds pass (default 600) or the filesystem fails
-#       (the daemon was killed, the kernel's mount shut down).
+#       (the daemon was killed, the kernel's mount shut down); with
+#       --min-markers, the marker thread goes on past S until it has made
+#       N marker versions (more than MARKERS gives some marker two), so
+#       that a short run proves the same on a slow or loaded machine.
 #   metawork.py check ROOT LOG [--durable FILE] [--workers W]
 #       Checks the tree at ROOT (after the crash and the replay) against
 #       LOG; with --durable, the D lines of FILE (the marks of a power-cut
@@ -390,11 +394,11 @@ class Worker:
                 self.stats["refused"] += 1
 
 
-def marker_run(root, log, seed, end, stats):
+def marker_run(root, log, seed, end, stats, min_markers=0):
     rng = random.Random(seed * 1000 + 999)
     mdir = os.path.join(root, "m")
     ver = [0] * MARKERS
-    while time.monotonic() < end:
+    while time.monotonic() < end or stats["markers"] < min_markers:
         j = rng.randrange(MARKERS)
         ver[j] += 1
         v = ver[j]
@@ -446,7 +450,7 @@ def cmd_run(args):
           for k in range(workers)]
     ts.append(threading.Thread(target=guard,
                                args=(marker_run, root, log, seed, end,
-                                     stats)))
+                                     stats, args["min_markers"])))
     for t in ts:
         t.start()
     for t in ts:
@@ -741,15 +745,17 @@ class Checker:
 
 
 USAGE = """usage: metawork.py run ROOT LOG SEED [--seconds S] [--workers W] [--ctl CTL]
+                          [--min-markers N]
        metawork.py check ROOT LOG [--durable FILE] [--workers W]
 """
 
 
 def main(argv):
     args = {"pos": [], "seconds": 600.0, "workers": 3, "ctl": None,
-            "durable": None}
+            "durable": None, "min_markers": 0}
     conv = {"--seconds": ("seconds", float), "--workers": ("workers", int),
-            "--ctl": ("ctl", str), "--durable": ("durable", str)}
+            "--ctl": ("ctl", str), "--durable": ("durable", str),
+            "--min-markers": ("min_markers", int)}
     i = 2
     try:
         while i < len(argv):

@@ -60,6 +60,19 @@ int fs_flush_all(struct iomapfs *fsx)
 	return fsx->dev_fd >= 0 && fdatasync(fsx->dev_fd) < 0 ? -errno : 0;
 }
 
+/* No journal here (the server opens its image without one). */
+int fs_journal_pause(struct iomapfs *fsx)
+{
+	(void)fsx;
+	return 0;
+}
+
+int fs_journal_resume(struct iomapfs *fsx)
+{
+	(void)fsx;
+	return 0;
+}
+
 /* No error policy here: just the errno. */
 int translate_error_at(struct iomapfs *fsx, errcode_t err, ext2_ino_t ino,
 		       const char *file, int line)

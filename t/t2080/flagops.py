@@ -69,10 +69,12 @@ def touch(path, times):
 
 
 def flagged_file(name, flag):
-    """A file of 4 KiB with @flag set, and a descriptor opened before."""
+    """A file of 4 KiB with an xattr and @flag set, and a descriptor
+    opened before."""
     f = p(name)
     with open(f, "wb") as fh:
         fh.write(b"y" * 4096)
+    os.setxattr(f, "user.kept", b"1")
     fd = os.open(f, os.O_RDWR)
     chattr(f, add=flag)
     return f, fd
@@ -96,6 +98,7 @@ def file_checks(tag, f, fd):
     run(tag + " utimes given", lambda: touch(f, (1000000000, 1000000000)))
     run(tag + " utimes now", lambda: touch(f, None))
     run(tag + " setxattr", lambda: os.setxattr(f, "user.x", b"1"))
+    run(tag + " removexattr", lambda: os.removexattr(f, "user.kept"))
     run(tag + " link", lambda: os.link(f, f + ".link"))
     run(tag + " rename", lambda: os.rename(f, f + ".moved"))
     run(tag + " unlink", lambda: os.unlink(f))
