@@ -23,7 +23,7 @@ command -v python3 >/dev/null && test_set_prereq PYTHON3
 IMG=$TRASH/wb.img
 MNT=$TRASH/mnt
 LOG=$TRASH/iomapfs-mnt.log
-# fsxlite's length: FSX_OPS=100000 for the long runs.
+# fsxlite's length: `make fsx-long` runs 100,000 (FSX_OPS).
 FSX_OPS=${FSX_OPS:-20000}
 
 # count FROM OPCODE: the requests of type OPCODE logged after line FROM.
