@@ -145,11 +145,7 @@ static int io_punch(struct iomapfs *fsx, struct fs_inode *fi,
 		if (err)
 			return translate_error(fsx, err, fi->ino);
 	}
-	io_touch(fsx, fi);
-	ret = fs_inode_sync_times(fsx, fi, inode);
-	if (!ret)
-		ret = fs_write_inode(fsx, fi->ino, inode);
-	return ret;
+	return io_write_touched(fsx, fi, inode);
 }
 
 /* ZERO_RANGE: whole blocks become unwritten, partial blocks are zeroed. */
@@ -227,9 +223,7 @@ void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 		return;
 	io_wrlock(fi);
 	fs_lock(fsx);
-	ret = io_ext2_nocache(fsx, fi->ino);
-	if (!ret)
-		ret = fs_load_inode(fsx, fi->ino, &inode);
+	ret = io_load_nocache(fsx, fi, &inode);
 	if (ret)
 		goto out_unlock;
 	if (!LINUX_S_ISREG(inode.i_mode)) {
@@ -348,11 +342,9 @@ void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	fi = io_get(req, ino, ffi, &ref);
+	fi = io_get_sized(req, ino, ffi, &ref, &ret);
 	if (!fi)
 		return;
-	io_rdlock(fi);
-	ret = fs_inode_load_size(fsx, fi);
 	if (ret)
 		goto out_unlock;
 	if (whence == SEEK_END) {
@@ -492,9 +484,7 @@ static int io_truncate_common(struct iomapfs *fsx, struct fs_inode *fi,
 	if (fs_is_ro(fsx))
 		return -EROFS;
 	fs_lock(fsx);
-	ret = io_ext2_nocache(fsx, fi->ino);
-	if (!ret)
-		ret = fs_load_inode(fsx, fi->ino, &inode);
+	ret = io_load_nocache(fsx, fi, &inode);
 	if (ret)
 		goto out_unlock;
 	old = EXT2_I_SIZE(&inode);

@@ -594,10 +594,7 @@ static int io_write_inline(struct iomapfs *fsx, struct fs_inode *fi,
 	err = ext2fs_inode_size_set(fsx->fs, (struct ext2_inode *)inode, nsize);
 	if (err)
 		return translate_error(fsx, err, fi->ino);
-	io_touch(fsx, fi);
-	ret = fs_inode_sync_times(fsx, fi, inode);
-	if (!ret)
-		ret = fs_write_inode(fsx, fi->ino, inode);
+	ret = io_write_touched(fsx, fi, inode);
 	if (ret)
 		return ret;
 	fi->size = nsize;
@@ -646,10 +643,7 @@ static int64_t io_write_locked(struct iomapfs *fsx, struct fs_inode *fi,
 	char *owned = NULL;
 	int ret;
 
-	ret = io_ext2_nocache(fsx, fi->ino);
-	if (ret)
-		return ret;
-	ret = fs_load_inode(fsx, fi->ino, &inode);
+	ret = io_load_nocache(fsx, fi, &inode);
 	if (ret)
 		return ret;
 	size = EXT2_I_SIZE(&inode);
@@ -781,12 +775,9 @@ void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 		fuse_reply_err(req, EFBIG);
 		return;
 	}
-	fi = io_get(req, ino, ffi, &ref);
+	fi = io_get_sized(req, ino, ffi, &ref, &ret);
 	if (!fi)
 		return;
-
-	io_rdlock(fi);
-	ret = fs_inode_load_size(fsx, fi);
 	if (!ret)
 		ret = iflags_may_write(fi, (uint64_t)off, fi->size);
 	/* A write-back WRITE has no caller: see killpriv.c. */

@@ -189,17 +189,26 @@ void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *ffi)
 		release_fh(fsx, ffi); /* interrupted: the kernel never knew */
 }
 
-void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
-	       struct fuse_file_info *ffi)
+/*
+ * A new regular file in @parent, open: named @name (op_create()), or
+ * without a name when @name is NULL (op_tmpfile(): its last close frees
+ * it, unless link(2) named it first, op_link()).  Replies.
+ */
+static void create_open(fuse_req_t req, fuse_ino_t parent, const char *name,
+			mode_t mode, struct fuse_file_info *ffi)
 {
 	struct iomapfs *fsx = req_fs(req);
+	mode_t imode = (mode & 07777) | S_IFREG;
 	struct fuse_entry_param e;
 	struct fs_inode *fi = NULL;
 	int ret;
 
 	fs_lock(fsx);
-	ret = newinode_make(fsx, req, fs_ino(parent), name,
-			    (mode & 07777) | S_IFREG, 0, NULL, &e);
+	if (name)
+		ret = newinode_make(fsx, req, fs_ino(parent), name, imode, 0,
+				    NULL, &e);
+	else
+		ret = newinode_tmpfile(fsx, req, fs_ino(parent), imode, &e);
 	fs_unlock(fsx);
 	if (!ret) {
 		fi = fs_inode_get(fsx, fs_ino(e.ino));
@@ -212,8 +221,15 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	}
 	fi->size = 0;
 	fi->size_valid = true;
-	killpriv_note(fsx, fi->ino, e.attr.st_mode);
+	if (name)
+		killpriv_note(fsx, fi->ino, e.attr.st_mode);
 	fs_inode_open(fsx, fi);
+	if (!name) {
+		pthread_mutex_lock(&fsx->itab_lock);
+		fi->unlinked = true;
+		fi->tmpfile = true;
+		pthread_mutex_unlock(&fsx->itab_lock);
+	}
 	ffi->fh = (uint64_t)(uintptr_t)fi;
 	ffi->keep_cache = 1;
 	/*
@@ -223,51 +239,27 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	 * every getattr and written by release.  Shared mappings are written
 	 * back when they are unmapped, not at close.  That saves one round
 	 * trip per close(2): two per file in 'printf > file', where the shell
-	 * closes the descriptor it dup2()s.
+	 * closes the descriptor it dup2()s.  (With the write-back cache the
+	 * kernel writes the file back at close anyway, and sends a FLUSH
+	 * until op_flush()'s ENOSYS.)
 	 */
 	ffi->noflush = 1;
 	if (fuse_reply_create(req, &e, ffi) == -ENOENT)
 		release_fh(fsx, ffi);
 }
 
+void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+	       struct fuse_file_info *ffi)
+{
+	create_open(req, parent, name, mode, ffi);
+}
+
 #ifdef HAVE_STRUCT_FUSE_LOWLEVEL_OPS_TMPFILE
-/*
- * O_TMPFILE (libfuse 3.17 and later): a file without a name, open; its
- * last close frees it, unless link(2) named it first (op_link()).
- */
+/* O_TMPFILE (libfuse 3.17 and later). */
 void op_tmpfile(fuse_req_t req, fuse_ino_t parent, mode_t mode,
 		struct fuse_file_info *ffi)
 {
-	struct iomapfs *fsx = req_fs(req);
-	struct fuse_entry_param e;
-	struct fs_inode *fi = NULL;
-	int ret;
-
-	fs_lock(fsx);
-	ret = newinode_tmpfile(fsx, req, fs_ino(parent),
-			       (mode & 07777) | S_IFREG, &e);
-	fs_unlock(fsx);
-	if (!ret) {
-		fi = fs_inode_get(fsx, fs_ino(e.ino));
-		if (!fi)
-			ret = -ENOMEM;
-	}
-	if (ret) {
-		fuse_reply_err(req, -ret);
-		return;
-	}
-	fi->size = 0;
-	fi->size_valid = true;
-	fs_inode_open(fsx, fi);
-	pthread_mutex_lock(&fsx->itab_lock);
-	fi->unlinked = true;
-	fi->tmpfile = true;
-	pthread_mutex_unlock(&fsx->itab_lock);
-	ffi->fh = (uint64_t)(uintptr_t)fi;
-	ffi->keep_cache = 1;
-	ffi->noflush = 1; /* see op_create() */
-	if (fuse_reply_create(req, &e, ffi) == -ENOENT)
-		release_fh(fsx, ffi);
+	create_open(req, parent, NULL, mode, ffi);
 }
 #endif
 
