@@ -247,18 +247,41 @@ static void fs_ctime_at_least(struct ext2_inode_large *inode,
 		fs_set_time(inode, FS_CTIME, t);
 }
 
-/*
- * Fold the times @fi keeps pending into @inode; @clear: they are written
- * now.  A pending mtime (a lock-free overwrite at that time) sets mtime
- * and, unless a later change set it already, ctime; a pending atime
- * (lazytime) sets atime.  A time set explicitly (utimensat) drops what was
- * pending first (fs_inode_drop_times()), so nothing older overrides it.
- * Takes meta_lock.
- */
-static void fs_inode_fold_times(struct fs_inode *fi,
-				struct ext2_inode_large *inode, bool clear)
+/* Whether @fi keeps something pending that the inode on disk lacks. */
+static bool fs_inode_dirty(struct fs_inode *fi)
 {
+	bool dirty;
+
 	pthread_mutex_lock(&fi->meta_lock);
+	dirty = fi->times_dirty || fi->atime_dirty || fi->size_dirty;
+	pthread_mutex_unlock(&fi->meta_lock);
+	return dirty;
+}
+
+/*
+ * Fold what @fi keeps pending into @inode; @clear: it is written now.  A
+ * pending mtime (a lock-free overwrite at that time) sets mtime and,
+ * unless a later change set it already, ctime; a pending atime (lazytime)
+ * sets atime; a pending size (an append inside the last block,
+ * fs_inode_grow()) raises i_size, never lowers it: a truncate reads the
+ * inode with it folded in first (fs_load_inode()), then writes its own.
+ * A time set explicitly (utimensat) drops what was pending first
+ * (fs_inode_drop_times()), so nothing older overrides it.  Takes
+ * meta_lock.  Returns 0 or -errno (nothing cleared).
+ */
+static int fs_inode_fold_times(struct iomapfs *fsx, struct fs_inode *fi,
+			       struct ext2_inode_large *inode, bool clear)
+{
+	errcode_t err = 0;
+
+	pthread_mutex_lock(&fi->meta_lock);
+	if (fi->size_dirty && fi->pending_size > EXT2_I_SIZE(inode))
+		err = ext2fs_inode_size_set(fsx->fs, EXT2_INODE(inode),
+					    fi->pending_size);
+	if (err) {
+		pthread_mutex_unlock(&fi->meta_lock);
+		return translate_error(fsx, err, fi->ino);
+	}
 	if (fi->times_dirty) {
 		fs_set_time(inode, FS_MTIME, &fi->pending_mtime);
 		fs_ctime_at_least(inode, &fi->pending_mtime);
@@ -268,8 +291,10 @@ static void fs_inode_fold_times(struct fs_inode *fi,
 	if (clear) {
 		fi->times_dirty = false;
 		fi->atime_dirty = false;
+		fi->size_dirty = false;
 	}
 	pthread_mutex_unlock(&fi->meta_lock);
+	return 0;
 }
 
 void fs_inode_note(struct fs_inode *fi, const struct ext2_inode_large *inode)
@@ -310,8 +335,13 @@ int fs_write_inode(struct iomapfs *fsx, ext2_ino_t ino,
 	if (fs_is_shut_down(fsx))
 		return -EIO;
 	fi = fs_inode_find(fsx, ino);
-	if (fi)
-		fs_inode_fold_times(fi, inode, true);
+	if (fi) {
+		ret = fs_inode_fold_times(fsx, fi, inode, true);
+		if (ret) {
+			fs_inode_put(fsx, fi);
+			return ret;
+		}
+	}
 	err = ext2fs_write_inode_full(fsx->fs, ino, EXT2_INODE(inode),
 				      sizeof(*inode));
 	ret = translate_error(fsx, err, ino);
@@ -324,19 +354,35 @@ int fs_write_inode(struct iomapfs *fsx, ext2_ino_t ino,
 }
 
 /*
- * Write @inode, which differs from the one on disk only in its
- * timestamps.  journal: fdatasync need not commit such a write.
+ * Write @inode, which differs from the one on disk only in its timestamps
+ * and in what @ino's in-memory inode @fi (may be NULL) keeps pending.
+ * journal: fdatasync need not commit such a write when that is timestamps
+ * alone; a pending size (fs_inode_grow()) is more: the data past the old
+ * size is read through it, so fdatasync commits it.
  */
 static int fs_write_times(struct iomapfs *fsx, ext2_ino_t ino,
-			  struct ext2_inode_large *inode)
+			  struct fs_inode *fi, struct ext2_inode_large *inode)
 {
+	bool times_only = fsx->journal && !(fi && fs_inode_size_pending(fi));
 	int ret;
 
-	if (fsx->journal)
+	if (times_only)
 		journal_times_only(fsx->journal, true);
 	ret = fs_write_inode(fsx, ino, inode);
-	if (fsx->journal)
+	if (times_only)
 		journal_times_only(fsx->journal, false);
+	return ret;
+}
+
+int fs_write_inode_times(struct iomapfs *fsx, ext2_ino_t ino,
+			 struct ext2_inode_large *inode)
+{
+	struct fs_inode *fi = fs_inode_find(fsx, ino);
+	int ret;
+
+	ret = fs_write_times(fsx, ino, fi, inode);
+	if (fi)
+		fs_inode_put(fsx, fi);
 	return ret;
 }
 
@@ -353,13 +399,11 @@ int fs_load_inode(struct iomapfs *fsx, ext2_ino_t ino,
 	fi = fs_inode_find(fsx, ino);
 	if (!fi)
 		return 0;
-	pthread_mutex_lock(&fi->meta_lock);
-	dirty = fi->times_dirty || fi->atime_dirty;
-	pthread_mutex_unlock(&fi->meta_lock);
+	dirty = fs_inode_dirty(fi);
 	if (dirty && fs_is_ro(fsx))
-		fs_inode_fold_times(fi, inode, false);
+		ret = fs_inode_fold_times(fsx, fi, inode, false);
 	else if (dirty)
-		ret = fs_write_times(fsx, ino, inode);
+		ret = fs_write_times(fsx, ino, fi, inode);
 	fs_inode_put(fsx, fi);
 	return ret;
 }
@@ -377,10 +421,10 @@ int fs_peek_inode(struct iomapfs *fsx, ext2_ino_t ino,
 		return ret;
 	fi = fs_inode_find(fsx, ino);
 	if (fi) {
-		fs_inode_fold_times(fi, inode, false);
+		ret = fs_inode_fold_times(fsx, fi, inode, false);
 		fs_inode_put(fsx, fi);
 	}
-	return 0;
+	return ret;
 }
 
 int fs_inode_load_size(struct iomapfs *fsx, struct fs_inode *fi)
@@ -413,27 +457,42 @@ void fs_inode_touch(struct fs_inode *fi)
 	atomic_store(&fs_times_maybe_dirty, true);
 }
 
+void fs_inode_grow(struct fs_inode *fi, uint64_t size)
+{
+	pthread_mutex_lock(&fi->meta_lock);
+	fi->pending_size = size;
+	fi->size_dirty = true;
+	pthread_mutex_unlock(&fi->meta_lock);
+	/* journal: the next commit writes it (fs_journal_pre_commit), so
+	 * that a batched size is at most commit= seconds behind. */
+	atomic_store(&fs_times_maybe_dirty, true);
+}
+
+bool fs_inode_size_pending(struct fs_inode *fi)
+{
+	bool dirty;
+
+	pthread_mutex_lock(&fi->meta_lock);
+	dirty = fi->size_dirty;
+	pthread_mutex_unlock(&fi->meta_lock);
+	return dirty;
+}
+
 int fs_inode_sync_times(struct iomapfs *fsx, struct fs_inode *fi,
 			struct ext2_inode_large *inode)
 {
 	struct ext2_inode_large buf;
-	bool dirty;
 	int ret;
 
-	pthread_mutex_lock(&fi->meta_lock);
-	dirty = fi->times_dirty || fi->atime_dirty;
-	pthread_mutex_unlock(&fi->meta_lock);
-	if (!dirty)
+	if (!fs_inode_dirty(fi))
 		return 0;
-	if (inode) {
-		fs_inode_fold_times(fi, inode, true);
-		return 0;
-	}
+	if (inode)
+		return fs_inode_fold_times(fsx, fi, inode, true);
 	/* fs_write_inode() folds them in */
 	ret = fs_read_inode(fsx, fi->ino, &buf);
 	if (ret)
 		return ret;
-	return fs_write_times(fsx, fi->ino, &buf);
+	return fs_write_times(fsx, fi->ino, fi, &buf);
 }
 
 int fs_map_source(void *arg, uint64_t ino, uint64_t off, struct iomap *out)
@@ -685,9 +744,7 @@ static bool fs_inode_maybe_free(struct iomapfs *fsx, struct fs_inode *fi)
 
 	if (fi->refs || fi->nlookup || fi->open_count || fi->unlinked)
 		return false;
-	pthread_mutex_lock(&fi->meta_lock);
-	dirty = fi->times_dirty || fi->atime_dirty;
-	pthread_mutex_unlock(&fi->meta_lock);
+	dirty = fs_inode_dirty(fi);
 	if (dirty)
 		return false;
 	for (pp = &fsx->itab[fs_itab_hash(fsx, fi->ino)]; *pp;
@@ -750,9 +807,11 @@ void fs_inode_forget(struct iomapfs *fsx, ext2_ino_t ino, uint64_t n)
 
 void fs_inode_forget_attrs(struct fs_inode *fi)
 {
+	__atomic_store_n(&fi->sxid, 0, __ATOMIC_RELEASE);
 	pthread_mutex_lock(&fi->meta_lock);
 	fi->times_dirty = false;
 	fi->atime_dirty = false;
+	fi->size_dirty = false;
 	fi->attrs_known = false;
 	pthread_mutex_unlock(&fi->meta_lock);
 }

@@ -63,7 +63,8 @@ struct iomapfs_opts {
 	bool ro;
 	bool fakeroot; /* act as root: any uid may do anything */
 	bool allow_other;
-	bool iomap_cache; /* caching on at mount (default true) */
+	bool iomap_cache;     /* caching on at mount (default true) */
+	bool writeback_cache; /* the kernel's write-back cache (default true) */
 	bool foreground;
 	bool debug;
 	uint64_t cache_max;	  /* bytes */
@@ -123,11 +124,20 @@ struct fs_inode {
 	 * mirrors; read and set with __atomic builtins.
 	 */
 	uint32_t sxid;
-	/* Timestamps a lock-free overwrite set, to be written to the inode
-	 * under fs_lock by fs_inode_sync_times().  Protected by meta_lock. */
+	/*
+	 * Timestamps a lock-free overwrite set, and the size an append inside
+	 * the last block reached, to be written to the inode under fs_lock
+	 * by fs_inode_sync_times().  Protected by meta_lock.  The on-disk
+	 * i_size is pending_size's only while size_dirty is false.
+	 */
 	pthread_mutex_t meta_lock;
 	bool times_dirty;
 	struct timespec pending_mtime; /* also becomes ctime */
+	bool size_dirty;
+	uint64_t pending_size;
+	/* -errno of a failed write-back WRITE, for the next GETATTR with
+	 * a descriptor (io_write.c); __atomic builtins. */
+	int wb_error;
 	/*
 	 * lazytime: an access time that waits in memory (atime.c) until
 	 * the inode is written anyway, fsync, forget or unmount.  Since
@@ -206,7 +216,10 @@ struct iomapfs {
 	 * without it (fs_is_shut_down()).
 	 */
 	bool shut_down;
-	bool mounted_rw;	  /* EXT2_VALID_FS cleared on disk */
+	bool mounted_rw; /* EXT2_VALID_FS cleared on disk */
+	/* The kernel's write-back cache is on (set by op_init, before any
+	 * other request): it owns the size and times of regular files. */
+	bool writeback;
 	uint32_t next_generation; /* for new inodes */
 
 	/* The inode table. */
@@ -266,6 +279,15 @@ int fs_write_inode(struct iomapfs *fsx, ext2_ino_t ino,
 		   struct ext2_inode_large *inode);
 
 /*
+ * fs_write_inode() of an @inode that differs from the one on disk only in
+ * its timestamps (a utimensat, the kernel's times with the write-back
+ * cache).  journal: fdatasync does not commit for it alone, as ext4's
+ * does not.  Call with fs_lock held.
+ */
+int fs_write_inode_times(struct iomapfs *fsx, ext2_ino_t ino,
+			 struct ext2_inode_large *inode);
+
+/*
  * Make fi->size valid (reading the inode if needed).  Call with io_lock
  * held (either mode) and fs_lock NOT held; takes fs_lock briefly.
  */
@@ -273,6 +295,17 @@ int fs_inode_load_size(struct iomapfs *fsx, struct fs_inode *fi);
 
 /* Record an mtime/ctime update from a lock-free overwrite. */
 void fs_inode_touch(struct fs_inode *fi);
+
+/*
+ * Record that @fi grew to @size (an append inside its last block, which
+ * changes no mapping) without writing the inode: the next write of the
+ * inode carries it (fs_write_inode()).  Call with io_lock exclusive
+ * (fi->size is @size already).
+ */
+void fs_inode_grow(struct fs_inode *fi, uint64_t size);
+
+/* Whether @fi has a size the inode on disk lacks (fs_inode_grow()). */
+bool fs_inode_size_pending(struct fs_inode *fi);
 
 /*
  * Note in @fi what @inode (as on disk) says: flags and times.  Takes
@@ -287,13 +320,14 @@ void fs_inode_note(struct fs_inode *fi, const struct ext2_inode_large *inode);
  */
 void fs_inode_drop_times(struct fs_inode *fi, bool atime, bool mtime);
 
-/* @fi's number is free or in use again: nothing pending or known. */
+/* @fi's number is free or in use again: nothing pending or known (set-ID
+ * bits included). */
 void fs_inode_forget_attrs(struct fs_inode *fi);
 
 /*
- * Write pending timestamps of @fi into @inode (when @inode is not NULL) or
- * into the on-disk inode.  Call with fs_lock held.  fs_write_inode() also
- * writes them, with every inode it writes.
+ * Write pending timestamps and size of @fi into @inode (when @inode is not
+ * NULL) or into the on-disk inode.  Call with fs_lock held.
+ * fs_write_inode() also writes them, with every inode it writes.
  */
 int fs_inode_sync_times(struct iomapfs *fsx, struct fs_inode *fi,
 			struct ext2_inode_large *inode);

@@ -44,7 +44,8 @@ int fs_sync_inode(struct iomapfs *fsx, ext2_ino_t ino, bool datasync,
 
 /* journal: the daemon's side of the hooks (journal_ops). */
 
-/* Before a commit: the timestamps lock-free overwrites left pending. */
+/* Before a commit: the timestamps lock-free overwrites left pending, and
+ * the sizes of appends inside a file's last block (fs_inode_grow()). */
 static int fs_journal_pre_commit(void *arg)
 {
 	struct iomapfs *fsx = arg;

@@ -68,6 +68,13 @@ int inode_free(struct iomapfs *fsx, ext2_ino_t ino)
 		return 0; /* already free */
 	if (LINUX_S_ISDIR(inode.i_mode))
 		dix_forget(fsx, ino);
+	/* A size or times still pending would be written with the freed
+	 * inode (fs_write_inode()): the file is gone, so are they. */
+	fi = fs_inode_find(fsx, ino);
+	if (fi) {
+		fs_inode_forget_attrs(fi);
+		fs_inode_put(fsx, fi);
+	}
 	err = ext2fs_free_ext_attr(fsx->fs, ino, &inode);
 	if (err)
 		return translate_error(fsx, err, ino);

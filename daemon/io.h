@@ -83,6 +83,25 @@ struct fs_inode *io_get(fuse_req_t req, fuse_ino_t ino,
 void io_put(struct iomapfs *fsx, struct fs_inode *fi, bool ref);
 
 /*
+ * io_get(), then io_lock shared and fi->size valid, as every operation
+ * that judges an offset by the size begins (read, write, lseek): *ret is
+ * 0 or -errno, and io_lock is held either way (the caller unlocks, then
+ * io_put()s).  NULL as io_get(), with @req answered.
+ */
+static inline struct fs_inode *io_get_sized(fuse_req_t req, fuse_ino_t ino,
+					    struct fuse_file_info *ffi,
+					    bool *ref, int *ret)
+{
+	struct fs_inode *fi = io_get(req, ino, ffi, ref);
+
+	if (!fi)
+		return NULL;
+	io_rdlock(fi);
+	*ret = fs_inode_load_size(req_fs(req), fi);
+	return fi;
+}
+
+/*
  * Write @len bytes at device byte address @addr: from @buf, or zeroes when
  * @buf is NULL.  Retries short writes.  Returns 0 or -errno (-EIO for a
  * write that makes no progress).
@@ -99,6 +118,18 @@ int io_dev_write(struct iomapfs *fsx, const void *buf, uint64_t len,
  */
 int io_dev_write_buf(struct iomapfs *fsx, struct fuse_bufvec *src, uint64_t len,
 		     uint64_t addr);
+
+/*
+ * A data change moves mtime and ctime, unless the kernel's write-back
+ * cache is on: the kernel then owns the times of regular files and sends
+ * them in a setattr; any we set would differ from what stat shows
+ * through the mount.
+ */
+static inline void io_touch(struct iomapfs *fsx, struct fs_inode *fi)
+{
+	if (!fsx->writeback)
+		fs_inode_touch(fi);
+}
 
 /*
  * The mapping of file byte @off from disk (not through the cache: the
@@ -141,5 +172,32 @@ int io_inline_put(struct iomapfs *fsx, struct fs_inode *fi,
  * (extent_nocache()).  Call with fs_lock held.  Returns 0 or -errno.
  */
 int io_ext2_nocache(struct iomapfs *fsx, ext2_ino_t ino);
+
+/*
+ * The inode of @fi as an operation that changes its mapping reads it:
+ * libext2fs's extent cache dropped (io_ext2_nocache()), then the inode
+ * with what @fi keeps pending written (fs_load_inode()).  fs_lock held.
+ */
+static inline int io_load_nocache(struct iomapfs *fsx, struct fs_inode *fi,
+				  struct ext2_inode_large *inode)
+{
+	int ret = io_ext2_nocache(fsx, fi->ino);
+
+	return ret ? ret : fs_load_inode(fsx, fi->ino, inode);
+}
+
+/*
+ * A change of @fi's data: the times move (io_touch()), and @inode is
+ * written with them.  fs_lock held.
+ */
+static inline int io_write_touched(struct iomapfs *fsx, struct fs_inode *fi,
+				   struct ext2_inode_large *inode)
+{
+	int ret;
+
+	io_touch(fsx, fi);
+	ret = fs_inode_sync_times(fsx, fi, inode);
+	return ret ? ret : fs_write_inode(fsx, fi->ino, inode);
+}
 
 #endif /* IOMAPFS_IO_H */

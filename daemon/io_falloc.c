@@ -83,10 +83,10 @@ static int io_prealloc(struct iomapfs *fsx, struct fs_inode *fi,
 	if (!ret && !keep_size)
 		ret = io_fallocate_size(fsx, fi, inode, off + len);
 	if (!ret && !keep_size) {
-		fs_inode_touch(fi);
+		io_touch(fsx, fi);
 		ret = fs_inode_sync_times(fsx, fi, inode);
-	} else if (!ret) {
-		io_set_ctime(fsx, inode);
+	} else if (!ret && !fsx->writeback) {
+		io_set_ctime(fsx, inode); /* see io_touch() */
 	}
 	/* i_blocks moved in our copy even when the allocation failed. */
 	ret2 = fs_write_inode(fsx, fi->ino, inode);
@@ -145,11 +145,7 @@ static int io_punch(struct iomapfs *fsx, struct fs_inode *fi,
 		if (err)
 			return translate_error(fsx, err, fi->ino);
 	}
-	fs_inode_touch(fi);
-	ret = fs_inode_sync_times(fsx, fi, inode);
-	if (!ret)
-		ret = fs_write_inode(fsx, fi->ino, inode);
-	return ret;
+	return io_write_touched(fsx, fi, inode);
 }
 
 /* ZERO_RANGE: whole blocks become unwritten, partial blocks are zeroed. */
@@ -180,7 +176,7 @@ static int io_zero_range(struct iomapfs *fsx, struct fs_inode *fi,
 	if (!ret && !keep_size)
 		ret = io_fallocate_size(fsx, fi, inode, end);
 	if (!ret) {
-		fs_inode_touch(fi);
+		io_touch(fsx, fi);
 		ret = fs_inode_sync_times(fsx, fi, inode);
 	}
 	if (!ret)
@@ -227,9 +223,7 @@ void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 		return;
 	io_wrlock(fi);
 	fs_lock(fsx);
-	ret = io_ext2_nocache(fsx, fi->ino);
-	if (!ret)
-		ret = fs_read_inode(fsx, fi->ino, &inode);
+	ret = io_load_nocache(fsx, fi, &inode);
 	if (ret)
 		goto out_unlock;
 	if (!LINUX_S_ISREG(inode.i_mode)) {
@@ -348,11 +342,9 @@ void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	fi = io_get(req, ino, ffi, &ref);
+	fi = io_get_sized(req, ino, ffi, &ref, &ret);
 	if (!fi)
 		return;
-	io_rdlock(fi);
-	ret = fs_inode_load_size(fsx, fi);
 	if (ret)
 		goto out_unlock;
 	if (whence == SEEK_END) {
@@ -380,7 +372,8 @@ out_unlock:
 
 /*
  * Write the timestamps lock-free overwrites of the file left pending
- * (not for fdatasync with the journal: they alone need no commit) and,
+ * (not for fdatasync with the journal: they alone need no commit), and
+ * the size appends left pending (fs_inode_grow(): fdatasync too), and,
  * for fsync and fdatasync (@sync), make the file durable: the data went to
  * the device with pwrite before each write was answered, so what remains
  * is its metadata, then the device's cache.
@@ -409,7 +402,8 @@ static void io_sync(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *ffi,
 		return;
 	if (!fs_is_ro(fsx) || (sync && fsx->journal)) {
 		fs_lock(fsx);
-		if (!fs_is_ro(fsx) && (!datasync || !fsx->journal))
+		if (!fs_is_ro(fsx) &&
+		    (!datasync || !fsx->journal || fs_inode_size_pending(fi)))
 			ret = fs_inode_sync_times(fsx, fi, NULL);
 		if (!ret && sync)
 			ret = fs_sync_inode(fsx, fi->ino, datasync,
@@ -424,6 +418,18 @@ static void io_sync(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *ffi,
 
 void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *ffi)
 {
+	/*
+	 * Without the write-back cache no FLUSH comes (FOPEN_NOFLUSH).  With
+	 * it the kernel sends one at every close, after it wrote the file's
+	 * pages back and sent its times: nothing is left for us (a size an
+	 * append left pending is written at release).  ENOSYS makes the
+	 * kernel stop sending FLUSH on this mount: a round trip less per
+	 * close(2), with the write-back at close kept.
+	 */
+	if (req_fs(req)->writeback) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
 	io_sync(req, ino, ffi, false, false);
 }
 
@@ -478,9 +484,7 @@ static int io_truncate_common(struct iomapfs *fsx, struct fs_inode *fi,
 	if (fs_is_ro(fsx))
 		return -EROFS;
 	fs_lock(fsx);
-	ret = io_ext2_nocache(fsx, fi->ino);
-	if (!ret)
-		ret = fs_read_inode(fsx, fi->ino, &inode);
+	ret = io_load_nocache(fsx, fi, &inode);
 	if (ret)
 		goto out_unlock;
 	old = EXT2_I_SIZE(&inode);

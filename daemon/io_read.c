@@ -183,6 +183,18 @@ static int io_dev_check_end(struct iomapfs *fsx, uint64_t end)
 	return -EIO;
 }
 
+/*
+ * No O_DIRECT read asks the kernel to write back what it holds past the
+ * size we know (fuse_lowlevel_notify_inval_inode() from there on): the
+ * kernel locks each page it drops and writes the dirty ones back, and a
+ * truncate of the file at that moment holds the write-back off (its
+ * "nowrite") while it waits for the lock of such a page: the mount hung
+ * (t3320, eight direct readers, a truncating writer).  So, with the
+ * write-back cache, a direct read of a range past the end we know, inside
+ * a hole the kernel's dirty pages further on made part of the file, ends
+ * short where ext4 reads zeroes, until those pages are written back
+ * (iomapfs(8)); the range itself the kernel writes back first (devio.c).
+ */
 void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	     struct fuse_file_info *ffi)
 {

@@ -28,6 +28,7 @@
 
 #include "busy.h"
 #include "ctl.h"
+#include "devio.h"
 #include "dirindex.h"
 #include "discard.h"
 #include "fs.h"
@@ -71,6 +72,8 @@ enum {
 	KEY_ALLOW_OTHER,
 	KEY_CACHE_ON,
 	KEY_CACHE_OFF,
+	KEY_WRITEBACK_ON,
+	KEY_WRITEBACK_OFF,
 	KEY_CACHE_MAX,
 	KEY_CACHE_INODE_MAX,
 	KEY_DIR_INDEX_MAX,
@@ -113,6 +116,8 @@ static const struct fuse_opt iomapfs_optspec[] = {
 	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
 	FUSE_OPT_KEY("iomap_cache", KEY_CACHE_ON),
 	FUSE_OPT_KEY("noiomap_cache", KEY_CACHE_OFF),
+	FUSE_OPT_KEY("writeback_cache", KEY_WRITEBACK_ON),
+	FUSE_OPT_KEY("nowriteback_cache", KEY_WRITEBACK_OFF),
 	FUSE_OPT_KEY("cache_max=", KEY_CACHE_MAX),
 	FUSE_OPT_KEY("cache_inode_max=", KEY_CACHE_INODE_MAX),
 	FUSE_OPT_KEY("dir_index_max=", KEY_DIR_INDEX_MAX),
@@ -162,6 +167,10 @@ static void help(void)
 	       "(default: off)\n"
 	       "    -o iomap_cache         cache file mappings (the default)\n"
 	       "    -o noiomap_cache       compute every mapping from disk\n"
+	       "    -o writeback_cache     gather buffered writes in the "
+	       "kernel's page cache\n"
+	       "                           (the default)\n"
+	       "    -o nowriteback_cache   send every buffered write at once\n"
 	       "    -o cache_max=SIZE      memory budget of the cache "
 	       "(default: %lluM)\n"
 	       "    -o cache_inode_max=SIZE  per-inode cap of the cache "
@@ -331,6 +340,12 @@ static int opt_proc(void *data, const char *arg, int key,
 		return 0;
 	case KEY_CACHE_OFF:
 		o->iomap_cache = false;
+		return 0;
+	case KEY_WRITEBACK_ON:
+		o->writeback_cache = true;
+		return 0;
+	case KEY_WRITEBACK_OFF:
+		o->writeback_cache = false;
 		return 0;
 	case KEY_CACHE_MAX:
 		if (opt_size(arg, val, CACHE_MIN_MAX_BYTES, "64M",
@@ -868,6 +883,13 @@ static int run_session(struct iomapfs *fsx)
 			fsx->mountpoint);
 		goto out_ctl;
 	}
+	/* Our device I/O, for the INIT reply libfuse cannot make (devio.c). */
+	rc = devio_setup(fsx);
+	if (rc) {
+		fprintf(stderr, "iomapfs: cannot set up /dev/fuse I/O: %s\n",
+			strerror(-rc));
+		goto out_unmount;
+	}
 	/* Mount errors have reached the terminal; now we may detach. */
 	if (fuse_daemonize(fsx->opts.foreground)) {
 		fprintf(stderr, "iomapfs: cannot detach\n");
@@ -943,6 +965,7 @@ int main(int argc, char *argv[])
 	fsx->dev_fd = -1;
 	fsx->claim_fd = -1;
 	fsx->opts.iomap_cache = true;
+	fsx->opts.writeback_cache = true;
 	fsx->opts.cache_max = CACHE_DEFAULT_MAX_BYTES;
 	fsx->opts.cache_inode_max = CACHE_DEFAULT_INODE_MAX_BYTES;
 	fsx->opts.dir_index_max = DIX_DEFAULT_MAX_BYTES;

@@ -28,6 +28,17 @@ void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *ffi)
 	struct stat st;
 	int ret;
 
+	/* The error of a failed write-back, for the write(2) that asks
+	 * (io_write_back_failed()). */
+	if (ffi && ffi->fh) {
+		ret = __atomic_exchange_n(
+			&((struct fs_inode *)(uintptr_t)ffi->fh)->wb_error, 0,
+			__ATOMIC_ACQ_REL);
+		if (ret) {
+			fuse_reply_err(req, -ret);
+			return;
+		}
+	}
 	fs_lock(fsx);
 	ret = fs_peek_inode(fsx, fs_ino(ino), &inode);
 	if (!ret)
@@ -155,13 +166,56 @@ static void setattr_drop_times(struct iomapfs *fsx, ext2_ino_t ino, int to_set)
 }
 
 /*
+ * The times of @to_set as the append-only check should judge them.  With
+ * the write-back cache the kernel owns a regular file's mtime and ctime
+ * and sends them as given values: its own, after writes and renames
+ * (fuse_flush_times()), and a utimensat() to now as ATIME_NOW with a given
+ * mtime.  Those count as now, which an append-only file allows, as ext4
+ * does; a given atime still marks the times as given.  (A utimensat() of
+ * mtime alone to a given value looks the same as the kernel's own and
+ * passes: iomapfs(8).)
+ */
+static int setattr_flag_times(const struct iomapfs *fsx,
+			      const struct ext2_inode_large *inode, int to_set)
+{
+	if (!fsx->writeback || !LINUX_S_ISREG(inode->i_mode) ||
+	    !(to_set & FUSE_SET_ATTR_MTIME))
+		return to_set;
+	if (!(to_set & FUSE_SET_ATTR_ATIME) ||
+	    (to_set & FUSE_SET_ATTR_ATIME_NOW))
+		return to_set | FUSE_SET_ATTR_MTIME_NOW;
+	return to_set;
+}
+
+/*
+ * Write @inode, which a SETATTR of @to_set made of @old (fs_lock held).
+ * With the write-back cache the kernel sends its times at every
+ * write-back, close after a change and fsync, and before each other
+ * SETATTR (a tree copy: three per file): one that changes nothing writes
+ * nothing, and one of times alone is written as such, so that fdatasync
+ * does not commit for it (journal), as ext4's does not for timestamps.
+ */
+static int setattr_write(struct iomapfs *fsx, ext2_ino_t ino,
+			 const struct ext2_inode_large *old,
+			 struct ext2_inode_large *inode, int to_set)
+{
+	if (!memcmp(old, inode, sizeof(*inode)))
+		return 0;
+	if (!(to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID |
+			FUSE_SET_ATTR_GID | FUSE_SET_ATTR_SIZE)) &&
+	    old->i_mode == inode->i_mode)
+		return fs_write_inode_times(fsx, ino, inode);
+	return fs_write_inode(fsx, ino, inode);
+}
+
+/*
  * Everything setattr changes but the size, under fs_lock; the new
  * attributes go to @st.
  */
 static int setattr_inode(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t ino,
 			 const struct stat *attr, int to_set, struct stat *st)
 {
-	struct ext2_inode_large inode;
+	struct ext2_inode_large inode, old;
 	struct timespec now;
 	bool mode_changed = false;
 	mode_t mode;
@@ -170,9 +224,11 @@ static int setattr_inode(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t ino,
 	fs_lock(fsx);
 	ret = fs_load_inode(fsx, ino, &inode);
 	if (!ret)
-		ret = iflags_may_setattr(&inode, to_set);
+		ret = iflags_may_setattr(
+			&inode, setattr_flag_times(fsx, &inode, to_set));
 	if (ret)
 		goto out_unlock;
+	old = inode;
 	fs_now(&now);
 	mode = setattr_mode(fsx, req, &inode, attr, to_set);
 	if (to_set & FUSE_SET_ATTR_MODE)
@@ -197,7 +253,7 @@ static int setattr_inode(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t ino,
 	else
 		fs_set_time(&inode, FS_CTIME, &now);
 	setattr_drop_times(fsx, ino, to_set);
-	ret = fs_write_inode(fsx, ino, &inode);
+	ret = setattr_write(fsx, ino, &old, &inode, to_set);
 	if (ret)
 		goto out_unlock;
 	killpriv_note(fsx, ino, inode.i_mode);

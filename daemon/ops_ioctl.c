@@ -194,6 +194,21 @@ static int set_flags(const struct ioctl_call *c, uint32_t want,
 	cap_imm = caller_capable(fsx, c->req, CAP_LINUX_IMMUTABLE);
 	cap_res = caller_capable(fsx, c->req, CAP_SYS_RESOURCE);
 	cap_own = caller_capable(fsx, c->req, CAP_FOWNER);
+	/*
+	 * With the write-back cache, what was written before the file turns
+	 * immutable or append-only must reach it first: once the flag is in,
+	 * writing it back would be refused.  Dropping the kernel's pages
+	 * writes the dirty ones back (other threads serve the WRITEs; no
+	 * lock of ours is held).  Handles opened before still write into the
+	 * kernel's pages: iomapfs(8) says what that loses.
+	 */
+	if (fsx->writeback && fsx->opts.threads > 1 &&
+	    (want & (EXT2_IMMUTABLE_FL | EXT2_APPEND_FL))) {
+		ret = fuse_lowlevel_notify_inval_inode(fsx->se,
+						       fs_nodeid(c->ino), 0, 0);
+		if (ret && ret != -ENOENT)
+			return ret;
+	}
 	fi = fs_inode_get(fsx, c->ino);
 	if (!fi)
 		return -ENOMEM;
@@ -275,6 +290,30 @@ static void ioctl_fssetxattr(const struct ioctl_call *c)
 #define IOCTL_SHUTDOWN_NOLOGFLUSH 2u /* stop at once */
 
 /*
+ * With the write-back cache a write(2) goes to the kernel's pages, and
+ * reaches us only at write-back: the kernel asks for the file's size
+ * first when its attributes are stale, and that GETATTR, like every
+ * request after a shutdown, fails with EIO.  So every file's attributes
+ * are made stale, and its next write(2) fails as on ext4.  (Only the
+ * attributes: no page is touched, no lock taken.)
+ */
+static void shutdown_stale_attrs(struct iomapfs *fsx)
+{
+	struct fs_inode **arr;
+	size_t i, n;
+
+	if (fs_inode_snapshot(fsx, &arr, &n))
+		return;
+	for (i = 0; i < n; i++) {
+		/* -ENOENT: the kernel forgot the inode, nothing to do */
+		(void)fuse_lowlevel_notify_inval_inode(
+			fsx->se, fs_nodeid(arr[i]->ino), -1, 0);
+		fs_inode_put(fsx, arr[i]);
+	}
+	free(arr);
+}
+
+/*
  * FS_IOC_SHUTDOWN, as ext4: only CAP_SYS_ADMIN; the default mode flushes
  * everything first; LOGFLUSH commits the journal, which for iomapfs (its
  * metadata written in place) is the same flush; NOLOGFLUSH stops at
@@ -294,6 +333,8 @@ static void ioctl_shutdown(const struct ioctl_call *c)
 		ret = -EINVAL;
 	if (!ret)
 		ret = fs_shutdown(c->fsx, how != IOCTL_SHUTDOWN_NOLOGFLUSH);
+	if (!ret && c->fsx->writeback)
+		shutdown_stale_attrs(c->fsx);
 	ioctl_reply(c->req, ret, NULL, 0);
 }
 

@@ -41,9 +41,17 @@ static void release_fh(struct iomapfs *fsx, struct fuse_file_info *ffi)
 	pthread_rwlock_wrlock(&fi->io_lock);
 	pthread_rwlock_unlock(&fi->io_lock);
 	last = fs_inode_close(fsx, fi);
+	/* A write-back error nobody asked for is the closed handles' (the
+	 * kernel reported it at close): not for the file's next opener. */
+	pthread_mutex_lock(&fsx->itab_lock);
+	if (!fi->open_count)
+		__atomic_store_n(&fi->wb_error, 0, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&fsx->itab_lock);
 	fs_lock(fsx);
-	/* with -o lazytime the times wait for the inode's next write */
-	if (!fs_is_ro(fsx) && !fsx->opts.lazytime)
+	/* with -o lazytime the times wait for the inode's next write; a
+	 * size an append left pending does not (fs_inode_grow()) */
+	if (!fs_is_ro(fsx) &&
+	    (!fsx->opts.lazytime || fs_inode_size_pending(fi)))
 		fs_inode_sync_times(fsx, fi, NULL);
 	if (last && !fs_is_ro(fsx))
 		inode_free(fsx, fi->ino);
@@ -94,7 +102,8 @@ static int open_file(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t ino,
 			ret = killpriv_write(fsx, req, fi);
 		if (!ret && fi->size) {
 			ret = io_truncate(fsx, fi, 0);
-			if (!ret)
+			/* with the write-back cache, the kernel's times */
+			if (!ret && !fsx->writeback)
 				fs_inode_touch(fi);
 		}
 		pthread_rwlock_unlock(&fi->io_lock);
@@ -124,6 +133,15 @@ static int open_file(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t ino,
 	 * mode (killpriv.c).
 	 */
 	if (ffi->flags & O_DIRECT)
+		ffi->direct_io = 1;
+	/*
+	 * Immutable or append-only, with the write-back cache: the kernel
+	 * does not know the flags, and would take writes into its pages and
+	 * write whole pages back, from before the end; in direct-I/O mode
+	 * each write is judged as it comes (iflags_may_write()), as on ext4.
+	 */
+	if (fsx->writeback &&
+	    (inode.i_flags & (EXT2_IMMUTABLE_FL | EXT2_APPEND_FL)))
 		ffi->direct_io = 1;
 	return 0;
 }
@@ -171,17 +189,26 @@ void op_open(fuse_req_t req, fuse_ino_t nodeid, struct fuse_file_info *ffi)
 		release_fh(fsx, ffi); /* interrupted: the kernel never knew */
 }
 
-void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
-	       struct fuse_file_info *ffi)
+/*
+ * A new regular file in @parent, open: named @name (op_create()), or
+ * without a name when @name is NULL (op_tmpfile(): its last close frees
+ * it, unless link(2) named it first, op_link()).  Replies.
+ */
+static void create_open(fuse_req_t req, fuse_ino_t parent, const char *name,
+			mode_t mode, struct fuse_file_info *ffi)
 {
 	struct iomapfs *fsx = req_fs(req);
+	mode_t imode = (mode & 07777) | S_IFREG;
 	struct fuse_entry_param e;
 	struct fs_inode *fi = NULL;
 	int ret;
 
 	fs_lock(fsx);
-	ret = newinode_make(fsx, req, fs_ino(parent), name,
-			    (mode & 07777) | S_IFREG, 0, NULL, &e);
+	if (name)
+		ret = newinode_make(fsx, req, fs_ino(parent), name, imode, 0,
+				    NULL, &e);
+	else
+		ret = newinode_tmpfile(fsx, req, fs_ino(parent), imode, &e);
 	fs_unlock(fsx);
 	if (!ret) {
 		fi = fs_inode_get(fsx, fs_ino(e.ino));
@@ -194,8 +221,15 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	}
 	fi->size = 0;
 	fi->size_valid = true;
-	killpriv_note(fsx, fi->ino, e.attr.st_mode);
+	if (name)
+		killpriv_note(fsx, fi->ino, e.attr.st_mode);
 	fs_inode_open(fsx, fi);
+	if (!name) {
+		pthread_mutex_lock(&fsx->itab_lock);
+		fi->unlinked = true;
+		fi->tmpfile = true;
+		pthread_mutex_unlock(&fsx->itab_lock);
+	}
 	ffi->fh = (uint64_t)(uintptr_t)fi;
 	ffi->keep_cache = 1;
 	/*
@@ -205,51 +239,27 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	 * every getattr and written by release.  Shared mappings are written
 	 * back when they are unmapped, not at close.  That saves one round
 	 * trip per close(2): two per file in 'printf > file', where the shell
-	 * closes the descriptor it dup2()s.
+	 * closes the descriptor it dup2()s.  (With the write-back cache the
+	 * kernel writes the file back at close anyway, and sends a FLUSH
+	 * until op_flush()'s ENOSYS.)
 	 */
 	ffi->noflush = 1;
 	if (fuse_reply_create(req, &e, ffi) == -ENOENT)
 		release_fh(fsx, ffi);
 }
 
+void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+	       struct fuse_file_info *ffi)
+{
+	create_open(req, parent, name, mode, ffi);
+}
+
 #ifdef HAVE_STRUCT_FUSE_LOWLEVEL_OPS_TMPFILE
-/*
- * O_TMPFILE (libfuse 3.17 and later): a file without a name, open; its
- * last close frees it, unless link(2) named it first (op_link()).
- */
+/* O_TMPFILE (libfuse 3.17 and later). */
 void op_tmpfile(fuse_req_t req, fuse_ino_t parent, mode_t mode,
 		struct fuse_file_info *ffi)
 {
-	struct iomapfs *fsx = req_fs(req);
-	struct fuse_entry_param e;
-	struct fs_inode *fi = NULL;
-	int ret;
-
-	fs_lock(fsx);
-	ret = newinode_tmpfile(fsx, req, fs_ino(parent),
-			       (mode & 07777) | S_IFREG, &e);
-	fs_unlock(fsx);
-	if (!ret) {
-		fi = fs_inode_get(fsx, fs_ino(e.ino));
-		if (!fi)
-			ret = -ENOMEM;
-	}
-	if (ret) {
-		fuse_reply_err(req, -ret);
-		return;
-	}
-	fi->size = 0;
-	fi->size_valid = true;
-	fs_inode_open(fsx, fi);
-	pthread_mutex_lock(&fsx->itab_lock);
-	fi->unlinked = true;
-	fi->tmpfile = true;
-	pthread_mutex_unlock(&fsx->itab_lock);
-	ffi->fh = (uint64_t)(uintptr_t)fi;
-	ffi->keep_cache = 1;
-	ffi->noflush = 1; /* see op_create() */
-	if (fuse_reply_create(req, &e, ffi) == -ENOENT)
-		release_fh(fsx, ffi);
+	create_open(req, parent, NULL, mode, ffi);
 }
 #endif
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "io_write.h"
 #include "ops_dir.h"
 #include "ops_session.h"
 
@@ -56,11 +57,23 @@ void op_init(void *userdata, struct fuse_conn_info *conn)
 	 * writes and cached pages").
 	 */
 	conn->want &= ~FUSE_CAP_ASYNC_DIO;
+	/* Buffered writes gather in the kernel's pages (io_write.c). */
+	if (fsx->opts.writeback_cache)
+		conn->want |= FUSE_CAP_WRITEBACK_CACHE & conn->capable;
+	fsx->writeback = conn->want & FUSE_CAP_WRITEBACK_CACHE;
 	/* write_buf wants the data in the pipe, not copied to memory */
-	conn->max_write = OPS_MAX_IO;
+	conn->max_write = io_write_max(OPS_MAX_IO);
 	if (conn->max_readahead > OPS_MAX_IO)
 		conn->max_readahead = OPS_MAX_IO;
-	conn->time_gran = 1;
+	/*
+	 * Inodes of 128 bytes keep whole seconds.  With the write-back cache
+	 * the kernel shows its own times, which it rounds to time_gran: it
+	 * must round them as the inode will.
+	 */
+	conn->time_gran =
+		EXT2_INODE_SIZE(fsx->fs->super) > EXT2_GOOD_OLD_INODE_SIZE
+			? 1
+			: 1000000000;
 }
 
 void op_destroy(void *userdata)

@@ -121,9 +121,13 @@ while time.time() < float(sys.argv[1]) + 0.02:
     time.sleep(0.005)" "$1"
 }
 
+# With the write-back cache the kernel owns a regular file's ctime and
+# moves it itself at every setxattr, changed or not (fuse_update_ctime()):
+# the exact comparison with ext4 holds without it (iomapfs(8)); the last
+# test checks that with it the kernel's ctime reaches the disk.
 test_expect_success 'mount iomapfs on a fresh ext4' '
 	make_image img 64M -t ext4 &&
-	iomapfs_mount img mnt
+	iomapfs_mount img mnt -o nowriteback_cache
 '
 
 test_expect_success KEXT4 'setfacl and ACL xattrs: ctime, mode and ACL as on ext4' '
@@ -145,8 +149,28 @@ test_expect_success 'an ACL equal to a new mode moves ctime, and ctime is on dis
 	fi &&
 	acl_state mnt >before &&
 	iomapfs_unmount mnt && fsck_clean img &&
-	iomapfs_mount img mnt &&
+	iomapfs_mount img mnt -o nowriteback_cache &&
 	test_eq "$c1" "$(stat -c %.9Z mnt/p/g)" &&
+	acl_state mnt >after &&
+	test_cmp before after
+'
+
+test_expect_success 'write-back cache: an ACL change moves ctime, and the kernel'"'"'s ctime is on disk' '
+	iomapfs_unmount mnt &&
+	iomapfs_mount img mnt &&
+	: >mnt/p/h && chmod 644 mnt/p/h &&
+	c0=$(stat -c %.9Z mnt/p/h) &&
+	wait_clock_past "$c0" &&
+	setfacl -m u:1000:rw mnt/p/h &&
+	c1=$(stat -c %.9Z mnt/p/h) &&
+	if test "$c0" = "$c1"; then
+		echo "ctime stayed $c0 when setfacl added an entry"
+		return 1
+	fi &&
+	acl_state mnt >before &&
+	iomapfs_unmount mnt && fsck_clean img &&
+	iomapfs_mount img mnt &&
+	test_eq "$c1" "$(stat -c %.9Z mnt/p/h)" "ctime after a remount" &&
 	acl_state mnt >after &&
 	test_cmp before after
 '

@@ -7,7 +7,7 @@
 # set-user-ID bit (the daemon clears it: t2015).  Handles are opened
 # without FLUSH at close: the mtime of an overwrite must still be seen
 # right after close and be on disk after unmount.
-test_description='O_DIRECT in direct-I/O mode, no FLUSH at close'
+test_description='O_DIRECT in direct-I/O mode, mapped shared as on ext4, no FLUSH at close'
 . "$(dirname "$0")/test-lib.sh"
 
 IMG=$TRASH/modes.img
@@ -54,18 +54,25 @@ test_expect_success FUSE,E2FSPROGS,ROOT 'an unprivileged O_DIRECT write clears s
 
 # iomapfs(8): "a shared mmap(2) of that descriptor fails with ENODEV (map
 # a descriptor opened without O_DIRECT)".
-test_expect_success FUSE,E2FSPROGS,PYTHON3 'a shared mmap of an O_DIRECT descriptor fails with ENODEV; without O_DIRECT it maps' '
+# The daemon asks for FUSE_DIRECT_IO_ALLOW_MMAP (devio.c, Linux 6.6 and
+# later): a direct-I/O descriptor maps shared, as on ext4, and a direct
+# read sees what the map wrote once msync returned.
+test_expect_success FUSE,E2FSPROGS,PYTHON3 'a shared mmap of an O_DIRECT descriptor maps, as on ext4, and direct reads see its writes' '
 	dd if=/dev/urandom of="$MNT/mapped" bs=4k count=4 status=none &&
 	python3 -c "
-import errno, mmap, os, sys
+import mmap, os, sys
 p = sys.argv[1]
 fd = os.open(p, os.O_RDWR | os.O_DIRECT)
 try:
-    mmap.mmap(fd, 4096, mmap.MAP_SHARED)
-    sys.exit(\"expected ENODEV from a shared mmap of an O_DIRECT descriptor, it mapped\")
+    m = mmap.mmap(fd, 8192, mmap.MAP_SHARED)
 except OSError as e:
-    if e.errno != errno.ENODEV:
-        sys.exit(\"expected ENODEV, got %s\" % errno.errorcode.get(e.errno, e.errno))
+    sys.exit(\"expected a shared map of an O_DIRECT descriptor, as ext4 gives: %s\" % e)
+m[4096:4102] = b\"direct\"
+m.flush()
+m.close()
+buf = mmap.mmap(-1, 4096)
+if os.preadv(fd, [buf], 4096) != 4096 or buf[0:6] != b\"direct\":
+    sys.exit(\"an O_DIRECT read after msync: expected direct, got %r\" % buf[0:6])
 os.close(fd)
 fd = os.open(p, os.O_RDWR)
 m = mmap.mmap(fd, 4096, mmap.MAP_SHARED)
@@ -74,7 +81,8 @@ m.flush()
 m.close()
 os.close(fd)
 " "$MNT/mapped" &&
-	test_eq mapped "$(head -c 6 "$MNT/mapped")" "the first bytes, written through the map"
+	test_eq mapped "$(head -c 6 "$MNT/mapped")" "the first bytes, written through the map" &&
+	test_eq direct "$(tail -c +4097 "$MNT/mapped" | head -c 6)" "the bytes the O_DIRECT map wrote"
 '
 
 test_expect_success FUSE,E2FSPROGS 'the mtime of an overwrite is seen after close and kept' '

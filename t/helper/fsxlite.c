@@ -2,16 +2,27 @@
 /*
  * fsxlite.c - a small fsx: a seeded random sequence of writes, reads,
  * truncates and fallocate calls (preallocate, keep-size preallocate, punch
- * hole, zero range) on one file, checked against a copy of what the file
- * must hold.  Every read compares its bytes with the copy, every size
+ * hole, zero range), and with -M reads and writes through shared mappings
+ * (msync'd, as fsx's mapread and mapwrite), and with -f fsync and
+ * fdatasync, and with -D reads through a second descriptor opened
+ * with O_DIRECT (which must see every completed write, even one the
+ * kernel still holds in dirty pages), on one file, checked against a copy
+ * of what the file must hold.  Every read compares its bytes with the copy, every size
  * change is checked with fstat, and the whole file is compared every
  * CHECK operations and at the end.  A mismatch prints the offset, the
  * expected and the found bytes and the last operations, and exits 1.
  * The same seed replays the same operations.
  *
- * Usage: fsxlite [-s SEED] [-n OPS] [-l MAXLEN] [-c CHECK] [-Z] [-v] FILE
+ * Usage: fsxlite [-s SEED] [-n OPS] [-l MAXLEN] [-c CHECK] [-Z] [-M] [-f]
+ *                [-v] FILE
  *   -Z  O_DIRECT reads and writes, every offset and length a multiple of
  *       4096 (as fsx -Z with aligned I/O)
+ *   -M  also read and write through mmap(MAP_SHARED), msync after writes
+ *       (not with -Z: a direct-I/O descriptor cannot be mapped shared)
+ *   -f  also fsync and fdatasync
+ *   -D  also aligned O_DIRECT reads through a second descriptor
+ *   -w GOOD  at the end, write what the file must hold to GOOD (to compare
+ *       with the file once it went through an unmount)
  *   -v  print every operation
  * Defaults: seed 1, 10000 operations, files up to 256 KiB, a full check
  * every 1000 operations.  FILE is created or truncated.
@@ -29,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,6 +57,11 @@ enum fx_op {
 	FX_PUNCH,
 	FX_ZERO,
 	FX_ZERO_KEEP,
+	FX_MAPREAD,  /* with -M */
+	FX_MAPWRITE, /* with -M */
+	FX_FSYNC,    /* with -f */
+	FX_FDATASYNC,
+	FX_DREAD, /* with -D */
 	FX_NOPS,
 };
 
@@ -57,6 +74,11 @@ static const char *const fx_names[FX_NOPS] = {
 	[FX_PUNCH] = "punch-hole",
 	[FX_ZERO] = "zero-range",
 	[FX_ZERO_KEEP] = "zero-range-keep-size",
+	[FX_MAPREAD] = "mapread",
+	[FX_MAPWRITE] = "mapwrite",
+	[FX_FSYNC] = "fsync",
+	[FX_FDATASYNC] = "fdatasync",
+	[FX_DREAD] = "direct-read",
 };
 
 struct fx_rec {
@@ -67,7 +89,12 @@ struct fx_rec {
 
 static struct {
 	uint64_t seed, ops, maxlen, check;
-	bool direct, verbose;
+	bool direct, verbose, mapped, sync, dread;
+	const char *goodpath;
+	int dfd;		   /* -D: the O_DIRECT descriptor */
+	enum fx_op opset[FX_NOPS]; /* the operations drawn from */
+	unsigned int nopset;
+	long page;
 	const char *path;
 	int fd;
 	unsigned char *good; /* maxlen bytes: what the file holds */
@@ -258,9 +285,107 @@ static int fx_do_falloc(enum fx_op op, uint64_t off, uint64_t len)
 	return fx_check_size(fx_names[op]);
 }
 
+/*
+ * Map the pages holding [off, off + len) shared; *base is where byte
+ * @off is.  The file must reach off + len.
+ */
+static int fx_map(uint64_t off, uint64_t len, int prot, void **map,
+		  size_t *maplen, unsigned char **base)
+{
+	uint64_t pg = off - off % (uint64_t)fx.page;
+
+	*maplen = (size_t)(off + len - pg);
+	*map = mmap(NULL, *maplen, prot, MAP_SHARED, fx.fd, (off_t)pg);
+	if (*map == MAP_FAILED)
+		return fx_fail_errno("mmap", off, len);
+	*base = (unsigned char *)*map + (off - pg);
+	return 0;
+}
+
+static int fx_do_mapread(uint64_t off, uint64_t len)
+{
+	unsigned char *base;
+	size_t maplen;
+	void *map;
+	int ret;
+
+	ret = fx_map(off, len, PROT_READ, &map, &maplen, &base);
+	if (ret)
+		return ret;
+	memcpy(fx.buf, base, len);
+	munmap(map, maplen);
+	return fx_compare("mapread", off, len);
+}
+
+/* As fsx: a write past the end first extends the file with ftruncate. */
+static int fx_do_mapwrite(uint64_t off, uint64_t len)
+{
+	unsigned char *base;
+	size_t maplen;
+	uint64_t i;
+	void *map;
+	int ret;
+
+	if (off + len > fx.size) {
+		if (ftruncate(fx.fd, (off_t)(off + len)) < 0)
+			return fx_fail_errno("ftruncate before mapwrite", off,
+					     len);
+		fx.size = off + len;
+	}
+	ret = fx_map(off, len, PROT_READ | PROT_WRITE, &map, &maplen, &base);
+	if (ret)
+		return ret;
+	for (i = 0; i < len; i++)
+		base[i] = fx.good[off + i] = (unsigned char)(fx_rand() | 1);
+	if (msync(map, maplen, MS_SYNC) < 0) {
+		ret = fx_fail_errno("msync", off, len);
+		munmap(map, maplen);
+		return ret;
+	}
+	munmap(map, maplen);
+	return fx_check_size("mapwrite");
+}
+
+/* An aligned O_DIRECT read of the blocks that [off, off + len) touches,
+ * inside the size. */
+static int fx_do_dread(uint64_t off, uint64_t len)
+{
+	uint64_t start = off - off % FX_ALIGN, end, done = 0;
+	ssize_t n;
+
+	end = (off + len) - (off + len) % FX_ALIGN;
+	if (end > fx.size - fx.size % FX_ALIGN)
+		end = fx.size - fx.size % FX_ALIGN;
+	if (end <= start)
+		return 0;
+	while (done < end - start) {
+		n = pread(fx.dfd, fx.buf + done, end - start - done,
+			  (off_t)(start + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return fx_fail_errno("direct read", start, end - start);
+		done += (uint64_t)n;
+	}
+	return fx_compare("direct read", start, end - start);
+}
+
+/* -w: what the file must hold, for a comparison after the run. */
+static int fx_write_good(void)
+{
+	FILE *f = fopen(fx.goodpath, "wb");
+
+	if (!f || fwrite(fx.good, 1, fx.size, f) != fx.size || fclose(f)) {
+		fprintf(stderr, "fsxlite: writing %s: %s\n", fx.goodpath,
+			strerror(errno));
+		return 2;
+	}
+	return 0;
+}
+
 static int fx_step(uint64_t n)
 {
-	enum fx_op op = (enum fx_op)fx_below(FX_NOPS);
+	enum fx_op op = fx.opset[fx_below(fx.nopset)];
 	struct fx_rec *r = &fx.hist[fx.nhist++ % FX_HISTORY];
 	uint64_t off, len, nsize;
 
@@ -284,6 +409,21 @@ static int fx_step(uint64_t n)
 		return len ? fx_read(off, len, "read") : 0;
 	case FX_WRITE:
 		return fx_do_write(off, len);
+	case FX_MAPREAD:
+		if (off >= fx.size)
+			return 0;
+		if (off + len > fx.size)
+			len = fx.size - off;
+		return fx_do_mapread(off, len);
+	case FX_MAPWRITE:
+		return fx_do_mapwrite(off, len);
+	case FX_DREAD:
+		return fx_do_dread(off, len);
+	case FX_FSYNC:
+		return fsync(fx.fd) < 0 ? fx_fail_errno("fsync", 0, 0) : 0;
+	case FX_FDATASYNC:
+		return fdatasync(fx.fd) < 0 ? fx_fail_errno("fdatasync", 0, 0)
+					    : 0;
 	case FX_TRUNCATE:
 		if (ftruncate(fx.fd, (off_t)off) < 0)
 			return fx_fail_errno("truncate", off, 0);
@@ -321,7 +461,8 @@ static int fx_parse(const char *s, uint64_t *out)
 static int fx_usage(void)
 {
 	fprintf(stderr, "usage: fsxlite [-s SEED] [-n OPS] [-l MAXLEN] "
-			"[-c CHECK] [-Z] [-v] FILE\n");
+			"[-c CHECK] [-Z] [-M] [-f] [-D] [-w GOOD] [-v] "
+			"FILE\n");
 	return 2;
 }
 
@@ -334,7 +475,7 @@ int main(int argc, char **argv)
 	fx.ops = 10000;
 	fx.maxlen = 256u << 10;
 	fx.check = 1000;
-	while ((c = getopt(argc, argv, "s:n:l:c:Zv")) != -1) {
+	while ((c = getopt(argc, argv, "s:n:l:c:ZMfDw:v")) != -1) {
 		switch (c) {
 		case 's':
 			if (fx_parse(optarg, &fx.seed))
@@ -356,6 +497,18 @@ int main(int argc, char **argv)
 		case 'Z':
 			fx.direct = true;
 			break;
+		case 'M':
+			fx.mapped = true;
+			break;
+		case 'f':
+			fx.sync = true;
+			break;
+		case 'D':
+			fx.dread = true;
+			break;
+		case 'w':
+			fx.goodpath = optarg;
+			break;
 		case 'v':
 			fx.verbose = true;
 			break;
@@ -363,8 +516,18 @@ int main(int argc, char **argv)
 			return fx_usage();
 		}
 	}
-	if (optind != argc - 1)
+	if (optind != argc - 1 || (fx.mapped && fx.direct))
 		return fx_usage();
+	fx.page = sysconf(_SC_PAGESIZE);
+	for (c = 0; c < FX_NOPS; c++) {
+		if ((c == FX_MAPREAD || c == FX_MAPWRITE) && !fx.mapped)
+			continue;
+		if ((c == FX_FSYNC || c == FX_FDATASYNC) && !fx.sync)
+			continue;
+		if (c == FX_DREAD && !fx.dread)
+			continue;
+		fx.opset[fx.nopset++] = (enum fx_op)c;
+	}
 	fx.path = argv[optind];
 	if (fx.direct)
 		fx.maxlen = (fx.maxlen + FX_ALIGN - 1) / FX_ALIGN * FX_ALIGN;
@@ -382,6 +545,15 @@ int main(int argc, char **argv)
 			strerror(errno));
 		return 2;
 	}
+	fx.dfd = -1;
+	if (fx.dread) {
+		fx.dfd = open(fx.path, O_RDONLY | O_DIRECT);
+		if (fx.dfd < 0) {
+			fprintf(stderr, "fsxlite: open %s O_DIRECT: %s\n",
+				fx.path, strerror(errno));
+			return 2;
+		}
+	}
 	for (n = 1; n <= fx.ops && !ret; n++) {
 		ret = fx_step(n);
 		if (!ret && fx.check && n % fx.check == 0)
@@ -393,6 +565,10 @@ int main(int argc, char **argv)
 		printf("fsxlite: seed %" PRIu64 ": %" PRIu64
 		       " operations, all checks passed\n",
 		       fx.seed, fx.ops);
+	if (!ret && fx.goodpath)
+		ret = fx_write_good();
+	if (fx.dfd >= 0)
+		close(fx.dfd);
 	close(fx.fd);
 	free(fx.buf);
 	free(fx.good);
