@@ -150,6 +150,18 @@ static json_t *unknown_method(const char *method)
 			       json_pack("{s:s%}", "interface", method, ilen));
 }
 
+/*
+ * The call state of @c: a worker thread running the call in @msg, or with
+ * NULL no call at all.  c->mu held.
+ */
+static void conn_set_call(struct ctl_conn *c, json_t *msg)
+{
+	c->busy = msg != NULL;
+	c->worker = msg != NULL;
+	c->worker_done = false;
+	c->call_msg = msg;
+}
+
 /* Start a worker thread for the call in @msg (stolen on success). */
 static int start_worker(struct ctl_conn *c, const struct ctl_method *m,
 			json_t *msg, const struct varlink_call *call)
@@ -157,18 +169,12 @@ static int start_worker(struct ctl_conn *c, const struct ctl_method *m,
 	int ret;
 
 	pthread_mutex_lock(&c->mu);
-	c->busy = true;
-	c->worker = true;
-	c->worker_done = false;
-	c->call_msg = msg;
+	conn_set_call(c, msg);
 	c->call = *call;
 	c->method = m;
 	ret = pthread_create(&c->tid, NULL, worker_main, c);
-	if (ret) {
-		c->busy = false;
-		c->worker = false;
-		c->call_msg = NULL;
-	}
+	if (ret)
+		conn_set_call(c, NULL);
 	pthread_mutex_unlock(&c->mu);
 	return -ret;
 }
@@ -378,10 +384,7 @@ static void conn_reap(struct ctl_conn *c)
 	pthread_join(c->tid, NULL);
 	json_decref(c->call_msg);
 	pthread_mutex_lock(&c->mu);
-	c->call_msg = NULL;
-	c->worker = false;
-	c->worker_done = false;
-	c->busy = false;
+	conn_set_call(c, NULL);
 	pthread_mutex_unlock(&c->mu);
 	c->last_read_ms = now_ms();
 }

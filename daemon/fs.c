@@ -386,8 +386,13 @@ int fs_write_inode_times(struct iomapfs *fsx, ext2_ino_t ino,
 	return ret;
 }
 
-int fs_load_inode(struct iomapfs *fsx, ext2_ino_t ino,
-		  struct ext2_inode_large *inode)
+/*
+ * Read inode @ino with the times its fs_inode holds in memory: folded into
+ * @inode only, or (@write, on a writable mount) written to the inode
+ * first.
+ */
+static int fs_read_with_times(struct iomapfs *fsx, ext2_ino_t ino,
+			      struct ext2_inode_large *inode, bool write)
 {
 	struct fs_inode *fi;
 	bool dirty;
@@ -400,7 +405,7 @@ int fs_load_inode(struct iomapfs *fsx, ext2_ino_t ino,
 	if (!fi)
 		return 0;
 	dirty = fs_inode_dirty(fi);
-	if (dirty && fs_is_ro(fsx))
+	if (!write || (dirty && fs_is_ro(fsx)))
 		ret = fs_inode_fold_times(fsx, fi, inode, false);
 	else if (dirty)
 		ret = fs_write_times(fsx, ino, fi, inode);
@@ -408,23 +413,17 @@ int fs_load_inode(struct iomapfs *fsx, ext2_ino_t ino,
 	return ret;
 }
 
+int fs_load_inode(struct iomapfs *fsx, ext2_ino_t ino,
+		  struct ext2_inode_large *inode)
+{
+	return fs_read_with_times(fsx, ino, inode, true);
+}
+
 int fs_peek_inode(struct iomapfs *fsx, ext2_ino_t ino,
 		  struct ext2_inode_large *inode)
 {
-	struct fs_inode *fi;
-	int ret;
-
-	if (!fsx->opts.lazytime)
-		return fs_load_inode(fsx, ino, inode);
-	ret = fs_read_inode(fsx, ino, inode);
-	if (ret)
-		return ret;
-	fi = fs_inode_find(fsx, ino);
-	if (fi) {
-		ret = fs_inode_fold_times(fsx, fi, inode, false);
-		fs_inode_put(fsx, fi);
-	}
-	return ret;
+	/* lazytime: the times stay in memory until they must go out. */
+	return fs_read_with_times(fsx, ino, inode, !fsx->opts.lazytime);
 }
 
 int fs_inode_load_size(struct iomapfs *fsx, struct fs_inode *fi)
