@@ -181,47 +181,6 @@ int translate_error_at(struct iomapfs *fsx, errcode_t err, ext2_ino_t ino,
 	return ret;
 }
 
-/* --- owners ---------------------------------------------------------- */
-
-/*
- * -o nouid32: owners are the low 16 bits on disk, as ext4 reads and writes
- * them with that option; an owner past 65535 is stored as the overflow
- * id.  The daemon serves one mount: set by fs_open() before the session,
- * read-only after.
- */
-static bool fs_uid16;
-#define FS_OVERFLOW_ID 65534u
-
-uid_t fs_inode_uid(const struct ext2_inode_large *inode)
-{
-	if (fs_uid16)
-		return inode->i_uid;
-	return inode->i_uid | ((uid_t)inode->osd2.linux2.l_i_uid_high << 16);
-}
-
-gid_t fs_inode_gid(const struct ext2_inode_large *inode)
-{
-	if (fs_uid16)
-		return inode->i_gid;
-	return inode->i_gid | ((gid_t)inode->osd2.linux2.l_i_gid_high << 16);
-}
-
-void fs_inode_set_uid(struct ext2_inode_large *inode, uid_t uid)
-{
-	if (fs_uid16 && uid > 0xffff)
-		uid = FS_OVERFLOW_ID;
-	inode->i_uid = uid & 0xffff;
-	inode->osd2.linux2.l_i_uid_high = fs_uid16 ? 0 : uid >> 16;
-}
-
-void fs_inode_set_gid(struct ext2_inode_large *inode, gid_t gid)
-{
-	if (fs_uid16 && gid > 0xffff)
-		gid = FS_OVERFLOW_ID;
-	inode->i_gid = gid & 0xffff;
-	inode->osd2.linux2.l_i_gid_high = fs_uid16 ? 0 : gid >> 16;
-}
-
 /* --- the on-disk inode ------------------------------------------------ */
 
 int fs_read_inode(struct iomapfs *fsx, ext2_ino_t ino,
@@ -982,7 +941,7 @@ int fs_open(struct iomapfs *fsx)
 	ret = replay_prepare(fsx);
 	if (ret)
 		return ret;
-	fs_uid16 = fsx->opts.nouid32;
+	fs_set_uid16(fsx->opts.nouid32);
 	err = fs_open_super(fsx, flags);
 	if (err == EXT2_ET_RO_UNSUPP_FEATURE) {
 		fprintf(stderr,

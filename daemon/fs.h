@@ -422,6 +422,8 @@ void fs_get_time(const struct ext2_inode_large *inode, enum fs_time which,
 void fs_set_time(struct ext2_inode_large *inode, enum fs_time which,
 		 const struct timespec *ts);
 
+/* -o nouid32: owners are 16 bits on disk (fs_open(), before the session). */
+void fs_set_uid16(bool on);
 /* Owner of @inode with the high 16 bits; set both halves. */
 uid_t fs_inode_uid(const struct ext2_inode_large *inode);
 gid_t fs_inode_gid(const struct ext2_inode_large *inode);

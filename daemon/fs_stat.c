@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * fs_stat.c - an on-disk inode's timestamps and its stat: the seconds and
- * nanoseconds ext4 keeps in an inode (the extra word's epoch bits and
- * nanoseconds, present only when the inode is large enough), and the
- * struct stat and FUSE entry the operations reply with.  Pure functions
- * of the inode given (no libext2fs call), so callers hold whatever lock
- * protects their copy.
+ * fs_stat.c - an on-disk inode's timestamps, owners and stat: the seconds
+ * and nanoseconds ext4 keeps in an inode (the extra word's epoch bits and
+ * nanoseconds, present only when the inode is large enough), its 32-bit
+ * owners (16 bits with -o nouid32), and the struct stat and FUSE entry the
+ * operations reply with.  Pure functions of the inode given (no libext2fs
+ * call), so callers hold whatever lock protects their copy.
  */
 #include "config.h"
 
@@ -150,4 +150,50 @@ int fs_fill_entry(struct iomapfs *fsx, ext2_ino_t ino,
 	e->entry_timeout = FS_ATTR_TIMEOUT;
 	fs_fill_stat(fsx, ino, inode, &e->attr);
 	return 0;
+}
+
+/* --- owners ---------------------------------------------------------- */
+
+/*
+ * -o nouid32: owners are the low 16 bits on disk, as ext4 reads and writes
+ * them with that option; an owner past 65535 is stored as the overflow
+ * id.  The daemon serves one mount: set by fs_open() before the session,
+ * read-only after.
+ */
+static bool fs_uid16;
+#define FS_OVERFLOW_ID 65534u
+
+void fs_set_uid16(bool on)
+{
+	fs_uid16 = on;
+}
+
+uid_t fs_inode_uid(const struct ext2_inode_large *inode)
+{
+	if (fs_uid16)
+		return inode->i_uid;
+	return inode->i_uid | ((uid_t)inode->osd2.linux2.l_i_uid_high << 16);
+}
+
+gid_t fs_inode_gid(const struct ext2_inode_large *inode)
+{
+	if (fs_uid16)
+		return inode->i_gid;
+	return inode->i_gid | ((gid_t)inode->osd2.linux2.l_i_gid_high << 16);
+}
+
+void fs_inode_set_uid(struct ext2_inode_large *inode, uid_t uid)
+{
+	if (fs_uid16 && uid > 0xffff)
+		uid = FS_OVERFLOW_ID;
+	inode->i_uid = uid & 0xffff;
+	inode->osd2.linux2.l_i_uid_high = fs_uid16 ? 0 : uid >> 16;
+}
+
+void fs_inode_set_gid(struct ext2_inode_large *inode, gid_t gid)
+{
+	if (fs_uid16 && gid > 0xffff)
+		gid = FS_OVERFLOW_ID;
+	inode->i_gid = gid & 0xffff;
+	inode->osd2.linux2.l_i_gid_high = fs_uid16 ? 0 : gid >> 16;
 }
