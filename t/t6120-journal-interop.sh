@@ -64,6 +64,17 @@ jo_only() {
 	return 1
 }
 
+# under_empty: nothing of the work went into the directory under the
+# dropped mount $MNT (there its fsyncs succeed and its log lies).
+under_empty() {
+	local left
+	left=$(ls -A "$MNT") || return 1
+	[ -z "$left" ] && return 0
+	echo "the work went on in $MNT under the dropped mount:" \
+		"$(echo "$left" | tr '\n' ' ')"
+	return 1
+}
+
 # round KIND BS SEED DELAY [mke2fs options]: see the top of the file.
 round() {
 	local kind=$1 bs=$2 seed=$3 delay=$4 work_pid txns
@@ -74,8 +85,8 @@ round() {
 	{ $JWORK run "$MNT" log "$seed" 60 >work.out 2>&1 & } &&
 	work_pid=$! &&
 	sleep "$delay" &&
-	iomapfs_kill9 "$MNT" &&
-	{ wait "$work_pid" || true; } &&
+	iomapfs_kill9 "$MNT" "$work_pid" &&
+	under_empty &&
 	txns=$(debugfs -R logdump "$IMG" 2>/dev/null |
 		{ grep -c "type 2 (commit block)" || true; }) &&
 	cp --sparse=always "$IMG" k.img && cp --sparse=always "$IMG" e.img &&
