@@ -113,6 +113,46 @@ round() {
 		"agree on $(wc -l <k.tree) entries; $(cat markers.out)"
 }
 
+# The work must not outlive its mount, whatever the order of the kill and
+# the unmount: jwork, stopped between two steps (its 3rd D line) while the
+# daemon is killed and the mount dropped (the order t6120 had, which let it
+# go on under the mount and fail round 4 on a loaded machine), then let go,
+# must stop at its next step, log no D line more, leave nothing in the
+# directory underneath, and the replayed image must hold every marker it
+# logged.
+test_expect_success 'the work stops with its daemon, even once its mount is gone' '
+	rm -f log &&
+	make_image "$IMG" 64M -t ext4 &&
+	iomapfs_mount "$IMG" "$MNT" -o commit=1 &&
+	{ JWORK_STOP_AFTER=3 $JWORK run "$MNT" log 9 60 >work.out 2>&1 & } &&
+	work_pid=$! &&
+	test_when_finished "grep -qs jwork /proc/$work_pid/cmdline &&
+		kill -KILL $work_pid; true" &&
+	for i in $(seq 1 600); do
+		[ "$(cut -d" " -f3 "/proc/$work_pid/stat")" = T ] && break
+		sleep 0.05
+	done &&
+	before=$(grep -c "^D" log) &&
+	test_eq 3 "$before" "D lines at the stop" &&
+	iomapfs_kill9 "$MNT" &&
+	kill -CONT "$work_pid" &&
+	{ wait "$work_pid" || true; } &&
+	after=$(grep -c "^D" log) &&
+	{ [ "$after" = "$before" ] || {
+		echo "$before D lines before the kill, $after after it:"
+		tail -n 4 log
+		false
+	}; } &&
+	under_empty &&
+	kmount "$IMG" &&
+	{ $JWORK markers "$K" log >markers.out || {
+		echo "jwork markers: a fsynced marker is not as the log says:"
+		cat markers.out
+		false
+	}; } &&
+	umount "$K"
+'
+
 specs="ext4:4096:1:2.5 ext4:1024:2:1.5 ext3:4096:3:2 ext4:4096:4:0.7:-O:^metadata_csum,^64bit"
 for seed in $(seq 5 "${IOMAPFS_JOURNAL_ROUNDS:-4}"); do
 	kinds=(ext4 ext4 ext3)
