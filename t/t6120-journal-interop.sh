@@ -64,6 +64,17 @@ jo_only() {
 	return 1
 }
 
+# under_empty: nothing of the work went into the directory under the
+# dropped mount $MNT (there its fsyncs succeed and its log lies).
+under_empty() {
+	local left
+	left=$(ls -A "$MNT") || return 1
+	[ -z "$left" ] && return 0
+	echo "the work went on in $MNT under the dropped mount:" \
+		"$(echo "$left" | tr '\n' ' ')"
+	return 1
+}
+
 # round KIND BS SEED DELAY [mke2fs options]: see the top of the file.
 round() {
 	local kind=$1 bs=$2 seed=$3 delay=$4 work_pid txns
@@ -74,8 +85,8 @@ round() {
 	{ $JWORK run "$MNT" log "$seed" 60 >work.out 2>&1 & } &&
 	work_pid=$! &&
 	sleep "$delay" &&
-	iomapfs_kill9 "$MNT" &&
-	{ wait "$work_pid" || true; } &&
+	iomapfs_kill9 "$MNT" "$work_pid" &&
+	under_empty &&
 	txns=$(debugfs -R logdump "$IMG" 2>/dev/null |
 		{ grep -c "type 2 (commit block)" || true; }) &&
 	cp --sparse=always "$IMG" k.img && cp --sparse=always "$IMG" e.img &&
@@ -101,6 +112,46 @@ round() {
 		"fsyncs, $txns transactions in the log; the kernel, e2fsck and iomapfs" \
 		"agree on $(wc -l <k.tree) entries; $(cat markers.out)"
 }
+
+# The work must not outlive its mount, whatever the order of the kill and
+# the unmount: jwork, stopped between two steps (its 3rd D line) while the
+# daemon is killed and the mount dropped (the order t6120 had, which let it
+# go on under the mount and fail round 4 on a loaded machine), then let go,
+# must stop at its next step, log no D line more, leave nothing in the
+# directory underneath, and the replayed image must hold every marker it
+# logged.
+test_expect_success 'the work stops with its daemon, even once its mount is gone' '
+	rm -f log &&
+	make_image "$IMG" 64M -t ext4 &&
+	iomapfs_mount "$IMG" "$MNT" -o commit=1 &&
+	{ JWORK_STOP_AFTER=3 $JWORK run "$MNT" log 9 60 >work.out 2>&1 & } &&
+	work_pid=$! &&
+	test_when_finished "grep -qs jwork /proc/$work_pid/cmdline &&
+		kill -KILL $work_pid; true" &&
+	for i in $(seq 1 600); do
+		[ "$(cut -d" " -f3 "/proc/$work_pid/stat")" = T ] && break
+		sleep 0.05
+	done &&
+	before=$(grep -c "^D" log) &&
+	test_eq 3 "$before" "D lines at the stop" &&
+	iomapfs_kill9 "$MNT" &&
+	kill -CONT "$work_pid" &&
+	{ wait "$work_pid" || true; } &&
+	after=$(grep -c "^D" log) &&
+	{ [ "$after" = "$before" ] || {
+		echo "$before D lines before the kill, $after after it:"
+		tail -n 4 log
+		false
+	}; } &&
+	under_empty &&
+	kmount "$IMG" &&
+	{ $JWORK markers "$K" log >markers.out || {
+		echo "jwork markers: a fsynced marker is not as the log says:"
+		cat markers.out
+		false
+	}; } &&
+	umount "$K"
+'
 
 specs="ext4:4096:1:2.5 ext4:1024:2:1.5 ext3:4096:3:2 ext4:4096:4:0.7:-O:^metadata_csum,^64bit"
 for seed in $(seq 5 "${IOMAPFS_JOURNAL_ROUNDS:-4}"); do

@@ -446,15 +446,25 @@ iomapfs_mount() {
 	return 1
 }
 
-# iomapfs_kill9 MNT: the crash tests' kill: SIGKILL the daemon of the last
-# iomapfs_mount, reap it, drop its mount, and remove the socket record it
-# could not remove itself (iomapctl list --prune), which the check at the
-# end of every script would count as left behind.
+# iomapfs_kill9 MNT [PID...]: the crash tests' kill: SIGKILL the daemon of
+# the last iomapfs_mount, reap it, wait for the PIDs (work running on MNT),
+# drop its mount, and remove the socket record it could not remove itself
+# (iomapctl list --prune), which the check at the end of every script would
+# count as left behind.  Work on MNT must be waited for here, before the
+# mount goes: while the dead mount stays, its next step fails (ENOTCONN)
+# and it stops; after the lazy unmount its paths name the empty directory
+# underneath, where it would go on, fsyncs succeeding and all, and log as
+# durable what never reached the image.
 iomapfs_kill9() {
+	local mnt=$1 pid
+	shift
 	kill -KILL "$IOMAPFS_PID" &&
 	{ wait "$IOMAPFS_PID" || true; } &&
-	{ fusermount3 -u -z "$1" 2>/dev/null || umount -l "$1"; } &&
-	{ "$IOMAPCTL" list --prune "$1" >/dev/null 2>&1 || true; }
+	for pid in "$@"; do
+		wait "$pid" || true
+	done &&
+	{ fusermount3 -u -z "$mnt" 2>/dev/null || umount -l "$mnt"; } &&
+	{ "$IOMAPCTL" list --prune "$mnt" >/dev/null 2>&1 || true; }
 }
 
 # iomapfs_unmount MNT: unmount and wait for the daemon to exit cleanly.

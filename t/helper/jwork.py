@@ -12,7 +12,9 @@
 #       fsyncing it, logging "P mJ SHA256", renaming it over mJ and
 #       fsyncing ROOT; once that fsync returns, "D mJ SHA256" goes to LOG
 #       (outside the image, one line per write(2) on an O_APPEND
-#       descriptor).
+#       descriptor).  JWORK_STOP_AFTER=N in the environment: the work
+#       stops itself (SIGSTOP) right after its Nth D line, for a test to
+#       act at that point and let it go on (SIGCONT).
 #   jwork.py markers ROOT LOG
 #       Every marker LOG names as durable exists and holds its last D
 #       version, or a version P-logged after it: a later rename may reach
@@ -31,6 +33,7 @@ import errno
 import hashlib
 import os
 import random
+import signal
 import sys
 import time
 
@@ -63,8 +66,10 @@ def sha(data):
 
 
 def fs_gone(e):
-    # ENOTCONN: the daemon was killed; EIO/EROFS: the mount failed.
-    return e.errno in (errno.ENOTCONN, errno.EIO, errno.EROFS, errno.ENODEV)
+    # ENOTCONN: the daemon was killed (ECONNABORTED: during this request);
+    # EIO/EROFS: the mount failed.
+    return e.errno in (errno.ENOTCONN, errno.ECONNABORTED, errno.EIO,
+                       errno.EROFS, errno.ENODEV)
 
 
 def marker_step(root, logfd, j, version):
@@ -162,6 +167,14 @@ def one_op(rng, root, opened):
 def run(root, log, seed, seconds):
     rng = random.Random(seed)
     logfd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    # Every path goes through a descriptor of ROOT opened now, on the
+    # mount under test: once the daemon is killed, each step fails there
+    # (ENOTCONN) even after the mount is dropped, where ROOT's own path
+    # would name the directory underneath and the work, fsyncs
+    # succeeding, would log as durable markers the image never saw.
+    rootfd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    root = "/proc/self/fd/%d" % rootfd
+    stop_after = int(os.environ.get("JWORK_STOP_AFTER", "0"))
     end = time.monotonic() + seconds
     opened = []
     version = 0
@@ -171,6 +184,9 @@ def run(root, log, seed, seconds):
                 one_op(rng, root, opened)
             version += 1
             marker_step(root, logfd, version % MARKERS, version)
+            if version == stop_after:
+                # A test's fixed point between two steps (see the top).
+                os.kill(os.getpid(), signal.SIGSTOP)
     except OSError as e:
         if not fs_gone(e):
             raise
