@@ -82,11 +82,12 @@ test_expect_success 'test-lib.sh fails a script whose daemon log has a report' '
 '
 
 test_expect_success 'every script of the sample exists' '
-	missing= &&
 	for name in $SAN_SAMPLE; do
-		test -f "$SRC_DIR/t/$name.sh" || missing="$missing $name"
-	done &&
-	test_eq "" "$missing" "sample scripts that are not in t/"
+		test -f "$SRC_DIR/t/$name.sh" || {
+			echo "the sample names $name, which is no script in t/"
+			return 1
+		}
+	done
 '
 
 test_expect_success 'build a copy of the tree with --enable-sanitizers' '
