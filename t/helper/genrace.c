@@ -43,6 +43,8 @@
 #include <unistd.h>
 #include <linux/falloc.h>
 
+#include "fdio.h"
+
 #define GR_BLOCK 4096u
 #define GR_REC 32u
 #define GR_MAGIC 0x47524143u	/* "GRAC" */
@@ -120,26 +122,6 @@ static void *gr_alloc(size_t len)
 	return p;
 }
 
-static int gr_pwrite_all(int fd, const void *buf, size_t len, off_t off)
-{
-	ssize_t n;
-
-	while (len) {
-		n = pwrite(fd, buf, len, off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		buf = (const char *)buf + n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return 0;
-}
-
 /* Write blocks [@b, @b + @n) of the victim with generation @gen. */
 static int gr_write_blocks(struct gr_state *st, void *buf, uint64_t b,
 			   uint64_t n, uint64_t gen)
@@ -149,7 +131,7 @@ static int gr_write_blocks(struct gr_state *st, void *buf, uint64_t b,
 
 	for (i = 0; i < n; i++)
 		gr_fill((char *)buf + i * GR_BLOCK, GR_VICTIM_ID, b + i, gen);
-	ret = gr_pwrite_all(st->victim_fd, buf, n * GR_BLOCK,
+	ret = fdio_pwrite_all(st->victim_fd, buf, n * GR_BLOCK,
 			    (off_t)(b * GR_BLOCK));
 	if (ret)
 		return ret;
@@ -297,7 +279,7 @@ static void *gr_overwriter(void *arg)
 		for (i = 0; i < n; i++)
 			gr_fill((char *)buf + i * GR_BLOCK, GR_VICTIM_ID, b + i,
 				atomic_load(&st->blocks[b + i].floor));
-		ret = gr_pwrite_all(st->victim_fd, buf, n * GR_BLOCK,
+		ret = fdio_pwrite_all(st->victim_fd, buf, n * GR_BLOCK,
 				    (off_t)(b * GR_BLOCK));
 		pthread_rwlock_unlock(&st->rewrite_lock);
 		if (ret) {
@@ -381,7 +363,7 @@ static void *gr_thief(void *arg)
 			for (i = 0; i < n; i++)
 				gr_fill((char *)buf + i * GR_BLOCK, GR_THIEF_ID,
 					b + i, st->thief_cycles);
-			ret = gr_pwrite_all(fd, buf, n * GR_BLOCK,
+			ret = fdio_pwrite_all(fd, buf, n * GR_BLOCK,
 					    (off_t)(b * GR_BLOCK));
 			if (atomic_load(&st->stop))
 				break;
