@@ -350,7 +350,7 @@ static int acl_set_access(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t ino,
 	if (mode == inode.i_mode)
 		return 0;
 	inode.i_mode = (__u16)mode;
-	fs_now(&now);
+	fs_now(fsx, &now);
 	fs_set_time(&inode, FS_CTIME, &now);
 	ret = fs_write_inode(fsx, ino, &inode);
 	if (!ret)

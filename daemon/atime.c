@@ -102,7 +102,7 @@ void atime_accessed(struct iomapfs *fsx, ext2_ino_t ino, struct fs_inode *fi,
 	}
 	if (atime_learn(fsx, fi))
 		goto out_put;
-	fs_now(&now);
+	fs_now(fsx, &now);
 	pthread_mutex_lock(&fi->meta_lock);
 	if (fi->attrs_known && atime_due(fsx, fi, &now)) {
 		if (!fi->atime_dirty)
@@ -133,7 +133,7 @@ bool atime_wants_reads(struct iomapfs *fsx, struct fs_inode *fi, int open_flags)
 	if ((open_flags & O_ACCMODE) == O_WRONLY ||
 	    !atime_policy_allows(fsx, false, open_flags))
 		return false;
-	fs_now(&now);
+	fs_now(fsx, &now);
 	pthread_mutex_lock(&fi->meta_lock);
 	due = fi->attrs_known && atime_due(fsx, fi, &now);
 	pthread_mutex_unlock(&fi->meta_lock);

@@ -294,7 +294,7 @@ int fs_write_inode_times(struct iomapfs *fsx, ext2_ino_t ino,
 int fs_inode_load_size(struct iomapfs *fsx, struct fs_inode *fi);
 
 /* Record an mtime/ctime update from a lock-free overwrite. */
-void fs_inode_touch(struct fs_inode *fi);
+void fs_inode_touch(const struct iomapfs *fsx, struct fs_inode *fi);
 
 /*
  * Record that @fi grew to @size (an append inside its last block, which
@@ -335,8 +335,11 @@ int fs_inode_sync_times(struct iomapfs *fsx, struct fs_inode *fi,
 /* The mapping source for the cache (cache_source_fn): takes fs_lock. */
 int fs_map_source(void *arg, uint64_t ino, uint64_t off, struct iomap *out);
 
-/* Now, as a timespec (CLOCK_REALTIME). */
-void fs_now(struct timespec *ts);
+/*
+ * Now, as a timespec, for the inodes' times: CLOCK_REALTIME, or the
+ * kernel's own coarse clock when the write-back cache is on (fs.c).
+ */
+void fs_now(const struct iomapfs *fsx, struct timespec *ts);
 
 /*
  * Make every change so far durable: with the journal, commit the running

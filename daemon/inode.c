@@ -117,7 +117,7 @@ static int touch(struct iomapfs *fsx, ext2_ino_t ino, bool contents,
 	ret = fs_load_inode(fsx, ino, &inode);
 	if (ret)
 		return ret;
-	fs_now(&now);
+	fs_now(fsx, &now);
 	if (contents)
 		fs_set_time(&inode, FS_MTIME, &now);
 	fs_set_time(&inode, FS_CTIME, &now);

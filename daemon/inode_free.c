@@ -88,7 +88,7 @@ int inode_free(struct iomapfs *fsx, ext2_ino_t ino)
 	ret = orphan_del(fsx, ino, &inode);
 	if (ret)
 		return ret;
-	fs_now(&now);
+	fs_now(fsx, &now);
 	inode.i_dtime = (uint32_t)now.tv_sec;
 	fs_set_time(&inode, FS_CTIME, &now);
 	ret = fs_write_inode(fsx, ino, &inode);

@@ -128,7 +128,7 @@ int io_dev_write_buf(struct iomapfs *fsx, struct fuse_bufvec *src, uint64_t len,
 static inline void io_touch(struct iomapfs *fsx, struct fs_inode *fi)
 {
 	if (!fsx->writeback)
-		fs_inode_touch(fi);
+		fs_inode_touch(fsx, fi);
 }
 
 /*

@@ -33,7 +33,7 @@ static void io_set_ctime(struct iomapfs *fsx, struct ext2_inode_large *inode)
 	struct timespec ts;
 	int64_t sec;
 
-	fs_now(&ts);
+	fs_now(fsx, &ts);
 	sec = (int64_t)ts.tv_sec;
 	inode->i_ctime = (uint32_t)sec;
 	if (EXT2_INODE_SIZE(fsx->fs->super) > EXT2_GOOD_OLD_INODE_SIZE &&

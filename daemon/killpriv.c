@@ -260,7 +260,7 @@ int killpriv_write_locked(struct iomapfs *fsx, fuse_req_t req,
 	mode = killpriv_modify(fsx, req, inode->i_mode, fs_inode_gid(inode));
 	if (mode != inode->i_mode) {
 		inode->i_mode = (__u16)mode;
-		fs_now(&now);
+		fs_now(fsx, &now);
 		fs_set_time(inode, FS_CTIME, &now);
 		ret = fs_write_inode(fsx, fi->ino, inode);
 		if (ret)

@@ -1026,7 +1026,7 @@ int main(int argc, char *argv[])
 	}
 	fsx->owner_uid = getuid();
 	fsx->owner_gid = getgid();
-	fs_now(&fsx->start_time);
+	fs_now(fsx, &fsx->start_time);
 
 	ret = check_source(fsx, cl.source);
 	if (ret)

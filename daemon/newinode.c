@@ -88,7 +88,7 @@ static void set_up(struct iomapfs *fsx, struct ext2_inode_large *inode,
 	inode->i_mode = mode;
 	fs_inode_set_uid(inode, uid);
 	fs_inode_set_gid(inode, gid);
-	fs_now(&now);
+	fs_now(fsx, &now);
 	fs_set_time(inode, FS_ATIME, &now);
 	fs_set_time(inode, FS_MTIME, &now);
 	fs_set_time(inode, FS_CTIME, &now);
@@ -236,7 +236,7 @@ static int parent_update(struct iomapfs *fsx, struct newinode *ni, bool linked)
 	inode.i_links_count = ni->pinode.i_links_count;
 	if (linked) {
 		inode_dir_nlink(&inode, +1);
-		fs_now(&now);
+		fs_now(fsx, &now);
 		fs_set_time(&inode, FS_MTIME, &now);
 		fs_set_time(&inode, FS_CTIME, &now);
 	}

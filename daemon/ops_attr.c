@@ -229,7 +229,7 @@ static int setattr_inode(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t ino,
 	if (ret)
 		goto out_unlock;
 	old = inode;
-	fs_now(&now);
+	fs_now(fsx, &now);
 	mode = setattr_mode(fsx, req, &inode, attr, to_set);
 	if (to_set & FUSE_SET_ATTR_MODE)
 		mode_changed = true;

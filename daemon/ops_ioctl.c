@@ -240,7 +240,7 @@ static int set_flags(const struct ioctl_call *c, uint32_t want,
 		}
 		inode.i_projid = *projid;
 	}
-	fs_now(&now);
+	fs_now(c->fsx, &now);
 	fs_set_time(&inode, FS_CTIME, &now);
 	ret = fs_write_inode(fsx, c->ino, &inode);
 out_unlock:

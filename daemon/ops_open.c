@@ -104,7 +104,7 @@ static int open_file(struct iomapfs *fsx, fuse_req_t req, ext2_ino_t ino,
 			ret = io_truncate(fsx, fi, 0);
 			/* with the write-back cache, the kernel's times */
 			if (!ret && !fsx->writeback)
-				fs_inode_touch(fi);
+				fs_inode_touch(fsx, fi);
 		}
 		pthread_rwlock_unlock(&fi->io_lock);
 		if (ret) {

@@ -8,7 +8,9 @@
 # after sync, stat through the mount and debugfs's stat of the unmounted
 # image agree to the nanosecond, for appends, overwrites, truncates up and
 # down, writes through a shared map, utimensat and a file that grew inside
-# its last block only.  fsxlite with every operation (writes, truncates,
+# its last block only.  The daemon stamps times with the kernel's clock, so
+# that a file written in the tick it was created in never sees its times
+# go back.  fsxlite with every operation (writes, truncates,
 # fallocate, mmap reads and writes with msync, fsync and fdatasync), four
 # seeds, and without the write-back cache also O_DIRECT reads through a
 # second descriptor;
@@ -129,6 +131,32 @@ os.close(fd)
 	done &&
 	test_eq 12000 "$(cut -d" " -f1 mnt-s-append)" "size of s-append" &&
 	test_eq 10 "$(cut -d" " -f1 mnt-s-last)" "size of s-last" &&
+	fsck_clean "$IMG"
+'
+
+# The kernel stamps a cached file's writes with its coarse clock, a tick
+# behind CLOCK_REALTIME: the daemon's own times (create, chmod, link...)
+# must come from the same clock, or a file created and written within one
+# tick shows a modification or change time that goes back at its write.
+test_expect_success FUSE,E2FSPROGS,PYTHON3 'times never go back: create, then write within the same tick' '
+	iomapfs_mount "$IMG" "$MNT" &&
+	python3 -c "
+import os, sys
+back = []
+for i in range(100):
+    p = os.path.join(sys.argv[1], \"tick%d\" % i)
+    fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    a = os.fstat(fd)
+    os.write(fd, b\"x\")
+    os.fchmod(fd, 0o600)
+    b = os.fstat(fd)
+    os.close(fd)
+    if b.st_mtime_ns < a.st_mtime_ns or b.st_ctime_ns < a.st_ctime_ns:
+        back.append(\"%s: mtime %d -> %d, ctime %d -> %d\" % (p, a.st_mtime_ns, b.st_mtime_ns, a.st_ctime_ns, b.st_ctime_ns))
+if back:
+    sys.exit(\"expected times that never go back, got %d of 100 files going back, e.g. %s\" % (len(back), back[0]))
+" "$MNT" &&
+	iomapfs_unmount "$MNT" &&
 	fsck_clean "$IMG"
 '
 
