@@ -128,6 +128,13 @@ static const char *const op_names[OP_COUNT] = {
 };
 static atomic_ulong op_count[OP_COUNT];
 static atomic_ulong write_bytes;
+/* SETATTRs by the attributes they set (FUSE_SET_ATTR_* bits 0-10). */
+#define NULL_SETATTR_KINDS (1u << 11)
+static atomic_ulong setattr_count[NULL_SETATTR_KINDS];
+static const char *const setattr_names[11] = {
+	"mode", "uid",	     "gid",	  "size",  "atime", "mtime",
+	"?",	"atime_now", "mtime_now", "force", "ctime",
+};
 
 static void count(enum null_op op)
 {
@@ -147,6 +154,23 @@ static void print_counts(void)
 			fprintf(stderr, "  %-12s %10lu\n", op_names[i], n);
 	}
 	fprintf(stderr, "  %-12s %10lu\n", "all", all);
+	for (i = 0; i < (int)NULL_SETATTR_KINDS; i++) {
+		unsigned int bit;
+		const char *sep = "";
+
+		n = atomic_load(&setattr_count[i]);
+		if (!n)
+			continue;
+		fprintf(stderr, "  SETATTR of ");
+		for (bit = 0; bit < 11; bit++) {
+			if (i & (1 << bit)) {
+				fprintf(stderr, "%s%s", sep,
+					setattr_names[bit]);
+				sep = ",";
+			}
+		}
+		fprintf(stderr, "%s: %lu\n", *sep ? "" : "nothing", n);
+	}
 	n = atomic_load(&op_count[OP_WRITE]);
 	if (n)
 		fprintf(stderr, "  bytes written %lu, %lu per WRITE\n",
@@ -437,13 +461,12 @@ static void null_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->noflush = 1;
 	if (fi->flags & O_DIRECT)
 		fi->direct_io = 1;
-	if (iomapfs_caps) {
+	if (iomapfs_caps)
 		fi->keep_cache = 1;
-		if (fi->flags & O_TRUNC) { /* ATOMIC_O_TRUNC */
-			pthread_mutex_lock(&nodes_lock);
-			nodes[ino - 1].size = 0;
-			pthread_mutex_unlock(&nodes_lock);
-		}
+	if (fi->flags & O_TRUNC) { /* ATOMIC_O_TRUNC: no SETATTR comes */
+		pthread_mutex_lock(&nodes_lock);
+		nodes[ino - 1].size = 0;
+		pthread_mutex_unlock(&nodes_lock);
 	}
 	fuse_reply_open(req, fi);
 }
@@ -472,6 +495,9 @@ static void null_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 
 	(void)fi;
 	count(OP_SETATTR);
+	atomic_fetch_add_explicit(
+		&setattr_count[to_set & (NULL_SETATTR_KINDS - 1)], 1,
+		memory_order_relaxed);
 	clock_gettime(CLOCK_REALTIME, &now);
 	pthread_mutex_lock(&nodes_lock);
 	if (to_set & FUSE_SET_ATTR_SIZE)
