@@ -927,6 +927,10 @@ out_session:
 out_args:
 	fuse_opt_free_args(&args);
 out_free:
+	for (c = 0; c < (int)nnodes; c++) {
+		free(nodes[c].name);
+		free(nodes[c].link);
+	}
 	free(nodes);
 out_null_fd:
 	if (null_fd >= 0)
