@@ -85,6 +85,18 @@ static pthread_mutex_t nodes_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* -w or -W: iomapfs's capabilities; -w: with the write-back cache. */
 static bool iomapfs_caps, writeback;
+
+/*
+ * Times as iomapfs stamps them (fs_now() in daemon/fs.c): with the
+ * write-back cache, the kernel's coarse clock, which it stamps writes
+ * with; a new file's times are then current at its first write in the
+ * same tick, and the kernel sends no SETATTR of them before the next
+ * chmod, chown or utimensat.
+ */
+static void null_now(struct timespec *ts)
+{
+	clock_gettime(writeback ? CLOCK_REALTIME_COARSE : CLOCK_REALTIME, ts);
+}
 /* /dev/null, where WRITE_BUF's data goes. */
 static int null_fd = -1;
 
@@ -325,7 +337,7 @@ static long add_node(fuse_req_t req, fuse_ino_t parent, const char *name,
 
 	if (iomapfs_caps && !S_ISLNK(mode))
 		mode &= ~(ctx->umask & 0777);
-	clock_gettime(CLOCK_REALTIME, &now);
+	null_now(&now);
 	pthread_mutex_lock(&nodes_lock);
 	if (find(parent, name)) {
 		ret = -EEXIST;
@@ -498,7 +510,7 @@ static void null_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	atomic_fetch_add_explicit(
 		&setattr_count[to_set & (NULL_SETATTR_KINDS - 1)], 1,
 		memory_order_relaxed);
-	clock_gettime(CLOCK_REALTIME, &now);
+	null_now(&now);
 	pthread_mutex_lock(&nodes_lock);
 	if (to_set & FUSE_SET_ATTR_SIZE)
 		n->size = (uint64_t)attr->st_size;
@@ -673,7 +685,7 @@ static void null_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		pthread_mutex_lock(&nodes_lock);
 		err = -acl_to_mode(value, size, &n->mode);
 		if (!err)
-			clock_gettime(CLOCK_REALTIME, &n->ctime);
+			null_now(&n->ctime);
 		pthread_mutex_unlock(&nodes_lock);
 	}
 	fuse_reply_err(req, err);
@@ -891,7 +903,7 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "fuse-null: out of memory\n");
 		goto out_null_fd;
 	}
-	clock_gettime(CLOCK_REALTIME, &now);
+	null_now(&now);
 	nodes[0].mode = S_IFDIR | 0755;
 	nodes[0].atime = nodes[0].mtime = nodes[0].ctime = now;
 	if (fuse_opt_add_arg(&args, "fuse-null") ||
