@@ -18,4 +18,10 @@ int devio_setup(struct iomapfs *fsx);
 /* Whether the kernel took FUSE_HANDLE_KILLPRIV_V2 from our INIT reply. */
 bool devio_killpriv_v2(void);
 
+/*
+ * The largest WRITE to ask for (conn->max_write), at most @want: the
+ * largest that libfuse still splices (devio.c).
+ */
+unsigned int devio_write_max(unsigned int want);
+
 #endif /* IOMAPFS_DEVIO_H */

@@ -8,9 +8,6 @@
 
 #include "fs.h"
 
-/* The largest WRITE we ask for (conn->max_write), at most @want. */
-unsigned int io_write_max(unsigned int want);
-
 /* FUSE WRITE (write_buf): replies with the bytes written, or an error. */
 void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 		  off_t off, struct fuse_file_info *ffi);

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
-#include "io_write.h"
+#include "devio.h"
 #include "ops_dir.h"
 #include "ops_session.h"
 
@@ -62,7 +62,7 @@ void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_WRITEBACK_CACHE & conn->capable;
 	fsx->writeback = conn->want & FUSE_CAP_WRITEBACK_CACHE;
 	/* write_buf wants the data in the pipe, not copied to memory */
-	conn->max_write = io_write_max(OPS_MAX_IO);
+	conn->max_write = devio_write_max(OPS_MAX_IO);
 	if (conn->max_readahead > OPS_MAX_IO)
 		conn->max_readahead = OPS_MAX_IO;
 	/*

@@ -56,7 +56,7 @@ test_expect_success FUSE,E2FSPROGS 'a cold ls -l: no LOOKUP or GETATTR per file'
 '
 
 # The largest WRITE is 1 MiB, or a page less where a pipe of 1 MiB and a
-# page cannot be had (io_write_max(): a WRITE that fits the pipe is spliced,
+# page cannot be had (devio_write_max(): a WRITE that fits the pipe is spliced,
 # not copied).  The write-back cache sends them at close at the latest.
 test_expect_success FUSE,E2FSPROGS '8 MiB of 1 MiB write(2)s go in WRITEs of max_write, 1 MiB or a page less' '
 	mw=$(sed -n "s/^ *max_write=0x\([0-9a-f]*\)$/\1/p" "$LOG" | tail -n 1) &&

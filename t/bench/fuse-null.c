@@ -21,7 +21,7 @@
  * splice read, write and move, export support, POSIX ACLs with DONT_MASK
  * (the umask is applied here), no asynchronous direct I/O, the write-back
  * cache, max_write of 1 MiB or a page less than the largest pipe (the rule
- * of io_write_max() in io_write.c), readahead up to 1 MiB and time_gran 1;
+ * of devio_write_max() in daemon/devio.c), readahead up to 1 MiB and time_gran 1;
  * and its INIT reply gets HANDLE_KILLPRIV_V2 and DIRECT_IO_ALLOW_MMAP
  * through the daemon's own devio.c.  Written data arrives in WRITE_BUF
  * and is spliced to /dev/null (fuse_buf_copy; a small write libfuse has
@@ -250,26 +250,6 @@ static void reply_entry(fuse_req_t req, fuse_ino_t ino,
 		fuse_reply_entry(req, &e);
 }
 
-/* The largest WRITE that still splices, as io_write_max() in the daemon:
- * @want when a pipe of @want and a page can be had, else a page less than
- * the largest pipe. */
-static unsigned int null_write_max(unsigned int want)
-{
-	const int page = getpagesize();
-	int fds[2], got;
-
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return want;
-	got = fcntl(fds[0], F_SETPIPE_SZ, (int)want + page);
-	if (got < 0)
-		got = fcntl(fds[0], F_SETPIPE_SZ, (int)want);
-	close(fds[0]);
-	close(fds[1]);
-	if (got >= (int)want + page || got < 16 * page)
-		return want;
-	return (unsigned int)(got - page);
-}
-
 static void null_init(void *data, struct fuse_conn_info *conn)
 {
 	unsigned int want = FUSE_CAP_ASYNC_READ | FUSE_CAP_PARALLEL_DIROPS |
@@ -289,7 +269,7 @@ static void null_init(void *data, struct fuse_conn_info *conn)
 	conn->want &= ~FUSE_CAP_ASYNC_DIO;
 	if (writeback)
 		conn->want |= FUSE_CAP_WRITEBACK_CACHE & conn->capable;
-	conn->max_write = null_write_max(NULL_MAX_IO);
+	conn->max_write = devio_write_max(NULL_MAX_IO);
 	if (conn->max_readahead > NULL_MAX_IO)
 		conn->max_readahead = NULL_MAX_IO;
 	conn->time_gran = 1;
