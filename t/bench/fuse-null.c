@@ -97,6 +97,7 @@ static void null_now(struct timespec *ts)
 {
 	clock_gettime(writeback ? CLOCK_REALTIME_COARSE : CLOCK_REALTIME, ts);
 }
+
 /* /dev/null, where WRITE_BUF's data goes. */
 static int null_fd = -1;
 
